@@ -1,0 +1,48 @@
+import type { Policy, SeverityOrOff } from './policy/policy.js';
+import type { Rule } from './rules/define.js';
+import { RULES } from './rules/index.js';
+import type { Finding, FindingDraft, InspectedFile } from './types.js';
+
+/** A finding before the content hash and fingerprint are known. */
+export type PendingFinding = Omit<Finding, 'fingerprint' | 'sha256'>;
+
+/** The one place severity is decided: rule id override, then category override, then default. */
+export function severityFor(
+  rule: Pick<Rule, 'id' | 'category' | 'defaultSeverity'>,
+  policy: Policy,
+): SeverityOrOff {
+  return policy.severity[rule.id] ?? policy.severity[rule.category] ?? rule.defaultSeverity;
+}
+
+function asArray(result: FindingDraft | readonly FindingDraft[] | undefined): readonly FindingDraft[] {
+  if (result === undefined) return [];
+  return Array.isArray(result) ? result : [result as FindingDraft];
+}
+
+/** Run every rule that applies to this kind of entry; weigh what they find by the policy. */
+export function evaluate(
+  file: InspectedFile,
+  policy: Policy,
+  rules: readonly Rule[] = RULES,
+): PendingFinding[] {
+  const findings: PendingFinding[] = [];
+  for (const rule of rules) {
+    if (!rule.kinds.includes(file.kind)) continue;
+    const severity = severityFor(rule, policy);
+    if (severity === 'off') continue;
+    for (const d of asArray(rule.check(file, { policy }))) {
+      const finding: PendingFinding = {
+        ruleId: rule.id,
+        category: rule.category,
+        severity,
+        path: file.path,
+        messageId: d.messageId,
+        evidence: d.evidence,
+      };
+      if (file.pathBase64 !== undefined) finding.pathBase64 = file.pathBase64;
+      if (d.innerPath !== undefined) finding.innerPath = d.innerPath;
+      findings.push(finding);
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+import type { PendingFinding } from './evaluate.js';
+import type { Finding } from './types.js';
+
+/**
+ * A stable identity for a finding across runs: rule, normalized path (raw bytes where the name
+ * is not UTF-8), inner path, and the content hash where there is content.
+ */
+export function fingerprintOf(finding: Omit<PendingFinding, 'severity'>, sha256: string | undefined): string {
+  const path = finding.pathBase64 !== undefined ? `b64:${finding.pathBase64}` : finding.path.normalize('NFC');
+  return createHash('sha256')
+    .update(`${finding.ruleId}\0${path}\0${finding.innerPath ?? ''}\0${sha256 ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+export function finalize(finding: PendingFinding, sha256: string | undefined): Finding {
+  const done: Finding = { ...finding, fingerprint: fingerprintOf(finding, sha256) };
+  if (sha256 !== undefined) done.sha256 = sha256;
+  return done;
+}

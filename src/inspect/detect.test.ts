@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { elf, gif, jpeg, pdf, pe, png, zip } from '../test-support/bytes.js';
+import { detectType } from './detect.js';
+
+describe('detectType', () => {
+  it.each([
+    ['png', png(), 'png'],
+    ['jpeg', jpeg(), 'jpg'],
+    ['jpeg with <? in a comment', jpeg('<? not php'), 'jpg'],
+    ['gif', gif(), 'gif'],
+    ['pdf', pdf(), 'pdf'],
+    ['elf', elf(), 'elf'],
+    ['pe', pe(), 'exe'],
+    ['zip', zip({ 'a.txt': 'hello' }), 'zip'],
+    ['php', Buffer.from('<?php echo 1; ?>'), 'php'],
+    ['short php tag', Buffer.from('hello <?= $x ?>'), 'php'],
+    ['shebang', Buffer.from('#!/bin/sh\nid\n'), 'sh'],
+    ['php shebang', Buffer.from('#!/usr/bin/php\n<?php'), 'php'],
+    ['jsp', Buffer.from('<%@ page import="java.io.*" %>'), 'jsp'],
+    ['asp', Buffer.from('<% Response.Write("x") %>'), 'asp'],
+    ['html', Buffer.from('<!DOCTYPE html><html><body>hi</body></html>'), 'html'],
+    ['html after comment', Buffer.from('<!-- x --><script>alert(1)</script>'), 'html'],
+    ['svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'svg'],
+    [
+      'svg with xml prolog',
+      Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+      'svg',
+    ],
+    ['xml', Buffer.from('<?xml version="1.0"?><feed/>'), 'xml'],
+    ['text', Buffer.from('name,size\nphoto.jpg,12\n'), 'txt'],
+  ])('%s', async (_label, bytes, ext) => {
+    expect((await detectType(bytes))?.ext).toBe(ext);
+  });
+
+  it('has no verdict for empty or random binary content', async () => {
+    expect(await detectType(Buffer.alloc(0))).toBeUndefined();
+    expect(await detectType(Buffer.from([0, 1, 2, 3, 250, 251, 0, 9, 8]))).toBeUndefined();
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * What we know about extensions and content types: which extensions run on a server or a client,
+ * which class (image, document, archive) an extension belongs to for size limits, and which
+ * detected content types an extension may legitimately hold.
+ */
+
+export const TYPE_CLASSES = ['image', 'document', 'archive', 'other'] as const;
+export type TypeClass = (typeof TYPE_CLASSES)[number];
+
+const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).filter(Boolean));
+
+/** Extensions a web server may execute (PHP, ASP, JSP, CGI, SSI families). */
+export const SERVER_SCRIPT_EXTENSIONS = set(`
+  php php2 php3 php4 php5 php6 php7 php8 phtml pht phar phps pgif shtml shtm stm inc
+  asp aspx asa cer cdx ashx asmx axd cshtml vbhtml svc
+  jsp jspx jsw jsv jspf jhtml
+  cgi pl pm py pyc rb sh bash
+`);
+
+/** Extensions that run on a client or an operator's machine. */
+export const EXECUTABLE_EXTENSIONS = set(`
+  exe dll scr com bat cmd ps1 psm1 vbs vbe js jse wsf wsh hta jar msi msp apk app elf so
+  lnk reg cpl gadget msc pif scf
+`);
+
+/** File names that reconfigure the server that serves the folder. */
+export const SERVER_CONFIG_NAMES = set(`
+  .htaccess .htpasswd web.config .user.ini php.ini httpd.conf nginx.conf
+`);
+
+const IMAGE = set('jpg jpeg jpe jfif png apng gif webp bmp tif tiff ico cur heic heif avif svg psd');
+const DOCUMENT = set('pdf doc docx xls xlsx ppt pptx odt ods odp odg rtf txt csv tsv md json xml epub');
+const ARCHIVE = set('zip tar gz tgz bz2 tbz2 xz txz 7z rar zst cab');
+
+export function typeClassOf(ext: string | undefined): TypeClass {
+  if (ext === undefined) return 'other';
+  if (IMAGE.has(ext)) return 'image';
+  if (DOCUMENT.has(ext)) return 'document';
+  if (ARCHIVE.has(ext)) return 'archive';
+  return 'other';
+}
+
+/**
+ * Binary formats: the extension promises a signature file-type recognizes. The value lists the
+ * detected extensions that keep that promise (docx is a zip; a head-only read may say just "zip").
+ */
+export const BINARY_FORMATS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries({
+    jpg: 'jpg',
+    jpeg: 'jpg',
+    jpe: 'jpg',
+    jfif: 'jpg',
+    png: 'png apng',
+    apng: 'png apng',
+    gif: 'gif',
+    webp: 'webp',
+    bmp: 'bmp',
+    tif: 'tif',
+    tiff: 'tif',
+    ico: 'ico cur',
+    cur: 'ico cur',
+    heic: 'heic',
+    heif: 'heic',
+    avif: 'avif',
+    psd: 'psd',
+    pdf: 'pdf',
+    doc: 'cfb doc',
+    xls: 'cfb xls',
+    ppt: 'cfb ppt',
+    docx: 'docx zip',
+    xlsx: 'xlsx zip',
+    pptx: 'pptx zip',
+    odt: 'odt zip',
+    ods: 'ods zip',
+    odp: 'odp zip',
+    epub: 'epub zip',
+    zip: 'zip docx xlsx pptx odt ods odp epub jar apk',
+    gz: 'gz',
+    tgz: 'gz',
+    bz2: 'bz2',
+    xz: 'xz',
+    '7z': '7z',
+    rar: 'rar',
+    zst: 'zst',
+    tar: 'tar',
+    mp3: 'mp3',
+    mp4: 'mp4 m4v m4a mov',
+    m4a: 'm4a mp4',
+    mov: 'mov mp4 qt',
+    webm: 'webm mkv',
+    wav: 'wav',
+    ogg: 'ogg oga opus',
+  }).map(([ext, ok]) => [ext, set(ok)]),
+);
+
+/** Text formats: any text is fine; what matters is what the text is. */
+export const TEXT_FORMATS = set('txt csv tsv md json log svg xml html htm css');
+
+/** What a piece of detected content is, by how dangerous it is to serve or store. */
+export type ContentKind =
+  | 'executable'
+  | 'server-script'
+  | 'markup'
+  | 'archive'
+  | 'image'
+  | 'document'
+  | 'other';
+
+const EXECUTABLE_CONTENT = set('elf exe dll macho wasm class dex msi lnk');
+const SERVER_SCRIPT_CONTENT = set('php asp jsp sh');
+const MARKUP_CONTENT = set('html svg xml');
+const ARCHIVE_CONTENT = set('zip tar gz bz2 xz 7z rar zst cab lz lzh arj cpio ar rpm deb');
+
+export function contentKindOf(detectedExt: string): ContentKind {
+  if (EXECUTABLE_CONTENT.has(detectedExt)) return 'executable';
+  if (SERVER_SCRIPT_CONTENT.has(detectedExt)) return 'server-script';
+  if (MARKUP_CONTENT.has(detectedExt)) return 'markup';
+  if (ARCHIVE_CONTENT.has(detectedExt)) return 'archive';
+  const cls = typeClassOf(detectedExt === 'tif' ? 'tiff' : detectedExt);
+  if (cls === 'image') return 'image';
+  if (cls === 'document' || detectedExt === 'cfb') return 'document';
+  return 'other';
+}

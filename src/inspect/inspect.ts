@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  type Stats,
+} from 'node:fs';
+import { posix } from 'node:path';
+import { errnoCode } from '../errors.js';
+import { printableBytes } from '../escape.js';
+import type { DirectoryEntry } from '../sources/directory.js';
+import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../types.js';
+import { detectType } from './detect.js';
+import type { Limits } from './limits.js';
+import { analyzeName } from './names.js';
+
+export interface InspectContext {
+  /** The real (symlink-free) absolute path of the scanned root. */
+  rootReal: string;
+  limits: Limits;
+  /** Reused for every head read; rules run before the next file is read. */
+  buffer: Buffer;
+}
+
+export type InspectOutcome =
+  | { status: 'ok'; file: InspectedFile; fd?: number }
+  | { status: 'not-evaluated'; reason: NotEvaluatedReason; detail: string; file?: InspectedFile };
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+function reasonFor(error: unknown): { reason: NotEvaluatedReason; detail: string } {
+  const code = errnoCode(error) ?? 'EUNKNOWN';
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { reason: 'vanished', detail: code };
+  if (code === 'EACCES' || code === 'EPERM') return { reason: 'unreadable', detail: code };
+  if (code === 'ELOOP') return { reason: 'changed-type', detail: 'became a symlink after listing' };
+  return { reason: 'read-error', detail: code };
+}
+
+function describe(stats: Stats): string {
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'device';
+  return 'file';
+}
+
+function baseRecord(entry: DirectoryEntry, stats: Stats): InspectedFile {
+  const file: InspectedFile = {
+    path: entry.path,
+    kind: entry.kind,
+    name: entry.decodedName,
+    size: stats.size,
+    mode: stats.mode,
+    nlink: stats.nlink,
+    mtimeMs: stats.mtimeMs,
+    nameInfo: analyzeName(entry.decodedName),
+  };
+  if (entry.pathBase64 !== undefined) file.pathBase64 = entry.pathBase64;
+  return file;
+}
+
+// Symlink resolution works on latin1 strings: one char per byte, so no name is mangled.
+const latin1 = (p: string | Buffer): string => Buffer.from(p).toString('latin1');
+const bytes = (p: string): Buffer => Buffer.from(p, 'latin1');
+const within = (p: string, root: string): boolean =>
+  p === root || p.startsWith(root === '/' ? '/' : `${root}/`);
+
+/** Follow a link chain by reading links only (never opening a target), bounded by maxSymlinkHops. */
+export function resolveSymlink(linkPath: string | Buffer, rootReal: string, limits: Limits): SymlinkFacts {
+  const root = latin1(rootReal);
+  let current = latin1(linkPath);
+  const first = readlinkSync(bytes(current), { encoding: 'buffer' });
+  const facts: SymlinkFacts = {
+    target: printableBytes(first),
+    resolved: '',
+    leavesRoot: false,
+    dangling: false,
+    loop: false,
+    hops: 0,
+  };
+  let target = first.toString('latin1');
+  const seen = new Set<string>([current]);
+  for (;;) {
+    facts.hops++;
+    let next = posix.resolve(posix.dirname(current), target);
+    try {
+      next = posix.join(
+        latin1(realpathSync(bytes(posix.dirname(next)), { encoding: 'buffer' })),
+        posix.basename(next),
+      );
+    } catch {
+      facts.dangling = true;
+    }
+    if (!within(next, root)) facts.leavesRoot = true;
+    current = next;
+    if (facts.dangling) break;
+    let stats: Stats;
+    try {
+      stats = lstatSync(bytes(current));
+    } catch {
+      facts.dangling = true;
+      break;
+    }
+    if (!stats.isSymbolicLink()) break;
+    if (seen.has(current) || facts.hops >= limits.maxSymlinkHops) {
+      facts.loop = true;
+      break;
+    }
+    seen.add(current);
+    target = readlinkSync(bytes(current), { encoding: 'buffer' }).toString('latin1');
+  }
+  facts.resolved = printableBytes(bytes(current));
+  return facts;
+}
+
+async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promise<InspectOutcome> {
+  let fd: number;
+  try {
+    fd = openSync(entry.fsPath, OPEN_FLAGS);
+  } catch (error) {
+    return { status: 'not-evaluated', ...reasonFor(error) };
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      closeSync(fd);
+      return {
+        status: 'not-evaluated',
+        reason: 'changed-type',
+        detail: `became a ${describe(stats)} after listing`,
+      };
+    }
+    const file = baseRecord(entry, stats);
+    const length = Math.min(ctx.limits.maxSniffBytes, ctx.buffer.length);
+    const read = readSync(fd, ctx.buffer, 0, length, 0);
+    file.head = ctx.buffer.subarray(0, read);
+    try {
+      const detected = await detectType(file.head);
+      if (detected) file.detected = detected;
+    } catch {
+      // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
+    }
+    return { status: 'ok', file, fd };
+  } catch (error) {
+    closeSync(fd);
+    return { status: 'not-evaluated', ...reasonFor(error) };
+  }
+}
+
+/** Gather the facts about one entry. Never throws for one entry; never opens a non-regular file. */
+export async function inspectEntry(entry: DirectoryEntry, ctx: InspectContext): Promise<InspectOutcome> {
+  if (entry.kind === 'file') return inspectRegular(entry, ctx);
+  let stats: Stats;
+  try {
+    stats = lstatSync(entry.fsPath);
+  } catch (error) {
+    return { status: 'not-evaluated', ...reasonFor(error) };
+  }
+  const file = baseRecord(entry, stats);
+  if (entry.kind === 'symlink') {
+    if (!stats.isSymbolicLink()) {
+      return {
+        status: 'not-evaluated',
+        reason: 'changed-type',
+        detail: `became a ${describe(stats)} after listing`,
+      };
+    }
+    try {
+      file.symlink = resolveSymlink(entry.fsPath, ctx.rootReal, ctx.limits);
+    } catch (error) {
+      return { status: 'not-evaluated', file, ...reasonFor(error) };
+    }
+    return { status: 'ok', file };
+  }
+  if (entry.kind === 'directory') return { status: 'ok', file };
+  return { status: 'not-evaluated', reason: 'special-file', detail: `${entry.kind}: never opened`, file };
+}
+
+/** sha256 of a whole open file, or undefined past maxHashBytes or on a read error. */
+export function hashOpenFile(fd: number, size: number, ctx: InspectContext): string | undefined {
+  if (size > ctx.limits.maxHashBytes) return undefined;
+  const hash = createHash('sha256');
+  let position = 0;
+  try {
+    for (;;) {
+      const read = readSync(fd, ctx.buffer, 0, ctx.buffer.length, position);
+      if (read === 0) break;
+      hash.update(ctx.buffer.subarray(0, read));
+      position += read;
+      if (position > ctx.limits.maxHashBytes) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex');
+}

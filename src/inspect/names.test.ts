@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeName, decodeRepeatedly, lenientUtf8, traversalForms } from './names.js';
+
+describe('analyzeName', () => {
+  it.each([
+    ['photo.jpg', ['jpg'], 'jpg', 'jpg', []],
+    ['avatar.PhP.JPG', ['php', 'jpg'], 'jpg', 'jpg', []],
+    ['x.php.', ['php', ''], undefined, 'php', ['trailing-dot-space']],
+    ['x.php . .', ['php ', ' ', ''], undefined, 'php', ['trailing-dot-space']],
+    ['x.php::$DATA', ['php::$data'], 'php::$data', 'php', ['ntfs-stream']],
+    ['x.asp;.jpg', ['asp;', 'jpg'], 'jpg', 'asp', ['semicolon']],
+    ['x.php%00.jpg', ['php%00', 'jpg'], 'jpg', 'php', ['encoded', 'nul-byte']],
+    ['x.php%2500.jpg', ['php%2500', 'jpg'], 'jpg', 'php', ['encoded', 'nul-byte']],
+    ['.htaccess', [], undefined, undefined, []],
+    ['archive.tar.gz', ['tar', 'gz'], 'gz', 'gz', []],
+    ['no-extension', [], undefined, undefined, []],
+    ['résumé 履歴書.pdf', ['pdf'], 'pdf', 'pdf', []],
+  ])('%s', (name, extensions, extension, effectiveExtension, tricks) => {
+    const info = analyzeName(name);
+    expect(info.extensions).toEqual(extensions);
+    expect(info.extension).toBe(extension);
+    expect(info.effectiveExtension).toBe(effectiveExtension);
+    expect(info.tricks).toEqual(tricks);
+  });
+});
+
+describe('decodeRepeatedly', () => {
+  it.each([
+    ['plain.txt', 'plain.txt'],
+    ['%2e%2e%2f', '../'],
+    ['%252e%252e%252f', '../'],
+    ['%25252e%25252e%25252f', '../'],
+    ['%c0%ae%c0%ae%c0%af', '../'],
+    ['%e0%80%ae%e0%80%ae/', '../'],
+    ['%c1%9c', '\\'],
+    ['%u002e%u002e%u2215', '..∕'],
+    ['100%', '100%'],
+    ['%zz%4', '%zz%4'],
+  ])('%s → %s', (input, decoded) => {
+    expect(decodeRepeatedly(input).decoded).toBe(decoded);
+  });
+
+  it('turns + into a space only when asked (query strings)', () => {
+    expect(decodeRepeatedly('a+b').decoded).toBe('a+b');
+    expect(decodeRepeatedly('a+b', { plusAsSpace: true }).decoded).toBe('a b');
+  });
+
+  it('stops after a bounded number of rounds', () => {
+    let deep = '%2e';
+    for (let i = 0; i < 10; i++) deep = deep.replaceAll('%', '%25');
+    expect(decodeRepeatedly(deep).decoded).not.toBe('.');
+  });
+});
+
+describe('lenientUtf8', () => {
+  it('decodes valid UTF-8 and replaces invalid bytes', () => {
+    expect(lenientUtf8(Buffer.from('héllo'))).toBe('héllo');
+    expect(lenientUtf8(Uint8Array.from([0x61, 0xff, 0x62]))).toBe('a\uFFFDb');
+    expect(lenientUtf8(Uint8Array.from([0xe2, 0x82]))).toBe('\uFFFD\uFFFD');
+    expect(lenientUtf8(Uint8Array.from([0xed, 0xa0, 0x80]))).toBe('\uFFFD');
+  });
+});
+
+describe('traversalForms', () => {
+  it.each([
+    ['..%2f..%2fetc%2fpasswd', ['dot-dot']],
+    ['..\\..\\windows\\win.ini', ['dot-dot']],
+    ['%252e%252e%252fsecret', ['dot-dot']],
+    ['%c0%ae%c0%ae%c0%afboot.ini', ['dot-dot']],
+    ['%2fetc%2fpasswd', ['absolute']],
+    ['C:\\Windows\\win.ini', ['drive', 'backslash']],
+    ['c:evil.txt', ['drive']],
+    ['\\\\attacker\\share\\x', ['unc']],
+    ['a\\b.txt', ['backslash']],
+  ])('%s', (name, forms) => {
+    expect(traversalForms(name).forms).toEqual(forms);
+  });
+
+  it.each(['photo..jpg', 'v1.2..3.txt', '...', 'report.final.pdf', 'a%20b.jpg', '50%.png', 'ok'])(
+    'leaves the benign %s alone',
+    (name) => {
+      expect(traversalForms(name).forms).toEqual([]);
+    },
+  );
+});

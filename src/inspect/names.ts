@@ -1,0 +1,185 @@
+/**
+ * Name analysis: extensions as a careless server would see them, and the traversal decoder.
+ * Pure functions over strings; every loop is bounded by the input length or a named constant.
+ */
+
+/** Rounds of percent-decoding before we stop (covers double and triple encoding). */
+export const MAX_DECODE_ROUNDS = 4;
+
+export interface DecodeOptions {
+  /** Treat `+` as a space (query strings and form fields). */
+  plusAsSpace?: boolean;
+}
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 0x20;
+  if (lower >= 97 && lower <= 102) return lower - 87;
+  return -1;
+}
+
+/** One round of `%XX` and `%uXXXX` decoding over bytes. Returns the input when nothing changed. */
+function percentDecodeOnce(bytes: Uint8Array): Uint8Array {
+  if (!bytes.includes(0x25)) return bytes;
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x25 && i + 2 < bytes.length) {
+      const h = hexValue(bytes[i + 1]!);
+      const l = hexValue(bytes[i + 2]!);
+      if (h >= 0 && l >= 0) {
+        out.push(h * 16 + l);
+        i += 2;
+        continue;
+      }
+      if ((bytes[i + 1]! | 0x20) === 0x75 && i + 5 < bytes.length) {
+        const digits = [2, 3, 4, 5].map((k) => hexValue(bytes[i + k]!));
+        if (digits.every((d) => d >= 0)) {
+          const code = digits.reduce((acc, d) => acc * 16 + d, 0);
+          out.push(...Buffer.from(String.fromCharCode(code), 'utf8'));
+          i += 5;
+          continue;
+        }
+      }
+    }
+    out.push(b);
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * Lenient UTF-8: overlong forms (`C0 AF` for `/`, `E0 80 AE` for `.`) decode to the character
+ * they spell, as broken decoders do; other invalid bytes become U+FFFD.
+ */
+export function lenientUtf8(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b0 = bytes[i]!;
+    if (b0 < 0x80) {
+      out += String.fromCharCode(b0);
+      continue;
+    }
+    const need = b0 >= 0xf8 ? -1 : b0 >= 0xf0 ? 3 : b0 >= 0xe0 ? 2 : b0 >= 0xc0 ? 1 : -1;
+    if (need < 0 || i + need >= bytes.length) {
+      out += '\uFFFD';
+      continue;
+    }
+    let code = b0 & (0x3f >> need);
+    let ok = true;
+    for (let k = 1; k <= need; k++) {
+      const b = bytes[i + k]!;
+      if ((b & 0xc0) !== 0x80) {
+        ok = false;
+        break;
+      }
+      code = (code << 6) | (b & 0x3f);
+    }
+    if (!ok) {
+      out += '\uFFFD';
+      continue;
+    }
+    const invalid = code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff);
+    out += invalid ? '\uFFFD' : String.fromCodePoint(code);
+    i += need;
+  }
+  return out;
+}
+
+/** Decode percent escapes repeatedly (bounded), then overlong UTF-8; report whether it changed. */
+export function decodeRepeatedly(
+  input: string,
+  options: DecodeOptions = {},
+): { decoded: string; rounds: number } {
+  let bytes: Uint8Array = Buffer.from(options.plusAsSpace ? input.replaceAll('+', ' ') : input, 'utf8');
+  let rounds = 0;
+  while (rounds < MAX_DECODE_ROUNDS) {
+    const next = percentDecodeOnce(bytes);
+    if (next === bytes || Buffer.compare(next, bytes) === 0) break;
+    bytes = next;
+    rounds++;
+  }
+  const decoded = lenientUtf8(bytes);
+  return { decoded, rounds: decoded === input ? 0 : Math.max(rounds, 1) };
+}
+
+export type TraversalForm = 'dot-dot' | 'absolute' | 'drive' | 'unc' | 'backslash';
+
+/** How a (decoded) name or path could climb out of the folder it is stored in. */
+export function traversalForms(
+  input: string,
+  options: DecodeOptions = {},
+): { forms: TraversalForm[]; decoded: string } {
+  const { decoded } = decodeRepeatedly(input, options);
+  const forms = new Set<TraversalForm>();
+  const cut = decoded.split('\0')[0] ?? '';
+  const slashed = decoded.replaceAll('\\', '/');
+  if (slashed.split('/').some((seg) => /^\.\. *$/.test(seg))) forms.add('dot-dot');
+  if (/^\\\\|^\/\//.test(cut)) forms.add('unc');
+  else if (slashed.startsWith('/')) forms.add('absolute');
+  if (/^[a-zA-Z]:/.test(cut)) forms.add('drive');
+  if (decoded.includes('\\') && !forms.has('dot-dot') && !forms.has('unc')) forms.add('backslash');
+  return { forms: [...forms], decoded };
+}
+
+export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
+
+export interface NameAnalysis {
+  /** Every extension in the literal name, lower-cased, in order (`a.PHP.jpg` → php, jpg). */
+  extensions: string[];
+  /** The last literal extension, if any. */
+  extension: string | undefined;
+  /** The name as a lenient server would store or serve it, lower-cased. */
+  effectiveName: string;
+  effectiveExtension: string | undefined;
+  /** The tricks that made the effective name differ from the literal one. */
+  tricks: NameTrick[];
+}
+
+/** Every dot-separated part after the first, lower-cased; a leading dot starts no extension. */
+export function extensionsOf(name: string): string[] {
+  return name
+    .replace(/^\.+/, '')
+    .split('.')
+    .slice(1)
+    .map((p) => p.toLowerCase());
+}
+
+export function analyzeName(name: string): NameAnalysis {
+  const tricks: NameTrick[] = [];
+  let effective = name;
+  const { decoded } = decodeRepeatedly(effective);
+  if (decoded !== effective) {
+    tricks.push('encoded');
+    effective = decoded;
+  }
+  const nul = effective.indexOf('\0');
+  if (nul >= 0) {
+    tricks.push('nul-byte');
+    effective = effective.slice(0, nul);
+  }
+  const colon = effective.indexOf(':', 1);
+  if (colon >= 0 && !/^[a-zA-Z]:/.test(effective)) {
+    tricks.push('ntfs-stream');
+    effective = effective.slice(0, colon);
+  }
+  const semi = effective.indexOf(';');
+  if (semi > 0) {
+    tricks.push('semicolon');
+    effective = effective.slice(0, semi);
+  }
+  const trimmed = effective.replace(/[. ]+$/, '');
+  if (trimmed !== effective && trimmed.length > 0) {
+    tricks.push('trailing-dot-space');
+    effective = trimmed;
+  }
+  const extensions = extensionsOf(name);
+  const effectiveName = effective.toLowerCase();
+  const effectiveExts = extensionsOf(effectiveName);
+  return {
+    extensions,
+    extension: extensions.at(-1) || undefined,
+    effectiveName,
+    effectiveExtension: effectiveExts.at(-1) || undefined,
+    tricks,
+  };
+}

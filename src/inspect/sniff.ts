@@ -1,0 +1,49 @@
+import type { DetectedType } from '../types.js';
+
+/** How many head bytes the text heuristics look at (they never see more than the sniffed head). */
+export const TEXT_SNIFF_BYTES = 4096;
+
+const text = (ext: string, mime: string): DetectedType => ({ ext, mime, source: 'text' });
+
+/** Fraction of bytes that are printable ASCII, whitespace or UTF-8 continuation. */
+function looksLikeText(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  let bad = 0;
+  for (const b of bytes) {
+    if (b === 0) return false;
+    if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b) || b === 0x7f) bad++;
+  }
+  return bad / bytes.length < 0.05;
+}
+
+const HTML_START =
+  /^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|script|iframe|meta|title|style|form)[\s>/]/i;
+const SVG_TAG = /<svg[\s>]/i;
+
+/**
+ * What a text file is, when file-type (binary signatures only) has no verdict: server-side code,
+ * a shebang script, HTML, SVG, XML, or plain text. Looks only at `head`.
+ */
+export function sniffText(head: Uint8Array): DetectedType | undefined {
+  const bytes = head.subarray(0, TEXT_SNIFF_BYTES);
+  if (!looksLikeText(bytes)) return undefined;
+  const src = Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/^\xef\xbb\xbf/, '');
+  const start = src.trimStart();
+  if (start.startsWith('#!')) {
+    return /^#!\S*php/.test(start)
+      ? text('php', 'application/x-httpd-php')
+      : text('sh', 'text/x-shellscript');
+  }
+  if (/<\?php|<\?=/i.test(src)) return text('php', 'application/x-httpd-php');
+  if (/<jsp:|<%@\s*page\s/.test(src)) return text('jsp', 'application/x-jsp');
+  if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src))
+    return text('asp', 'application/x-asp');
+  if (start.startsWith('<')) {
+    if (HTML_START.test(start)) return text('html', 'text/html');
+    if (SVG_TAG.test(start)) return text('svg', 'image/svg+xml');
+    if (start.startsWith('<?xml')) return text('xml', 'application/xml');
+  }
+  return text('txt', 'text/plain');
+}

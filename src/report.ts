@@ -1,0 +1,67 @@
+import { exitCodeFor } from './exit-code.js';
+import type { Counters } from './scan/directory-job.js';
+import { compareSeverityDesc } from './severity.js';
+import {
+  CATEGORIES,
+  type Category,
+  type Finding,
+  type NotEvaluated,
+  type NotEvaluatedReason,
+  SEVERITIES,
+  type Severity,
+  type Summary,
+} from './types.js';
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Most severe first, then by path, inner path and rule: the same order however the work was split. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    compareSeverityDesc(a.severity, b.severity) ||
+    byText(a.path, b.path) ||
+    byText(a.innerPath ?? '', b.innerPath ?? '') ||
+    byText(a.ruleId, b.ruleId) ||
+    byText(a.fingerprint, b.fingerprint)
+  );
+}
+
+export interface SummaryInputs {
+  counters: Counters;
+  findings: readonly Finding[];
+  notEvaluated: readonly NotEvaluated[];
+  failOn: Severity | 'none';
+  allowUnevaluated: boolean;
+}
+
+export function summarize({
+  counters,
+  findings,
+  notEvaluated,
+  failOn,
+  allowUnevaluated,
+}: SummaryInputs): Summary {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+  for (const f of findings) {
+    bySeverity[f.severity]++;
+    byCategory[f.category]++;
+  }
+  const notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>> = {};
+  for (const n of notEvaluated) notEvaluatedByReason[n.reason] = (notEvaluatedByReason[n.reason] ?? 0) + 1;
+  const exit = exitCodeFor({ findings, notEvaluated: notEvaluated.length, failOn, allowUnevaluated });
+  return {
+    ...counters,
+    notEvaluated: notEvaluated.length,
+    notEvaluatedByReason,
+    findings: findings.length,
+    bySeverity,
+    byCategory,
+    failOn,
+    failed: exit !== 0,
+  };
+}
+
+export function sortReport(findings: Finding[], notEvaluated: NotEvaluated[]): void {
+  findings.sort(compareFindings);
+  notEvaluated.sort((a, b) => byText(a.path, b.path) || byText(a.reason, b.reason));
+}

@@ -1,0 +1,55 @@
+import { jsonAsciiSafe } from '../escape.js';
+import { renderMessage } from '../messages.js';
+import type { Finding } from '../types.js';
+import type { Reporter } from './types.js';
+
+/** A finding as the JSON formats write it: stable key order, the message in words beside its id. */
+export function jsonFinding(f: Finding): Record<string, unknown> {
+  return {
+    path: f.path,
+    ...(f.pathBase64 !== undefined && { pathBase64: f.pathBase64 }),
+    ...(f.innerPath !== undefined && { innerPath: f.innerPath }),
+    category: f.category,
+    ruleId: f.ruleId,
+    severity: f.severity,
+    message: renderMessage(f),
+    messageId: f.messageId,
+    evidence: f.evidence,
+    ...(f.sha256 !== undefined && { sha256: f.sha256 }),
+    fingerprint: f.fingerprint,
+  };
+}
+
+export const json: Reporter = (report) => {
+  const { schemaVersion, tool, root, source, startedAt, durationMs, summary, findings, notEvaluated } =
+    report;
+  const doc = {
+    schemaVersion,
+    tool,
+    root,
+    source,
+    startedAt,
+    durationMs,
+    summary,
+    findings: findings.map(jsonFinding),
+    notEvaluated,
+  };
+  return `${jsonAsciiSafe(JSON.stringify(doc, null, 2))}\n`;
+};
+
+export const jsonl: Reporter = (report) => {
+  const lines = [
+    ...report.findings.map((f) => ({ type: 'finding', ...jsonFinding(f) })),
+    ...report.notEvaluated.map((n) => ({ type: 'not-evaluated', ...n })),
+    {
+      type: 'summary',
+      schemaVersion: report.schemaVersion,
+      tool: report.tool,
+      root: report.root,
+      startedAt: report.startedAt,
+      durationMs: report.durationMs,
+      ...report.summary,
+    },
+  ];
+  return lines.map((line) => `${jsonAsciiSafe(JSON.stringify(line))}\n`).join('');
+};

@@ -1,0 +1,71 @@
+import type { ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import { escapeUnsafe } from '../escape.js';
+import { renderMessage } from '../messages.js';
+import { SEVERITIES, type Severity, type Summary } from '../types.js';
+import type { Reporter } from './types.js';
+
+const paint = (c: ChalkInstance, severity: Severity): string =>
+  ({
+    critical: c.level > 0 ? c.bgRed.white.bold(' critical ') : 'critical',
+    high: c.red.bold('high'),
+    medium: c.yellow('medium'),
+    low: c.blue('low'),
+    info: c.gray('info'),
+  })[severity];
+
+const count = (n: number, one: string, many = `${one}s`): string =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+function mebibytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function summaryLines(s: Summary, durationMs: number, c: ChalkInstance): string[] {
+  const severities = [...SEVERITIES]
+    .reverse()
+    .filter((sev) => s.bySeverity[sev] > 0)
+    .map((sev) => `${s.bySeverity[sev]} ${sev}`);
+  const verdict = s.failed ? c.red.bold('FAIL') : c.green.bold('PASS');
+  const head =
+    s.findings === 0 ? 'No findings' : `${count(s.findings, 'finding')} (${severities.join(', ')})`;
+  const reasons = Object.entries(s.notEvaluatedByReason).map(([reason, n]) => `${n} ${reason}`);
+  return [
+    `${verdict} ${head}; fail-on: ${s.failOn}`,
+    `${count(s.entries, 'entry', 'entries')} scanned: ${count(s.files, 'file')}, ${count(s.directories, 'directory', 'directories')}, ${count(s.symlinks, 'symlink')}, ${s.other} other; ${mebibytes(s.bytes)} in ${(durationMs / 1000).toFixed(2)} s`,
+    `${s.evaluated.toLocaleString('en-US')} evaluated, ${s.notEvaluated > 0 ? c.yellow.bold(`${s.notEvaluated} not evaluated`) : '0 not evaluated'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ${s.excluded} excluded`,
+  ];
+}
+
+/** Column widths that fit `columns`: the path and the message share what the fixed columns leave. */
+function widths(columns: number | undefined): { colWidths?: number[]; wordWrap?: boolean } {
+  if (!columns || columns < 60) return {};
+  const fixed = 12 + 34;
+  const rest = columns - fixed - 5;
+  return { colWidths: [12, 34, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)], wordWrap: true };
+}
+
+export const table: Reporter = (report, { color: c, columns }) => {
+  const out: string[] = [];
+  if (report.findings.length > 0) {
+    const grid = new Table({
+      head: ['Severity', 'Rule', 'Path', 'Details'],
+      style: c.level > 0 ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] },
+      ...widths(columns),
+    });
+    for (const f of report.findings) {
+      const path = escapeUnsafe(f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`);
+      grid.push([paint(c, f.severity), f.ruleId, path, escapeUnsafe(renderMessage(f))]);
+    }
+    out.push(grid.toString());
+  }
+  if (report.notEvaluated.length > 0) {
+    out.push('', c.yellow.bold(`Not evaluated (${report.notEvaluated.length}): never reported as clean`));
+    for (const n of report.notEvaluated)
+      out.push(
+        `  ${escapeUnsafe(n.path)}  ${c.yellow(n.reason)}${n.detail ? ` (${escapeUnsafe(n.detail)})` : ''}`,
+      );
+  }
+  out.push('', ...summaryLines(report.summary, report.durationMs, c));
+  return `${out.join('\n')}\n`;
+};

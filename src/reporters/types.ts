@@ -1,0 +1,12 @@
+import type { ChalkInstance } from 'chalk';
+import type { Report } from '../types.js';
+
+export interface RenderContext {
+  /** A chalk instance with the level already decided (level 0 for no color). */
+  color: ChalkInstance;
+  /** Terminal width when known; table columns wrap to fit it. */
+  columns?: number;
+}
+
+/** A reporter turns a finished report into text. Pure: same report, same text. */
+export type Reporter = (report: Report, context: RenderContext) => string;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { check, facts } from '../test-support/rule-tester.js';
+import { RULES } from './index.js';
+
+const rules = RULES.filter((r) => r.category === 'dangerous-extension');
+const fired = (name: string): string[] =>
+  rules.filter((rule) => check(rule, facts(name)).length > 0).map((rule) => rule.id.split('/')[1]!);
+
+describe('dangerous-extension rules', () => {
+  it.each([
+    // benign look-alikes
+    ['photo.jpg', []],
+    ['my.resume.pdf', []],
+    ['archive.tar.gz', []],
+    ['screenshot-example.com.png', []],
+    ['phpinfo-notes.txt', []],
+    ['graph.php-style.png', []],
+    ['résumé 履歴書.pdf', []],
+    ['.gitkeep', []],
+    // server-side scripts of every family, any case
+    ['shell.php', ['server-script']],
+    ['shell.PhP', ['server-script']],
+    ['x.phtml', ['server-script']],
+    ['x.pht', ['server-script']],
+    ['x.phar', ['server-script']],
+    ['x.php5', ['server-script']],
+    ['x.phps', ['server-script']],
+    ['x.asp', ['server-script']],
+    ['x.aspx', ['server-script']],
+    ['x.asa', ['server-script']],
+    ['x.cer', ['server-script']],
+    ['x.ashx', ['server-script']],
+    ['x.jsp', ['server-script']],
+    ['x.jspx', ['server-script']],
+    ['x.cgi', ['server-script']],
+    ['x.pl', ['server-script']],
+    ['x.py', ['server-script']],
+    ['x.rb', ['server-script']],
+    ['x.sh', ['server-script']],
+    ['x.shtml', ['server-script']],
+    // executables
+    ['setup.exe', ['executable']],
+    ['x.dll', ['executable']],
+    ['x.scr', ['executable']],
+    ['x.com', ['executable']],
+    ['x.bat', ['executable']],
+    ['x.cmd', ['executable']],
+    ['x.ps1', ['executable']],
+    ['x.vbs', ['executable']],
+    ['x.hta', ['executable']],
+    ['x.jar', ['executable']],
+    ['x.msi', ['executable']],
+    ['x.apk', ['executable']],
+    ['invoice.pdf.exe', ['executable']],
+    // a script extension before the last one
+    ['avatar.php.jpg', ['double-extension']],
+    ['shell.PHP5.png', ['double-extension']],
+    ['x.jsp.gif', ['double-extension']],
+    // name tricks
+    ['x.php.', ['name-trick']],
+    ['x.php ', ['name-trick']],
+    ['x.php::$DATA', ['name-trick']],
+    ['x.asp;.jpg', ['name-trick']],
+    ['x.php%00.jpg', ['name-trick']],
+    ['x.php\0.jpg', ['name-trick']],
+    ['x%2ephp', ['name-trick']],
+    // server configuration
+    ['.htaccess', ['server-config']],
+    ['.HTACCESS', ['server-config']],
+    ['.htaccess.', ['server-config']],
+    ['web.config', ['server-config']],
+    ['.user.ini', ['server-config']],
+  ])('%j → %j', (name, expected) => {
+    expect(fired(name)).toEqual(expected);
+  });
+
+  it('also judges symlinks by name (a link called x.php is served as PHP)', () => {
+    const rule = rules.find((r) => r.id === 'dangerous-extension/server-script')!;
+    expect(check(rule, facts('x.php', { kind: 'symlink' }))).toHaveLength(1);
+    expect(rule.kinds).not.toContain('directory');
+  });
+});

@@ -1,0 +1,39 @@
+import type { Policy } from '../policy/policy.js';
+import type { Category, EntryKind, FindingDraft, InspectedFile, Severity } from '../types.js';
+
+export interface RuleMeta {
+  /** `category/name`; part of the output contract. */
+  id: string;
+  category: Category;
+  defaultSeverity: Severity;
+  /** One line: what it checks. */
+  description: string;
+  /** Why it matters: the attack it stops. */
+  rationale: string;
+  /** How to fix it (or accept it). */
+  fix: string;
+  /** Entry kinds the rule looks at; evaluate never calls it for others. */
+  kinds: readonly EntryKind[];
+  /** Message templates keyed by messageId; `{name}` is filled from the finding's evidence. */
+  messages: Record<string, string>;
+}
+
+export interface RuleContext {
+  policy: Policy;
+}
+
+export type RuleResult = FindingDraft | readonly FindingDraft[] | undefined;
+
+export interface Rule extends RuleMeta {
+  /** Pure: no I/O, no clock, no randomness. */
+  check(file: InspectedFile, context: RuleContext): RuleResult;
+}
+
+/** Identity helper: exists so each rule file is type-checked as a Rule. */
+export function defineRule(rule: Rule): Rule {
+  return rule;
+}
+
+export function draft(messageId: string, evidence: FindingDraft['evidence'] = {}): FindingDraft {
+  return { messageId, evidence };
+}

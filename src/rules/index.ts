@@ -1,0 +1,63 @@
+import { CATEGORIES, type Category } from '../types.js';
+import {
+  doubleExtensionRule,
+  executableRule,
+  nameTrickRule,
+  serverConfigRule,
+  serverScriptRule,
+} from './dangerous-extension.js';
+import type { Rule } from './define.js';
+import {
+  imageTypeRule,
+  markupRule,
+  executableRule as mimeExecutableRule,
+  unrecognizedRule,
+  wrongTypeRule,
+} from './mime-mismatch.js';
+import { absoluteNameRule, backslashRule, dotDotRule, symlinkEscapeRule } from './path-traversal.js';
+import sizeEmpty from './size-empty.js';
+import sizeOverLimit from './size-over-limit.js';
+
+/** Every rule, in the order they are documented. */
+export const RULES: readonly Rule[] = [
+  sizeOverLimit,
+  sizeEmpty,
+  mimeExecutableRule,
+  markupRule,
+  wrongTypeRule,
+  unrecognizedRule,
+  imageTypeRule,
+  serverScriptRule,
+  executableRule,
+  doubleExtensionRule,
+  nameTrickRule,
+  serverConfigRule,
+  dotDotRule,
+  absoluteNameRule,
+  backslashRule,
+  symlinkEscapeRule,
+];
+
+const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));
+
+export function ruleById(id: string): Rule | undefined {
+  return BY_ID.get(id);
+}
+
+/** What each category is about, for help texts and reports. */
+export const CATEGORY_INFO = {
+  size: 'Files over the size limit for their type class, or empty.',
+  'mime-mismatch': 'Content whose signature disagrees with its extension.',
+  'dangerous-extension':
+    'Server-side scripts, executables, double extensions, name tricks and server config files.',
+  'path-traversal': 'Names that climb out of their folder once decoded, and symlinks that leave the root.',
+  'active-content': 'Content that runs in a browser or on a server whatever its extension.',
+  archive: 'Archives whose entries escape, bomb, link or hide dangerous content.',
+  'unsafe-filename':
+    'Names with control or bidi characters, reserved names, and other names that break tools.',
+  permissions: 'Executable, world-writable, setuid/setgid and special files, and hard links.',
+} satisfies Record<Category, string>;
+
+export function isCategory(value: string): value is Category {
+  return (CATEGORIES as readonly string[]).includes(value);
+}

@@ -1,0 +1,53 @@
+import {
+  BINARY_FORMATS,
+  contentKindOf,
+  EXECUTABLE_EXTENSIONS,
+  SERVER_SCRIPT_EXTENSIONS,
+  TEXT_FORMATS,
+  typeClassOf,
+} from '../inspect/filetypes.js';
+import type { Evidence, InspectedFile } from '../types.js';
+
+export type MimeVerdict = 'executable' | 'markup' | 'image-type' | 'wrong-type' | 'unrecognized';
+
+const MARKUP_EXTENSIONS = new Set(['svg', 'xml', 'html', 'htm']);
+
+function verdictFor(file: InspectedFile): MimeVerdict | undefined {
+  const ext = file.nameInfo.extension;
+  const detected = file.detected;
+  const announcesCode =
+    ext !== undefined && (SERVER_SCRIPT_EXTENSIONS.has(ext) || EXECUTABLE_EXTENSIONS.has(ext));
+  const kind = detected && contentKindOf(detected.ext);
+  if ((kind === 'executable' || kind === 'server-script') && !announcesCode) return 'executable';
+  if (ext === undefined || file.size === 0) return undefined;
+  const expected = BINARY_FORMATS.get(ext);
+  if (expected) {
+    if (!detected || detected.ext === 'txt') return 'unrecognized';
+    if (expected.has(detected.ext)) return undefined;
+    if (kind === 'markup') return 'markup';
+    return typeClassOf(ext) === 'image' && kind === 'image' ? 'image-type' : 'wrong-type';
+  }
+  if (TEXT_FORMATS.has(ext) && detected) {
+    if (ext === 'svg' && detected.ext === 'html') return 'markup';
+    if (detected.source === 'signature' && !MARKUP_EXTENSIONS.has(detected.ext)) {
+      return typeClassOf(ext) === 'image' && kind === 'image' ? 'image-type' : 'wrong-type';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Compare what the name promises with what the head bytes are. Returns the one verdict that
+ * applies (each verdict is its own rule, so the policy can weigh them separately).
+ */
+export function mimeMismatch(file: InspectedFile): { verdict: MimeVerdict; evidence: Evidence } | undefined {
+  const verdict = verdictFor(file);
+  if (!verdict) return undefined;
+  const ext = file.nameInfo.extension;
+  const evidence: Evidence = { extension: ext === undefined ? '(none)' : `.${ext}` };
+  if (file.detected) {
+    evidence.detectedType = file.detected.mime;
+    evidence.detectedExtension = file.detected.ext;
+  }
+  return { verdict, evidence };
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../policy/policy.js';
+import { check, detected, facts } from '../test-support/rule-tester.js';
+import sizeEmpty from './size-empty.js';
+import sizeOverLimit from './size-over-limit.js';
+
+const MiB = 1024 * 1024;
+
+describe('size/over-limit', () => {
+  it.each([
+    ['photo.jpg', 10 * MiB, undefined],
+    ['photo.jpg', 10 * MiB + 1, 'image'],
+    ['report.pdf', 25 * MiB, undefined],
+    ['report.pdf', 25 * MiB + 1, 'document'],
+    ['bundle.zip', 26 * MiB, 'archive'],
+    ['video.mp4', 5 * MiB, undefined],
+    ['video.mp4', 5 * MiB + 1, 'other'],
+  ])('%s of %i bytes → %s', (name, size, typeClass) => {
+    const drafts = check(sizeOverLimit, facts(name, { size }));
+    expect(drafts.map((d) => d.evidence.typeClass)).toEqual(typeClass ? [typeClass] : []);
+  });
+
+  it('falls back to the detected type when the extension says nothing', () => {
+    const file = facts('upload', { size: 6 * MiB, detected: detected('png', 'image/png') });
+    expect(check(sizeOverLimit, file)).toEqual([]);
+    expect(check(sizeOverLimit, { ...file, size: 11 * MiB })[0]?.evidence).toMatchObject({
+      typeClass: 'image',
+      limit: 10 * MiB,
+    });
+  });
+});
+
+describe('size/empty', () => {
+  it('flags 0-byte files only, by default', () => {
+    expect(check(sizeEmpty, facts('a.jpg', { size: 0 }))[0]?.messageId).toBe('empty');
+    expect(check(sizeEmpty, facts('a.jpg', { size: 1 }))).toEqual([]);
+  });
+
+  it('honors a minimum size', () => {
+    const policy = { ...DEFAULT_POLICY, minSize: 64 };
+    expect(check(sizeEmpty, facts('a.jpg', { size: 10 }), policy)[0]?.messageId).toBe('tooSmall');
+    expect(check(sizeEmpty, facts('a.jpg', { size: 64 }), policy)).toEqual([]);
+  });
+});

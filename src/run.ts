@@ -1,0 +1,66 @@
+import { realpathSync, statSync } from 'node:fs';
+import { errnoCode, InputError } from './errors.js';
+import { DEFAULT_POLICY, type Policy } from './policy/policy.js';
+import { sortReport, summarize } from './report.js';
+import { type Progress, scanTree } from './scan/scheduler.js';
+import type { Report, Severity } from './types.js';
+import { VERSION } from './version.js';
+
+export interface ScanOptions {
+  root: string;
+  policy?: Policy;
+  include?: string[];
+  exclude?: string[];
+  failOn: Severity | 'none';
+  allowUnevaluated: boolean;
+  concurrency: number;
+  onProgress?: (progress: Progress) => void;
+  /** Injectable clock, for reproducible reports in tests. */
+  now?: () => Date;
+}
+
+function realRoot(root: string): string {
+  let real: string;
+  try {
+    real = realpathSync(root);
+    if (!statSync(real).isDirectory()) throw new InputError(`cannot scan '${root}': not a directory`);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const code = errnoCode(error);
+    const why =
+      code === 'ENOENT'
+        ? 'no such directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (code ?? 'unreadable');
+    throw new InputError(`cannot scan '${root}': ${why}`);
+  }
+  return real;
+}
+
+/** source → inspect → rules → evaluate → report. */
+export async function runScan(options: ScanOptions): Promise<Report> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const rootReal = realRoot(options.root);
+  const settings = { rootReal, policy, include: options.include ?? [], exclude: options.exclude ?? [] };
+  const schedule = {
+    concurrency: options.concurrency,
+    ...(options.onProgress && { onProgress: options.onProgress }),
+  };
+  const { findings, notEvaluated, counters } = await scanTree(settings, schedule);
+  sortReport(findings, notEvaluated);
+  const summary = summarize({ counters, findings, notEvaluated, ...options });
+  return {
+    schemaVersion: 1,
+    tool: { name: 'upload-audit', version: VERSION },
+    root: options.root,
+    source: 'directory',
+    startedAt: started.toISOString(),
+    durationMs: Math.max(0, now().getTime() - started.getTime()),
+    summary,
+    findings,
+    notEvaluated,
+  };
+}

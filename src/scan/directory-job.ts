@@ -1,0 +1,130 @@
+import { closeSync } from 'node:fs';
+import picomatch from 'picomatch';
+import { errnoCode } from '../errors.js';
+import { evaluate } from '../evaluate.js';
+import { finalize } from '../fingerprint.js';
+import { hashOpenFile, type InspectContext, inspectEntry } from '../inspect/inspect.js';
+import type { Policy } from '../policy/policy.js';
+import { type DirectoryEntry, type DirectoryJob, jobFor, listDirectory } from '../sources/directory.js';
+import type { Finding, NotEvaluated } from '../types.js';
+
+/** Everything a scan needs to know, as plain data (it crosses into worker threads). */
+export interface ScanSettings {
+  rootReal: string;
+  policy: Policy;
+  include: string[];
+  exclude: string[];
+}
+
+export interface Counters {
+  entries: number;
+  files: number;
+  directories: number;
+  symlinks: number;
+  other: number;
+  excluded: number;
+  evaluated: number;
+  bytes: number;
+}
+
+export const emptyCounters = (): Counters => ({
+  entries: 0,
+  files: 0,
+  directories: 0,
+  symlinks: 0,
+  other: 0,
+  excluded: 0,
+  evaluated: 0,
+  bytes: 0,
+});
+
+export function addCounters(into: Counters, from: Counters): void {
+  for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += from[key];
+}
+
+export interface DirectoryResult {
+  subdirectories: DirectoryJob[];
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  counters: Counters;
+}
+
+/** Reused for every file one scanner reads: the head, then (for findings) the hash chunks. */
+const BUFFER_BYTES = 64 * 1024;
+
+/** Processes directories one at a time; one per thread, since it owns the read buffer. */
+export class DirectoryScanner {
+  readonly #settings: ScanSettings;
+  readonly #inspect: InspectContext;
+  readonly #isExcluded: (path: string) => boolean;
+  readonly #isIncluded: (path: string) => boolean;
+
+  constructor(settings: ScanSettings) {
+    this.#settings = settings;
+    const buffer = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, settings.policy.limits.maxSniffBytes));
+    this.#inspect = { rootReal: settings.rootReal, limits: settings.policy.limits, buffer };
+    const options = { dot: true };
+    this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;
+    this.#isIncluded = settings.include.length > 0 ? picomatch(settings.include, options) : () => true;
+  }
+
+  async scan(job: DirectoryJob): Promise<DirectoryResult> {
+    const result: DirectoryResult = {
+      subdirectories: [],
+      findings: [],
+      notEvaluated: [],
+      counters: emptyCounters(),
+    };
+    let entries: DirectoryEntry[];
+    try {
+      entries = listDirectory(job);
+    } catch (error) {
+      const code = errnoCode(error);
+      const reason = code === 'ENOENT' ? 'vanished' : 'unreadable-directory';
+      result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail: code ?? 'read error' }, job));
+      return result;
+    }
+    for (const entry of entries) await this.#entry(entry, result);
+    return result;
+  }
+
+  async #entry(entry: DirectoryEntry, result: DirectoryResult): Promise<void> {
+    const { counters } = result;
+    if (this.#isExcluded(entry.path) || (entry.kind !== 'directory' && !this.#isIncluded(entry.path))) {
+      counters.excluded++;
+      return;
+    }
+    counters.entries++;
+    if (entry.kind === 'file') counters.files++;
+    else if (entry.kind === 'directory') counters.directories++;
+    else if (entry.kind === 'symlink') counters.symlinks++;
+    else counters.other++;
+
+    const outcome = await inspectEntry(entry, this.#inspect);
+    const file = outcome.file;
+    if (outcome.status === 'not-evaluated') {
+      result.notEvaluated.push(
+        withRaw({ path: entry.path, reason: outcome.reason, detail: outcome.detail }, entry),
+      );
+    }
+    if (!file) return;
+    if (outcome.status === 'ok') counters.evaluated++;
+    if (file.kind === 'file') counters.bytes += file.size;
+    if (file.kind === 'directory' && outcome.status === 'ok') result.subdirectories.push(jobFor(entry));
+
+    const fd = outcome.status === 'ok' ? outcome.fd : undefined;
+    try {
+      const pending = evaluate(file, this.#settings.policy);
+      if (pending.length === 0) return;
+      const sha256 = fd === undefined ? undefined : hashOpenFile(fd, file.size, this.#inspect);
+      for (const finding of pending) result.findings.push(finalize(finding, sha256));
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
+
+function withRaw(item: NotEvaluated, from: { rawPath?: Buffer }): NotEvaluated {
+  if (from.rawPath !== undefined) item.pathBase64 = from.rawPath.toString('base64');
+  return item;
+}

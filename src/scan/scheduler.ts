@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { DirectoryJob } from '../sources/directory.js';
+import type { Finding, NotEvaluated } from '../types.js';
+import {
+  addCounters,
+  type Counters,
+  type DirectoryResult,
+  DirectoryScanner,
+  emptyCounters,
+  type ScanSettings,
+} from './directory-job.js';
+
+export interface ScanOutcome {
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  counters: Counters;
+}
+
+export interface Progress {
+  counters: Readonly<Counters>;
+  /** The directory just finished, relative to the root. */
+  current: string;
+}
+
+export interface ScheduleOptions {
+  concurrency: number;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Buffers become plain Uint8Arrays when they cross a thread; make them Buffers again. */
+export function reviveJob(job: DirectoryJob): DirectoryJob {
+  const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  const revived: DirectoryJob = {
+    path: job.path,
+    fsPath: typeof job.fsPath === 'string' ? job.fsPath : buf(job.fsPath),
+  };
+  if (job.rawPath !== undefined) revived.rawPath = buf(job.rawPath);
+  return revived;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** Worker threads need the compiled worker; from sources (tests) the scan runs in-process. */
+export function workersAvailable(): boolean {
+  return existsSync(fileURLToPath(WORKER_URL));
+}
+
+class Collector {
+  readonly outcome: ScanOutcome = { findings: [], notEvaluated: [], counters: emptyCounters() };
+  readonly pending: DirectoryJob[];
+  constructor(
+    root: DirectoryJob,
+    private readonly onProgress?: (progress: Progress) => void,
+  ) {
+    this.pending = [root];
+  }
+  add(job: DirectoryJob, result: DirectoryResult): void {
+    for (const sub of result.subdirectories) this.pending.push(reviveJob(sub));
+    for (const f of result.findings) this.outcome.findings.push(f);
+    for (const n of result.notEvaluated) this.outcome.notEvaluated.push(n);
+    addCounters(this.outcome.counters, result.counters);
+    this.onProgress?.({ counters: this.outcome.counters, current: job.path });
+  }
+}
+
+async function inProcess(settings: ScanSettings, collector: Collector): Promise<void> {
+  const scanner = new DirectoryScanner(settings);
+  for (let job = collector.pending.pop(); job; job = collector.pending.pop()) {
+    collector.add(job, await scanner.scan(job));
+  }
+}
+
+type WorkerReply = { ok: true; result: DirectoryResult } | { ok: false; error: string };
+
+/** Hand directories to idle workers, depth first, until none are pending or in flight. */
+function withWorkers(settings: ScanSettings, count: number, collector: Collector): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const workers = Array.from({ length: count }, () => new Worker(WORKER_URL, { workerData: settings }));
+    const idle = [...workers];
+    const inFlight = new Map<Worker, DirectoryJob>();
+    let failed = false;
+    const finish = (error?: Error): void => {
+      if (failed) return;
+      failed = error !== undefined;
+      for (const w of workers) void w.terminate();
+      if (error) reject(error);
+      else resolve();
+    };
+    const dispatch = (): void => {
+      while (idle.length > 0 && collector.pending.length > 0) {
+        const worker = idle.pop()!;
+        const job = collector.pending.pop()!;
+        inFlight.set(worker, job);
+        worker.postMessage(job);
+      }
+      if (inFlight.size === 0 && collector.pending.length === 0) finish();
+    };
+    for (const worker of workers) {
+      worker.on('message', (reply: WorkerReply) => {
+        const job = inFlight.get(worker)!;
+        inFlight.delete(worker);
+        if (!reply.ok) return finish(new Error(`scan worker failed in ${job.path || '.'}: ${reply.error}`));
+        collector.add(job, reply.result);
+        idle.push(worker);
+        dispatch();
+      });
+      worker.on('error', (error) => finish(error));
+    }
+    dispatch();
+  });
+}
+
+/** Walk and audit the whole tree below `settings.rootReal`. */
+export async function scanTree(settings: ScanSettings, options: ScheduleOptions): Promise<ScanOutcome> {
+  const collector = new Collector({ path: '', fsPath: settings.rootReal }, options.onProgress);
+  if (options.concurrency > 1 && workersAvailable()) {
+    await withWorkers(settings, options.concurrency, collector);
+  } else {
+    await inProcess(settings, collector);
+  }
+  return collector.outcome;
+}

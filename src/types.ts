@@ -1,0 +1,142 @@
+import type { NameAnalysis } from './inspect/names.js';
+
+/**
+ * The four types that carry everything: Entry (what a source yields), InspectedFile (plain facts
+ * about one entry), Finding (one policy violation) and Report (what every reporter reads).
+ */
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const CATEGORIES = [
+  'size',
+  'mime-mismatch',
+  'dangerous-extension',
+  'path-traversal',
+  'active-content',
+  'archive',
+  'unsafe-filename',
+  'permissions',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'block-device' | 'char-device';
+
+/** One thing a source found: a directory entry relative to the scanned root. */
+export interface Entry {
+  /** Relative to the root, `/`-separated, printable: invalid UTF-8 bytes appear as `\xNN`. */
+  path: string;
+  /** The raw relative path bytes, base64, only when the name is not valid UTF-8. */
+  pathBase64?: string;
+  /** What the filesystem calls it at listing time (dirent type). */
+  kind: EntryKind;
+}
+
+/** Why an entry could not be evaluated. Never reported as clean. */
+export const NOT_EVALUATED_REASONS = [
+  'vanished',
+  'unreadable',
+  'special-file',
+  'changed-type',
+  'read-error',
+  'unreadable-directory',
+] as const;
+export type NotEvaluatedReason = (typeof NOT_EVALUATED_REASONS)[number];
+
+export interface NotEvaluated {
+  path: string;
+  pathBase64?: string;
+  reason: NotEvaluatedReason;
+  detail?: string;
+}
+
+export interface SymlinkFacts {
+  /** What readlink returned, printable. */
+  target: string;
+  /** The absolute path the chain resolved to (lexically where it dangles), printable. */
+  resolved: string;
+  /** True when any hop of the chain leaves the scanned root. */
+  leavesRoot: boolean;
+  dangling: boolean;
+  loop: boolean;
+  hops: number;
+}
+
+/** Detected content type: from file-type (binary signatures) or our own text sniffing. */
+export interface DetectedType {
+  ext: string;
+  mime: string;
+  /** Where the verdict came from. */
+  source: 'signature' | 'text';
+}
+
+/** Plain facts about one entry. Built by inspect, read by rules; no I/O after this point. */
+export interface InspectedFile extends Entry {
+  /** Final path component as decoded UTF-8 (invalid bytes become U+FFFD); display uses `path`. */
+  name: string;
+  size: number;
+  mode: number;
+  nlink: number;
+  mtimeMs: number;
+  /** Extensions and tricks, as a careless server would read the name. */
+  nameInfo: NameAnalysis;
+  /** The head of the file (regular files only), at most limits.maxSniffBytes. */
+  head?: Uint8Array;
+  detected?: DetectedType;
+  symlink?: SymlinkFacts;
+}
+
+export type Evidence = Record<string, string | number | boolean>;
+
+/** What a rule returns: everything about a finding except what the policy decides. */
+export interface FindingDraft {
+  /** Key into the rule's message templates; reporters turn it into words. */
+  messageId: string;
+  evidence: Evidence;
+  innerPath?: string;
+}
+
+export interface Finding {
+  ruleId: string;
+  category: Category;
+  severity: Severity;
+  path: string;
+  pathBase64?: string;
+  innerPath?: string;
+  messageId: string;
+  evidence: Evidence;
+  /** sha256 of the whole file, for findings on regular files read within the hash bound. */
+  sha256?: string;
+  fingerprint: string;
+}
+
+export interface Summary {
+  entries: number;
+  files: number;
+  directories: number;
+  symlinks: number;
+  other: number;
+  excluded: number;
+  evaluated: number;
+  notEvaluated: number;
+  notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>>;
+  bytes: number;
+  findings: number;
+  bySeverity: Record<Severity, number>;
+  byCategory: Record<Category, number>;
+  failOn: Severity | 'none';
+  /** True when the exit status says the policy failed. */
+  failed: boolean;
+}
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: 'upload-audit'; version: string };
+  root: string;
+  source: 'directory';
+  startedAt: string;
+  durationMs: number;
+  summary: Summary;
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+}

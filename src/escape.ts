@@ -10,6 +10,9 @@
 const UNSAFE =
   /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]/gu;
 
+/** UNSAFE without C0 controls: JSON.stringify escapes those itself, and layout newlines must stay. */
+const UNSAFE_BEYOND_C0 = new RegExp(UNSAFE.source.replace('\\u0000-\\u001f', ''), 'gu');
+
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escapeChar(ch: string): string {
@@ -76,5 +79,5 @@ export function printableBytes(bytes: Uint8Array): string {
  * Safe because such characters can only occur inside JSON strings.
  */
 export function jsonAsciiSafe(json: string): string {
-  return json.replace(UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(UNSAFE_BEYOND_C0, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

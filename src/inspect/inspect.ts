@@ -32,6 +32,20 @@ export type InspectOutcome =
   | { status: 'not-evaluated'; reason: NotEvaluatedReason; detail: string; file?: InspectedFile };
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+/** Linux only, and only for the file's owner (or root): reading then leaves atime alone too. */
+const NOATIME = constants.O_NOATIME ?? 0;
+
+/** Open for reading without following a link, blocking on a FIFO, or (where allowed) touching atime. */
+function openNoFollow(path: string | Buffer): number {
+  if (NOATIME !== 0) {
+    try {
+      return openSync(path, OPEN_FLAGS | NOATIME);
+    } catch (error) {
+      if (errnoCode(error) !== 'EPERM') throw error;
+    }
+  }
+  return openSync(path, OPEN_FLAGS);
+}
 
 function reasonFor(error: unknown): { reason: NotEvaluatedReason; detail: string } {
   const code = errnoCode(error) ?? 'EUNKNOWN';
@@ -122,7 +136,7 @@ export function resolveSymlink(linkPath: string | Buffer, rootReal: string, limi
 async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promise<InspectOutcome> {
   let fd: number;
   try {
-    fd = openSync(entry.fsPath, OPEN_FLAGS);
+    fd = openNoFollow(entry.fsPath);
   } catch (error) {
     return { status: 'not-evaluated', ...reasonFor(error) };
   }

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { escapeUnsafe } from '../escape.js';
-import { renderMessage } from '../messages.js';
+import { formatBytes, renderMessage } from '../messages.js';
 import { SEVERITIES, type Severity, type Summary } from '../types.js';
 import type { Reporter } from './types.js';
 
@@ -17,10 +17,6 @@ const paint = (c: ChalkInstance, severity: Severity): string =>
 const count = (n: number, one: string, many = `${one}s`): string =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-function mebibytes(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 function summaryLines(s: Summary, durationMs: number, c: ChalkInstance): string[] {
   const severities = [...SEVERITIES]
     .reverse()
@@ -32,7 +28,7 @@ function summaryLines(s: Summary, durationMs: number, c: ChalkInstance): string[
   const reasons = Object.entries(s.notEvaluatedByReason).map(([reason, n]) => `${n} ${reason}`);
   return [
     `${verdict} ${head}; fail-on: ${s.failOn}`,
-    `${count(s.entries, 'entry', 'entries')} scanned: ${count(s.files, 'file')}, ${count(s.directories, 'directory', 'directories')}, ${count(s.symlinks, 'symlink')}, ${s.other} other; ${mebibytes(s.bytes)} in ${(durationMs / 1000).toFixed(2)} s`,
+    `${count(s.entries, 'entry', 'entries')} scanned: ${count(s.files, 'file')}, ${count(s.directories, 'directory', 'directories')}, ${count(s.symlinks, 'symlink')}, ${s.other} other; ${formatBytes(s.bytes)} in ${(durationMs / 1000).toFixed(2)} s`,
     `${s.evaluated.toLocaleString('en-US')} evaluated, ${s.notEvaluated > 0 ? c.yellow.bold(`${s.notEvaluated} not evaluated`) : '0 not evaluated'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ${s.excluded} excluded`,
   ];
 }

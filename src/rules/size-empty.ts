@@ -11,7 +11,7 @@ export default defineRule({
   kinds: ['file'],
   messages: {
     empty: 'the file is empty',
-    tooSmall: '{size} bytes is below the minimum of {minSize} bytes',
+    tooSmall: '{size|bytes} is below the minimum of {minSize|bytes}',
   },
   check(file, { policy }) {
     if (file.size >= policy.minSize) return undefined;

@@ -11,7 +11,7 @@ export default defineRule({
   fix: 'Delete or move the file, or raise the limit for that type class or folder in the policy.',
   kinds: ['file'],
   messages: {
-    overLimit: '{size} bytes is over the {limit}-byte limit for {typeClass} files',
+    overLimit: '{size|bytes} is over the {limit|bytes} limit for {typeClass} files',
   },
   check(file, { policy }) {
     const byExtension = typeClassOf(file.nameInfo.extension);

@@ -1,0 +1,154 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jpeg, png } from './test-support/bytes.js';
+import { cli, normalizeTiming } from './test-support/cli.js';
+import { expectGolden } from './test-support/golden.js';
+import { fifo, file, makeTree, type Tree } from './test-support/tree.js';
+
+const DEMO = 'fixtures/demo-uploads';
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+function tree(spec: Tree): string {
+  const root = makeTree(spec);
+  roots.push(root);
+  return root;
+}
+
+/** One line on stderr, naming the problem, and no stack trace. */
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => !l.startsWith('(run with --help'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('scan the bundled demo folder', () => {
+  it('prints a table of findings and a summary, and exits 1', () => {
+    const { status, stdout, stderr } = cli(['scan', DEMO]);
+    expect(status).toBe(1);
+    expect(stderr).toBe('');
+    expectGolden('cli/demo.table', normalizeTiming(stdout));
+  });
+
+  it('writes the documented JSON report', () => {
+    const { status, stdout } = cli(['scan', DEMO, '--format', 'json']);
+    expect(status).toBe(1);
+    expectGolden('cli/demo.json', normalizeTiming(stdout));
+  });
+
+  it('streams JSON Lines: a finding per line, then one summary', () => {
+    const { stdout } = cli(['scan', DEMO, '--format', 'jsonl']);
+    const lines = stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1).type).toBe('summary');
+    expect(lines.slice(0, -1).every((l) => l.type === 'finding')).toBe(true);
+  });
+
+  it('gives the same report with worker threads as in-process', () => {
+    const one = cli(['scan', DEMO, '--format', 'json', '-j', '1']);
+    const two = cli(['scan', DEMO, '--format', 'json', '-j', '2']);
+    expect(normalizeTiming(two.stdout)).toBe(normalizeTiming(one.stdout));
+  });
+});
+
+describe('exit codes', () => {
+  it('0 when no finding reaches --fail-on', () => {
+    const root = tree({ 'a.jpg': jpeg(), 'b.png': png() });
+    expect(cli(['scan', root]).status).toBe(0);
+    expect(cli(['scan', DEMO, '--fail-on', 'none']).status).toBe(0);
+  });
+
+  it('1 when one does, at the chosen threshold', () => {
+    const root = tree({ 'thumb.png': jpeg() });
+    expect(cli(['scan', root]).status).toBe(0);
+    expect(cli(['scan', root, '--fail-on', 'low']).status).toBe(1);
+  });
+
+  it('1 when an entry could not be evaluated, unless --allow-unevaluated', () => {
+    const root = tree({ 'a.jpg': jpeg(), pipe: fifo() });
+    const run = cli(['scan', root, '--format', 'json']);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout).notEvaluated).toEqual([
+      { path: 'pipe', reason: 'special-file', detail: 'fifo: never opened' },
+    ]);
+    expect(cli(['scan', root, '--allow-unevaluated']).status).toBe(0);
+  });
+
+  it.each([
+    [
+      ['scan', '/nonexistent/uploads'],
+      /^upload-audit: cannot scan '\/nonexistent\/uploads': no such directory$/,
+    ],
+    [['scan', 'package.json'], /^upload-audit: cannot scan 'package.json': not a directory$/],
+    [['scan', DEMO, '--fail-on', 'severe'], /--fail-on.*'severe' is invalid/],
+    [['scan', DEMO, '--format', 'xml'], /--format.*'xml' is invalid/],
+    [['scan', DEMO, '--concurrency', '0'], /--concurrency.*whole number/],
+    [['scan', DEMO, '--bogus'], /unknown option '--bogus'/],
+    [['scan'], /missing required argument 'dir'/],
+    [
+      ['scan', DEMO, '--output', '/nonexistent/dir/report.json'],
+      /^upload-audit: cannot write '\/nonexistent\/dir\/report.json': ENOENT$/,
+    ],
+  ])('2 with one clear line for %j', (args, message) => {
+    const { status, stderr, stdout } = cli(args);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expectOneLineError(stderr, message);
+  });
+
+  it('0 for --help and --version', () => {
+    expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const help = cli(['scan', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Examples:');
+  });
+});
+
+describe('output', () => {
+  it('--output writes the report to a file and nothing to stdout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-audit-out-'));
+    roots.push(dir);
+    const out = join(dir, 'report.json');
+    const { status, stdout, stderr } = cli(['scan', DEMO, '--format', 'json', '--output', out]);
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^upload-audit: FAIL: \d+ findings, 0 not evaluated; report written to /);
+    expect(JSON.parse(readFileSync(out, 'utf8')).summary.failed).toBe(true);
+    expect(cli(['scan', DEMO, '--output', out, '--quiet']).stderr).toBe('');
+  });
+
+  it('colors only on request or on a terminal, honoring NO_COLOR and FORCE_COLOR', () => {
+    const esc = '\x1b[';
+    expect(cli(['scan', DEMO]).stdout).not.toContain(esc);
+    expect(cli(['scan', DEMO], { env: { FORCE_COLOR: '1' } }).stdout).toContain(esc);
+    expect(cli(['scan', DEMO, '--color']).stdout).toContain(esc);
+    expect(cli(['scan', DEMO, '--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(esc);
+    expect(cli(['scan', DEMO], { env: { FORCE_COLOR: '0' } }).stdout).not.toContain(esc);
+  });
+});
+
+describe('unreadable entries', () => {
+  const root = process.getuid?.() === 0;
+
+  it.runIf(root)('are counted as not evaluated when the scan runs without the rights to read them', () => {
+    const dir = tree({ 'ok.jpg': jpeg(), 'locked.jpg': file(jpeg(), 0o000), locked: { 'x.php': '<?php' } });
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'locked'), 0o000);
+    const run = cli(['scan', dir, '--format', 'json'], { uid: 65534, gid: 65534 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout).notEvaluated).toEqual([
+      { path: 'locked', reason: 'unreadable-directory', detail: 'EACCES' },
+      { path: 'locked.jpg', reason: 'unreadable', detail: 'EACCES' },
+    ]);
+  });
+});

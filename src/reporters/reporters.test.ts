@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { chalkFor } from '../output.js';
+import { sortReport } from '../report.js';
+import { expectGolden } from '../test-support/golden.js';
+import { sampleReport } from '../test-support/sample-report.js';
+import { FORMATS, REPORTERS } from './index.js';
+
+function report() {
+  const r = sampleReport();
+  sortReport(r.findings, r.notEvaluated);
+  return r;
+}
+
+const plain = { color: chalkFor(0) };
+
+describe('reporters', () => {
+  it.each(FORMATS)('%s matches its golden file', (format) => {
+    expectGolden(`reporters/sample.${format}`, REPORTERS[format](report(), plain));
+  });
+
+  it('table: colored output matches its golden file too', () => {
+    expectGolden('reporters/sample.table.color', REPORTERS.table(report(), { color: chalkFor(1) }));
+  });
+
+  it('table: wraps to the terminal width', () => {
+    const text = REPORTERS.table(report(), { ...plain, columns: 100 });
+    const tableLines = text.split('\n').filter((line) => /^[│┌├└]/.test(line));
+    expect(Math.max(...tableLines.map((line) => [...line].length))).toBeLessThanOrEqual(100);
+  });
+
+  it.each(FORMATS)('%s: no name can reach the terminal as a control or bidi character', (format) => {
+    const text = REPORTERS[format](report(), plain);
+    for (const ch of text) {
+      const code = ch.codePointAt(0)!;
+      const control =
+        code < 0x20 ||
+        (code >= 0x7f && code <= 0x9f) ||
+        (code >= 0x202a && code <= 0x202e) ||
+        (code >= 0x2066 && code <= 0x2069);
+      if (control) expect(ch).toBe('\n');
+    }
+  });
+
+  it('json: is valid JSON with the documented top-level shape and round-trips hostile names', () => {
+    const doc = JSON.parse(REPORTERS.json(report(), plain));
+    expect(Object.keys(doc)).toEqual([
+      'schemaVersion',
+      'tool',
+      'root',
+      'source',
+      'startedAt',
+      'durationMs',
+      'summary',
+      'findings',
+      'notEvaluated',
+    ]);
+    expect(doc.findings.map((f: { path: string }) => f.path)).toContain('up/invoice_\u202Efdp.exe');
+    expect(doc.findings[0]).toMatchObject({
+      severity: 'critical',
+      message: expect.any(String),
+      fingerprint: expect.any(String),
+    });
+  });
+
+  it('jsonl: one object per line, findings then not-evaluated then one summary', () => {
+    const lines = REPORTERS.jsonl(report(), plain)
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual([
+      'finding',
+      'finding',
+      'finding',
+      'finding',
+      'finding',
+      'not-evaluated',
+      'not-evaluated',
+      'summary',
+    ]);
+    expect(lines.at(-1)).toMatchObject({ findings: 5, notEvaluated: 2, failed: true });
+  });
+});

@@ -44,9 +44,10 @@ function widths(columns: number | undefined): { colWidths?: number[]; wordWrap?:
 export const table: Reporter = (report, { color: c, columns }) => {
   const out: string[] = [];
   if (report.findings.length > 0) {
+    // cli-table3's own styling consults the environment; all color comes from `c` so output is pure.
     const grid = new Table({
-      head: ['Severity', 'Rule', 'Path', 'Details'],
-      style: c.level > 0 ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] },
+      head: ['Severity', 'Rule', 'Path', 'Details'].map((h) => c.bold(h)),
+      style: { head: [], border: [] },
       ...widths(columns),
     });
     for (const f of report.findings) {

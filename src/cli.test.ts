@@ -1,22 +1,13 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jpeg, png } from './test-support/bytes.js';
 import { cli, normalizeTiming } from './test-support/cli.js';
 import { expectGolden } from './test-support/golden.js';
-import { fifo, file, makeTree, type Tree } from './test-support/tree.js';
+import { fifo, file, tempTrees } from './test-support/tree.js';
 
 const DEMO = 'fixtures/demo-uploads';
-const roots: string[] = [];
-afterEach(() => {
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-function tree(spec: Tree): string {
-  const root = makeTree(spec);
-  roots.push(root);
-  return root;
-}
+const tree = tempTrees();
 
 /** One line on stderr, naming the problem, and no stack trace. */
 function expectOneLineError(stderr: string, pattern: RegExp): void {
@@ -115,8 +106,7 @@ describe('exit codes', () => {
 
 describe('output', () => {
   it('--output writes the report to a file and nothing to stdout', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'upload-audit-out-'));
-    roots.push(dir);
+    const dir = tree({});
     const out = join(dir, 'report.json');
     const { status, stdout, stderr } = cli(['scan', DEMO, '--format', 'json', '--output', out]);
     expect(status).toBe(1);
@@ -150,5 +140,62 @@ describe('unreadable entries', () => {
       { path: 'locked', reason: 'unreadable-directory', detail: 'EACCES' },
       { path: 'locked.jpg', reason: 'unreadable', detail: 'EACCES' },
     ]);
+  });
+});
+
+describe('policy commands', () => {
+  it('policy show prints the commented default; policy init writes it and refuses to overwrite', () => {
+    const show = cli(['policy', 'show']);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(/^# upload-audit policy/);
+    const dir = tree({});
+    const file = join(dir, 'upload-audit.yaml');
+    expect(cli(['policy', 'init', file]).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(show.stdout);
+    const again = cli(['policy', 'init', file]);
+    expect(again.status).toBe(2);
+    expectOneLineError(again.stderr, /exists; use --force to overwrite it/);
+    expect(cli(['policy', 'init', file, '--force']).status).toBe(0);
+    expect(cli(['policy', 'check', file]).status).toBe(0);
+  });
+
+  it('policy check and scan --policy exit 2 with every problem on its own line', () => {
+    const dir = tree({ 'p.yaml': 'version: 1\nmode: whitelist\nrules: { size/emptyy: off }\n' });
+    for (const args of [
+      ['policy', 'check', join(dir, 'p.yaml')],
+      ['scan', DEMO, '--policy', join(dir, 'p.yaml')],
+    ]) {
+      const run = cli(args);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trimEnd().split('\n')).toEqual([
+        `upload-audit: ${dir}/p.yaml:2:7: mode: found "whitelist", allowed: denylist, allowlist`,
+        expect.stringMatching(
+          /^upload-audit: .*p\.yaml:3:10: rules\.size\/emptyy: unknown key .*did you mean "size\/empty"\?$/,
+        ),
+      ]);
+    }
+  });
+
+  it('scan uses a discovered policy unless --no-policy-discovery', () => {
+    const dir = tree({
+      uploads: { 'thumb.png': jpeg() },
+      'upload-audit.yaml': 'version: 1\nrules: { mime-mismatch/image-type: critical }\n',
+    });
+    const uploads = join(dir, 'uploads');
+    const found = JSON.parse(cli(['scan', uploads, '--format', 'json']).stdout);
+    expect(found.policy.source).toBe(join(dir, 'upload-audit.yaml'));
+    expect(found.findings[0].severity).toBe('critical');
+    const off = JSON.parse(cli(['scan', uploads, '--format', 'json', '--no-policy-discovery']).stdout);
+    expect(off.policy.source).toBe('built-in');
+    expect(off.findings[0].severity).toBe('low');
+  });
+
+  it('rules lists every rule; explain knows rules and categories and rejects the rest', () => {
+    expect(cli(['rules']).stdout).toContain('dangerous-extension/double-extension');
+    expect(cli(['explain', 'path-traversal']).stdout).toContain('path-traversal/symlink-escape');
+    const bad = cli(['explain', 'nope']);
+    expect(bad.status).toBe(2);
+    expectOneLineError(bad.stderr, /unknown rule or category 'nope'/);
   });
 });

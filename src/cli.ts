@@ -1,10 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerPolicyCommands } from './commands/policy.js';
+import { registerRuleCommands } from './commands/rules.js';
 import { isExpectedError } from './errors.js';
 import { EXIT_ERROR } from './exit-code.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
+import { discoverPolicy, loadPolicyFile } from './policy/load.js';
+import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { FORMATS, type Format, REPORTERS } from './reporters/index.js';
-import { runScan } from './run.js';
+import { realRoot, runScan } from './run.js';
 import { SEVERITIES, type Severity } from './types.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +22,16 @@ interface ScanFlags {
   concurrency: number;
   color?: boolean;
   quiet: boolean;
+  policy?: string;
+  policyDiscovery: boolean;
+  showSuppressed: boolean;
+}
+
+/** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */
+function policyFor(dir: string, flags: ScanFlags): PolicySet {
+  if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
+  const found = flags.policyDiscovery ? discoverPolicy(realRoot(dir), process.cwd()) : undefined;
+  return found ? loadPolicyFile(found) : defaultPolicySet();
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -42,6 +56,7 @@ evaluated (unless --allow-unevaluated); 2 usage, configuration or runtime error.
 async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   const report = await runScan({
     root: dir,
+    policy: policyFor(dir, flags),
     include: flags.include,
     exclude: flags.exclude,
     failOn: flags.failOn,
@@ -109,14 +124,29 @@ export function buildProgram(): Command {
     .option('--color', 'force colored output')
     .option('--no-color', 'disable colored output (NO_COLOR and FORCE_COLOR are honored too)')
     .option('-q, --quiet', 'print nothing on stderr but errors', false)
+    .option(
+      '-p, --policy <file>',
+      'policy file (YAML or JSON); default: upload-audit.yaml found above DIR or here',
+    )
+    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
+    .option('--show-suppressed', 'list suppressed findings in the table too', false)
     .addHelpText('after', SCAN_EXAMPLES)
     .action(scanCommand);
+
+  registerPolicyCommands(program);
+  registerRuleCommands(program);
 
   return program;
 }
 
+/** Each line of the message (a policy error may name several problems) on its own prefixed line. */
 function fail(message: string): void {
-  process.stderr.write(`upload-audit: ${message}\n`);
+  process.stderr.write(
+    message
+      .split('\n')
+      .map((line) => `upload-audit: ${line}\n`)
+      .join(''),
+  );
   process.exitCode = EXIT_ERROR;
 }
 

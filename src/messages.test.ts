@@ -6,7 +6,7 @@ describe('renderMessage', () => {
     const text = renderMessage({
       ruleId: 'size/over-limit',
       messageId: 'overLimit',
-      evidence: { size: 5 * 1024 * 1024 + 4096, limit: 5 * 1024 * 1024, typeClass: 'other' },
+      evidence: { size: 5 * 1024 * 1024 + 4096, limit: 5 * 1024 * 1024, limitFor: 'other files' },
     });
     expect(text).toBe('5.0 MiB is over the 5 MiB limit for other files');
   });

@@ -42,18 +42,20 @@ export function summarize({
 }: SummaryInputs): Summary {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
-  for (const f of findings) {
+  const active = findings.filter((f) => f.suppressed === undefined);
+  for (const f of active) {
     bySeverity[f.severity]++;
     byCategory[f.category]++;
   }
   const notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>> = {};
   for (const n of notEvaluated) notEvaluatedByReason[n.reason] = (notEvaluatedByReason[n.reason] ?? 0) + 1;
-  const exit = exitCodeFor({ findings, notEvaluated: notEvaluated.length, failOn, allowUnevaluated });
+  const exit = exitCodeFor({ findings: active, notEvaluated: notEvaluated.length, failOn, allowUnevaluated });
   return {
     ...counters,
     notEvaluated: notEvaluated.length,
     notEvaluatedByReason,
-    findings: findings.length,
+    findings: active.length,
+    suppressed: findings.length - active.length,
     bySeverity,
     byCategory,
     failOn,

@@ -1,20 +1,11 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { runScan, type ScanOptions } from './run.js';
 import { elf, gif, jpeg, pdf, png } from './test-support/bytes.js';
-import { fifo, inventory, makeTree, symlink, type Tree, writeRawName } from './test-support/tree.js';
+import { fifo, inventory, symlink, type Tree, tempTrees, writeRawName } from './test-support/tree.js';
 import type { Report } from './types.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-function tree(spec: Tree): string {
-  const root = makeTree(spec);
-  roots.push(root);
-  return root;
-}
+const tree = tempTrees();
 
 const scan = (root: string, over: Partial<ScanOptions> = {}): Promise<Report> =>
   runScan({ root, failOn: 'high', allowUnevaluated: false, concurrency: 1, ...over });

@@ -1,14 +1,15 @@
 import { realpathSync, statSync } from 'node:fs';
 import { errnoCode, InputError } from './errors.js';
-import { DEFAULT_POLICY, type Policy } from './policy/policy.js';
+import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { sortReport, summarize } from './report.js';
 import { type Progress, scanTree } from './scan/scheduler.js';
+import { suppressionReport } from './suppress.js';
 import type { Report, Severity } from './types.js';
 import { VERSION } from './version.js';
 
 export interface ScanOptions {
   root: string;
-  policy?: Policy;
+  policy?: PolicySet;
   include?: string[];
   exclude?: string[];
   failOn: Severity | 'none';
@@ -19,7 +20,8 @@ export interface ScanOptions {
   now?: () => Date;
 }
 
-function realRoot(root: string): string {
+/** The real path of a root to scan, or an InputError naming what is wrong with it. */
+export function realRoot(root: string): string {
   let real: string;
   try {
     real = realpathSync(root);
@@ -42,9 +44,15 @@ function realRoot(root: string): string {
 export async function runScan(options: ScanOptions): Promise<Report> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const policy = options.policy ?? DEFAULT_POLICY;
+  const policy = options.policy ?? defaultPolicySet();
   const rootReal = realRoot(options.root);
-  const settings = { rootReal, policy, include: options.include ?? [], exclude: options.exclude ?? [] };
+  const settings = {
+    rootReal,
+    policy,
+    include: options.include ?? [],
+    exclude: options.exclude ?? [],
+    nowMs: started.getTime(),
+  };
   const schedule = {
     concurrency: options.concurrency,
     ...(options.onProgress && { onProgress: options.onProgress }),
@@ -57,10 +65,12 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     tool: { name: 'upload-audit', version: VERSION },
     root: options.root,
     source: 'directory',
+    policy: { source: policy.source, digest: policy.digest },
     startedAt: started.toISOString(),
     durationMs: Math.max(0, now().getTime() - started.getTime()),
     summary,
     findings,
     notEvaluated,
+    suppressions: suppressionReport(policy.suppressions, findings, started.getTime()),
   };
 }

@@ -108,6 +108,16 @@ export interface Finding {
   /** sha256 of the whole file, for findings on regular files read within the hash bound. */
   sha256?: string;
   fingerprint: string;
+  /** Set when a policy suppression accepted this finding: kept, but it does not fail the run. */
+  suppressed?: { by: string; reason: string; expires?: string };
+}
+
+/** A suppression as reports mention it (expired, or matched nothing). */
+export interface SuppressionNote {
+  by: string;
+  rule: string;
+  reason: string;
+  expires?: string;
 }
 
 export interface Summary {
@@ -122,6 +132,8 @@ export interface Summary {
   notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>>;
   bytes: number;
   findings: number;
+  /** Findings accepted by a suppression; not in `findings`, `bySeverity` or `byCategory`. */
+  suppressed: number;
   bySeverity: Record<Severity, number>;
   byCategory: Record<Category, number>;
   failOn: Severity | 'none';
@@ -134,9 +146,13 @@ export interface Report {
   tool: { name: 'upload-audit'; version: string };
   root: string;
   source: 'directory';
+  /** Where the policy came from and a digest of its effective content. */
+  policy: { source: string; digest: string };
   startedAt: string;
   durationMs: number;
   summary: Summary;
   findings: Finding[];
   notEvaluated: NotEvaluated[];
+  /** Suppressions that expired (and so suppress nothing) and active ones that matched nothing. */
+  suppressions: { expired: SuppressionNote[]; unused: SuppressionNote[] };
 }

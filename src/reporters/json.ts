@@ -17,22 +17,36 @@ export function jsonFinding(f: Finding): Record<string, unknown> {
     evidence: f.evidence,
     ...(f.sha256 !== undefined && { sha256: f.sha256 }),
     fingerprint: f.fingerprint,
+    ...(f.suppressed !== undefined && { suppressed: f.suppressed }),
   };
 }
 
 export const json: Reporter = (report) => {
-  const { schemaVersion, tool, root, source, startedAt, durationMs, summary, findings, notEvaluated } =
-    report;
+  const {
+    schemaVersion,
+    tool,
+    root,
+    source,
+    policy,
+    startedAt,
+    durationMs,
+    summary,
+    findings,
+    notEvaluated,
+    suppressions,
+  } = report;
   const doc = {
     schemaVersion,
     tool,
     root,
     source,
+    policy,
     startedAt,
     durationMs,
     summary,
     findings: findings.map(jsonFinding),
     notEvaluated,
+    suppressions,
   };
   return `${jsonAsciiSafe(JSON.stringify(doc, null, 2))}\n`;
 };
@@ -46,9 +60,11 @@ export const jsonl: Reporter = (report) => {
       schemaVersion: report.schemaVersion,
       tool: report.tool,
       root: report.root,
+      policy: report.policy,
       startedAt: report.startedAt,
       durationMs: report.durationMs,
       ...report.summary,
+      suppressions: report.suppressions,
     },
   ];
   return lines.map((line) => `${jsonAsciiSafe(JSON.stringify(line))}\n`).join('');

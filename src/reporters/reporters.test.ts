@@ -22,6 +22,14 @@ describe('reporters', () => {
     expectGolden('reporters/sample.table.color', REPORTERS.table(report(), { color: chalkFor(1) }));
   });
 
+  it('table: lists suppressed findings only when asked', () => {
+    expect(REPORTERS.table(report(), plain)).not.toContain('legacy/thumb.png');
+    expect(REPORTERS.table(report(), plain)).toContain('1 suppressed (--show-suppressed to list them)');
+    const shown = REPORTERS.table(report(), { ...plain, showSuppressed: true });
+    expect(shown).toContain('legacy/thumb.png');
+    expect(shown).toContain('low (suppressed)');
+  });
+
   it('table: wraps to the terminal width', () => {
     const text = REPORTERS.table(report(), { ...plain, columns: 100 });
     const tableLines = text.split('\n').filter((line) => /^[│┌├└]/.test(line));
@@ -48,11 +56,13 @@ describe('reporters', () => {
       'tool',
       'root',
       'source',
+      'policy',
       'startedAt',
       'durationMs',
       'summary',
       'findings',
       'notEvaluated',
+      'suppressions',
     ]);
     expect(doc.findings.map((f: { path: string }) => f.path)).toContain('up/invoice_\u202Efdp.exe');
     expect(doc.findings[0]).toMatchObject({
@@ -67,16 +77,8 @@ describe('reporters', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.type)).toEqual([
-      'finding',
-      'finding',
-      'finding',
-      'finding',
-      'finding',
-      'not-evaluated',
-      'not-evaluated',
-      'summary',
-    ]);
-    expect(lines.at(-1)).toMatchObject({ findings: 5, notEvaluated: 2, failed: true });
+    const types = lines.map((l) => l.type);
+    expect(types).toEqual([...Array(6).fill('finding'), 'not-evaluated', 'not-evaluated', 'summary']);
+    expect(lines.at(-1)).toMatchObject({ findings: 5, suppressed: 1, notEvaluated: 2, failed: true });
   });
 });

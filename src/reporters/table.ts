@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { escapeUnsafe } from '../escape.js';
 import { formatBytes, renderMessage } from '../messages.js';
-import { SEVERITIES, type Severity, type Summary } from '../types.js';
+import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
 import type { Reporter } from './types.js';
 
 const paint = (c: ChalkInstance, severity: Severity): string =>
@@ -41,28 +41,63 @@ function widths(columns: number | undefined): { colWidths?: number[]; wordWrap?:
   return { colWidths: [12, 34, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)], wordWrap: true };
 }
 
-export const table: Reporter = (report, { color: c, columns }) => {
+function suppressionLines(report: Report, c: ChalkInstance, shown: boolean): string[] {
   const out: string[] = [];
-  if (report.findings.length > 0) {
+  const { suppressed } = report.summary;
+  if (suppressed > 0 && !shown)
+    out.push('', c.gray(`${suppressed} suppressed (--show-suppressed to list them)`));
+  const note = (s: SuppressionNote): string =>
+    `  ${s.by} (${s.rule}): ${escapeUnsafe(s.reason)}${s.expires ? `, expires ${s.expires}` : ''}`;
+  if (report.suppressions.expired.length > 0) {
+    out.push(
+      '',
+      c.yellow.bold('Expired suppressions (no longer suppressing):'),
+      ...report.suppressions.expired.map(note),
+    );
+  }
+  if (report.suppressions.unused.length > 0) {
+    out.push(
+      '',
+      c.yellow.bold('Unused suppressions (matched nothing):'),
+      ...report.suppressions.unused.map(note),
+    );
+  }
+  return out;
+}
+
+export const table: Reporter = (report, { color: c, columns, showSuppressed = false }) => {
+  const out: string[] = [];
+  const rows = report.findings.filter((f) => showSuppressed || f.suppressed === undefined);
+  if (rows.length > 0) {
     // cli-table3's own styling consults the environment; all color comes from `c` so output is pure.
     const grid = new Table({
       head: ['Severity', 'Rule', 'Path', 'Details'].map((h) => c.bold(h)),
       style: { head: [], border: [] },
       ...widths(columns),
     });
-    for (const f of report.findings) {
+    for (const f of rows) {
       const path = escapeUnsafe(f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`);
-      grid.push([paint(c, f.severity), f.ruleId, path, escapeUnsafe(renderMessage(f))]);
+      const severity = f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity);
+      const details =
+        escapeUnsafe(renderMessage(f)) +
+        (f.suppressed ? c.gray(` [${f.suppressed.by}: ${escapeUnsafe(f.suppressed.reason)}]`) : '');
+      grid.push([severity, f.ruleId, path, details]);
     }
     out.push(grid.toString());
   }
   if (report.notEvaluated.length > 0) {
     out.push('', c.yellow.bold(`Not evaluated (${report.notEvaluated.length}): never reported as clean`));
-    for (const n of report.notEvaluated)
+    for (const n of report.notEvaluated) {
       out.push(
         `  ${escapeUnsafe(n.path)}  ${c.yellow(n.reason)}${n.detail ? ` (${escapeUnsafe(n.detail)})` : ''}`,
       );
+    }
   }
-  out.push('', ...summaryLines(report.summary, report.durationMs, c));
+  out.push(...suppressionLines(report, c, showSuppressed));
+  out.push(
+    '',
+    ...summaryLines(report.summary, report.durationMs, c),
+    `policy: ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)})`,
+  );
   return `${out.join('\n')}\n`;
 };

@@ -6,6 +6,8 @@ export interface RenderContext {
   color: ChalkInstance;
   /** Terminal width when known; table columns wrap to fit it. */
   columns?: number;
+  /** Table: list suppressed findings too (they are always in the JSON formats). */
+  showSuppressed?: boolean;
 }
 
 /** A reporter turns a finished report into text. Pure: same report, same text. */

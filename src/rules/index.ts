@@ -14,6 +14,7 @@ import {
   unrecognizedRule,
   wrongTypeRule,
 } from './mime-mismatch.js';
+import notAllowed from './not-allowed.js';
 import { absoluteNameRule, backslashRule, dotDotRule, symlinkEscapeRule } from './path-traversal.js';
 import sizeEmpty from './size-empty.js';
 import sizeOverLimit from './size-over-limit.js';
@@ -32,6 +33,7 @@ export const RULES: readonly Rule[] = [
   doubleExtensionRule,
   nameTrickRule,
   serverConfigRule,
+  notAllowed,
   dotDotRule,
   absoluteNameRule,
   backslashRule,

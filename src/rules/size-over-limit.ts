@@ -1,23 +1,39 @@
 import { typeClassOf } from '../inspect/filetypes.js';
+import type { Policy } from '../policy/policy.js';
+import type { InspectedFile } from '../types.js';
 import { defineRule, draft } from './define.js';
+
+/** The limit that applies: per extension, then per detected MIME type (exact, then `type/*`), then per class. */
+function limitFor(file: InspectedFile, policy: Policy): { limit: number; by: string } {
+  const ext = file.nameInfo.extension;
+  if (ext !== undefined && policy.extensionSizeLimits[ext] !== undefined)
+    return { limit: policy.extensionSizeLimits[ext], by: `.${ext} files` };
+  const mime = file.detected?.mime;
+  if (mime !== undefined) {
+    const wildcard = `${mime.split('/')[0]}/*`;
+    const byType = policy.typeSizeLimits[mime] ?? policy.typeSizeLimits[wildcard];
+    if (byType !== undefined) return { limit: byType, by: `${mime} content` };
+  }
+  const byExtension = typeClassOf(ext);
+  const typeClass = byExtension !== 'other' ? byExtension : typeClassOf(file.detected?.ext);
+  return { limit: policy.sizeLimits[typeClass], by: `${typeClass} files` };
+}
 
 export default defineRule({
   id: 'size/over-limit',
   category: 'size',
   defaultSeverity: 'medium',
-  description: 'The file is larger than the size limit for its type class.',
+  description: 'The file is larger than the size limit for its extension, detected type or type class.',
   rationale:
     'Oversized uploads fill disks, slow every backup and scan, and are how decompression and parser bombs arrive. A limit the handler should have enforced was not.',
-  fix: 'Delete or move the file, or raise the limit for that type class or folder in the policy.',
+  fix: 'Delete or move the file, or raise the limit for that type or folder in the policy.',
   kinds: ['file'],
   messages: {
-    overLimit: '{size|bytes} is over the {limit|bytes} limit for {typeClass} files',
+    overLimit: '{size|bytes} is over the {limit|bytes} limit for {limitFor}',
   },
   check(file, { policy }) {
-    const byExtension = typeClassOf(file.nameInfo.extension);
-    const typeClass = byExtension !== 'other' ? byExtension : typeClassOf(file.detected?.ext);
-    const limit = policy.sizeLimits[typeClass];
+    const { limit, by } = limitFor(file, policy);
     if (file.size <= limit) return undefined;
-    return draft('overLimit', { size: file.size, limit, typeClass });
+    return draft('overLimit', { size: file.size, limit, limitFor: by });
   },
 });

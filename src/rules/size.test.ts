@@ -17,15 +17,34 @@ describe('size/over-limit', () => {
     ['video.mp4', 5 * MiB + 1, 'other'],
   ])('%s of %i bytes → %s', (name, size, typeClass) => {
     const drafts = check(sizeOverLimit, facts(name, { size }));
-    expect(drafts.map((d) => d.evidence.typeClass)).toEqual(typeClass ? [typeClass] : []);
+    expect(drafts.map((d) => d.evidence.limitFor)).toEqual(typeClass ? [`${typeClass} files`] : []);
   });
 
   it('falls back to the detected type when the extension says nothing', () => {
     const file = facts('upload', { size: 6 * MiB, detected: detected('png', 'image/png') });
     expect(check(sizeOverLimit, file)).toEqual([]);
     expect(check(sizeOverLimit, { ...file, size: 11 * MiB })[0]?.evidence).toMatchObject({
-      typeClass: 'image',
+      limitFor: 'image files',
       limit: 10 * MiB,
+    });
+  });
+
+  it('prefers a per-extension limit, then a per-MIME limit, to the type class', () => {
+    const policy = {
+      ...DEFAULT_POLICY,
+      extensionSizeLimits: { csv: 50 * MiB },
+      typeSizeLimits: { 'image/gif': 1 * MiB, 'image/*': 3 * MiB },
+    };
+    expect(check(sizeOverLimit, facts('big.csv', { size: 40 * MiB }), policy)).toEqual([]);
+    const gif = facts('anim.gif', { size: 2 * MiB, detected: detected('gif', 'image/gif') });
+    expect(check(sizeOverLimit, gif, policy)[0]?.evidence).toMatchObject({
+      limit: 1 * MiB,
+      limitFor: 'image/gif content',
+    });
+    const png = facts('a.png', { size: 4 * MiB, detected: detected('png', 'image/png') });
+    expect(check(sizeOverLimit, png, policy)[0]?.evidence).toMatchObject({
+      limit: 3 * MiB,
+      limitFor: 'image/png content',
     });
   });
 });

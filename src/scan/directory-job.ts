@@ -4,16 +4,19 @@ import { errnoCode } from '../errors.js';
 import { evaluate } from '../evaluate.js';
 import { finalize } from '../fingerprint.js';
 import { hashOpenFile, type InspectContext, inspectEntry } from '../inspect/inspect.js';
-import type { Policy } from '../policy/policy.js';
+import { PolicyResolver, type PolicySet } from '../policy/policy.js';
 import { type DirectoryEntry, type DirectoryJob, jobFor, listDirectory } from '../sources/directory.js';
+import { Suppressor } from '../suppress.js';
 import type { Finding, NotEvaluated } from '../types.js';
 
 /** Everything a scan needs to know, as plain data (it crosses into worker threads). */
 export interface ScanSettings {
   rootReal: string;
-  policy: Policy;
+  policy: PolicySet;
   include: string[];
   exclude: string[];
+  /** The run's clock reading, for suppression expiry (the same in every thread). */
+  nowMs: number;
 }
 
 export interface Counters {
@@ -54,15 +57,21 @@ const BUFFER_BYTES = 64 * 1024;
 
 /** Processes directories one at a time; one per thread, since it owns the read buffer. */
 export class DirectoryScanner {
-  readonly #settings: ScanSettings;
+  readonly #policies: PolicyResolver;
+  readonly #suppressor: Suppressor;
   readonly #inspect: InspectContext;
   readonly #isExcluded: (path: string) => boolean;
   readonly #isIncluded: (path: string) => boolean;
 
   constructor(settings: ScanSettings) {
-    this.#settings = settings;
-    const buffer = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, settings.policy.limits.maxSniffBytes));
-    this.#inspect = { rootReal: settings.rootReal, limits: settings.policy.limits, buffer };
+    this.#policies = new PolicyResolver(settings.policy);
+    this.#suppressor = new Suppressor(settings.policy.suppressions, settings.nowMs);
+    const bounds = settings.policy.bounds;
+    this.#inspect = {
+      rootReal: settings.rootReal,
+      limits: bounds,
+      buffer: Buffer.allocUnsafe(Math.max(BUFFER_BYTES, bounds.maxSniffBytes)),
+    };
     const options = { dot: true };
     this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;
     this.#isIncluded = settings.include.length > 0 ? picomatch(settings.include, options) : () => true;
@@ -114,10 +123,14 @@ export class DirectoryScanner {
 
     const fd = outcome.status === 'ok' ? outcome.fd : undefined;
     try {
-      const pending = evaluate(file, this.#settings.policy);
+      const pending = evaluate(file, this.#policies.forPath(entry.path));
       if (pending.length === 0) return;
       const sha256 = fd === undefined ? undefined : hashOpenFile(fd, file.size, this.#inspect);
-      for (const finding of pending) result.findings.push(finalize(finding, sha256));
+      for (const pendingFinding of pending) {
+        const finding = finalize(pendingFinding, sha256);
+        this.#suppressor.apply(finding);
+        result.findings.push(finding);
+      }
     } finally {
       if (fd !== undefined) closeSync(fd);
     }

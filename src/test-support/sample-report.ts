@@ -50,7 +50,19 @@ export function sampleReport(): Report {
       ruleId: 'size/over-limit',
       severity: 'medium',
       messageId: 'overLimit',
-      evidence: { size: 6 * 1024 * 1024, limit: 5 * 1024 * 1024, typeClass: 'other' },
+      evidence: { size: 6 * 1024 * 1024, limit: 5 * 1024 * 1024, limitFor: 'other files' },
+    }),
+    finding({
+      path: 'legacy/thumb.png',
+      ruleId: 'mime-mismatch/image-type',
+      severity: 'low',
+      messageId: 'otherImage',
+      evidence: { extension: '.png', detectedType: 'image/jpeg', detectedExtension: 'jpg' },
+      suppressed: {
+        by: 'suppressions[0]',
+        reason: 'legacy thumbnails, re-encoded in Q3',
+        expires: '2026-12-31',
+      },
     }),
   ];
   const notEvaluated: NotEvaluated[] = [
@@ -71,10 +83,17 @@ export function sampleReport(): Report {
     tool: { name: 'upload-audit', version: '0.0.0-test' },
     root: 'uploads',
     source: 'directory',
+    policy: { source: 'upload-audit.yaml', digest: 'sha256:0000' },
     startedAt: '2026-01-02T03:04:05.000Z',
     durationMs: 1234,
     summary: summarize({ counters, findings, notEvaluated, failOn: 'high', allowUnevaluated: false }),
     findings,
     notEvaluated,
+    suppressions: {
+      expired: [
+        { by: 'suppressions[1]', rule: 'size', reason: 'until the \x1b[31mmigration', expires: '2025-01-01' },
+      ],
+      unused: [{ by: 'suppressions[2]', rule: 'dangerous-extension/executable', reason: 'installer builds' }],
+    },
   };
 }

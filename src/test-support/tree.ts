@@ -13,11 +13,13 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 /** A symlink, FIFO, or file/folder with an explicit mode: what a plain object cannot say. */
 export class Special {
@@ -94,4 +96,17 @@ export function inventory(root: string): Map<string, string> {
   };
   walk(Buffer.from(root), '');
   return out;
+}
+
+/** In a test file: `const tree = tempTrees();` then `tree({...})` gives a fresh root, removed after each test. */
+export function tempTrees(): (spec: Tree) => string {
+  const roots: string[] = [];
+  afterEach(() => {
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+  return (spec) => {
+    const root = makeTree(spec);
+    roots.push(root);
+    return root;
+  };
 }

@@ -1,0 +1,193 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { errnoCode, InputError } from '../errors.js';
+import type { TypeClass } from '../inspect/filetypes.js';
+import {
+  applyPatch,
+  DEFAULT_BOUNDS,
+  DEFAULT_POLICY,
+  type Override,
+  type PolicyPatch,
+  type PolicySet,
+  type Suppression,
+  withDigest,
+} from './policy.js';
+import { POLICY_SCHEMA, type SchemaError, validate } from './schema.js';
+import { parseSize } from './size.js';
+
+/** A policy that cannot be used: one line per problem, each naming file, line, column and key. */
+export class PolicyError extends InputError {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** The largest policy file we read: policies are hand-written, a bigger one is a mistake. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
+export const POLICY_FILE_NAMES = ['upload-audit.yaml', '.upload-audit.yaml'] as const;
+
+/** `overrides[0].limits.sizes`; keys that hold a dot or a space are quoted: `extensions[".csv"]`. */
+const keyPath = (path: (string | number)[]): string =>
+  path.length === 0
+    ? '(top level)'
+    : path
+        .map((p, i) =>
+          typeof p === 'number'
+            ? `[${p}]`
+            : /[.\s[\]"]/.test(p)
+              ? `[${JSON.stringify(p)}]`
+              : i === 0
+                ? p
+                : `.${p}`,
+        )
+        .join('');
+
+/** The node a schema error points at: the key itself for unknown keys, else the value. */
+function nodeAt(doc: ReturnType<typeof parseDocument>, error: SchemaError): Node | undefined {
+  if (!error.atKey)
+    return (
+      (doc.getIn(error.path, true) as Node | undefined) ??
+      nodeAt(doc, { path: error.path.slice(0, -1), message: '' })
+    );
+  const parent = error.path.length === 1 ? doc.contents : doc.getIn(error.path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === error.path.at(-1));
+  return (pair?.key as Node | undefined) ?? undefined;
+}
+
+function readPolicyText(file: string): string {
+  try {
+    if (statSync(file).size > MAX_POLICY_BYTES)
+      throw new PolicyError([`${file}: policy file is larger than ${MAX_POLICY_BYTES} bytes`]);
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof PolicyError) throw error;
+    const code = errnoCode(error);
+    throw new PolicyError([
+      `${file}: cannot read policy file: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`,
+    ]);
+  }
+}
+
+/** Parse and validate a policy file's text (YAML or JSON); return the plain object. */
+export function parsePolicyText(text: string, file: string): Record<string, unknown> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: false,
+    version: '1.2',
+  });
+  const at = (offset: number | undefined): string => {
+    if (offset === undefined) return file;
+    const { line, col } = lines.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      doc.errors.map(
+        (e) =>
+          `${at(e.pos[0])}: not valid YAML or JSON: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      ),
+    );
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (raw === null || raw === undefined)
+    throw new PolicyError([`${file}: the policy file is empty; it needs at least \`version: 1\``]);
+  const errors = validate(raw, POLICY_SCHEMA);
+  if (errors.length > 0) {
+    throw new PolicyError(
+      errors.map((e) => `${at(nodeAt(doc, e)?.range?.[0])}: ${keyPath(e.path)}: ${e.message}`),
+    );
+  }
+  return raw as Record<string, unknown>;
+}
+
+type Raw = Record<string, unknown>;
+const sizeMap = (raw: unknown): Record<string, number> | undefined =>
+  raw === undefined
+    ? undefined
+    : Object.fromEntries(Object.entries(raw as Raw).map(([k, v]) => [k, parseSize(v)!]));
+
+/** The patch a validated policy (or override) section describes. */
+function toPatch(raw: Raw): PolicyPatch {
+  const patch: PolicyPatch = {};
+  if (raw.mode !== undefined) patch.mode = raw.mode as PolicyPatch['mode'] & string;
+  if (raw.allow !== undefined) patch.allow = raw.allow as PolicyPatch['allow'] & object;
+  if (raw.rules !== undefined) patch.rules = raw.rules as PolicyPatch['rules'] & object;
+  const limits = raw.limits as Raw | undefined;
+  if (limits !== undefined) {
+    patch.limits = {};
+    const sizes = sizeMap(limits.sizes);
+    if (sizes) patch.limits.sizes = sizes as Partial<Record<TypeClass, number>>;
+    const extensions = sizeMap(limits.extensions);
+    if (extensions) patch.limits.extensions = extensions;
+    const types = sizeMap(limits.types);
+    if (types) patch.limits.types = types;
+    if (limits.minSize !== undefined) patch.limits.minSize = parseSize(limits.minSize)!;
+  }
+  return patch;
+}
+
+const dateText = (value: unknown): string =>
+  value instanceof Date ? value.toISOString().slice(0, 10) : String(value);
+
+/** Turn a validated policy object into the effective policy set. */
+export function toPolicySet(raw: Raw, source: string): PolicySet {
+  const bounds = { ...DEFAULT_BOUNDS };
+  const rawBounds = (raw.bounds ?? {}) as Raw;
+  if (rawBounds.maxSniffBytes !== undefined) bounds.maxSniffBytes = rawBounds.maxSniffBytes as number;
+  if (rawBounds.maxHashBytes !== undefined) bounds.maxHashBytes = parseSize(rawBounds.maxHashBytes)!;
+  if (rawBounds.maxSymlinkHops !== undefined) bounds.maxSymlinkHops = rawBounds.maxSymlinkHops as number;
+  const overrides: Override[] = ((raw.overrides ?? []) as Raw[]).map((o) => ({
+    paths: o.paths as string[],
+    patch: toPatch(o),
+  }));
+  const suppressions: Suppression[] = ((raw.suppressions ?? []) as Raw[]).map((s, index) => ({
+    index,
+    rule: s.rule as string,
+    reason: s.reason as string,
+    ...(s.paths !== undefined && { paths: s.paths as string[] }),
+    ...(s.sha256 !== undefined && { sha256: s.sha256 as string }),
+    ...(s.expires !== undefined && { expires: dateText(s.expires) }),
+  }));
+  return withDigest({
+    source,
+    bounds,
+    base: applyPatch(DEFAULT_POLICY, toPatch(raw)),
+    overrides,
+    suppressions,
+  });
+}
+
+export function loadPolicyFile(file: string): PolicySet {
+  return toPolicySet(parsePolicyText(readPolicyText(file), file), file);
+}
+
+/**
+ * Find a policy file for a scan: in the parent folders of the scanned root, nearest first, then in
+ * the current directory. Never inside the scanned tree: uploads are attacker-controlled, and an
+ * uploaded upload-audit.yaml must not be able to suppress its own findings.
+ */
+export function discoverPolicy(rootReal: string, cwd: string): string | undefined {
+  const insideRoot = (dir: string): boolean => {
+    const rel = relative(rootReal, dir);
+    return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+  };
+  const candidates: string[] = [];
+  for (let dir = dirname(rootReal); ; dir = dirname(dir)) {
+    candidates.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  const here = resolve(cwd);
+  if (!insideRoot(here) && !candidates.includes(here)) candidates.push(here);
+  for (const dir of candidates) {
+    for (const name of POLICY_FILE_NAMES) {
+      const file = join(dir, name);
+      if (existsSync(file)) return file;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,358 @@
+/**
+ * The policy file's schema as data. One description drives validation (with the key path, what
+ * was found and what is allowed), the commented default file (`policy show`) and the README
+ * reference, so the three cannot drift apart.
+ */
+import { RULES } from '../rules/index.js';
+import { CATEGORIES, SEVERITIES } from '../types.js';
+import { parseSize, SIZE_SYNTAX } from './size.js';
+
+export type Spec =
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'size' }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'string'; pattern?: RegExp; what: string }
+  | { type: 'date' }
+  | { type: 'list'; of: Spec }
+  | { type: 'map'; key: KeySpec; of: Spec }
+  | {
+      type: 'object';
+      fields: Record<string, Field>;
+      check?: (value: Record<string, unknown>) => string | undefined;
+    };
+
+export interface KeySpec {
+  what: string;
+  values?: readonly string[];
+  pattern?: RegExp;
+}
+
+export interface Field {
+  spec: Spec;
+  doc: string;
+  required?: boolean;
+  /** Shown in `policy show` and the reference; for documentation only. */
+  example?: string;
+}
+
+const RULE_OR_CATEGORY = [...RULES.map((r) => r.id), ...CATEGORIES];
+const GLOB: Spec = {
+  type: 'list',
+  of: { type: 'string', what: 'a glob relative to the scanned root, like avatars/**' },
+};
+const EXTENSIONS: Spec = {
+  type: 'list',
+  of: { type: 'string', pattern: /^[a-z0-9_+-]+$/, what: 'a lower-case extension without the dot, like jpg' },
+};
+const MIME_TYPES: Spec = {
+  type: 'list',
+  of: {
+    type: 'string',
+    pattern: /^[a-z0-9.+-]+\/(?:\*|[a-z0-9.+-]+)$/,
+    what: 'a MIME type like image/png, or image/*',
+  },
+};
+const SEVERITY_OR_OFF: Spec = { type: 'enum', values: [...SEVERITIES, 'off'] };
+
+const SIZE_LIMITS: Record<string, Field> = {
+  sizes: {
+    doc: 'Largest size per type class (by extension, else by detected content).',
+    spec: {
+      type: 'object',
+      fields: {
+        image: { spec: { type: 'size' }, doc: 'Images: jpg, png, gif, webp, svg …', example: '10MiB' },
+        document: {
+          spec: { type: 'size' },
+          doc: 'Documents and text: pdf, docx, xlsx, txt, csv …',
+          example: '25MiB',
+        },
+        archive: { spec: { type: 'size' }, doc: 'Archives: zip, tar, gz, 7z …', example: '25MiB' },
+        other: { spec: { type: 'size' }, doc: 'Anything else.', example: '5MiB' },
+      },
+    },
+  },
+  extensions: {
+    doc: 'Largest size per extension; wins over the type class.',
+    spec: {
+      type: 'map',
+      key: { what: 'an extension without the dot', pattern: /^[a-z0-9_+-]+$/ },
+      of: { type: 'size' },
+    },
+    example: '{ csv: 50MiB }',
+  },
+  types: {
+    doc: 'Largest size per detected MIME type (image/* allowed); wins over the type class.',
+    spec: {
+      type: 'map',
+      key: { what: 'a MIME type like image/gif or image/*', pattern: /^[a-z0-9.+-]+\/(?:\*|[a-z0-9.+-]+)$/ },
+      of: { type: 'size' },
+    },
+    example: "{ 'image/gif': 2MiB }",
+  },
+  minSize: {
+    spec: { type: 'size' },
+    doc: 'Files smaller than this are reported by size/empty (1 reports only empty files).',
+    example: '1',
+  },
+};
+
+const SHARED: Record<string, Field> = {
+  mode: {
+    spec: { type: 'enum', values: ['denylist', 'allowlist'] },
+    doc: 'denylist: only what the rules find is reported. allowlist: every file whose extension (and, if `allow.types` is set, detected type) is not allowed is reported too.',
+    example: 'denylist',
+  },
+  allow: {
+    doc: 'What allowlist mode allows.',
+    spec: {
+      type: 'object',
+      fields: {
+        extensions: {
+          spec: EXTENSIONS,
+          doc: 'Allowed extensions (the last one of the name).',
+          example: '[jpg, jpeg, png, gif, webp, pdf]',
+        },
+        types: {
+          spec: MIME_TYPES,
+          doc: 'Allowed detected MIME types; empty means any type that matches its extension.',
+          example: '[image/*, application/pdf]',
+        },
+      },
+    },
+  },
+  limits: { doc: 'Size limits.', spec: { type: 'object', fields: SIZE_LIMITS } },
+  rules: {
+    doc: 'Severity per rule id or per category (a rule id wins over its category), or off.',
+    spec: {
+      type: 'map',
+      key: { what: 'a rule id or a category', values: RULE_OR_CATEGORY },
+      of: SEVERITY_OR_OFF,
+    },
+    example: "{ 'size/empty': off, mime-mismatch: high }",
+  },
+};
+
+export const POLICY_SCHEMA: Spec = {
+  type: 'object',
+  fields: {
+    version: {
+      spec: { type: 'int', min: 1, max: 1 },
+      doc: 'Policy format version.',
+      required: true,
+      example: '1',
+    },
+    ...SHARED,
+    bounds: {
+      doc: 'Read limits for untrusted bytes; hitting one is reported on the entry.',
+      spec: {
+        type: 'object',
+        fields: {
+          maxSniffBytes: {
+            spec: { type: 'int', min: 512, max: 1024 * 1024 },
+            doc: 'Bytes read from the head of each file for type detection.',
+            example: '4096',
+          },
+          maxHashBytes: {
+            spec: { type: 'size' },
+            doc: 'Largest flagged file that gets a content hash (sha256).',
+            example: '256MiB',
+          },
+          maxSymlinkHops: {
+            spec: { type: 'int', min: 1, max: 1000 },
+            doc: 'Links followed when resolving a symlink chain.',
+            example: '40',
+          },
+        },
+      },
+    },
+    overrides: {
+      doc: 'Folder-specific settings. Every override whose glob matches a path applies, the most specific (longest literal prefix) last, so it wins; lists (allow.*) replace, maps merge key by key.',
+      spec: {
+        type: 'list',
+        of: {
+          type: 'object',
+          fields: {
+            paths: {
+              spec: GLOB,
+              doc: 'Globs the override applies to.',
+              required: true,
+              example: "['avatars/**']",
+            },
+            ...SHARED,
+          },
+        },
+      },
+    },
+    suppressions: {
+      doc: 'Accepted findings: still reported (marked suppressed) but not failing the run. An expired suppression stops suppressing and is reported; one that matched nothing is reported as unused.',
+      spec: {
+        type: 'list',
+        of: {
+          type: 'object',
+          fields: {
+            rule: {
+              spec: { type: 'enum', values: RULE_OR_CATEGORY },
+              doc: 'The rule id or category to suppress.',
+              required: true,
+              example: 'mime-mismatch/image-type',
+            },
+            paths: { spec: GLOB, doc: 'Where: globs relative to the root.', example: "['legacy/thumbs/**']" },
+            sha256: {
+              spec: {
+                type: 'string',
+                pattern: /^[0-9a-f]{64}$/,
+                what: 'a lower-case hex sha256 (64 characters)',
+              },
+              doc: 'Or which file: its content hash, wherever it moves.',
+            },
+            reason: {
+              spec: { type: 'string', pattern: /\S/, what: 'a non-empty reason' },
+              doc: 'Why this is accepted.',
+              required: true,
+              example: 'thumbnails re-encoded in Q3',
+            },
+            expires: {
+              spec: { type: 'date' },
+              doc: 'Date (YYYY-MM-DD) after which it no longer suppresses.',
+              example: '2026-12-31',
+            },
+          },
+          check: (s) =>
+            s.paths === undefined && s.sha256 === undefined
+              ? 'needs paths or sha256 to say what it suppresses'
+              : undefined,
+        },
+      },
+    },
+  },
+};
+
+export interface SchemaError {
+  /** Key path, like ['overrides', 0, 'limits', 'sizes', 'image']. */
+  path: (string | number)[];
+  /** Point at the key itself (unknown keys) rather than its value. */
+  atKey?: boolean;
+  message: string;
+}
+
+const show = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : value === null ? 'nothing' : JSON.stringify(value);
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row[j]!;
+      row[j] = next;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** "; did you mean x?" when one allowed word is close. */
+function suggestion(found: string, allowed: readonly string[]): string {
+  const best = allowed
+    .map((w) => [w, distance(found.toLowerCase(), w.toLowerCase())] as const)
+    .sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(found.length / 4))
+    ? `; did you mean ${show(best[0])}?`
+    : '';
+}
+
+function allowedList(values: readonly string[]): string {
+  return values.length > 12
+    ? `${values.slice(0, 12).join(', ')}, … (see \`upload-audit rules\`)`
+    : values.join(', ');
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every way `value` breaks `spec`. */
+export function validate(
+  value: unknown,
+  spec: Spec,
+  path: (string | number)[] = [],
+  errors: SchemaError[] = [],
+): SchemaError[] {
+  const fail = (message: string): void => void errors.push({ path, message });
+  switch (spec.type) {
+    case 'enum':
+      if (typeof value !== 'string' || !spec.values.includes(value)) {
+        fail(
+          `found ${show(value)}, allowed: ${allowedList(spec.values)}${typeof value === 'string' ? suggestion(value, spec.values) : ''}`,
+        );
+      }
+      break;
+    case 'size':
+      if (parseSize(value) === undefined) fail(`found ${show(value)}, allowed: ${SIZE_SYNTAX}`);
+      break;
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+        fail(`found ${show(value)}, allowed: a whole number from ${spec.min} to ${spec.max}`);
+      }
+      break;
+    case 'string':
+      if (typeof value !== 'string' || (spec.pattern && !spec.pattern.test(value)))
+        fail(`found ${show(value)}, allowed: ${spec.what}`);
+      break;
+    case 'date': {
+      const text = value instanceof Date ? value.toISOString().slice(0, 10) : value;
+      if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(text))) {
+        fail(`found ${show(value)}, allowed: a date like 2026-12-31`);
+      }
+      break;
+    }
+    case 'list':
+      if (!Array.isArray(value)) fail(`found ${show(value)}, allowed: a list`);
+      else
+        value.forEach((item, i) => {
+          validate(item, spec.of, [...path, i], errors);
+        });
+      break;
+    case 'map':
+      if (!isPlainObject(value)) {
+        fail(`found ${show(value)}, allowed: a mapping of ${spec.key.what} to values`);
+        break;
+      }
+      for (const [key, item] of Object.entries(value)) {
+        const { values, pattern, what } = spec.key;
+        if ((values && !values.includes(key)) || (pattern && !pattern.test(key))) {
+          const allowed = values ? allowedList(values) + suggestion(key, values) : what;
+          errors.push({
+            path: [...path, key],
+            atKey: true,
+            message: `unknown key ${show(key)}, allowed: ${allowed}`,
+          });
+        } else validate(item, spec.of, [...path, key], errors);
+      }
+      break;
+    case 'object': {
+      if (!isPlainObject(value)) {
+        fail(`found ${show(value)}, allowed: a mapping with keys ${Object.keys(spec.fields).join(', ')}`);
+        break;
+      }
+      const keys = Object.keys(spec.fields);
+      for (const [key, item] of Object.entries(value)) {
+        const field = spec.fields[key];
+        if (!field)
+          errors.push({
+            path: [...path, key],
+            atKey: true,
+            message: `unknown key ${show(key)}, allowed: ${keys.join(', ')}${suggestion(key, keys)}`,
+          });
+        else validate(item, field.spec, [...path, key], errors);
+      }
+      for (const [key, field] of Object.entries(spec.fields)) {
+        if (field.required && value[key] === undefined) fail(`missing required key ${show(key)}`);
+      }
+      const problem = spec.check?.(value);
+      if (problem) fail(problem);
+      break;
+    }
+  }
+  return errors;
+}

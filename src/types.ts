@@ -30,6 +30,8 @@ export interface Entry {
   pathBase64?: string;
   /** What the filesystem calls it at listing time (dirent type). */
   kind: EntryKind;
+  /** Set when the final component itself is not valid UTF-8. */
+  invalidUtf8Name?: true;
 }
 
 /** Why an entry could not be evaluated. Never reported as clean. */

@@ -76,6 +76,7 @@ function baseRecord(entry: DirectoryEntry, stats: Stats): InspectedFile {
     nameInfo: analyzeName(entry.decodedName),
   };
   if (entry.pathBase64 !== undefined) file.pathBase64 = entry.pathBase64;
+  if (entry.invalidUtf8Name) file.invalidUtf8Name = true;
   return file;
 }
 

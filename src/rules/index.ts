@@ -16,8 +16,25 @@ import {
 } from './mime-mismatch.js';
 import notAllowed from './not-allowed.js';
 import { absoluteNameRule, backslashRule, dotDotRule, symlinkEscapeRule } from './path-traversal.js';
+import {
+  executableBitRule,
+  hardLinkRule,
+  setuidRule,
+  specialFileRule,
+  worldWritableRule,
+} from './permissions.js';
 import sizeEmpty from './size-empty.js';
 import sizeOverLimit from './size-over-limit.js';
+import {
+  bidiRule,
+  controlRule,
+  hiddenRule,
+  invalidUtf8Rule,
+  leadingDashRule,
+  reservedRule,
+  tooLongRule,
+  whitespaceRule,
+} from './unsafe-filename.js';
 
 /** Every rule, in the order they are documented. */
 export const RULES: readonly Rule[] = [
@@ -38,6 +55,19 @@ export const RULES: readonly Rule[] = [
   absoluteNameRule,
   backslashRule,
   symlinkEscapeRule,
+  bidiRule,
+  controlRule,
+  reservedRule,
+  tooLongRule,
+  invalidUtf8Rule,
+  leadingDashRule,
+  whitespaceRule,
+  hiddenRule,
+  setuidRule,
+  worldWritableRule,
+  specialFileRule,
+  executableBitRule,
+  hardLinkRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

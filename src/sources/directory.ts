@@ -51,6 +51,7 @@ function child(job: DirectoryJob, name: string | Buffer, kind: EntryKind): Direc
     name: printable,
     decodedName: valid ? name : name.toString('utf8'),
     kind,
+    ...(!valid && { invalidUtf8Name: true as const }),
     fsPath: Buffer.concat([Buffer.from(job.fsPath), SLASH, nameBytes]),
     rawPath,
     pathBase64: rawPath.toString('base64'),

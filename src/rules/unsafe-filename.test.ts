@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { check, facts } from '../test-support/rule-tester.js';
+import { RULES } from './index.js';
+
+const rules = RULES.filter((r) => r.category === 'unsafe-filename');
+const fired = (name: string, over = {}): string[] =>
+  rules.filter((rule) => check(rule, facts(name, over)).length > 0).map((rule) => rule.id.split('/')[1]!);
+
+describe('unsafe-filename rules', () => {
+  it.each([
+    // benign look-alikes
+    ['photo.jpg', []],
+    ['résumé-Müller.pdf', []],
+    ['履歴書 2024.pdf', []],
+    ['файл.txt', []],
+    ['emoji 😀.png', []],
+    ['console.log.txt', []],
+    ['com10.txt', []],
+    ['lpt.txt', []],
+    ['a-b.jpg', []],
+    // the real thing
+    ['invoice_\u202Efdp.exe', ['bidi']],
+    ['\u2066x\u2069.txt', ['bidi']],
+    ['line\nbreak.jpg', ['control']],
+    ['tab\there.jpg', ['control']],
+    ['\x1b[31mred.jpg', ['control']],
+    ['c1\u009b.jpg', ['control']],
+    ['CON', ['reserved']],
+    ['nul.txt', ['reserved']],
+    ['com1.jpg', ['reserved']],
+    ['LPT9', ['reserved']],
+    ['aux .txt', ['reserved']],
+    [`${'a'.repeat(252)}.jpg`, ['too-long']],
+    [`${'é'.repeat(126)}.jpg`, ['too-long']],
+    ['-rf', ['leading-dash']],
+    ['--checkpoint-action=exec=sh', ['leading-dash']],
+    ['.hidden.jpg', ['hidden']],
+    [' lead.jpg', ['whitespace']],
+    ['trail.jpg ', ['whitespace']],
+  ])('%j → %j', (name, expected) => {
+    expect(fired(name)).toEqual(expected);
+  });
+
+  it('reports names that are not valid UTF-8 from the listing fact', () => {
+    expect(fired('bad\uFFFD.jpg', { invalidUtf8Name: true })).toEqual(['invalid-utf8']);
+    expect(fired('bad\uFFFD.jpg')).toEqual([]);
+  });
+
+  it('names the code points it found', () => {
+    const rule = rules.find((r) => r.id === 'unsafe-filename/bidi')!;
+    expect(check(rule, facts('a\u202Eb\u202Ec'))[0]!.evidence).toEqual({ chars: 'U+202E' });
+  });
+});

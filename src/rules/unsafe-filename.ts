@@ -1,0 +1,143 @@
+import type { InspectedFile } from '../types.js';
+import type { Rule } from './define.js';
+import { defineRule, draft } from './define.js';
+
+const ALL_KINDS = ['file', 'directory', 'symlink', 'fifo', 'socket', 'block-device', 'char-device'] as const;
+
+type NameMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & {
+  message: string;
+  /** What in the name is wrong, as evidence; undefined when nothing is. */
+  test: (file: InspectedFile) => Record<string, string | number> | undefined;
+};
+
+function nameRule({ message, test, ...meta }: NameMeta): Rule {
+  return defineRule({
+    ...meta,
+    category: 'unsafe-filename',
+    kinds: ALL_KINDS,
+    messages: { name: message },
+    check(file) {
+      const evidence = test(file);
+      return evidence ? draft('name', evidence) : undefined;
+    },
+  });
+}
+
+const codes = (chars: string[]): string =>
+  [...new Set(chars)]
+    .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    .join(' ');
+
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
+/** Device names Windows reserves in every folder, with or without an extension. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+/** The most a name component may take on common filesystems (ext4, NTFS, APFS): 255 bytes. */
+export const MAX_NAME_BYTES = 255;
+
+export const bidiRule = nameRule({
+  id: 'unsafe-filename/bidi',
+  defaultSeverity: 'high',
+  description: 'A bidirectional control character in a name (right-to-left override, isolates, marks).',
+  rationale:
+    'invoice_\u202efdp.exe is displayed as invoice_exe.pdf: a right-to-left override makes an executable look like a document to everyone who sees the name.',
+  fix: 'Rename the file; make the handler strip or reject bidi controls in names.',
+  message: 'the name holds bidi control characters ({chars}) that reorder how it is displayed',
+  test: (f) => {
+    const found = f.name.match(BIDI);
+    return found ? { chars: codes(found) } : undefined;
+  },
+});
+
+export const controlRule = nameRule({
+  id: 'unsafe-filename/control',
+  defaultSeverity: 'high',
+  description: 'A control character in a name: newline, tab, escape (ESC), NUL-like and C1 controls.',
+  rationale:
+    'A newline splits log lines and breaks every script that reads file lists line by line; ESC sequences repaint the terminal of whoever lists the folder.',
+  fix: 'Rename the file; make the handler reject control characters in names.',
+  message: 'the name holds control characters ({chars})',
+  test: (f) => {
+    const found = f.name.match(CONTROL);
+    return found ? { chars: codes(found) } : undefined;
+  },
+});
+
+export const reservedRule = nameRule({
+  id: 'unsafe-filename/reserved',
+  defaultSeverity: 'medium',
+  description:
+    'A Windows reserved device name (CON, PRN, AUX, NUL, COM1–9, LPT1–9), with or without an extension.',
+  rationale:
+    'On Windows, nul.txt or CON is a device, not a file: copying, backing up or serving the folder there fails or hangs.',
+  fix: 'Rename the file; make the handler generate stored names.',
+  message: '{base} is a reserved device name on Windows',
+  test: (f) => {
+    const base = f.name.split('.')[0]!.replace(/[ .]+$/, '');
+    return RESERVED.test(base) ? { base } : undefined;
+  },
+});
+
+export const tooLongRule = nameRule({
+  id: 'unsafe-filename/too-long',
+  defaultSeverity: 'medium',
+  description: `A name longer than ${MAX_NAME_BYTES} bytes.`,
+  rationale:
+    'Over-long names cannot be copied to most filesystems and truncate unpredictably, which can cut an extension off or onto a name.',
+  fix: 'Rename the file; make the handler limit name length.',
+  message: 'the name is {bytes} bytes long (most filesystems allow {limit})',
+  test: (f) => {
+    const bytes = Buffer.byteLength(f.name);
+    return bytes > MAX_NAME_BYTES ? { bytes, limit: MAX_NAME_BYTES } : undefined;
+  },
+});
+
+export const leadingDashRule = nameRule({
+  id: 'unsafe-filename/leading-dash',
+  defaultSeverity: 'low',
+  description: 'A name that starts with a dash.',
+  rationale:
+    'Shell tools read -rf or --checkpoint-action=exec=sh as options: a file name becomes an argument injection in every careless cron script.',
+  fix: 'Rename the file; make the handler reject names starting with a dash.',
+  message: 'the name starts with a dash and reads as an option to command-line tools',
+  test: (f) => (f.name.startsWith('-') ? {} : undefined),
+});
+
+export const hiddenRule = nameRule({
+  id: 'unsafe-filename/hidden',
+  defaultSeverity: 'low',
+  description: 'A hidden dotfile or dot-folder.',
+  rationale:
+    'Uploads have no reason to be hidden; dotfiles escape casual listings and many backup and sync exclusions.',
+  fix: 'Review and remove the file; make the handler reject names starting with a dot.',
+  message: 'the name starts with a dot, so listings hide it',
+  test: (f) => (f.name.startsWith('.') ? {} : undefined),
+});
+
+export const whitespaceRule = nameRule({
+  id: 'unsafe-filename/whitespace',
+  defaultSeverity: 'low',
+  description: 'Leading or trailing whitespace in a name.',
+  rationale:
+    '"report.pdf " and "report.pdf" look the same: trailing spaces hide extensions on Windows and confuse people comparing names.',
+  fix: 'Rename the file; make the handler trim names.',
+  message: 'the name has {where} whitespace',
+  test: (f) => {
+    const lead = /^\s/u.test(f.name);
+    const trail = /\s$/u.test(f.name);
+    return lead || trail
+      ? { where: lead && trail ? 'leading and trailing' : lead ? 'leading' : 'trailing' }
+      : undefined;
+  },
+});
+
+export const invalidUtf8Rule = nameRule({
+  id: 'unsafe-filename/invalid-utf8',
+  defaultSeverity: 'medium',
+  description: 'A name whose bytes are not valid UTF-8.',
+  rationale:
+    'Tools disagree on how to show or convert such names; some mangle them, some skip the file, so it escapes audits and backups.',
+  fix: 'Rename the file to valid UTF-8; make the handler validate name encoding.',
+  message: 'the name is not valid UTF-8 (shown with \\xNN for the invalid bytes)',
+  test: (f) => (f.invalidUtf8Name ? {} : undefined),
+});

@@ -86,6 +86,69 @@ export interface InspectedFile extends Entry {
   head?: Uint8Array;
   detected?: DetectedType;
   symlink?: SymlinkFacts;
+  /** Content that runs in a browser or on a server, found within the read bounds. */
+  active?: ActiveHit[];
+  /** What an archive holds, listed without extracting anything. */
+  archive?: ArchiveFacts;
+  /** Read bounds this entry hit: what was not looked at. */
+  incomplete?: LimitHit[];
+}
+
+export type ActiveKind =
+  | 'html'
+  | 'svg-script'
+  | 'svg-handler'
+  | 'svg-javascript-url'
+  | 'svg-foreign-object'
+  | 'svg-external-ref'
+  | 'xxe'
+  | 'server-code'
+  | 'pdf-javascript'
+  | 'pdf-launch'
+  | 'pdf-embedded-file'
+  | 'pdf-open-action'
+  | 'macro';
+
+export interface ActiveHit {
+  kind: ActiveKind;
+  /** Where it was found: head, tail, body, stream, or an archive entry's path. */
+  where: string;
+  /** A short excerpt, as found (reporters escape it). */
+  sample: string;
+}
+
+export interface LimitHit {
+  /** The bound's name, as in the policy's `bounds`. */
+  limit: string;
+  detail: string;
+}
+
+export interface ArchiveEntryFacts {
+  /** Path inside the archive; nested archives join with `!` (`inner.zip!x.php`). */
+  path: string;
+  kind: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  /** What the archive says the entry inflates to (never trusted alone). */
+  declaredSize: number;
+  compressedSize?: number;
+  /** What it really inflated to, where it was read. */
+  actualSize?: number;
+  linkTarget?: string;
+  detected?: DetectedType;
+  /** Nesting level: 1 for entries of the file itself. */
+  depth: number;
+}
+
+export interface ArchiveFacts {
+  format: 'zip' | 'tar' | 'gzip';
+  entries: ArchiveEntryFacts[];
+  /** Sum of declared sizes. */
+  declaredTotal: number;
+  /** Entries whose data overlap in the file: the trick of non-recursive zip bombs. */
+  overlapping: boolean;
+  /** Set when the archive could not be read (truncated, malformed). */
+  error?: string;
+  /** Nested archives not opened because of maxArchiveDepth. */
+  tooDeep: string[];
 }
 
 export type Evidence = Record<string, string | number | boolean>;

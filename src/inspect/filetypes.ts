@@ -75,8 +75,8 @@ export const BINARY_FORMATS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
     odp: 'odp zip',
     epub: 'epub zip',
     zip: 'zip docx xlsx pptx odt ods odp epub jar apk',
-    gz: 'gz',
-    tgz: 'gz',
+    gz: 'gz tar.gz',
+    tgz: 'gz tar.gz',
     bz2: 'bz2',
     xz: 'xz',
     '7z': '7z',
@@ -109,7 +109,7 @@ export type ContentKind =
 const EXECUTABLE_CONTENT = set('elf exe dll macho wasm class dex msi lnk');
 const SERVER_SCRIPT_CONTENT = set('php asp jsp sh');
 const MARKUP_CONTENT = set('html svg xml');
-const ARCHIVE_CONTENT = set('zip tar gz bz2 xz 7z rar zst cab lz lzh arj cpio ar rpm deb');
+const ARCHIVE_CONTENT = set('zip tar tar.gz gz bz2 xz 7z rar zst cab lz lzh arj cpio ar rpm deb');
 
 export function contentKindOf(detectedExt: string): ContentKind {
   if (EXECUTABLE_CONTENT.has(detectedExt)) return 'executable';

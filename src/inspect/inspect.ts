@@ -15,6 +15,7 @@ import { errnoCode } from '../errors.js';
 import { printableBytes } from '../escape.js';
 import type { DirectoryEntry } from '../sources/directory.js';
 import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../types.js';
+import { inspectContent, noteIncomplete } from './content.js';
 import { detectType } from './detect.js';
 import type { Limits } from './limits.js';
 import { analyzeName } from './names.js';
@@ -152,14 +153,31 @@ async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promi
       };
     }
     const file = baseRecord(entry, stats);
-    const length = Math.min(ctx.limits.maxSniffBytes, ctx.buffer.length);
-    const read = readSync(fd, ctx.buffer, 0, length, 0);
+    const { maxSniffBytes, maxTailBytes } = ctx.limits;
+    const read = readSync(fd, ctx.buffer, 0, maxSniffBytes, 0);
     file.head = ctx.buffer.subarray(0, read);
+    // The tail, where appended payloads hide: only what the head did not already cover.
+    const tailLength = Math.min(maxTailBytes, Math.max(0, stats.size - read));
+    const tail =
+      tailLength > 0
+        ? ctx.buffer.subarray(
+            maxSniffBytes,
+            maxSniffBytes + readSync(fd, ctx.buffer, maxSniffBytes, tailLength, stats.size - tailLength),
+          )
+        : undefined;
     try {
       const detected = await detectType(file.head);
       if (detected) file.detected = detected;
     } catch {
       // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
+    }
+    try {
+      await inspectContent(fd, file, tail, ctx.limits);
+    } catch (error) {
+      noteIncomplete(file, {
+        limit: 'read-error',
+        detail: error instanceof Error ? error.message : String(error),
+      });
     }
     return { status: 'ok', file, fd };
   } catch (error) {

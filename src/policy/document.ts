@@ -21,6 +21,13 @@ export const DEFAULT_POLICY_FILE: Record<string, unknown> = {
   rules: {},
   bounds: {
     maxSniffBytes: DEFAULT_BOUNDS.maxSniffBytes,
+    maxTailBytes: DEFAULT_BOUNDS.maxTailBytes,
+    maxMarkupBytes: formatSize(DEFAULT_BOUNDS.maxMarkupBytes),
+    maxPdfBytes: formatSize(DEFAULT_BOUNDS.maxPdfBytes),
+    maxInflateBytes: formatSize(DEFAULT_BOUNDS.maxInflateBytes),
+    maxArchiveEntries: DEFAULT_BOUNDS.maxArchiveEntries,
+    maxArchiveDepth: DEFAULT_BOUNDS.maxArchiveDepth,
+    maxNestedArchiveBytes: formatSize(DEFAULT_BOUNDS.maxNestedArchiveBytes),
     maxHashBytes: formatSize(DEFAULT_BOUNDS.maxHashBytes),
     maxSymlinkHops: DEFAULT_BOUNDS.maxSymlinkHops,
   },

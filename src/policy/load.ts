@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { errnoCode, InputError } from '../errors.js';
 import type { TypeClass } from '../inspect/filetypes.js';
+import type { Limits } from '../inspect/limits.js';
 import {
   applyPatch,
   DEFAULT_BOUNDS,
@@ -137,10 +138,8 @@ const dateText = (value: unknown): string =>
 /** Turn a validated policy object into the effective policy set. */
 export function toPolicySet(raw: Raw, source: string): PolicySet {
   const bounds = { ...DEFAULT_BOUNDS };
-  const rawBounds = (raw.bounds ?? {}) as Raw;
-  if (rawBounds.maxSniffBytes !== undefined) bounds.maxSniffBytes = rawBounds.maxSniffBytes as number;
-  if (rawBounds.maxHashBytes !== undefined) bounds.maxHashBytes = parseSize(rawBounds.maxHashBytes)!;
-  if (rawBounds.maxSymlinkHops !== undefined) bounds.maxSymlinkHops = rawBounds.maxSymlinkHops as number;
+  for (const [key, value] of Object.entries((raw.bounds ?? {}) as Raw))
+    bounds[key as keyof Limits] = parseSize(value)!;
   const overrides: Override[] = ((raw.overrides ?? []) as Raw[]).map((o) => ({
     paths: o.paths as string[],
     patch: toPatch(o),

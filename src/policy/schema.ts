@@ -149,8 +149,43 @@ export const POLICY_SCHEMA: Spec = {
         fields: {
           maxSniffBytes: {
             spec: { type: 'int', min: 512, max: 1024 * 1024 },
-            doc: 'Bytes read from the head of each file for type detection.',
+            doc: 'Bytes read from the head of each file for type detection and content scanning.',
             example: '4096',
+          },
+          maxTailBytes: {
+            spec: { type: 'int', min: 0, max: 1024 * 1024 },
+            doc: 'Bytes read from the tail of each file, where appended payloads hide.',
+            example: '4096',
+          },
+          maxMarkupBytes: {
+            spec: { type: 'size' },
+            doc: 'Bytes of an HTML, SVG or XML file scanned for scripts and entities.',
+            example: '256KiB',
+          },
+          maxPdfBytes: {
+            spec: { type: 'size' },
+            doc: 'Bytes of a PDF scanned for actions and attachments.',
+            example: '16MiB',
+          },
+          maxInflateBytes: {
+            spec: { type: 'size' },
+            doc: 'Bytes inflated or read per file from PDF streams and archive entries.',
+            example: '64MiB',
+          },
+          maxArchiveEntries: {
+            spec: { type: 'int', min: 1, max: 10_000_000 },
+            doc: 'Archive entries listed per file, nested ones included.',
+            example: '10000',
+          },
+          maxArchiveDepth: {
+            spec: { type: 'int', min: 1, max: 32 },
+            doc: 'How deep archives inside archives are opened.',
+            example: '3',
+          },
+          maxNestedArchiveBytes: {
+            spec: { type: 'size' },
+            doc: 'Largest nested archive held in memory to be opened.',
+            example: '16MiB',
           },
           maxHashBytes: {
             spec: { type: 'size' },

@@ -70,7 +70,7 @@ export class DirectoryScanner {
     this.#inspect = {
       rootReal: settings.rootReal,
       limits: bounds,
-      buffer: Buffer.allocUnsafe(Math.max(BUFFER_BYTES, bounds.maxSniffBytes)),
+      buffer: Buffer.allocUnsafe(Math.max(BUFFER_BYTES, bounds.maxSniffBytes + bounds.maxTailBytes)),
     };
     const options = { dot: true };
     this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;

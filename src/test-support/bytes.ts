@@ -2,7 +2,7 @@
  * Real file bytes for tests and the demo folder: small but genuine images, documents and
  * executables, so detection runs on what a scanner really meets.
  */
-import { deflateSync } from 'node:zlib';
+import { deflateRawSync, deflateSync } from 'node:zlib';
 
 function crc32(bytes: Uint8Array): number {
   let crc = ~0;
@@ -99,31 +99,52 @@ export function pe(): Buffer {
   return b;
 }
 
-/** A stored (uncompressed) zip archive of the given entries, written by hand. */
-export function zip(entries: Record<string, string | Buffer>): Buffer {
+export interface ZipEntry {
+  data: string | Buffer;
+  /** Deflate the data (method 8) instead of storing it. */
+  deflate?: boolean;
+  /** Unix mode in the external attributes (0o120777 makes a symlink entry). */
+  mode?: number;
+  /** Lie about the uncompressed size in both headers. */
+  declaredSize?: number;
+}
+
+/** A zip archive written by hand, so tests can forge what real tools refuse to write. */
+export function zip(
+  entries: Record<string, string | Buffer | ZipEntry>,
+  options: { overlap?: boolean } = {},
+): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const [name, content] of Object.entries(entries)) {
-    const data = typeof content === 'string' ? Buffer.from(content) : content;
+  for (const [name, spec] of Object.entries(entries)) {
+    const entry: ZipEntry = typeof spec === 'string' || Buffer.isBuffer(spec) ? { data: spec } : spec;
+    const raw = typeof entry.data === 'string' ? Buffer.from(entry.data) : entry.data;
+    const data = entry.deflate ? deflateRawSync(raw) : raw;
     const nameBytes = Buffer.from(name);
-    const crc = crc32(data);
+    const crc = crc32(raw);
+    const size = entry.declaredSize ?? raw.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x800, 6);
+    local.writeUInt16LE(entry.deflate ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(nameBytes.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE((3 << 8) | 20, 4);
     central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x800, 8);
+    central.writeUInt16LE(entry.deflate ? 8 : 0, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(size, 24);
     central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
+    central.writeUInt32LE(((entry.mode ?? 0o100644) << 16) >>> 0, 38);
+    central.writeUInt32LE(options.overlap ? 0 : offset, 42);
     locals.push(local, nameBytes, data);
     centrals.push(central, nameBytes);
     offset += 30 + nameBytes.length + data.length;
@@ -136,4 +157,39 @@ export function zip(entries: Record<string, string | Buffer>): Buffer {
   end.writeUInt32LE(centralSize, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, ...centrals, end]);
+}
+
+export interface TarEntry {
+  name: string;
+  data?: string | Buffer;
+  /** ustar type flag: 0 file, 1 hard link, 2 symlink, 5 directory. */
+  type?: '0' | '1' | '2' | '5';
+  link?: string;
+  /** Declare this size instead of the data's. */
+  size?: number;
+}
+
+/** A ustar archive, with the checksum real tools verify. */
+export function tar(entries: TarEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const data = typeof e.data === 'string' ? Buffer.from(e.data) : (e.data ?? Buffer.alloc(0));
+    const header = Buffer.alloc(512);
+    header.write(e.name.slice(0, 100), 0, 'utf8');
+    header.write('0000644\0', 100, 'latin1');
+    header.write('0000000\0', 108, 'latin1');
+    header.write('0000000\0', 116, 'latin1');
+    header.write(`${(e.size ?? data.length).toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+    header.write('00000000000\0', 136, 'latin1');
+    header.write(e.type ?? '0', 156, 'latin1');
+    if (e.link) header.write(e.link, 157, 'utf8');
+    header.write('ustar\u000000', 257, 'latin1');
+    header.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
 }

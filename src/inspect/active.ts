@@ -1,0 +1,87 @@
+/**
+ * Active content in bytes we already hold: server-side code in binary files (polyglots), and
+ * scripts, handlers, external references and entities in markup. Patterns are anchored on
+ * multi-byte tokens so random image bytes (`<?` in a JPEG) do not match.
+ */
+import type { ActiveHit, ActiveKind } from '../types.js';
+
+const SAMPLE_CHARS = 60;
+
+function sample(text: string, index: number): string {
+  return text.slice(index, index + SAMPLE_CHARS).replace(/[^\x20-\x7e]+/g, ' ');
+}
+
+function firstHit(kind: ActiveKind, pattern: RegExp, text: string, where: string): ActiveHit | undefined {
+  const match = pattern.exec(text);
+  return match ? { kind, where, sample: sample(text, match.index) } : undefined;
+}
+
+/** Server-side code markers strong enough not to occur by chance in binary data. */
+const SERVER_CODE: RegExp[] = [
+  /<\?php[\s(]/i,
+  /<\?=\s*[$a-z_]/i,
+  /<script\s+language\s*=\s*["']?php/i,
+  /__halt_compiler\s*\(/i,
+  /<%@\s*page\s/i,
+  /<jsp:[a-z]/i,
+  /<%[!=]?\s*[\s\S]{0,200}?(?:eval|execute|response\.write|request\.|server\.createobject|runtime\.getruntime)[\s\S]{0,200}?%>/i,
+];
+
+/** Script or markup that turns a binary file into a page: GIFAR-style appended HTML. */
+const APPENDED_MARKUP = /<(?:script|html|iframe)[\s>]/i;
+
+/** Server-side code or a script tag hidden in bytes of a binary file (head or tail). */
+export function scanBinary(bytes: Uint8Array, where: string): ActiveHit[] {
+  if (bytes.length === 0) return [];
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const hits: ActiveHit[] = [];
+  for (const pattern of SERVER_CODE) {
+    const hit = firstHit('server-code', pattern, text, where);
+    if (hit) {
+      hits.push(hit);
+      break;
+    }
+  }
+  const markup = firstHit('html', APPENDED_MARKUP, text, where);
+  if (markup) hits.push(markup);
+  return hits;
+}
+
+const MARKUP_CHECKS: [ActiveKind, RegExp][] = [
+  ['svg-script', /<script[\s>/]/i],
+  ['svg-handler', /<[a-z][^>]*\son[a-z]+\s*=/i],
+  [
+    'svg-javascript-url',
+    /(?:href|src|from|to|values)\s*=\s*["']?\s*(?:javascript|vbscript|data\s*:\s*text\/html)\s*:?/i,
+  ],
+  ['svg-foreign-object', /<foreignObject[\s>/]/i],
+  [
+    'svg-external-ref',
+    /(?:xlink:)?href\s*=\s*["']\s*(?:https?:|\/\/|file:|ftp:)|@import\s+(?:url\()?["']?\s*(?:https?:|\/\/)|url\(\s*["']?\s*(?:https?:|\/\/)/i,
+  ],
+];
+
+const XXE = /<!DOCTYPE[^>[]*\[[\s\S]*?<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\s/i;
+
+/** Scripts, handlers, external references and external entities in an SVG or XML document. */
+export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHit[] {
+  const hits: ActiveHit[] = [];
+  if (kind === 'html') {
+    hits.push({ kind: 'html', where: 'body', sample: sample(text, Math.max(0, text.search(/</))) });
+  } else {
+    for (const [hitKind, pattern] of MARKUP_CHECKS) {
+      const hit = firstHit(hitKind, pattern, text, 'body');
+      if (hit) hits.push(hit);
+    }
+  }
+  const xxe = firstHit('xxe', XXE, text, 'body');
+  if (xxe) hits.push(xxe);
+  const code = SERVER_CODE.map((p) => firstHit('server-code', p, text, 'body')).find(Boolean);
+  if (code) hits.push(code);
+  return hits;
+}
+
+/** Office macro storage, by entry path: vbaProject.bin in OOXML, Basic/ and Scripts/ in ODF. */
+export function isMacroEntry(path: string): boolean {
+  return /(?:^|\/)vbaProject\.bin$/i.test(path) || /^(?:Basic|Scripts)\/.+/.test(path);
+}

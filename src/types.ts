@@ -20,7 +20,16 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'block-device' | 'char-device';
+/** `upload` is a record from an upload log: a name and what the client declared, no file. */
+export type EntryKind =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'fifo'
+  | 'socket'
+  | 'block-device'
+  | 'char-device'
+  | 'upload';
 
 /** One thing a source found: a directory entry relative to the scanned root. */
 export interface Entry {
@@ -42,12 +51,17 @@ export const NOT_EVALUATED_REASONS = [
   'changed-type',
   'read-error',
   'unreadable-directory',
+  'malformed-line',
+  'line-too-long',
+  'missing',
 ] as const;
 export type NotEvaluatedReason = (typeof NOT_EVALUATED_REASONS)[number];
 
 export interface NotEvaluated {
   path: string;
   pathBase64?: string;
+  /** Log sources: where the line is. */
+  location?: { file: string; line: number };
   reason: NotEvaluatedReason;
   detail?: string;
 }
@@ -92,6 +106,8 @@ export interface InspectedFile extends Entry {
   archive?: ArchiveFacts;
   /** Read bounds this entry hit: what was not looked at. */
   incomplete?: LimitHit[];
+  /** Upload records: what the client declared and what the service did. */
+  declared?: { contentType?: string; size?: number; accepted?: boolean; storedOnDisk?: boolean };
 }
 
 export type ActiveKind =
@@ -173,6 +189,10 @@ export interface Finding {
   /** sha256 of the whole file, for findings on regular files read within the hash bound. */
   sha256?: string;
   fingerprint: string;
+  /** Log sources: the log file and line the record came from, and who sent it. */
+  location?: { file: string; line: number };
+  client?: string;
+  user?: string;
   /** Set when a policy suppression accepted this finding: kept, but it does not fail the run. */
   suppressed?: { by: string; reason: string; expires?: string };
 }
@@ -210,7 +230,7 @@ export interface Report {
   schemaVersion: 1;
   tool: { name: 'upload-audit'; version: string };
   root: string;
-  source: 'directory';
+  source: 'directory' | 'log';
   /** Where the policy came from and a digest of its effective content. */
   policy: { source: string; digest: string };
   startedAt: string;

@@ -90,6 +90,14 @@ export function decodeRepeatedly(
   input: string,
   options: DecodeOptions = {},
 ): { decoded: string; rounds: number } {
+  // Nothing to decode in the common case: no escapes, and (for query strings) no plus signs.
+  if (
+    !input.includes('%') &&
+    !(options.plusAsSpace && input.includes('+')) &&
+    !/[\ud800-\udfff]/.test(input)
+  ) {
+    return { decoded: input, rounds: 0 };
+  }
   let bytes: Uint8Array = Buffer.from(options.plusAsSpace ? input.replaceAll('+', ' ') : input, 'utf8');
   let rounds = 0;
   while (rounds < MAX_DECODE_ROUNDS) {
@@ -104,10 +112,25 @@ export function decodeRepeatedly(
 
 export type TraversalForm = 'dot-dot' | 'absolute' | 'drive' | 'unc' | 'backslash';
 
-/** How a (decoded) name or path could climb out of the folder it is stored in. */
+let lastTraversal:
+  | { input: string; plus: boolean; result: { forms: TraversalForm[]; decoded: string } }
+  | undefined;
+
+/** How a (decoded) name or path could climb out of the folder it is stored in. Memoizes the last call. */
 export function traversalForms(
   input: string,
   options: DecodeOptions = {},
+): { forms: TraversalForm[]; decoded: string } {
+  const plus = options.plusAsSpace === true;
+  if (lastTraversal?.input === input && lastTraversal.plus === plus) return lastTraversal.result;
+  const result = computeTraversalForms(input, options);
+  lastTraversal = { input, plus, result };
+  return result;
+}
+
+function computeTraversalForms(
+  input: string,
+  options: DecodeOptions,
 ): { forms: TraversalForm[]; decoded: string } {
   const { decoded } = decodeRepeatedly(input, options);
   const forms = new Set<TraversalForm>();

@@ -170,15 +170,19 @@ export function loadPolicyFile(file: string): PolicySet {
  * the current directory. Never inside the scanned tree: uploads are attacker-controlled, and an
  * uploaded upload-audit.yaml must not be able to suppress its own findings.
  */
-export function discoverPolicy(rootReal: string, cwd: string): string | undefined {
+export function discoverPolicy(rootReal: string | undefined, cwd: string): string | undefined {
   const insideRoot = (dir: string): boolean => {
+    if (rootReal === undefined) return false;
     const rel = relative(rootReal, dir);
     return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
   };
   const candidates: string[] = [];
-  for (let dir = dirname(rootReal); ; dir = dirname(dir)) {
+  for (
+    let dir = rootReal && dirname(rootReal);
+    dir !== undefined;
+    dir = dirname(dir) === dir ? undefined : dirname(dir)
+  ) {
     candidates.push(dir);
-    if (dirname(dir) === dir) break;
   }
   const here = resolve(cwd);
   if (!insideRoot(here) && !candidates.includes(here)) candidates.push(here);

@@ -76,7 +76,8 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
       ...widths(columns),
     });
     for (const f of rows) {
-      const path = escapeUnsafe(f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`);
+      const where = f.location ? `${f.location.file}:${f.location.line}: ` : '';
+      const path = escapeUnsafe(where + (f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`));
       const severity = f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity);
       const details =
         escapeUnsafe(renderMessage(f)) +

@@ -6,7 +6,7 @@ import {
 import type { NameAnalysis } from '../inspect/names.js';
 import { defineRule, draft } from './define.js';
 
-const KINDS = ['file', 'symlink'] as const;
+const KINDS = ['file', 'symlink', 'upload'] as const;
 
 const isDangerous = (ext: string | undefined): ext is string =>
   ext !== undefined && (SERVER_SCRIPT_EXTENSIONS.has(ext) || EXECUTABLE_EXTENSIONS.has(ext));

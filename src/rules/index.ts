@@ -55,6 +55,7 @@ import {
   tooLongRule,
   whitespaceRule,
 } from './unsafe-filename.js';
+import { declaredTypeRule, rejectedButStoredRule, threeWayRule } from './upload-log.js';
 
 /** Every rule, in the order they are documented. */
 export const RULES: readonly Rule[] = [
@@ -65,12 +66,15 @@ export const RULES: readonly Rule[] = [
   wrongTypeRule,
   unrecognizedRule,
   imageTypeRule,
+  threeWayRule,
+  declaredTypeRule,
   serverScriptRule,
   executableRule,
   doubleExtensionRule,
   nameTrickRule,
   serverConfigRule,
   notAllowed,
+  rejectedButStoredRule,
   dotDotRule,
   absoluteNameRule,
   backslashRule,

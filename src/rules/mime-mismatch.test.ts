@@ -3,7 +3,7 @@ import { check, detected, facts } from '../test-support/rule-tester.js';
 import type { DetectedType } from '../types.js';
 import { RULES } from './index.js';
 
-const mimeRules = RULES.filter((r) => r.category === 'mime-mismatch');
+const mimeRules = RULES.filter((r) => r.category === 'mime-mismatch' && r.kinds.includes('file'));
 
 const ELF = detected('elf', 'application/x-elf');
 const PE = detected('exe', 'application/x-msdownload');

@@ -8,15 +8,14 @@ export default defineRule({
   rationale:
     'An empty upload is a failed or aborted transfer that was stored anyway, or a probe: attackers upload empty files to learn where uploads land and how they are named.',
   fix: 'Delete the file, and make the upload handler reject bodies below the minimum size.',
-  kinds: ['file'],
+  kinds: ['file', 'upload'],
   messages: {
     empty: 'the file is empty',
     tooSmall: '{size|bytes} is below the minimum of {minSize|bytes}',
   },
   check(file, { policy }) {
-    if (file.size >= policy.minSize) return undefined;
-    return file.size === 0
-      ? draft('empty', { size: 0 })
-      : draft('tooSmall', { size: file.size, minSize: policy.minSize });
+    const size = file.kind === 'upload' ? file.declared?.size : file.size;
+    if (size === undefined || size >= policy.minSize) return undefined;
+    return size === 0 ? draft('empty', { size: 0 }) : draft('tooSmall', { size, minSize: policy.minSize });
   },
 });

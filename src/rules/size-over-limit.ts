@@ -27,13 +27,14 @@ export default defineRule({
   rationale:
     'Oversized uploads fill disks, slow every backup and scan, and are how decompression and parser bombs arrive. A limit the handler should have enforced was not.',
   fix: 'Delete or move the file, or raise the limit for that type or folder in the policy.',
-  kinds: ['file'],
+  kinds: ['file', 'upload'],
   messages: {
     overLimit: '{size|bytes} is over the {limit|bytes} limit for {limitFor}',
   },
   check(file, { policy }) {
+    const size = file.kind === 'upload' ? file.declared?.size : file.size;
     const { limit, by } = limitFor(file, policy);
-    if (file.size <= limit) return undefined;
-    return draft('overLimit', { size: file.size, limit, limitFor: by });
+    if (size === undefined || size <= limit) return undefined;
+    return draft('overLimit', { size, limit, limitFor: by });
   },
 });

@@ -1,8 +1,25 @@
+import { decodeRepeatedly } from '../inspect/names.js';
 import type { InspectedFile } from '../types.js';
 import type { Rule } from './define.js';
 import { defineRule, draft } from './define.js';
 
-const ALL_KINDS = ['file', 'directory', 'symlink', 'fifo', 'socket', 'block-device', 'char-device'] as const;
+const ALL_KINDS = [
+  'file',
+  'directory',
+  'symlink',
+  'fifo',
+  'socket',
+  'block-device',
+  'char-device',
+  'upload',
+] as const;
+
+/**
+ * The final component. A client filename from a log may carry a path (`C:\\fakepath\\a.jpg`) and
+ * percent-encoding, so it is judged decoded; a name on disk is judged as it is.
+ */
+const base = (f: InspectedFile): string =>
+  (f.kind === 'upload' ? decodeRepeatedly(f.name).decoded : f.name).split(/[\\/]/).at(-1) ?? '';
 
 type NameMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & {
   message: string;
@@ -73,8 +90,10 @@ export const reservedRule = nameRule({
   fix: 'Rename the file; make the handler generate stored names.',
   message: '{base} is a reserved device name on Windows',
   test: (f) => {
-    const base = f.name.split('.')[0]!.replace(/[ .]+$/, '');
-    return RESERVED.test(base) ? { base } : undefined;
+    const device = base(f)
+      .split('.')[0]!
+      .replace(/[ .]+$/, '');
+    return RESERVED.test(device) ? { base: device } : undefined;
   },
 });
 
@@ -87,7 +106,7 @@ export const tooLongRule = nameRule({
   fix: 'Rename the file; make the handler limit name length.',
   message: 'the name is {bytes} bytes long (most filesystems allow {limit})',
   test: (f) => {
-    const bytes = Buffer.byteLength(f.name);
+    const bytes = Buffer.byteLength(base(f));
     return bytes > MAX_NAME_BYTES ? { bytes, limit: MAX_NAME_BYTES } : undefined;
   },
 });
@@ -100,7 +119,7 @@ export const leadingDashRule = nameRule({
     'Shell tools read -rf or --checkpoint-action=exec=sh as options: a file name becomes an argument injection in every careless cron script.',
   fix: 'Rename the file; make the handler reject names starting with a dash.',
   message: 'the name starts with a dash and reads as an option to command-line tools',
-  test: (f) => (f.name.startsWith('-') ? {} : undefined),
+  test: (f) => (base(f).startsWith('-') ? {} : undefined),
 });
 
 export const hiddenRule = nameRule({
@@ -111,7 +130,7 @@ export const hiddenRule = nameRule({
     'Uploads have no reason to be hidden; dotfiles escape casual listings and many backup and sync exclusions.',
   fix: 'Review and remove the file; make the handler reject names starting with a dot.',
   message: 'the name starts with a dot, so listings hide it',
-  test: (f) => (f.name.startsWith('.') ? {} : undefined),
+  test: (f) => (base(f).startsWith('.') ? {} : undefined),
 });
 
 export const whitespaceRule = nameRule({
@@ -123,8 +142,8 @@ export const whitespaceRule = nameRule({
   fix: 'Rename the file; make the handler trim names.',
   message: 'the name has {where} whitespace',
   test: (f) => {
-    const lead = /^\s/u.test(f.name);
-    const trail = /\s$/u.test(f.name);
+    const lead = /^\s/u.test(base(f));
+    const trail = /\s$/u.test(base(f));
     return lead || trail
       ? { where: lead && trail ? 'leading and trailing' : lead ? 'leading' : 'trailing' }
       : undefined;

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { runLog } from './log-run.js';
+import { DEFAULT_UPLOAD_PATH } from './sources/log.js';
+import { elf, jpeg, png } from './test-support/bytes.js';
+import { cli, normalizeTiming } from './test-support/cli.js';
+import { expectGolden } from './test-support/golden.js';
+import { tempTrees } from './test-support/tree.js';
+
+const uploadPath = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+const run = (files: string[], root?: string) =>
+  runLog({ files, fields: {}, uploadPath, failOn: 'high', allowUnevaluated: false, ...(root && { root }) });
+const rules = async (files: string[], root?: string) =>
+  (await run(files, root)).findings.map((f) => `${f.location?.line} ${f.path} ${f.ruleId}`).sort();
+
+describe('log audits', () => {
+  const tree = tempTrees();
+
+  it('match their golden reports (JSON Lines with --root, and an access log)', () => {
+    const jsonl = cli([
+      'log',
+      'fixtures/logs/uploads.jsonl',
+      '--root',
+      'fixtures/demo-uploads',
+      '--format',
+      'json',
+    ]);
+    expect(jsonl.status).toBe(1);
+    expectGolden('cli/log-uploads.json', normalizeTiming(jsonl.stdout));
+    const access = cli(['log', 'fixtures/logs/access.log', '--format', 'json']);
+    expectGolden('cli/log-access.json', normalizeTiming(access.stdout));
+  });
+
+  it('keeps benign traffic quiet: GETs, unicode names, dotted query strings, + for spaces', async () => {
+    const dir = tree({
+      'access.log': [
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "GET /media/a.php?v=1.2.3 HTTP/1.1" 200 1 "-" "x"',
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "POST /upload?filename=%E5%B1%A5%E6%AD%B4.pdf&v=2.0.1 HTTP/1.1" 201 1 "-" "x"',
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "POST /upload?filename=my+holiday+photo.jpg HTTP/1.1" 201 1 "-" "x"',
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "PUT /uploads/summer.beach.2023.png HTTP/1.1" 201 1 "-" "x"',
+      ].join('\n'),
+      'uploads.jsonl': `${JSON.stringify({ filename: 'Résumé 履歴書.pdf', size: 1000, content_type: 'application/pdf' })}\n`,
+    });
+    expect(await rules([`${dir}/access.log`, `${dir}/uploads.jsonl`])).toEqual([]);
+  });
+
+  it('checks each decoding trick on client names', async () => {
+    const names = [
+      '..%2f..%2fx',
+      '..%252f..%252fx',
+      '%c0%ae%c0%ae%c0%afx',
+      '..\\..\\x',
+      '/etc/passwd',
+      'C:\\x.txt',
+      'a%00.jpg',
+      'x.php;.jpg',
+    ];
+    const dir = tree({ 'u.jsonl': names.map((filename) => JSON.stringify({ filename })).join('\n') });
+    const found = await rules([`${dir}/u.jsonl`]);
+    const byLine = (n: number) => found.filter((f) => f.startsWith(`${n} `)).map((f) => f.split(' ').at(-1));
+    expect(byLine(1)).toContain('path-traversal/dot-dot');
+    expect(byLine(2)).toContain('path-traversal/dot-dot');
+    expect(byLine(3)).toContain('path-traversal/dot-dot');
+    expect(byLine(4)).toContain('path-traversal/dot-dot');
+    expect(byLine(5)).toContain('path-traversal/absolute-name');
+    expect(byLine(6)).toContain('path-traversal/absolute-name');
+    expect(byLine(7)).toEqual([]);
+    expect(byLine(8)).toContain('dangerous-extension/name-trick');
+  });
+
+  it('with --root, checks name, declared type and stored content three ways, and finds rejected files that were stored', async () => {
+    const root = tree({ 'ok.jpg': jpeg(), 'cat.png': elf(), 'pic.png': png(), 'kept.php': '<?php' });
+    const log = tree({
+      'u.jsonl': [
+        { filename: 'ok.jpg', stored_path: 'ok.jpg', content_type: 'image/jpeg' },
+        { filename: 'cat.png', stored_path: 'cat.png', content_type: 'image/png' },
+        { filename: 'pic.jpg', stored_path: 'pic.png', content_type: 'image/jpeg' },
+        { filename: 'kept.php', stored_path: 'kept.php', status: 'rejected' },
+        { filename: 'gone.jpg', stored_path: 'gone.jpg', status: 'stored' },
+        { filename: 'refused.jpg', stored_path: 'refused.jpg', status: 'rejected' },
+        { filename: 'escape.jpg', stored_path: '../../etc/passwd' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    });
+    const report = await run([`${log}/u.jsonl`], root);
+    const found = report.findings.filter((f) =>
+      ['mime-mismatch/three-way', 'dangerous-extension/rejected-but-stored'].includes(f.ruleId),
+    );
+    expect(found.map((f) => `${f.path} ${f.ruleId} ${f.evidence.disagreement ?? ''}`.trim())).toEqual([
+      'cat.png mime-mismatch/three-way name vs content, declared vs content',
+      'pic.jpg mime-mismatch/three-way name vs content',
+      'kept.php dangerous-extension/rejected-but-stored',
+    ]);
+    expect(report.notEvaluated.map((n) => `${n.location?.line} ${n.reason} ${n.detail}`)).toEqual([
+      '5 missing stored file gone.jpg is missing',
+      '7 missing stored path ../../etc/passwd is outside --root',
+    ]);
+  });
+
+  it('reads stdin with -, and names a missing log in one line with exit 2', () => {
+    const stdin = cli(['log', '-', '--format', 'jsonl'], { input: '{"filename":"x.php"}\n' });
+    expect(stdin.status).toBe(1);
+    expect(stdin.stdout).toContain('dangerous-extension/server-script');
+    const missing = cli(['log', 'no-such.log']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe("upload-audit: cannot read log 'no-such.log': no such file\n");
+    expect(cli(['log', 'x', '--upload-path', '(']).stderr).toMatch(
+      /^upload-audit: --upload-path '\(': not a regular expression/,
+    );
+  });
+
+  it('counts malformed and over-long lines with their line numbers', async () => {
+    const dir = tree({
+      'u.jsonl': `${JSON.stringify({ filename: 'a.jpg' })}\n{oops\n${'x'.repeat(70_000)}\n\u0000\u00ff garbage\n`,
+    });
+    const report = await run([`${dir}/u.jsonl`]);
+    expect(report.notEvaluated.map((n) => `${n.location?.line} ${n.reason}`)).toEqual([
+      '2 malformed-line',
+      '3 line-too-long',
+      '4 malformed-line',
+    ]);
+    expect(report.summary).toMatchObject({ entries: 4, files: 1, notEvaluated: 3 });
+  });
+});

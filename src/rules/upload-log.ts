@@ -1,0 +1,126 @@
+import { contentKindOf } from '../inspect/filetypes.js';
+import type { InspectedFile } from '../types.js';
+import { defineRule, draft } from './define.js';
+import { mimeMismatch } from './mime.js';
+
+/** Extensions each common declared Content-Type fits. Unknown or generic types are not judged. */
+const TYPE_EXTENSIONS: Record<string, readonly string[]> = {
+  'image/jpeg': ['jpg', 'jpeg', 'jpe', 'jfif'],
+  'image/pjpeg': ['jpg', 'jpeg'],
+  'image/png': ['png', 'apng'],
+  'image/gif': ['gif'],
+  'image/webp': ['webp'],
+  'image/bmp': ['bmp'],
+  'image/tiff': ['tif', 'tiff'],
+  'image/heic': ['heic', 'heif'],
+  'image/avif': ['avif'],
+  'image/svg+xml': ['svg'],
+  'image/x-icon': ['ico'],
+  'image/vnd.microsoft.icon': ['ico'],
+  'application/pdf': ['pdf'],
+  'application/zip': ['zip', 'docx', 'xlsx', 'pptx', 'odt', 'ods', 'odp', 'epub', 'jar', 'apk'],
+  'application/gzip': ['gz', 'tgz'],
+  'application/x-tar': ['tar'],
+  'application/json': ['json'],
+  'text/csv': ['csv'],
+  'text/plain': ['txt', 'log', 'csv', 'md', 'text'],
+  'text/html': ['html', 'htm'],
+  'application/msword': ['doc'],
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': ['docx'],
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': ['xlsx'],
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': ['pptx'],
+  'video/mp4': ['mp4', 'm4v'],
+  'audio/mpeg': ['mp3'],
+  'application/x-php': ['php'],
+  'application/x-httpd-php': ['php'],
+  'text/x-php': ['php'],
+  'application/x-msdownload': ['exe', 'dll'],
+  'application/x-sh': ['sh'],
+};
+
+const mimeOf = (contentType: string | undefined): string | undefined =>
+  contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+
+/** Does the declared type fit the extension? undefined when we cannot say. */
+function declaredFits(file: InspectedFile): boolean | undefined {
+  const mime = mimeOf(file.declared?.contentType);
+  const ext = file.nameInfo.extension;
+  if (mime === undefined || ext === undefined) return undefined;
+  const fits = TYPE_EXTENSIONS[mime];
+  return fits === undefined ? undefined : fits.includes(ext);
+}
+
+export const declaredTypeRule = defineRule({
+  id: 'mime-mismatch/declared-type',
+  category: 'mime-mismatch',
+  defaultSeverity: 'medium',
+  description: 'Upload logs: the Content-Type the client declared does not fit the file name’s extension.',
+  rationale:
+    'Attackers set Content-Type: image/jpeg on shell.php because handlers that check only the header let it through; honest clients rarely disagree with themselves.',
+  fix: 'Make the handler ignore the declared type and check the content; look at what this client uploaded.',
+  kinds: ['upload'],
+  messages: { declared: 'the client declared {declaredType} for a .{extension} name' },
+  check(file) {
+    if (declaredFits(file) !== false) return undefined;
+    return draft('declared', {
+      declaredType: mimeOf(file.declared?.contentType)!,
+      extension: file.nameInfo.extension!,
+    });
+  },
+});
+
+export const threeWayRule = defineRule({
+  id: 'mime-mismatch/three-way',
+  category: 'mime-mismatch',
+  defaultSeverity: 'high',
+  description:
+    'Upload logs with --root: the extension, the declared Content-Type and the stored content do not all agree.',
+  rationale:
+    'Each of the three can be forged alone; a file whose name, header and bytes tell three different stories passed a check that looked at only one of them.',
+  fix: 'Quarantine the stored file; make the handler derive the type from the content and store it under a matching name.',
+  kinds: ['upload'],
+  messages: {
+    disagree: 'name .{extension}, declared {declaredType}, stored content {detectedType}: {disagreement}',
+  },
+  check(file) {
+    const detected = file.detected;
+    const ext = file.nameInfo.extension;
+    if (!detected || ext === undefined) return undefined;
+    const declared = mimeOf(file.declared?.contentType);
+    const problems: string[] = [];
+    if (declaredFits(file) === false) problems.push('name vs declared');
+    const contentKind = contentKindOf(detected.ext);
+    if (mimeMismatch(file) !== undefined) problems.push('name vs content');
+    if (declared !== undefined && declared !== 'application/octet-stream' && declared !== detected.mime) {
+      const family = (m: string) => m.split('/')[0];
+      if (
+        !(TYPE_EXTENSIONS[declared]?.includes(detected.ext) ?? false) &&
+        family(declared) !== family(detected.mime)
+      )
+        problems.push('declared vs content');
+      else if (contentKind === 'executable' || contentKind === 'server-script')
+        problems.push('declared vs content');
+    }
+    if (problems.length === 0) return undefined;
+    return draft('disagree', {
+      extension: ext,
+      declaredType: declared ?? '(none)',
+      detectedType: detected.mime,
+      disagreement: problems.join(', '),
+    });
+  },
+});
+
+export const rejectedButStoredRule = defineRule({
+  id: 'dangerous-extension/rejected-but-stored',
+  category: 'dangerous-extension',
+  defaultSeverity: 'high',
+  description: 'Upload logs with --root: the log says the upload was rejected, but the file is stored.',
+  rationale:
+    'A handler that writes first and validates later (or whose rejection path forgets to delete) leaves exactly the files it meant to refuse on disk, often reachable by URL.',
+  fix: 'Quarantine the stored file; make the handler validate before writing, or delete on rejection.',
+  kinds: ['upload'],
+  messages: { stored: 'the log says this upload was rejected, but it is stored on disk' },
+  check: (file) =>
+    file.declared?.accepted === false && file.declared.storedOnDisk ? draft('stored') : undefined,
+});

@@ -1,0 +1,63 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { tempTrees } from '../test-support/tree.js';
+import { type Line, logBytes, splitLines } from './lines.js';
+
+async function lines(chunks: (string | Buffer)[], max = 16): Promise<Line[]> {
+  const source = (async function* () {
+    for (const c of chunks) yield Buffer.from(c);
+  })();
+  const out: Line[] = [];
+  for await (const line of splitLines(source, max)) out.push(line);
+  return out;
+}
+const texts = (ls: Line[]) =>
+  ls.map((l) =>
+    'text' in l ? l.text.toString('latin1') : 'tooLong' in l ? `<${l.tooLong} bytes>` : `!${l.error}`,
+  );
+
+describe('splitLines', () => {
+  it('splits across chunks, drops CR before LF, keeps a last line without newline', async () => {
+    expect(texts(await lines(['ab', 'c\r\nde', 'f\n', 'last']))).toEqual(['abc', 'def', 'last']);
+    expect((await lines(['a\n\nb\n'])).map((l) => l.number)).toEqual([1, 2, 3]);
+  });
+
+  it('skips an over-long line without buffering it, and keeps counting lines', async () => {
+    const ls = await lines(['short\n', 'x'.repeat(10), 'y'.repeat(30), 'z\nafter\n', 'w'.repeat(40)], 16);
+    expect(texts(ls)).toEqual(['short', '<41 bytes>', 'after', '<40 bytes>']);
+    expect(ls.map((l) => l.number)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('passes binary garbage and invalid UTF-8 through as bytes', async () => {
+    const ls = await lines([Buffer.from([0xff, 0xfe, 0x00, 0x0a, 0xc0, 0xaf])]);
+    expect(ls.map((l) => ('text' in l ? [...l.text] : []))).toEqual([
+      [0xff, 0xfe, 0x00],
+      [0xc0, 0xaf],
+    ]);
+  });
+});
+
+describe('logBytes', () => {
+  const tree = tempTrees();
+
+  it('inflates gzip by its magic bytes, whatever the name', async () => {
+    const dir = tree({ 'a.log': gzipSync('one\ntwo\n'), 'b.log.gz': 'plain\n' });
+    const read = async (name: string) => {
+      const out: string[] = [];
+      for await (const l of splitLines(logBytes(`${dir}/${name}`)))
+        out.push('text' in l ? l.text.toString() : '?');
+      return out;
+    };
+    expect(await read('a.log')).toEqual(['one', 'two']);
+    expect(await read('b.log.gz')).toEqual(['plain']);
+  });
+
+  it('reports a truncated gzip stream as an error line instead of throwing', async () => {
+    const whole = gzipSync(Buffer.from('line\n'.repeat(10_000)));
+    const dir = tree({ 'cut.gz': whole.subarray(0, whole.length / 2) });
+    const out: Line[] = [];
+    for await (const l of splitLines(logBytes(`${dir}/cut.gz`))) out.push(l);
+    expect(out.at(-1)).toMatchObject({ error: expect.stringMatching(/end of file|unexpected/i) });
+    expect(out.filter((l) => 'text' in l).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_UPLOAD_PATH,
+  detectFormat,
+  parseCombinedLine,
+  parseFieldMapping,
+  parseJsonLine,
+} from './log.js';
+
+describe('JSON Lines records', () => {
+  it.each([
+    [
+      'snake_case',
+      {
+        original_filename: 'a.jpg',
+        stored_path: 's/a.jpg',
+        size: 10,
+        content_type: 'image/jpeg',
+        user: 'u',
+        ip: '1.2.3.4',
+        timestamp: 't',
+        sha256: 'h',
+        status: 'stored',
+      },
+    ],
+    [
+      'camelCase',
+      {
+        originalName: 'a.jpg',
+        storedPath: 's/a.jpg',
+        bytes: 10,
+        contentType: 'image/jpeg',
+        userId: 'u',
+        clientIp: '1.2.3.4',
+        time: 't',
+        hash: 'h',
+        result: 'stored',
+      },
+    ],
+    [
+      'short names',
+      {
+        filename: 'a.jpg',
+        path: 's/a.jpg',
+        size: '10',
+        mimetype: 'image/jpeg',
+        user: 'u',
+        remote_addr: '1.2.3.4',
+        ts: 't',
+        sha256: 'h',
+        status: 201,
+      },
+    ],
+  ])('recognizes %s field spellings', (_label, object) => {
+    expect(parseJsonLine(JSON.stringify(object), {})).toEqual({
+      filename: 'a.jpg',
+      storedPath: 's/a.jpg',
+      size: 10,
+      contentType: 'image/jpeg',
+      user: 'u',
+      client: '1.2.3.4',
+      timestamp: 't',
+      sha256: 'h',
+      accepted: true,
+    });
+  });
+
+  it.each([
+    [{ status: 'rejected' }, false],
+    [{ status: 403 }, false],
+    [{ rejected: true }, false],
+    [{ accepted: false }, false],
+    [{ stored: true }, true],
+    [{ status: 'weird' }, undefined],
+  ])('reads the outcome from %j', (status, accepted) => {
+    expect(
+      (parseJsonLine(JSON.stringify({ filename: 'a.jpg', ...status }), {}) as { accepted?: boolean })
+        .accepted,
+    ).toBe(accepted);
+  });
+
+  it('maps other names with --field, dotted keys included', () => {
+    const line = JSON.stringify({ upload: { meta: { clientName: 'x.php' } }, 'content.type': 'image/png' });
+    const fields = Object.fromEntries([
+      parseFieldMapping('filename=upload.meta.clientName'),
+      parseFieldMapping('contentType=content.type'),
+    ]);
+    expect(parseJsonLine(line, fields)).toEqual({ filename: 'x.php', contentType: 'image/png' });
+    expect(() => parseFieldMapping('bogus=x')).toThrow(/NAME one of filename/);
+  });
+
+  it.each([
+    ['{not json', 'not valid JSON'],
+    ['[1,2]', 'not a JSON object'],
+    ['"x"', 'not a JSON object'],
+    ['{"user":"u"}', 'no filename or stored path field'],
+  ])('rejects %s', (line, reason) => {
+    expect(parseJsonLine(line, {})).toBe(reason);
+  });
+});
+
+describe('combined access logs', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const line = (request: string, status = 201) =>
+    `192.0.2.1 - bob [15/Mar/2024:02:31:55 +0000] "${request} HTTP/1.1" ${status} 12 "-" "curl"`;
+
+  it.each([
+    ['GET /uploads/a.php', undefined],
+    ['POST /login', undefined],
+    ['POST /upload?filename=a.jpg', 'a.jpg'],
+    ['POST /upload?foo=1&file=b.png', 'b.png'],
+    ['POST /api/files?name=x.php%2500.jpg', 'x.php%2500.jpg'],
+    ['PUT /uploads/2024/photo.v2.jpg', 'photo.v2.jpg'],
+    ['PUT /uploads/..%2f..%2fetc%2fpasswd', '..%2f..%2fetc%2fpasswd'],
+    ['POST /upload', undefined],
+  ])('%s → %s', (request, filename) => {
+    const record = parseCombinedLine(line(request), uploads);
+    if (request.startsWith('GET') || request.includes('login')) expect(record).toBeUndefined();
+    else expect(typeof record === 'object' ? record.filename : record).toBe(filename);
+  });
+
+  it('records who and when, and whether the server accepted it', () => {
+    expect(parseCombinedLine(line('POST /upload?filename=a.jpg', 403), uploads)).toMatchObject({
+      client: '192.0.2.1',
+      user: 'bob',
+      timestamp: '15/Mar/2024:02:31:55 +0000',
+      accepted: false,
+    });
+  });
+
+  it('detects the format from the first line', () => {
+    expect(detectFormat('{"filename":"a"}')).toBe('jsonl');
+    expect(detectFormat(line('GET /'))).toBe('combined');
+    expect(detectFormat('garbage')).toBeUndefined();
+  });
+});

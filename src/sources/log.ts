@@ -1,0 +1,192 @@
+/**
+ * Upload records from logs: JSON Lines written by an upload service (common field spellings
+ * recognized, others mapped with --field), and nginx/Apache combined access logs.
+ */
+import { InputError } from '../errors.js';
+import { decodeRepeatedly } from '../inspect/names.js';
+
+export const LOG_FORMATS = ['jsonl', 'combined'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** What a log says about one upload attempt. */
+export interface UploadRecord {
+  /** The name the client sent (may hold a path, tricks, anything). */
+  filename?: string;
+  storedPath?: string;
+  size?: number;
+  contentType?: string;
+  user?: string;
+  client?: string;
+  timestamp?: string;
+  sha256?: string;
+  /** What the service did: true stored, false rejected, undefined unknown. */
+  accepted?: boolean;
+  /** Combined logs: the request path, checked for traversal too. */
+  requestPath?: string;
+}
+
+export const FIELDS = [
+  'filename',
+  'storedPath',
+  'size',
+  'contentType',
+  'user',
+  'client',
+  'timestamp',
+  'sha256',
+  'status',
+] as const;
+export type Field = (typeof FIELDS)[number];
+
+/** Field spellings recognized without configuration (snake_case and camelCase alike). */
+export const FIELD_ALIASES: Record<Field, readonly string[]> = {
+  filename: [
+    'filename',
+    'file_name',
+    'fileName',
+    'original_filename',
+    'originalFilename',
+    'originalName',
+    'original_name',
+    'originalname',
+    'client_filename',
+    'name',
+  ],
+  storedPath: [
+    'stored_path',
+    'storedPath',
+    'path',
+    'stored_as',
+    'storedAs',
+    'storage_path',
+    'storagePath',
+    'key',
+  ],
+  size: ['size', 'bytes', 'file_size', 'fileSize', 'content_length', 'contentLength'],
+  contentType: ['content_type', 'contentType', 'mimetype', 'mime_type', 'mimeType', 'mime', 'type'],
+  user: ['user', 'username', 'user_name', 'userName', 'user_id', 'userId', 'uid'],
+  client: ['client', 'ip', 'client_ip', 'clientIp', 'remote_addr', 'remoteAddr', 'remote_ip', 'remoteIp'],
+  timestamp: ['timestamp', 'time', 'ts', '@timestamp', 'date', 'created_at', 'createdAt'],
+  sha256: ['sha256', 'sha_256', 'hash', 'checksum'],
+  status: ['status', 'result', 'outcome', 'accepted', 'stored', 'rejected'],
+};
+
+/** `--field NAME=KEY` (KEY may be dotted: `upload.meta.name`). */
+export function parseFieldMapping(spec: string): [Field, string] {
+  const match = /^([A-Za-z]+)=(.+)$/.exec(spec);
+  if (!match || !(FIELDS as readonly string[]).includes(match[1]!)) {
+    throw new InputError(`--field '${spec}': expected NAME=KEY with NAME one of ${FIELDS.join(', ')}`);
+  }
+  return [match[1] as Field, match[2]!];
+}
+
+function lookup(object: Record<string, unknown>, key: string): unknown {
+  if (Object.hasOwn(object, key)) return object[key];
+  let value: unknown = object;
+  for (const part of key.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+const asText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+
+/** true stored, false rejected, from a status word, an HTTP code or a boolean field. */
+function acceptedFrom(key: string, value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return key === 'rejected' ? !value : value;
+  const text = asText(value)?.toLowerCase();
+  if (text === undefined) return undefined;
+  if (/^\d{3}$/.test(text)) return text.startsWith('2');
+  if (/^(ok|stored|accepted|success|saved|uploaded|created)$/.test(text)) return true;
+  if (/^(rejected|denied|blocked|refused|failed|error|invalid|quarantined)$/.test(text)) return false;
+  return undefined;
+}
+
+/** A JSON Lines record, or a reason it is not one. */
+export function parseJsonLine(text: string, mapping: Partial<Record<Field, string>>): UploadRecord | string {
+  let object: unknown;
+  try {
+    object = JSON.parse(text);
+  } catch {
+    return 'not valid JSON';
+  }
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) return 'not a JSON object';
+  const record: UploadRecord = {};
+  const get = (field: Field): [string, unknown] | undefined => {
+    const keys = mapping[field] !== undefined ? [mapping[field]!] : FIELD_ALIASES[field];
+    for (const key of keys) {
+      const value = lookup(object as Record<string, unknown>, key);
+      if (value !== undefined && value !== null) return [key, value];
+    }
+    return undefined;
+  };
+  const text1 = (field: Exclude<Field, 'size' | 'status'>): string | undefined => asText(get(field)?.[1]);
+  const filename = text1('filename');
+  if (filename !== undefined) record.filename = filename;
+  for (const field of ['storedPath', 'contentType', 'user', 'client', 'timestamp', 'sha256'] as const) {
+    const value = text1(field);
+    if (value !== undefined) record[field] = value;
+  }
+  const size = Number(get('size')?.[1]);
+  if (Number.isFinite(size) && size >= 0) record.size = size;
+  const status = get('status');
+  const accepted = status && acceptedFrom(status[0], status[1]);
+  if (accepted !== undefined) record.accepted = accepted;
+  if (record.filename === undefined && record.storedPath === undefined)
+    return 'no filename or stored path field';
+  return record;
+}
+
+const COMBINED =
+  /^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: \S+)?" (\d{3}) (?:\d+|-)(?: "[^"]*" "[^"]*")?/;
+const NAME_PARAMS = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'];
+
+/** Default --upload-path: requests to common upload endpoints. */
+export const DEFAULT_UPLOAD_PATH =
+  '/(?:upload|uploads|media|files?|attachments?|avatars?|images?)(?:/|\\?|$)';
+
+/**
+ * A combined-format line: undefined when it is not an upload (not a write, or not to an upload
+ * path), a reason when it is not a combined line at all.
+ */
+export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecord | string | undefined {
+  const m = COMBINED.exec(text);
+  if (!m) return 'not a combined-format line';
+  const [, client, user, timestamp, method, url, status] = m as unknown as string[];
+  if (!/^(POST|PUT|PATCH)$/i.test(method!) || !uploadPath.test(url!)) return undefined;
+  const [path = '', query = ''] = url!.split(/\?(.*)/s);
+  const record: UploadRecord = {
+    client: client!,
+    timestamp: timestamp!,
+    requestPath: path,
+    accepted: status!.startsWith('2'),
+  };
+  if (user !== '-') record.user = user!;
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const key = decodeRepeatedly(eq < 0 ? pair : pair.slice(0, eq), {
+      plusAsSpace: true,
+    }).decoded.toLowerCase();
+    if (eq >= 0 && NAME_PARAMS.includes(key)) {
+      record.filename = pair.slice(eq + 1);
+      break;
+    }
+  }
+  if (record.filename === undefined) {
+    // The last path segment names the file when it has an extension, or hides a path of its own.
+    const last = path.split('/').at(-1) ?? '';
+    const decoded = decodeRepeatedly(last).decoded;
+    if (/\.[^./\\]+$/.test(decoded) || /[/\\]|\.\./.test(decoded)) record.filename = last;
+  }
+  return record;
+}
+
+/** Which format a log is, from its first meaningful line. */
+export function detectFormat(firstLine: string): LogFormat | undefined {
+  const text = firstLine.trimStart();
+  if (text.startsWith('{')) return 'jsonl';
+  if (COMBINED.test(text)) return 'combined';
+  return undefined;
+}

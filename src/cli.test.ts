@@ -201,3 +201,22 @@ describe('policy commands', () => {
     expectOneLineError(bad.stderr, /unknown rule or category 'nope'/);
   });
 });
+
+describe('suppressed findings on the command line', () => {
+  it('are hidden in the table unless --show-suppressed, and never fail the run', () => {
+    const dir = tree({
+      uploads: { 'thumb.png': jpeg() },
+      'p.yaml':
+        "version: 1\nrules: { mime-mismatch/image-type: critical }\nsuppressions:\n  - { rule: mime-mismatch/image-type, paths: ['*.png'], reason: 'legacy thumbs' }\n",
+    });
+    const args = ['scan', join(dir, 'uploads'), '--policy', join(dir, 'p.yaml')];
+    const hidden = cli(args);
+    expect(hidden.status).toBe(0);
+    expect(hidden.stdout).not.toContain('thumb.png');
+    expect(hidden.stdout).toContain('1 suppressed (--show-suppressed to list them)');
+    const shown = cli([...args, '--show-suppressed']);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('thumb.png');
+    expect(shown.stdout).toContain('legacy thumbs');
+  });
+});

@@ -2,8 +2,10 @@ import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerRuleCommands } from './commands/rules.js';
-import { InputError, isExpectedError } from './errors.js';
-import { EXIT_ERROR } from './exit-code.js';
+import { compareFindings, loadReport } from './compare.js';
+import { InputError, isExpectedError, UsageError } from './errors.js';
+import { EXIT_ERROR, exitCodeFor } from './exit-code.js';
+import { latestInHistory, recordHistory } from './history.js';
 import { runLog } from './log-run.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
 import { discoverPolicy, loadPolicyFile } from './policy/load.js';
@@ -37,6 +39,9 @@ interface ScanFlags extends ReportFlags {
   include: string[];
   exclude: string[];
   concurrency: number;
+  baseline?: string;
+  history?: string;
+  keep: number;
 }
 
 interface LogFlags extends ReportFlags {
@@ -114,9 +119,34 @@ async function emit(report: Report, flags: ReportFlags): Promise<void> {
 }
 
 async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
+  if (flags.baseline !== undefined && flags.history !== undefined)
+    throw new UsageError('use --baseline or --history, not both');
   const policy = policyFor(flags, realRoot(dir));
-  const report = await runScan({ ...flags, root: dir, policy });
+  const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
+  const baseline = previous === undefined ? undefined : loadReport(previous);
+  const report = await runScan({ ...flags, root: dir, policy, baseline });
+  if (flags.history !== undefined) {
+    const written = recordHistory(flags.history, report, flags.keep);
+    if (!flags.quiet)
+      process.stderr.write(
+        `upload-audit: report recorded as ${written}${previous ? `, compared with ${previous}` : ' (first run: nothing to compare with)'}\n`,
+      );
+  }
   await emit(report, flags);
+}
+
+async function compareCommand(oldFile: string, newFile: string, flags: ReportFlags): Promise<void> {
+  const before = loadReport(oldFile);
+  const after = loadReport(newFile);
+  const comparison = compareFindings(before, after.findings);
+  const failed =
+    exitCodeFor({
+      findings: comparison.new.filter((f) => !f.suppressed),
+      notEvaluated: 0,
+      failOn: flags.failOn,
+      allowUnevaluated: true,
+    }) !== 0;
+  await emit({ ...after, comparison, summary: { ...after.summary, failOn: flags.failOn, failed } }, flags);
 }
 
 async function logCommand(files: string[], flags: LogFlags): Promise<void> {
@@ -168,7 +198,16 @@ export function buildProgram(): Command {
       'worker threads (default: the number of cores)',
       positiveInt,
       availableParallelism(),
-    );
+    )
+    .option(
+      '--baseline <report.json>',
+      'compare with an earlier JSON report; --fail-on then applies to new findings only',
+    )
+    .option(
+      '--history <dir>',
+      'cron: record a timestamped JSON report in DIR and compare with the newest earlier one',
+    )
+    .option('--keep <n>', 'with --history: how many reports to keep', positiveInt, 30);
   addReportOptions(scan, 'upload-audit.yaml found above DIR or here')
     .addHelpText(
       'after',
@@ -214,6 +253,13 @@ Examples:
 ${EXIT_HELP}`,
     )
     .action(logCommand);
+
+  const compare = program
+    .command('compare')
+    .description('Compare two JSON reports: counts before and after, then new, fixed and moved findings.')
+    .argument('<old>', 'the earlier report (--format json)')
+    .argument('<new>', 'the later report');
+  addReportOptions(compare, 'not used').action(compareCommand);
 
   registerPolicyCommands(program);
   registerRuleCommands(program);

@@ -30,6 +30,8 @@ export function compareFindings(a: Finding, b: Finding): number {
 export interface SummaryInputs {
   counters: Counters;
   findings: readonly Finding[];
+  /** With a baseline, only these (the new findings) can fail the run. */
+  failFindings?: readonly Finding[];
   notEvaluated: readonly NotEvaluated[];
   failOn: Severity | 'none';
   allowUnevaluated: boolean;
@@ -38,6 +40,7 @@ export interface SummaryInputs {
 export function summarize({
   counters,
   findings,
+  failFindings,
   notEvaluated,
   failOn,
   allowUnevaluated,
@@ -51,7 +54,8 @@ export function summarize({
   }
   const notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>> = {};
   for (const n of notEvaluated) notEvaluatedByReason[n.reason] = (notEvaluatedByReason[n.reason] ?? 0) + 1;
-  const exit = exitCodeFor({ findings: active, notEvaluated: notEvaluated.length, failOn, allowUnevaluated });
+  const judged = (failFindings ?? findings).filter((f) => f.suppressed === undefined);
+  const exit = exitCodeFor({ findings: judged, notEvaluated: notEvaluated.length, failOn, allowUnevaluated });
   return {
     ...counters,
     notEvaluated: notEvaluated.length,

@@ -1,4 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
+import { compareFindings } from './compare.js';
 import { errnoCode, InputError } from './errors.js';
 import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { sortReport, summarize } from './report.js';
@@ -18,6 +19,8 @@ export interface ScanOptions {
   onProgress?: (progress: Progress) => void;
   /** Injectable clock, for reproducible reports in tests. */
   now?: () => Date;
+  /** Compare with this earlier report: new, fixed, moved; --fail-on judges new findings only. */
+  baseline?: Report;
 }
 
 /** The real path of a root to scan, or an InputError naming what is wrong with it. */
@@ -59,7 +62,14 @@ export async function runScan(options: ScanOptions): Promise<Report> {
   };
   const { findings, notEvaluated, counters } = await scanTree(settings, schedule);
   sortReport(findings, notEvaluated);
-  const summary = summarize({ counters, findings, notEvaluated, ...options });
+  const comparison = options.baseline && compareFindings(options.baseline, findings);
+  const summary = summarize({
+    counters,
+    findings,
+    notEvaluated,
+    ...options,
+    ...(comparison && { failFindings: comparison.new }),
+  });
   return {
     schemaVersion: 1,
     tool: { name: 'upload-audit', version: VERSION },
@@ -72,5 +82,6 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     findings,
     notEvaluated,
     suppressions: suppressionReport(policy.suppressions, findings, started.getTime()),
+    ...(comparison && { comparison }),
   };
 }

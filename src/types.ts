@@ -1,3 +1,4 @@
+import type { Comparison } from './compare.js';
 import type { NameAnalysis } from './inspect/names.js';
 
 /**
@@ -240,4 +241,6 @@ export interface Report {
   notEvaluated: NotEvaluated[];
   /** Suppressions that expired (and so suppress nothing) and active ones that matched nothing. */
   suppressions: { expired: SuppressionNote[]; unused: SuppressionNote[] };
+  /** Before/after against a baseline or the previous run; --fail-on then judges new findings only. */
+  comparison?: Comparison;
 }

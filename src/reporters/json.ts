@@ -1,3 +1,4 @@
+import type { Comparison } from '../compare.js';
 import { jsonAsciiSafe } from '../escape.js';
 import { renderMessage } from '../messages.js';
 import type { Finding } from '../types.js';
@@ -21,6 +22,16 @@ export function jsonFinding(f: Finding): Record<string, unknown> {
     ...(f.sha256 !== undefined && { sha256: f.sha256 }),
     fingerprint: f.fingerprint,
     ...(f.suppressed !== undefined && { suppressed: f.suppressed }),
+  };
+}
+
+/** The comparison with findings written like the report's own. */
+export function jsonComparison(c: Comparison): Record<string, unknown> {
+  return {
+    ...c,
+    new: c.new.map(jsonFinding),
+    fixed: c.fixed.map(jsonFinding),
+    moved: c.moved.map((m) => ({ from: jsonFinding(m.from), to: jsonFinding(m.to) })),
   };
 }
 
@@ -50,6 +61,7 @@ export const json: Reporter = (report) => {
     findings: findings.map(jsonFinding),
     notEvaluated,
     suppressions,
+    ...(report.comparison && { comparison: jsonComparison(report.comparison) }),
   };
   return `${jsonAsciiSafe(JSON.stringify(doc, null, 2))}\n`;
 };
@@ -68,6 +80,14 @@ export const jsonl: Reporter = (report) => {
       durationMs: report.durationMs,
       ...report.summary,
       suppressions: report.suppressions,
+      ...(report.comparison && {
+        comparison: {
+          new: report.comparison.new.length,
+          fixed: report.comparison.fixed.length,
+          moved: report.comparison.moved.length,
+          unchanged: report.comparison.unchanged,
+        },
+      }),
     },
   ];
   return lines.map((line) => `${jsonAsciiSafe(JSON.stringify(line))}\n`).join('');

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { escapeUnsafe } from '../escape.js';
 import { formatBytes, renderMessage } from '../messages.js';
 import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
+import { comparisonLines } from './comparison.js';
 import type { Reporter } from './types.js';
 
 const paint = (c: ChalkInstance, severity: Severity): string =>
@@ -17,7 +18,7 @@ const paint = (c: ChalkInstance, severity: Severity): string =>
 const count = (n: number, one: string, many = `${one}s`): string =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-function summaryLines(s: Summary, durationMs: number, c: ChalkInstance): string[] {
+function summaryLines(s: Summary, durationMs: number, c: ChalkInstance, newFindings?: number): string[] {
   const severities = [...SEVERITIES]
     .reverse()
     .filter((sev) => s.bySeverity[sev] > 0)
@@ -27,7 +28,7 @@ function summaryLines(s: Summary, durationMs: number, c: ChalkInstance): string[
     s.findings === 0 ? 'No findings' : `${count(s.findings, 'finding')} (${severities.join(', ')})`;
   const reasons = Object.entries(s.notEvaluatedByReason).map(([reason, n]) => `${n} ${reason}`);
   return [
-    `${verdict} ${head}; fail-on: ${s.failOn}`,
+    `${verdict} ${head}; fail-on: ${s.failOn}${newFindings === undefined ? '' : ` (judging the ${newFindings} new only)`}`,
     `${count(s.entries, 'entry', 'entries')} scanned: ${count(s.files, 'file')}, ${count(s.directories, 'directory', 'directories')}, ${count(s.symlinks, 'symlink')}, ${s.other} other; ${formatBytes(s.bytes)} in ${(durationMs / 1000).toFixed(2)} s`,
     `${s.evaluated.toLocaleString('en-US')} evaluated, ${s.notEvaluated > 0 ? c.yellow.bold(`${s.notEvaluated} not evaluated`) : '0 not evaluated'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ${s.excluded} excluded`,
   ];
@@ -95,9 +96,10 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
     }
   }
   out.push(...suppressionLines(report, c, showSuppressed));
+  if (report.comparison) out.push('', ...comparisonLines(report.comparison, c));
   out.push(
     '',
-    ...summaryLines(report.summary, report.durationMs, c),
+    ...summaryLines(report.summary, report.durationMs, c, report.comparison?.new.length),
     `policy: ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)})`,
   );
   return `${out.join('\n')}\n`;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerFixCommands } from './commands/fix.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerRuleCommands } from './commands/rules.js';
 import { compareFindings, loadReport } from './compare.js';
@@ -261,6 +262,7 @@ ${EXIT_HELP}`,
     .argument('<new>', 'the later report');
   addReportOptions(compare, 'not used').action(compareCommand);
 
+  registerFixCommands(program);
   registerPolicyCommands(program);
   registerRuleCommands(program);
 

@@ -32,6 +32,7 @@ export function evaluate(
     if (severity === 'off') continue;
     for (const d of asArray(rule.check(file, { policy }))) {
       const finding: PendingFinding = {
+        kind: file.kind,
         ruleId: rule.id,
         category: rule.category,
         severity,

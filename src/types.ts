@@ -179,6 +179,8 @@ export interface FindingDraft {
 }
 
 export interface Finding {
+  /** What the entry is: file, directory, symlink, special file, or an upload record from a log. */
+  kind?: EntryKind;
   ruleId: string;
   category: Category;
   severity: Severity;

@@ -13,6 +13,7 @@ export function jsonFinding(f: Finding): Record<string, unknown> {
     ...(f.location !== undefined && { location: f.location }),
     ...(f.client !== undefined && { client: f.client }),
     ...(f.user !== undefined && { user: f.user }),
+    ...(f.kind !== undefined && { kind: f.kind }),
     category: f.category,
     ruleId: f.ruleId,
     severity: f.severity,

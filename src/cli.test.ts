@@ -113,7 +113,7 @@ describe('output', () => {
     const { status, stdout, stderr } = cli(['scan', DEMO, '--format', 'json', '--output', out]);
     expect(status).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^upload-audit: FAIL: \d+ findings, 0 not evaluated; report written to /);
+    expect(stderr).toMatch(/^upload-audit: FAIL: \d+ findings, 0 not evaluated; json report written to /);
     expect(JSON.parse(readFileSync(out, 'utf8')).summary.failed).toBe(true);
     expect(cli(['scan', DEMO, '--output', out, '--quiet']).stderr).toBe('');
   });

@@ -9,9 +9,11 @@ import { EXIT_ERROR, exitCodeFor } from './exit-code.js';
 import { latestInHistory, recordHistory } from './history.js';
 import { runLog } from './log-run.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
+import { parseOutputs } from './outputs.js';
 import { discoverPolicy, loadPolicyFile } from './policy/load.js';
 import { defaultPolicySet, type PolicySet } from './policy/policy.js';
-import { FORMATS, type Format, REPORTERS } from './reporters/index.js';
+import { progressLine } from './progress.js';
+import { FORMATS, REPORTERS } from './reporters/index.js';
 import { realRoot, runScan } from './run.js';
 import {
   DEFAULT_UPLOAD_PATH,
@@ -25,7 +27,7 @@ import { VERSION } from './version.js';
 
 /** Options every auditing command shares: policy, report format and destination, exit policy. */
 interface ReportFlags {
-  format: Format;
+  format: string[];
   output?: string;
   failOn: Severity | 'none';
   allowUnevaluated: boolean;
@@ -74,8 +76,13 @@ function policyFor(flags: ReportFlags, rootReal: string | undefined): PolicySet 
 
 function addReportOptions(command: Command, discovery: string): Command {
   return command
-    .addOption(new Option('-f, --format <format>', 'report format').choices(FORMATS).default('table'))
-    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .option(
+      '-f, --format <format[=file]>',
+      `report format: ${FORMATS.join(', ')}; NAME=FILE writes to FILE (repeatable)`,
+      collect,
+      [],
+    )
+    .option('-o, --output <file>', 'write the report (the --format without =FILE) to FILE instead of stdout')
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity')
         .choices([...SEVERITIES, 'none'])
@@ -91,41 +98,60 @@ function addReportOptions(command: Command, discovery: string): Command {
 }
 
 /** Render the report in the chosen format to stdout or --output, and set the exit status. */
-async function emit(report: Report, flags: ReportFlags): Promise<void> {
-  const toFile = flags.output !== undefined;
-  const level = colorLevel({
-    flag: flags.color,
-    env: process.env,
-    isTTY: process.stdout.isTTY === true,
-    toFile,
-  });
-  const columns = !toFile && process.stdout.isTTY ? process.stdout.columns : undefined;
-  const text = REPORTERS[flags.format](report, {
-    color: chalkFor(level),
-    showSuppressed: flags.showSuppressed,
-    ...(columns && { columns }),
-  });
-  if (flags.output !== undefined) {
-    writeFileAtomic(flags.output, text);
+/** Render the report in every chosen format, to stdout or files, and set the exit status. */
+async function emit(
+  report: Report,
+  flags: ReportFlags,
+  outputs = parseOutputs(flags.format, flags.output),
+): Promise<void> {
+  for (const { format, file } of outputs) {
+    const toFile = file !== undefined;
+    const level = colorLevel({
+      flag: flags.color,
+      env: process.env,
+      isTTY: process.stdout.isTTY === true,
+      toFile,
+    });
+    const columns = !toFile && process.stdout.isTTY ? process.stdout.columns : undefined;
+    const text = REPORTERS[format](report, {
+      color: chalkFor(level),
+      showSuppressed: flags.showSuppressed,
+      ...(columns && { columns }),
+    });
+    if (file === undefined) {
+      await writeStdout(text);
+      continue;
+    }
+    writeFileAtomic(file, text);
     if (!flags.quiet) {
       const s = report.summary;
       process.stderr.write(
-        `upload-audit: ${s.failed ? 'FAIL' : 'PASS'}: ${s.findings} findings, ${s.notEvaluated} not evaluated; report written to ${flags.output}\n`,
+        `upload-audit: ${s.failed ? 'FAIL' : 'PASS'}: ${s.findings} findings, ${s.notEvaluated} not evaluated; ${format} report written to ${file}\n`,
       );
     }
-  } else {
-    await writeStdout(text);
   }
   process.exitCode = report.summary.failed ? 1 : 0;
 }
 
+/** A progress line on stderr for a terminal user; none in CI, with --quiet, or when stderr is redirected. */
+const progressFor = (flags: ReportFlags) => progressLine(process.stderr, !flags.quiet && !process.env.CI);
+
 async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   if (flags.baseline !== undefined && flags.history !== undefined)
     throw new UsageError('use --baseline or --history, not both');
+  const outputs = parseOutputs(flags.format, flags.output);
   const policy = policyFor(flags, realRoot(dir));
   const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
   const baseline = previous === undefined ? undefined : loadReport(previous);
-  const report = await runScan({ ...flags, root: dir, policy, baseline });
+  const progress = progressFor(flags);
+  const report = await runScan({
+    ...flags,
+    root: dir,
+    policy,
+    baseline,
+    ...(progress && { onProgress: progress.update }),
+  });
+  progress?.done();
   if (flags.history !== undefined) {
     const written = recordHistory(flags.history, report, flags.keep);
     if (!flags.quiet)
@@ -133,7 +159,11 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
         `upload-audit: report recorded as ${written}${previous ? `, compared with ${previous}` : ' (first run: nothing to compare with)'}\n`,
       );
   }
-  await emit(report, flags);
+  await emit(report, flags, outputs);
+}
+
+async function convertCommand(file: string, flags: ReportFlags): Promise<void> {
+  await emit(loadReport(file), flags);
 }
 
 async function compareCommand(oldFile: string, newFile: string, flags: ReportFlags): Promise<void> {
@@ -261,6 +291,17 @@ ${EXIT_HELP}`,
     .argument('<old>', 'the earlier report (--format json)')
     .argument('<new>', 'the later report');
   addReportOptions(compare, 'not used').action(compareCommand);
+
+  const convert = program
+    .command('convert')
+    .description('Render a saved JSON report in other formats (table, sarif, junit, markdown, html …).')
+    .argument('<report>', 'a report written with --format json');
+  addReportOptions(convert, 'not used')
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ upload-audit convert report.json --format sarif=report.sarif --format junit=report.xml --format html=report.html`,
+    )
+    .action(convertCommand);
 
   registerFixCommands(program);
   registerPolicyCommands(program);

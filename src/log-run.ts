@@ -182,6 +182,7 @@ export async function runLog(options: LogOptions): Promise<Report> {
     schemaVersion: 1,
     tool: { name: 'upload-audit', version: VERSION },
     root: options.files.join(', '),
+    rootAbsolute: process.cwd(),
     source: 'log',
     policy: { source: policy.source, digest: policy.digest },
     startedAt: started.toISOString(),

@@ -74,6 +74,7 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     schemaVersion: 1,
     tool: { name: 'upload-audit', version: VERSION },
     root: options.root,
+    rootAbsolute: rootReal,
     source: 'directory',
     policy: { source: policy.source, digest: policy.digest },
     startedAt: started.toISOString(),

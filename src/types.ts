@@ -233,6 +233,8 @@ export interface Report {
   schemaVersion: 1;
   tool: { name: 'upload-audit'; version: string };
   root: string;
+  /** The absolute folder findings' paths are relative to (the scanned root; for logs, the cwd). */
+  rootAbsolute?: string;
   source: 'directory' | 'log';
   /** Where the policy came from and a digest of its effective content. */
   policy: { source: string; digest: string };

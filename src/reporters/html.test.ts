@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chalkFor } from '../output.js';
+import { sortReport } from '../report.js';
+import { sampleReport } from '../test-support/sample-report.js';
+import type { Finding } from '../types.js';
+import { html } from './html.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOSTILE = '<img src=x onerror="window.__pwned=1">.php';
+const BREAKOUT = '</script><script>window.__pwned=2</script>.svg';
+
+/** Debian's Chromium, installed here when missing (tests run as root in CI). */
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  const install = spawnSync(
+    'bash',
+    [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 900_000,
+    },
+  );
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is needed for the HTML report test and could not be installed:\n${install.stderr}`,
+    );
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  ensureChromium();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 900_000);
+afterAll(async () => browser?.close());
+
+function report() {
+  const r = sampleReport();
+  const extra = (path: string): Finding => ({ ...r.findings[1]!, path, fingerprint: path });
+  r.findings.push(extra(HOSTILE), extra(BREAKOUT));
+  sortReport(r.findings, r.notEvaluated);
+  return r;
+}
+
+describe('the HTML report in headless Chromium', () => {
+  it('renders, draws its charts, filters and sorts, and shows hostile names as text', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'upload-audit-html-')), 'report.html');
+    const r = report();
+    writeFileSync(file, html(r, { color: chalkFor(0) }));
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    page.on('request', (req) => requests.push(req.url()));
+    await page.goto(`file://${file}`);
+
+    expect(await page.title()).toBe('upload-audit: uploads');
+    expect(await page.locator('#chart-severity rect').count()).toBe(5);
+    expect(await page.locator('#chart-category rect').count()).toBe(8);
+    expect(await page.locator('#chart-folders rect').count()).toBeGreaterThan(0);
+    const active = r.findings.filter((f) => !f.suppressed).length;
+    expect(await page.locator('#findings tbody tr').count()).toBe(active);
+
+    await page.fill('#filter', 'passwd');
+    expect(await page.locator('#findings tbody tr').count()).toBe(1);
+    expect(await page.textContent('#shown')).toBe('1');
+    await page.fill('#filter', '');
+    await page.selectOption('#severity', 'critical');
+    expect(await page.locator('#findings tbody tr').count()).toBe(
+      r.findings.filter((f) => !f.suppressed && f.severity === 'critical').length,
+    );
+    await page.selectOption('#severity', '');
+    await page.click('#findings th[data-key="path"]');
+    const paths = await page.locator('#findings tbody tr td.path').allTextContents();
+    expect(paths).toEqual([...paths].sort((a, b) => a.localeCompare(b)));
+
+    expect(paths).toContain(HOSTILE);
+    expect(paths).toContain(BREAKOUT);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.locator('#findings img').count()).toBe(0);
+    expect(await page.locator('#not-evaluated li').count()).toBe(r.notEvaluated.length);
+    expect(problems).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+    await page.close();
+  }, 120_000);
+});

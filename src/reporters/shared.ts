@@ -1,0 +1,43 @@
+/** What every machine-readable reporter needs alike: severity mappings and one XML escaper. */
+import { escapeUnsafe } from '../escape.js';
+import type { Severity } from '../types.js';
+
+/** SARIF result level for a severity. */
+export const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
+
+/** GitHub's security-severity scale: ≥ 9 critical, 7–8.9 high, 4–6.9 medium, < 4 low. */
+export const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '1.0',
+};
+
+/**
+ * Text for XML 1.0 character data and attribute values: markup characters as entities, and every
+ * control, bidi or other character XML forbids or a reader would misread written as a visible escape.
+ */
+export function xmlEscape(text: string): string {
+  return escapeUnsafe(text)
+    .replace(/[\ufffe\uffff]/g, (ch) => `\\u{${ch.charCodeAt(0).toString(16)}}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+/** A URI reference for a relative `/`-separated path: every segment percent-encoded. */
+export function uriPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}

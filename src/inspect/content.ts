@@ -62,7 +62,7 @@ export async function inspectContent(
     active.push(...scan.hits);
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {
-    const result = await inspectArchive(fd, detected!, file.name, limits);
+    const result = await inspectArchive(fd, file.size, detected!, file.name, limits);
     if (result) {
       file.archive = result.facts;
       active.push(...result.ctx.active);

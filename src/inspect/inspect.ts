@@ -154,17 +154,19 @@ async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promi
     }
     const file = baseRecord(entry, stats);
     const { maxSniffBytes, maxTailBytes } = ctx.limits;
-    const read = readSync(fd, ctx.buffer, 0, maxSniffBytes, 0);
-    file.head = ctx.buffer.subarray(0, read);
-    // The tail, where appended payloads hide: only what the head did not already cover.
-    const tailLength = Math.min(maxTailBytes, Math.max(0, stats.size - read));
-    const tail =
-      tailLength > 0
-        ? ctx.buffer.subarray(
-            maxSniffBytes,
-            maxSniffBytes + readSync(fd, ctx.buffer, maxSniffBytes, tailLength, stats.size - tailLength),
-          )
-        : undefined;
+    let tail: Buffer | undefined;
+    if (stats.size <= maxSniffBytes + maxTailBytes) {
+      // Small enough for one read: the head, and the rest of it as the tail.
+      const read = readSync(fd, ctx.buffer, 0, maxSniffBytes + maxTailBytes, 0);
+      file.head = ctx.buffer.subarray(0, Math.min(read, maxSniffBytes));
+      if (read > maxSniffBytes) tail = ctx.buffer.subarray(maxSniffBytes, read);
+    } else {
+      const read = readSync(fd, ctx.buffer, 0, maxSniffBytes, 0);
+      file.head = ctx.buffer.subarray(0, read);
+      // The tail, where appended payloads hide.
+      const tailRead = readSync(fd, ctx.buffer, maxSniffBytes, maxTailBytes, stats.size - maxTailBytes);
+      tail = ctx.buffer.subarray(maxSniffBytes, maxSniffBytes + tailRead);
+    }
     try {
       const detected = await detectType(file.head);
       if (detected) file.detected = detected;

@@ -10,7 +10,8 @@ import { sampleReport } from '../test-support/sample-report.js';
 import { REPORTERS } from './index.js';
 import { MAX_SARIF_BYTES, MAX_SARIF_RESULTS } from './sarif.js';
 
-const VALIDATORS = join(PROJECT_ROOT, '../shared/validators');
+/** CI clones the project beside shared/; UPLOAD_AUDIT_VALIDATORS points elsewhere if needed. */
+const VALIDATORS = process.env.UPLOAD_AUDIT_VALIDATORS ?? join(PROJECT_ROOT, '../shared/validators');
 const dir = mkdtempSync(join(tmpdir(), 'upload-audit-validate-'));
 
 /** Run one of the shared validators (tools nobody here wrote) on a file; show its output on failure. */

@@ -30,6 +30,7 @@ export function cli(args: string[], options: SpawnSyncOptions = {}): CliResult {
 export function normalizeTiming(text: string): string {
   return text
     .replace(/"startedAt": ?"[^"]+"/g, '"startedAt":"<time>"')
+    .replace(/"rootAbsolute": ?"[^"]+"/g, '"rootAbsolute":"<absolute root>"')
     .replace(/"durationMs": ?\d+/g, '"durationMs":0')
     .replace(/ in \d+\.\d\d s$/m, ' in <t> s');
 }

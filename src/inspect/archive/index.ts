@@ -2,9 +2,8 @@
  * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
  * tar and gzip streamed. Every byte read from an entry is charged to maxInflateBytes.
  */
-import { read } from 'node:fs';
+import { readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../types.js';
 import type { Limits } from '../limits.js';
@@ -21,17 +20,30 @@ import { walkZipBuffer, walkZipFd } from './zip.js';
 export { nestedFormat } from './context.js';
 
 const TAR_MAGIC_AT = 257;
-const readAsync = promisify(read);
-
-/** The file behind a borrowed fd as chunks, by position: the fd stays the caller's to close. */
-async function* readFd(fd: number, chunkBytes = 64 * 1024): AsyncGenerator<Buffer> {
+/**
+ * The file behind a borrowed fd as chunks, by position: the fd stays the caller's to close.
+ * Synchronous reads: one per chunk, no round trip through the thread pool per read.
+ */
+async function* readFd(fd: number, chunkBytes = 256 * 1024): AsyncGenerator<Buffer> {
   for (let position = 0; ; ) {
     const buffer = Buffer.allocUnsafe(chunkBytes);
-    const { bytesRead } = await readAsync(fd, buffer, 0, chunkBytes, position);
+    const bytesRead = readSync(fd, buffer, 0, chunkBytes, position);
     if (bytesRead === 0) return;
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
   }
+}
+
+/** The whole file, for archives small enough to hold (yauzl then reads from memory, not the fd). */
+function readWhole(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const n = readSync(fd, buffer, filled, size - filled, filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return buffer.subarray(0, filled);
 }
 
 /** A gzip stream holds either a tar (tar.gz) or one compressed file, named after the archive. */
@@ -107,6 +119,7 @@ export interface ArchiveResult {
 /** Inspect the archive open at `fd`, detected as `detected`; `name` names a gzip's inner file. */
 export async function inspectArchive(
   fd: number,
+  size: number,
   detected: DetectedType,
   name: string,
   limits: Limits,
@@ -123,7 +136,9 @@ export async function inspectArchive(
     tooDeep: ctx.tooDeep,
   };
   try {
-    if (format === 'zip') await walkZipFd(fd, ctx, open);
+    if (format === 'zip' && size <= limits.maxNestedArchiveBytes)
+      await walkZipBuffer(readWhole(fd, size), ctx, 1, '', open);
+    else if (format === 'zip') await walkZipFd(fd, ctx, open);
     else if (format === 'tar') await walkTar(readFd(fd), ctx, 1, '', open);
     else await walkGzip(Readable.from(readFd(fd)), ctx, 1, '', innerNameOf(name), open);
   } catch (error) {

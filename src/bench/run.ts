@@ -1,0 +1,190 @@
+/**
+ * `npm run bench [-- --files N --runs R --log-lines M --only dir|log]`: upload-audit beside the
+ * peers, in the same run, alternating, after a warm-up; medians, throughput, peak RSS and ratios.
+ * Absolute times drift on shared machines; the ratios are the point.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateLogs, generateTree } from './generate.js';
+
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(PROJECT, 'bin/upload-audit.js');
+const WORK = join(PROJECT, '.bench');
+
+/** The floor: walk with two threads, open and read the first 4 KiB of every file. */
+const FLOOR_C = `#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static long counts[2];
+static char **tops; static int ntops;
+static void walk(const char *path, int t) {
+  DIR *d = opendir(path); if (!d) return;
+  struct dirent *e; char buf[4096], child[4096];
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) continue;
+    snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+    if (e->d_type == DT_DIR) walk(child, t);
+    else if (e->d_type == DT_REG) { int fd = open(child, O_RDONLY | O_NOFOLLOW); if (fd >= 0) { if (read(fd, buf, sizeof buf) >= 0) counts[t]++; close(fd); } }
+  }
+  closedir(d);
+}
+static void *run(void *arg) { int t = (int)(long)arg; for (int i = t; i < ntops; i += 2) walk(tops[i], t); return 0; }
+int main(int argc, char **argv) {
+  DIR *d = opendir(argv[1]); struct dirent *e; tops = calloc(65536, sizeof *tops);
+  while ((e = readdir(d))) { if (e->d_name[0] == '.') continue; tops[ntops] = malloc(4096); snprintf(tops[ntops++], 4096, "%s/%s", argv[1], e->d_name); }
+  pthread_t a, b; pthread_create(&a, 0, run, (void *)0); pthread_create(&b, 0, run, (void *)1);
+  pthread_join(a, 0); pthread_join(b, 0); printf("%ld\\n", counts[0] + counts[1]); return 0;
+}
+`;
+
+interface Peer {
+  name: string;
+  command: string;
+}
+
+interface Sample {
+  seconds: number;
+  rssKiB: number;
+}
+
+/** Run a shell command under /usr/bin/time: wall seconds and the peak RSS of its processes. */
+function measure(command: string): Sample {
+  const run = spawnSync('/usr/bin/time', ['-f', '%e %M', 'bash', '-c', command], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const last = run.stderr.trim().split('\n').at(-1) ?? '';
+  const [seconds, rss] = last.split(' ').map(Number);
+  if (!Number.isFinite(seconds)) throw new Error(`could not time: ${command}\n${run.stderr}`);
+  return { seconds: seconds!, rssKiB: rss! };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Warm up once each, then `runs` rounds alternating the commands; print the table. */
+function compare(title: string, units: number, unitName: string, peers: Peer[], runs: number): void {
+  for (const p of peers) measure(p.command);
+  const samples = new Map<string, Sample[]>(peers.map((p) => [p.name, []]));
+  for (let r = 0; r < runs; r++) for (const p of peers) samples.get(p.name)!.push(measure(p.command));
+  const ours = median(samples.get(peers[0]!.name)!.map((s) => s.seconds));
+  console.log(
+    `\n${title}: ${units.toLocaleString('en-US')} ${unitName}, median of ${runs} runs after a warm-up`,
+  );
+  console.log(
+    `${'command'.padEnd(34)} ${'median s'.padStart(9)} ${`${unitName}/s`.padStart(13)} ${'peak RSS'.padStart(10)} ${'upload-audit ÷ this'.padStart(20)}`,
+  );
+  for (const p of peers) {
+    const s = samples.get(p.name)!;
+    const t = median(s.map((x) => x.seconds));
+    const rss = Math.max(...s.map((x) => x.rssKiB));
+    const ratio = p === peers[0] ? '1.00' : (ours / t).toFixed(2);
+    console.log(
+      `${p.name.padEnd(34)} ${t.toFixed(2).padStart(9)} ${Math.round(units / Math.max(t, 0.001))
+        .toLocaleString('en-US')
+        .padStart(13)} ${`${(rss / 1024).toFixed(0)} MiB`.padStart(10)} ${ratio.padStart(20)}`,
+    );
+  }
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      files: { type: 'string', default: '100000' },
+      runs: { type: 'string', default: '5' },
+      'log-lines': { type: 'string', default: '2000000' },
+      only: { type: 'string' },
+    },
+  });
+  const files = Number(values.files);
+  const runs = Number(values.runs);
+  const logLines = Number(values['log-lines']);
+  mkdirSync(WORK, { recursive: true });
+  console.log(`upload-audit benchmark, ${new Date().toISOString()}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
+  const out = join(WORK, 'out.json');
+  if (values.only !== 'log') {
+    const tree = join(WORK, `tree-${files}`);
+    console.log(`generating ${files.toLocaleString('en-US')} files in ${tree} (once; reused later)…`);
+    generateTree(tree, files);
+    const floorSource = join(WORK, 'floor.c');
+    const floor = join(WORK, 'floor');
+    if (!existsSync(floor)) {
+      writeFileSync(floorSource, FLOOR_C);
+      execFileSync('cc', ['-O2', '-pthread', '-o', floor, floorSource]);
+    }
+    compare(
+      'Directory scan',
+      files,
+      'files',
+      [
+        {
+          name: 'upload-audit scan (every rule)',
+          command: `node ${BIN} scan ${tree} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
+        },
+        { name: 'find -type f | wc -l', command: `find ${tree} -type f | wc -l` },
+        {
+          name: 'find | xargs -P2 file --mime-type',
+          command: `find ${tree} -type f -print0 | xargs -0 -P2 file --mime-type > /dev/null`,
+        },
+        { name: 'C floor (2 threads, read 4 KiB)', command: `${floor} ${tree}` },
+      ],
+      runs,
+    );
+  }
+  if (values.only !== 'dir') {
+    console.log(`\ngenerating logs of ${logLines.toLocaleString('en-US')} lines (once; reused later)…`);
+    generateLogs(join(WORK, 'logs'), logLines).then(({ jsonl, access }) => {
+      compare(
+        'JSON Lines upload log',
+        logLines,
+        'lines',
+        [
+          {
+            name: 'upload-audit log (jsonl)',
+            command: `node ${BIN} log ${jsonl} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
+          },
+          { name: 'wc -l', command: `wc -l < ${jsonl}` },
+          {
+            name: "jq -c 'select(.original_filename)'",
+            command: `jq -c 'select(.original_filename)' ${jsonl} > /dev/null`,
+          },
+        ],
+        runs,
+      );
+      compare(
+        'Combined access log',
+        logLines,
+        'lines',
+        [
+          {
+            name: 'upload-audit log (combined)',
+            command: `node ${BIN} log ${access} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
+          },
+          { name: 'wc -l', command: `wc -l < ${access}` },
+          {
+            name: 'jq -R \'select(test("POST"))\'',
+            command: `jq -R 'select(test("POST"))' ${access} > /dev/null`,
+          },
+        ],
+        runs,
+      );
+    });
+  }
+}
+
+main();

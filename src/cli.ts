@@ -8,6 +8,7 @@ import { InputError, isExpectedError, UsageError } from './errors.js';
 import { EXIT_ERROR, exitCodeFor } from './exit-code.js';
 import { latestInHistory, recordHistory } from './history.js';
 import { runLog } from './log-run.js';
+import { mergeReports } from './merge.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
 import { discoverPolicy, loadPolicyFile } from './policy/load.js';
@@ -15,6 +16,7 @@ import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { progressLine } from './progress.js';
 import { FORMATS, REPORTERS } from './reporters/index.js';
 import { realRoot, runScan } from './run.js';
+import { parseShard } from './shard.js';
 import {
   DEFAULT_UPLOAD_PATH,
   type Field,
@@ -45,6 +47,7 @@ interface ScanFlags extends ReportFlags {
   baseline?: string;
   history?: string;
   keep: number;
+  shard?: string;
 }
 
 interface LogFlags extends ReportFlags {
@@ -144,11 +147,13 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
   const baseline = previous === undefined ? undefined : loadReport(previous);
   const progress = progressFor(flags);
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
   const report = await runScan({
     ...flags,
     root: dir,
     policy,
     baseline,
+    shard,
     ...(progress && { onProgress: progress.update }),
   });
   progress?.done();
@@ -160,6 +165,13 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
       );
   }
   await emit(report, flags, outputs);
+}
+
+async function mergeCommand(files: string[], flags: ReportFlags): Promise<void> {
+  await emit(
+    mergeReports(files.map(loadReport), { failOn: flags.failOn, allowUnevaluated: flags.allowUnevaluated }),
+    flags,
+  );
 }
 
 async function convertCommand(file: string, flags: ReportFlags): Promise<void> {
@@ -238,7 +250,11 @@ export function buildProgram(): Command {
       '--history <dir>',
       'cron: record a timestamped JSON report in DIR and compare with the newest earlier one',
     )
-    .option('--keep <n>', 'with --history: how many reports to keep', positiveInt, 30);
+    .option('--keep <n>', 'with --history: how many reports to keep', positiveInt, 30)
+    .option(
+      '--shard <k/n>',
+      'audit only shard K of N (a stable hash partition); combine the N reports with merge',
+    );
   addReportOptions(scan, 'upload-audit.yaml found above DIR or here')
     .addHelpText(
       'after',
@@ -291,6 +307,14 @@ ${EXIT_HELP}`,
     .argument('<old>', 'the earlier report (--format json)')
     .argument('<new>', 'the later report');
   addReportOptions(compare, 'not used').action(compareCommand);
+
+  const merge = program
+    .command('merge')
+    .description(
+      'Combine the JSON reports of scan --shard 1/N … N/N into one report, as if from a single run.',
+    )
+    .argument('<parts...>', 'shard reports (--format json)');
+  addReportOptions(merge, 'not used').action(mergeCommand);
 
   const convert = program
     .command('convert')

@@ -21,6 +21,8 @@ export interface ScanOptions {
   now?: () => Date;
   /** Compare with this earlier report: new, fixed, moved; --fail-on judges new findings only. */
   baseline?: Report;
+  /** Audit only this hash partition of the tree. */
+  shard?: { index: number; count: number };
 }
 
 /** The real path of a root to scan, or an InputError naming what is wrong with it. */
@@ -52,6 +54,7 @@ export async function runScan(options: ScanOptions): Promise<Report> {
   const settings = {
     rootReal,
     policy,
+    ...(options.shard && { shard: options.shard }),
     include: options.include ?? [],
     exclude: options.exclude ?? [],
     nowMs: started.getTime(),
@@ -84,5 +87,6 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     notEvaluated,
     suppressions: suppressionReport(policy.suppressions, findings, started.getTime()),
     ...(comparison && { comparison }),
+    ...(options.shard && { shard: options.shard }),
   };
 }

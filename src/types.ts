@@ -247,4 +247,6 @@ export interface Report {
   suppressions: { expired: SuppressionNote[]; unused: SuppressionNote[] };
   /** Before/after against a baseline or the previous run; --fail-on then judges new findings only. */
   comparison?: Comparison;
+  /** Set when this report covers one hash partition of the tree (`scan --shard K/N`). */
+  shard?: { index: number; count: number };
 }

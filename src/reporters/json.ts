@@ -65,6 +65,7 @@ export const json: Reporter = (report) => {
     notEvaluated,
     suppressions,
     ...(report.comparison && { comparison: jsonComparison(report.comparison) }),
+    ...(report.shard && { shard: report.shard }),
   };
   return `${jsonAsciiSafe(JSON.stringify(doc, null, 2))}\n`;
 };

@@ -5,6 +5,7 @@ import { evaluate } from '../evaluate.js';
 import { finalize } from '../fingerprint.js';
 import { hashOpenFile, type InspectContext, inspectEntry } from '../inspect/inspect.js';
 import { PolicyResolver, type PolicySet } from '../policy/policy.js';
+import { shardOf } from '../shard.js';
 import { type DirectoryEntry, type DirectoryJob, jobFor, listDirectory } from '../sources/directory.js';
 import { Suppressor } from '../suppress.js';
 import type { Finding, NotEvaluated } from '../types.js';
@@ -17,6 +18,8 @@ export interface ScanSettings {
   exclude: string[];
   /** The run's clock reading, for suppression expiry (the same in every thread). */
   nowMs: number;
+  /** Only entries whose path hashes to this shard are counted and inspected; folders are walked by all. */
+  shard?: { index: number; count: number };
 }
 
 export interface Counters {
@@ -62,9 +65,11 @@ export class DirectoryScanner {
   readonly #inspect: InspectContext;
   readonly #isExcluded: (path: string) => boolean;
   readonly #isIncluded: (path: string) => boolean;
+  readonly #shard: ScanSettings['shard'];
 
   constructor(settings: ScanSettings) {
     this.#policies = new PolicyResolver(settings.policy);
+    this.#shard = settings.shard;
     this.#suppressor = new Suppressor(settings.policy.suppressions, settings.nowMs);
     const bounds = settings.policy.bounds;
     this.#inspect = {
@@ -88,6 +93,9 @@ export class DirectoryScanner {
     try {
       entries = listDirectory(job);
     } catch (error) {
+      // Every shard lists every folder; only the folder's own shard reports that it could not.
+      if (this.#shard && shardOf(job.rawPath ?? job.path, this.#shard.count) !== this.#shard.index)
+        return result;
       const code = errnoCode(error);
       const reason = code === 'ENOENT' ? 'vanished' : 'unreadable-directory';
       result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail: code ?? 'read error' }, job));
@@ -99,6 +107,12 @@ export class DirectoryScanner {
 
   async #entry(entry: DirectoryEntry, result: DirectoryResult): Promise<void> {
     const { counters } = result;
+    if (this.#shard && shardOf(entry.rawPath ?? entry.path, this.#shard.count) !== this.#shard.index) {
+      // Another shard owns this entry; every shard still walks into folders to find its own.
+      if (entry.kind === 'directory' && !this.#isExcluded(entry.path))
+        result.subdirectories.push(jobFor(entry));
+      return;
+    }
     if (this.#isExcluded(entry.path) || (entry.kind !== 'directory' && !this.#isIncluded(entry.path))) {
       counters.excluded++;
       return;

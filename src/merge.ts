@@ -1,0 +1,76 @@
+/**
+ * Shards: `scan --shard K/N` audits a stable hash partition of the tree; `merge` combines the N
+ * shard reports into one that is identical, up to timing, to a single run.
+ */
+import { InputError, UsageError } from './errors.js';
+import { sortReport, summarize } from './report.js';
+import { addCounters, type Counters, emptyCounters } from './scan/directory-job.js';
+import type { Report, Severity } from './types.js';
+
+const COUNTER_KEYS = Object.keys(emptyCounters()) as (keyof Counters)[];
+
+export interface MergeOptions {
+  failOn?: Severity | 'none';
+  allowUnevaluated: boolean;
+}
+
+export function mergeReports(parts: Report[], options: MergeOptions): Report {
+  const first = parts[0];
+  if (!first) throw new UsageError('merge needs at least one report');
+  const count = first.shard?.count ?? 1;
+  const seen = new Set<number>();
+  for (const [i, part] of parts.entries()) {
+    const where = `report ${i + 1}`;
+    if (
+      part.root !== first.root ||
+      part.policy.digest !== first.policy.digest ||
+      part.tool.version !== first.tool.version
+    ) {
+      throw new InputError(
+        `${where} is from another scan (root, policy or version differ): shards must come from the same command`,
+      );
+    }
+    const shard = part.shard ?? { index: 1, count: 1 };
+    if (shard.count !== count)
+      throw new InputError(`${where} is shard ${shard.index}/${shard.count}, others are of ${count}`);
+    if (seen.has(shard.index)) throw new InputError(`shard ${shard.index}/${count} is given twice`);
+    seen.add(shard.index);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((k) => !seen.has(k));
+  if (missing.length > 0)
+    throw new InputError(
+      `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${count}`).join(', ')}`,
+    );
+
+  const findings = parts.flatMap((p) => p.findings);
+  const notEvaluated = parts.flatMap((p) => p.notEvaluated);
+  sortReport(findings, notEvaluated);
+  const counters = emptyCounters();
+  for (const p of parts)
+    addCounters(
+      counters,
+      Object.fromEntries(COUNTER_KEYS.map((k) => [k, p.summary[k]])) as unknown as Counters,
+    );
+  const start = Math.min(...parts.map((p) => Date.parse(p.startedAt)));
+  const end = Math.max(...parts.map((p) => Date.parse(p.startedAt) + p.durationMs));
+  const usedEverywhere = (by: string) => parts.every((p) => p.suppressions.unused.some((u) => u.by === by));
+  const { shard: _shard, comparison: _comparison, ...rest } = first;
+  return {
+    ...rest,
+    startedAt: new Date(start).toISOString(),
+    durationMs: end - start,
+    summary: summarize({
+      counters,
+      findings,
+      notEvaluated,
+      failOn: options.failOn ?? first.summary.failOn,
+      allowUnevaluated: options.allowUnevaluated,
+    }),
+    findings,
+    notEvaluated,
+    suppressions: {
+      expired: first.suppressions.expired,
+      unused: first.suppressions.unused.filter((u) => usedEverywhere(u.by)),
+    },
+  };
+}

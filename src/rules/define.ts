@@ -18,6 +18,18 @@ export interface RuleMeta {
   messages: Record<string, string>;
 }
 
+/** Every kind of entry, for rules about names, which every entry (and upload record) has. */
+export const ALL_KINDS = [
+  'file',
+  'directory',
+  'symlink',
+  'fifo',
+  'socket',
+  'block-device',
+  'char-device',
+  'upload',
+] as const;
+
 export interface RuleContext {
   policy: Policy;
 }

@@ -1,17 +1,6 @@
 import { type TraversalForm, traversalForms } from '../inspect/names.js';
 import type { Rule } from './define.js';
-import { defineRule, draft } from './define.js';
-
-const ALL_KINDS = [
-  'file',
-  'directory',
-  'symlink',
-  'fifo',
-  'socket',
-  'block-device',
-  'char-device',
-  'upload',
-] as const;
+import { ALL_KINDS, defineRule, draft } from './define.js';
 
 type NameMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & { message: string };
 

@@ -1,18 +1,7 @@
 import { decodeRepeatedly } from '../inspect/names.js';
 import type { InspectedFile } from '../types.js';
 import type { Rule } from './define.js';
-import { defineRule, draft } from './define.js';
-
-const ALL_KINDS = [
-  'file',
-  'directory',
-  'symlink',
-  'fifo',
-  'socket',
-  'block-device',
-  'char-device',
-  'upload',
-] as const;
+import { ALL_KINDS, defineRule, draft } from './define.js';
 
 /**
  * The final component. A client filename from a log may carry a path (`C:\\fakepath\\a.jpg`) and

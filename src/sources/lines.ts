@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { peek } from '../streams.js';
 
 /** The longest log line parsed; longer lines are counted and reported, not read. */
 export const MAX_LOG_LINE_BYTES = 64 * 1024;
@@ -19,15 +20,9 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 /** The bytes of a log source: a file (`-` is stdin), gunzipped when it starts with gzip's magic. */
 export async function* logBytes(file: string): AsyncGenerator<Buffer> {
   const raw: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
-  const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await iterator.next();
-  if (first.done) return;
-  const head: Buffer = first.value;
-  const rest = (async function* () {
-    yield head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next())
-      yield next.value as Buffer;
-  })();
+  const peeked = await peek(raw as AsyncIterable<Buffer>);
+  if (!peeked) return;
+  const { first: head, all: rest } = peeked;
   if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
     yield* rest;
     return;

@@ -5,6 +5,7 @@
 import { readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { peek } from '../../streams.js';
 import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../types.js';
 import type { Limits } from '../limits.js';
 import {
@@ -57,15 +58,9 @@ async function walkGzip(
 ): Promise<void> {
   const gunzip = source.pipe(createGunzip());
   source.on('error', (error) => gunzip.destroy(error));
-  const iterator = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await iterator.next();
-  if (first.done) return;
-  const head: Buffer = first.value;
-  const rest = (async function* () {
-    yield head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next())
-      yield next.value as Buffer;
-  })();
+  const peeked = await peek(gunzip as AsyncIterable<Buffer>);
+  if (!peeked) return;
+  const { first: head, all: rest } = peeked;
   if (
     head.length > TAR_MAGIC_AT + 5 &&
     head.subarray(TAR_MAGIC_AT, TAR_MAGIC_AT + 5).toString('latin1') === 'ustar'

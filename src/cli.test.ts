@@ -34,6 +34,21 @@ describe('scan the bundled demo folder', () => {
     expectGolden('cli/demo.json', normalizeTiming(stdout));
   });
 
+  it.each(['sarif', 'junit', 'markdown', 'html'])(
+    'renders the demo as %s, matching its golden file',
+    (format) => {
+      const { status, stdout } = cli(['scan', DEMO, '--format', format]);
+      expect(status).toBe(1);
+      const stable = normalizeTiming(stdout)
+        .replace(/"(start|end)TimeUtc":"[^"]+"/g, '"$1TimeUtc":"<time>"')
+        .replace(/file:\/\/[^"]*?\/fixtures\/demo-uploads\//g, 'file:///<project>/fixtures/demo-uploads/')
+        .replace(/"durationMs":\d+/g, '"durationMs":0')
+        .replace(/ time="[\d.]+"/g, ' time="<t>"')
+        .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<time>');
+      expectGolden(`cli/demo.${format}`, stable);
+    },
+  );
+
   it('streams JSON Lines: a finding per line, then one summary', () => {
     const { stdout } = cli(['scan', DEMO, '--format', 'jsonl']);
     const lines = stdout

@@ -1,7 +1,7 @@
 import type { Policy, SeverityOrOff } from './policy/policy.js';
 import type { Rule } from './rules/define.js';
 import { RULES } from './rules/index.js';
-import type { Finding, FindingDraft, InspectedFile } from './types.js';
+import type { EntryKind, Finding, FindingDraft, InspectedFile, Severity } from './types.js';
 
 /** A finding before the content hash and fingerprint are known. */
 export type PendingFinding = Omit<Finding, 'fingerprint' | 'sha256'>;
@@ -19,6 +19,33 @@ function asArray(result: FindingDraft | readonly FindingDraft[] | undefined): re
   return Array.isArray(result) ? result : [result as FindingDraft];
 }
 
+type Weighed = readonly { rule: Rule; severity: Severity }[];
+
+/** Per policy and entry kind: the rules that apply and are not off, each with its severity. */
+const weighedCache = new WeakMap<Policy, WeakMap<readonly Rule[], Map<EntryKind, Weighed>>>();
+
+function weighed(policy: Policy, rules: readonly Rule[], kind: EntryKind): Weighed {
+  let byRules = weighedCache.get(policy);
+  if (!byRules) {
+    byRules = new WeakMap();
+    weighedCache.set(policy, byRules);
+  }
+  let byKind = byRules.get(rules);
+  if (!byKind) {
+    byKind = new Map();
+    byRules.set(rules, byKind);
+  }
+  let list = byKind.get(kind);
+  if (!list) {
+    list = rules.flatMap((rule) => {
+      const severity = severityFor(rule, policy);
+      return rule.kinds.includes(kind) && severity !== 'off' ? [{ rule, severity }] : [];
+    });
+    byKind.set(kind, list);
+  }
+  return list;
+}
+
 /** Run every rule that applies to this kind of entry; weigh what they find by the policy. */
 export function evaluate(
   file: InspectedFile,
@@ -26,10 +53,7 @@ export function evaluate(
   rules: readonly Rule[] = RULES,
 ): PendingFinding[] {
   const findings: PendingFinding[] = [];
-  for (const rule of rules) {
-    if (!rule.kinds.includes(file.kind)) continue;
-    const severity = severityFor(rule, policy);
-    if (severity === 'off') continue;
+  for (const { rule, severity } of weighed(policy, rules, file.kind)) {
     for (const d of asArray(rule.check(file, { policy }))) {
       const finding: PendingFinding = {
         kind: file.kind,

@@ -197,7 +197,8 @@ export function analyzeName(name: string): NameAnalysis {
   }
   const extensions = extensionsOf(name);
   const effectiveName = effective.toLowerCase();
-  const effectiveExts = extensionsOf(effectiveName);
+  // Without tricks the effective name is the name: its extensions are the ones just computed.
+  const effectiveExts = tricks.length === 0 ? extensions : extensionsOf(effectiveName);
   return {
     extensions,
     extension: extensions.at(-1) || undefined,

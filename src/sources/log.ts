@@ -104,6 +104,52 @@ function acceptedFrom(key: string, value: unknown): boolean | undefined {
   return undefined;
 }
 
+type KeyTable = Map<string, { field: Field; rank: number }>;
+const tables = new WeakMap<object, KeyTable>();
+const NO_MAPPING = {};
+
+/** key → (field, priority) for a mapping: the aliases, or for mapped fields only the given key. */
+function keyTable(mapping: Partial<Record<Field, string>>): KeyTable {
+  const id = Object.keys(mapping).length === 0 ? NO_MAPPING : mapping;
+  let table = tables.get(id);
+  if (!table) {
+    table = new Map();
+    for (const field of FIELDS) {
+      const keys = mapping[field] !== undefined ? [mapping[field]!] : FIELD_ALIASES[field];
+      keys.forEach((key, rank) => {
+        if (!table!.has(key)) table!.set(key, { field, rank });
+      });
+    }
+    tables.set(id, table);
+  }
+  return table;
+}
+
+/**
+ * The value of each field present: one pass over the object's own keys through the alias table
+ * (the best-ranked alias wins), then dotted --field keys, which name nested values.
+ */
+function fieldsOf(
+  object: Record<string, unknown>,
+  mapping: Partial<Record<Field, string>>,
+): Map<Field, [string, unknown]> {
+  const table = keyTable(mapping);
+  const best = new Map<Field, { rank: number; key: string; value: unknown }>();
+  for (const key in object) {
+    const hit = table.get(key);
+    const value = object[key];
+    if (!hit || value === undefined || value === null || !Object.hasOwn(object, key)) continue;
+    const current = best.get(hit.field);
+    if (!current || hit.rank < current.rank) best.set(hit.field, { rank: hit.rank, key, value });
+  }
+  for (const [field, key] of Object.entries(mapping) as [Field, string][]) {
+    if (!key.includes('.') || best.has(field)) continue;
+    const value = lookup(object, key);
+    if (value !== undefined && value !== null) best.set(field, { rank: 0, key, value });
+  }
+  return new Map([...best].map(([field, { key, value }]) => [field, [key, value]]));
+}
+
 /** A JSON Lines record, or a reason it is not one. */
 export function parseJsonLine(text: string, mapping: Partial<Record<Field, string>>): UploadRecord | string {
   let object: unknown;
@@ -114,14 +160,8 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
   }
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return 'not a JSON object';
   const record: UploadRecord = {};
-  const get = (field: Field): [string, unknown] | undefined => {
-    const keys = mapping[field] !== undefined ? [mapping[field]!] : FIELD_ALIASES[field];
-    for (const key of keys) {
-      const value = lookup(object as Record<string, unknown>, key);
-      if (value !== undefined && value !== null) return [key, value];
-    }
-    return undefined;
-  };
+  const found = fieldsOf(object as Record<string, unknown>, mapping);
+  const get = (field: Field): [string, unknown] | undefined => found.get(field);
   const text1 = (field: Exclude<Field, 'size' | 'status'>): string | undefined => asText(get(field)?.[1]);
   const filename = text1('filename');
   if (filename !== undefined) record.filename = filename;

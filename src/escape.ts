@@ -33,12 +33,6 @@ export function escapeUnsafe(text: string): string {
   });
 }
 
-/** True when the text holds something escapeUnsafe would change. */
-export function hasUnsafe(text: string): boolean {
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(text);
-}
-
 /** Length of the valid UTF-8 sequence at `i` (no overlongs, no surrogates), or 0. */
 function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   const b0 = bytes[i]!;

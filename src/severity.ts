@@ -1,18 +1,10 @@
-import { SEVERITIES, type Severity } from './types.js';
+import type { Severity } from './types.js';
 
 const RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
-
-export function severityRank(severity: Severity): number {
-  return RANK[severity];
-}
 
 /** True when `severity` is at or above `threshold`; nothing reaches the threshold `none`. */
 export function reaches(severity: Severity, threshold: Severity | 'none'): boolean {
   return threshold !== 'none' && RANK[severity] >= RANK[threshold];
-}
-
-export function isSeverity(value: string): value is Severity {
-  return (SEVERITIES as readonly string[]).includes(value);
 }
 
 /** Most severe first. */

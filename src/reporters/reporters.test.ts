@@ -30,6 +30,30 @@ describe('reporters', () => {
     expect(shown).toContain('low (suppressed)');
   });
 
+  it('table: wraps long paths instead of cutting them, in color too', () => {
+    const long = `deep/${'segment-'.repeat(18)}end.php`;
+    for (const color of [chalkFor(0), chalkFor(1)]) {
+      const r = report();
+      r.findings[0] = { ...r.findings[0]!, path: long };
+      const text = REPORTERS.table(r, { color, columns: 100 });
+      const pathCells = text
+        .split('\n')
+        .filter((line) => line.startsWith('│') || line.includes('│'))
+        .map(
+          (line) =>
+            line
+              .replace(/\x1b\[[0-9;]*m/g, '')
+              .split('│')[3]
+              ?.trim() ?? '',
+        )
+        .join('');
+      expect(pathCells).toContain(long);
+      expect(text).not.toContain('…');
+      // A color code split by wrapping would leave fragments like "[39m" at the start of a cell.
+      expect(text.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/│\s*\[\d+m/);
+    }
+  });
+
   it('table: wraps to the terminal width', () => {
     const text = REPORTERS.table(report(), { ...plain, columns: 100 });
     const tableLines = text.split('\n').filter((line) => /^[│┌├└]/.test(line));

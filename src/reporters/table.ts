@@ -35,11 +35,33 @@ function summaryLines(s: Summary, durationMs: number, c: ChalkInstance, newFindi
 }
 
 /** Column widths that fit `columns`: the path and the message share what the fixed columns leave. */
-function widths(columns: number | undefined): { colWidths?: number[]; wordWrap?: boolean } {
-  if (!columns || columns < 60) return {};
-  const fixed = 12 + 34;
-  const rest = columns - fixed - 5;
-  return { colWidths: [12, 34, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)], wordWrap: true };
+/**
+ * Column widths that fit `columns`: severity and rule as wide as their longest value, the path and
+ * the message share the rest. Long values wrap mid-word rather than being cut: a path must never
+ * lose characters.
+ */
+function widths(columns: number | undefined, ruleWidth: number): number[] | undefined {
+  if (!columns || columns < 60) return undefined;
+  const rest = Math.max(20, columns - 12 - ruleWidth - 5);
+  return [12, ruleWidth, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)];
+}
+
+/**
+ * Break words longer than the cell into pieces, so word wrapping never has to cut one (cli-table3
+ * truncates such words, and its mid-word wrapping miscounts color codes). Plain text only.
+ */
+export function breakLongWords(text: string, width: number): string {
+  const room = Math.max(4, width - 2);
+  return text
+    .split(' ')
+    .map((word) => {
+      const chars = [...word];
+      if (chars.length <= room) return word;
+      const pieces: string[] = [];
+      for (let i = 0; i < chars.length; i += room) pieces.push(chars.slice(i, i + room).join(''));
+      return pieces.join('\n');
+    })
+    .join(' ');
 }
 
 function suppressionLines(report: Report, c: ChalkInstance, shown: boolean): string[] {
@@ -70,20 +92,22 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
   const out: string[] = [];
   const rows = report.findings.filter((f) => showSuppressed || f.suppressed === undefined);
   if (rows.length > 0) {
+    const colWidths = widths(columns, Math.max(8, ...rows.map((f) => f.ruleId.length)) + 2);
+    const fit = (text: string, column: number): string =>
+      colWidths ? breakLongWords(text, colWidths[column]!) : text;
     // cli-table3's own styling consults the environment; all color comes from `c` so output is pure.
     const grid = new Table({
       head: ['Severity', 'Rule', 'Path', 'Details'].map((h) => c.bold(h)),
       style: { head: [], border: [] },
-      ...widths(columns),
+      ...(colWidths && { colWidths, wordWrap: true }),
     });
     for (const f of rows) {
       const where = f.location ? `${f.location.file}:${f.location.line}: ` : '';
       const path = escapeUnsafe(where + (f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`));
       const severity = f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity);
-      const details =
-        escapeUnsafe(renderMessage(f)) +
-        (f.suppressed ? c.gray(` [${f.suppressed.by}: ${escapeUnsafe(f.suppressed.reason)}]`) : '');
-      grid.push([severity, f.ruleId, path, details]);
+      // Colored text is added after the fitting: it must not be split.
+      const note = f.suppressed ? c.gray(` [${f.suppressed.by}: ${escapeUnsafe(f.suppressed.reason)}]`) : '';
+      grid.push([severity, f.ruleId, fit(path, 2), fit(escapeUnsafe(renderMessage(f)), 3) + note]);
     }
     out.push(grid.toString());
   }

@@ -93,7 +93,7 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
   const rows = report.findings.filter((f) => showSuppressed || f.suppressed === undefined);
   if (rows.length > 0) {
     const colWidths = widths(columns, Math.max(8, ...rows.map((f) => f.ruleId.length)) + 2);
-    const fit = (text: string, column: number): string =>
+    const fitCell = (text: string, column: number): string =>
       colWidths ? breakLongWords(text, colWidths[column]!) : text;
     // cli-table3's own styling consults the environment; all color comes from `c` so output is pure.
     const grid = new Table({
@@ -107,7 +107,7 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
       const severity = f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity);
       // Colored text is added after the fitting: it must not be split.
       const note = f.suppressed ? c.gray(` [${f.suppressed.by}: ${escapeUnsafe(f.suppressed.reason)}]`) : '';
-      grid.push([severity, f.ruleId, fit(path, 2), fit(escapeUnsafe(renderMessage(f)), 3) + note]);
+      grid.push([severity, f.ruleId, fitCell(path, 2), fitCell(escapeUnsafe(renderMessage(f)), 3) + note]);
     }
     out.push(grid.toString());
   }

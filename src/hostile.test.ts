@@ -7,7 +7,7 @@ import { closeSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync, 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inspectEntry } from './inspect/inspect.js';
+import { hashOpenFile, inspectEntry } from './inspect/inspect.js';
 import { DEFAULT_LIMITS } from './inspect/limits.js';
 import { runLog } from './log-run.js';
 import { runScan } from './run.js';
@@ -118,6 +118,27 @@ describe('hostile trees', () => {
     )!;
     expect(huge.sha256).toBeUndefined();
     if (outcome.status === 'ok' && outcome.fd !== undefined) closeSync(outcome.fd);
+  });
+
+  it('a file that grows while it is hashed is read only up to maxHashBytes', async () => {
+    const root = tree({ 'grow.php': '<?php' });
+    const entry = {
+      path: 'grow.php',
+      name: 'grow.php',
+      decodedName: 'grow.php',
+      kind: 'file' as const,
+      fsPath: join(root, 'grow.php'),
+    };
+    const context = {
+      rootReal: '/',
+      limits: { ...DEFAULT_LIMITS, maxHashBytes: 64 * 1024 },
+      buffer: Buffer.alloc(64 * 1024),
+    };
+    const outcome = await inspectEntry(entry, context);
+    if (outcome.status !== 'ok' || outcome.fd === undefined) throw new Error('expected an open file');
+    writeFileSync(join(root, 'grow.php'), Buffer.alloc(1024 * 1024, 0x41), { flag: 'a' });
+    expect(hashOpenFile(outcome.fd, outcome.file.size, context)).toBeUndefined();
+    closeSync(outcome.fd);
   });
 
   it('names with every control character, escapes, bidi, invalid UTF-8 and 255 bytes stay escaped in every format', () => {

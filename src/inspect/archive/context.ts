@@ -69,7 +69,7 @@ export type OpenNested = (
 export async function readEntryContent(
   ctx: ArchiveContext,
   entry: ArchiveEntryFacts,
-  chunks: AsyncIterable<Buffer>,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
   openNested: OpenNested,
   stop: () => void,
 ): Promise<void> {

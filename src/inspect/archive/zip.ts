@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { printableBytes } from '../../escape.js';
 import type { ArchiveEntryFacts } from '../../types.js';
@@ -18,6 +19,14 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
 type RawEntry = Entry & { fileNameRaw: Buffer; extraFields: { id: number; data: Buffer }[] };
+/** yauzl 3's readLocalFileHeader, which the @types package (written for yauzl 2) does not declare. */
+interface LocalHeaderReader {
+  readLocalFileHeader(
+    entry: Entry,
+    options: { minimal: true },
+    callback: (err: Error | null, header: { fileDataStart: number }) => void,
+  ): void;
+}
 const lowLevel = yauzl as unknown as {
   getFileNameLowLevel(flags: number, raw: Buffer, extra: unknown, strict: boolean): string;
 };
@@ -46,6 +55,7 @@ async function walk(
   depth: number,
   prefix: string,
   openNested: OpenNested,
+  bytes?: Buffer,
 ): Promise<void> {
   const spans: [number, number][] = [];
   await new Promise<void>((resolve, reject) => {
@@ -74,7 +84,7 @@ async function walk(
         return resolve();
       }
       const readable = kind !== 'directory' && !raw.isEncrypted() && ctx.budgetLeft > 0;
-      const next = readable ? readContent(zip, raw, facts, ctx, openNested) : Promise.resolve();
+      const next = readable ? readContent(zip, raw, facts, ctx, openNested, bytes) : Promise.resolve();
       next.then(
         () => zip.readEntry(),
         (error: Error) => {
@@ -92,13 +102,50 @@ async function walk(
   }
 }
 
+/**
+ * An entry's bytes straight from an archive held in memory: stored data sliced, deflated data
+ * inflated synchronously within the remaining budget. Undefined when a stream is needed instead
+ * (another method); a RangeError when the entry inflates past the budget.
+ */
+async function entryBytes(
+  zip: ZipFile,
+  raw: Entry,
+  bytes: Buffer,
+  ctx: ArchiveContext,
+): Promise<Buffer | undefined> {
+  if (raw.compressionMethod !== 0 && raw.compressionMethod !== 8) return undefined;
+  const header = await new Promise<{ fileDataStart: number }>((resolve, reject) =>
+    (zip as ZipFile & LocalHeaderReader).readLocalFileHeader(raw, { minimal: true }, (err, h) =>
+      err ? reject(err) : resolve(h),
+    ),
+  );
+  const data = bytes.subarray(header.fileDataStart, header.fileDataStart + raw.compressedSize);
+  return raw.compressionMethod === 0
+    ? data
+    : inflateRawSync(data, { maxOutputLength: Math.max(1, ctx.budgetLeft) });
+}
+
 async function readContent(
   zip: ZipFile,
   raw: Entry,
   facts: ArchiveEntryFacts,
   ctx: ArchiveContext,
   openNested: OpenNested,
+  bytes?: Buffer,
 ): Promise<void> {
+  if (bytes && facts.kind !== 'symlink') {
+    let data: Buffer | undefined;
+    try {
+      data = await entryBytes(zip, raw, bytes, ctx);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      facts.actualSize = Math.max(facts.declaredSize, ctx.budgetLeft + 1);
+      ctx.consumed += ctx.budgetLeft;
+      ctx.hit('maxInflateBytes', 'archive entries past the inflate budget were not read');
+      return;
+    }
+    if (data) return readEntryContent(ctx, facts, [data], openNested, () => undefined);
+  }
   const stream = await openStream(zip, raw);
   if (facts.kind === 'symlink') {
     const target: Buffer[] = [];
@@ -130,5 +177,5 @@ export async function walkZipBuffer(
   openNested: OpenNested,
 ): Promise<void> {
   const zip = await opened((cb) => yauzl.fromBuffer(bytes, OPTIONS, cb));
-  await walk(zip, ctx, depth, prefix, openNested);
+  await walk(zip, ctx, depth, prefix, openNested, bytes);
 }

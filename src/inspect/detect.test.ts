@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elf, gif, jpeg, pdf, pe, png, zip } from '../test-support/bytes.js';
+import { elf, gif, jpeg, pdf, pe, png, tar, zip } from '../test-support/bytes.js';
 import { detectType } from './detect.js';
 
 describe('detectType', () => {
@@ -30,6 +30,13 @@ describe('detectType', () => {
     ['text', Buffer.from('name,size\nphoto.jpg,12\n'), 'txt'],
   ])('%s', async (_label, bytes, ext) => {
     expect((await detectType(bytes))?.ext).toBe(ext);
+  });
+
+  it('calls text text, even where a binary signature check would match by chance', async () => {
+    // file-type's tar check accepts this text (a chance checksum match); text never reaches it now.
+    const notes = Buffer.from('note 34001\n'.repeat(20));
+    expect((await detectType(notes))?.ext).toBe('txt');
+    expect((await detectType(tar([{ name: 'a.txt', data: 'x' }])))?.ext).toBe('tar');
   });
 
   it('has no verdict for empty or random binary content', async () => {

@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { DetectedType } from '../types.js';
-import { sniffText } from './sniff.js';
+import { looksLikeText, sniffText, TEXT_SNIFF_BYTES } from './sniff.js';
 
 const sig = (ext: string, mime: string): DetectedType => ({ ext, mime, source: 'signature' });
 
@@ -30,6 +30,8 @@ export async function detectType(head: Uint8Array): Promise<DetectedType | undef
   if (head.length === 0) return undefined;
   const common = commonSignature(head);
   if (common) return common;
+  // file-type knows binary signatures only; text goes straight to our own sniffing.
+  if (looksLikeText(head.subarray(0, TEXT_SNIFF_BYTES))) return sniffText(head);
   const found = await fileTypeFromBuffer(head);
   if (found && found.ext !== 'xml') return sig(found.ext, found.mime);
   return sniffText(head) ?? (found && sig(found.ext, found.mime));

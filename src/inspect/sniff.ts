@@ -5,8 +5,8 @@ export const TEXT_SNIFF_BYTES = 4096;
 
 const text = (ext: string, mime: string): DetectedType => ({ ext, mime, source: 'text' });
 
-/** Fraction of bytes that are printable ASCII, whitespace or UTF-8 continuation. */
-function looksLikeText(bytes: Uint8Array): boolean {
+/** No NUL, and under 5% control bytes: text, which file-type (binary signatures only) cannot name. */
+export function looksLikeText(bytes: Uint8Array): boolean {
   if (bytes.length === 0) return false;
   let bad = 0;
   for (const b of bytes) {

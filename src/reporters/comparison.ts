@@ -4,6 +4,7 @@ import type { Comparison, Counts } from '../compare.js';
 import { escapeUnsafe } from '../escape.js';
 import { renderMessage } from '../messages.js';
 import { CATEGORIES, type Finding, SEVERITIES } from '../types.js';
+import { findingPlace } from './shared.js';
 
 const delta = (before: number, after: number, c: ChalkInstance): string => {
   const d = after - before;
@@ -19,7 +20,7 @@ export function countRows(before: Counts, after: Counts): [string, number, numbe
 }
 
 const line = (f: Finding): string =>
-  `${f.severity.padEnd(8)} ${f.ruleId}  ${escapeUnsafe(f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`)}: ${escapeUnsafe(renderMessage(f))}`;
+  `${f.severity.padEnd(8)} ${f.ruleId}  ${escapeUnsafe(findingPlace(f))}: ${escapeUnsafe(renderMessage(f))}`;
 
 /** The before/after section of the table report. */
 export function comparisonLines(

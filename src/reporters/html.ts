@@ -9,7 +9,7 @@ import { escapeUnsafe } from '../escape.js';
 import { renderMessage } from '../messages.js';
 import { CATEGORIES, type Report, SEVERITIES } from '../types.js';
 import { countRows } from './comparison.js';
-import { xmlEscape } from './shared.js';
+import { findingPlace, xmlEscape } from './shared.js';
 import type { Reporter } from './types.js';
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:2rem;color:#222}h1 .fail{color:#b00}h1 .pass{color:#070}
@@ -67,9 +67,7 @@ export const html: Reporter = (report) => {
     severity: f.severity,
     ruleId: f.ruleId,
     // Shown as text, and escaped like the terminal's: a bidi override must not reorder a name on screen.
-    path: escapeUnsafe(
-      `${f.location ? `${f.location.file}:${f.location.line}: ` : ''}${f.path}${f.innerPath === undefined ? '' : `!${f.innerPath}`}`,
-    ),
+    path: escapeUnsafe(findingPlace(f)),
     message: escapeUnsafe(renderMessage(f)),
   }));
   const csp = `default-src 'none'; style-src ${sha256(STYLE)}; script-src ${sha256(SCRIPT)}; img-src 'none'; base-uri 'none'; form-action 'none'`;

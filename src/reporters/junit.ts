@@ -6,7 +6,7 @@
 import { renderMessage } from '../messages.js';
 import { reaches } from '../severity.js';
 import { CATEGORIES, type Finding, type Report } from '../types.js';
-import { xmlEscape } from './shared.js';
+import { findingPlace, xmlEscape } from './shared.js';
 import type { Reporter } from './types.js';
 
 interface Case {
@@ -18,8 +18,7 @@ interface Case {
 const time = (ms: number): string => (ms / 1000).toFixed(3);
 
 function findingCase(f: Finding, report: Report): Case {
-  const where = f.location ? `${f.location.file}:${f.location.line}: ` : '';
-  const name = `${f.ruleId}: ${where}${f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`}`;
+  const name = `${f.ruleId}: ${findingPlace(f)}`;
   const message = renderMessage(f);
   const body = [
     `severity: ${f.severity}`,

@@ -8,6 +8,7 @@ import { escapeUnsafe } from '../escape.js';
 import { formatBytes, renderMessage } from '../messages.js';
 import { CATEGORIES, type Finding, SEVERITIES } from '../types.js';
 import { countRows } from './comparison.js';
+import { findingPlace } from './shared.js';
 import type { Reporter } from './types.js';
 
 /** How many findings (and not-evaluated entries) the report lists; the rest are counted. */
@@ -26,10 +27,7 @@ export function mdEscape(text: string): string {
     .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\\.`);
 }
 
-const where = (f: Finding): string =>
-  mdEscape(
-    `${f.location ? `${f.location.file}:${f.location.line}: ` : ''}${f.path}${f.innerPath === undefined ? '' : `!${f.innerPath}`}`,
-  );
+const where = (f: Finding): string => mdEscape(findingPlace(f));
 
 function findingsTable(findings: Finding[]): string[] {
   const rows = findings

@@ -106,3 +106,23 @@ describe('reporters', () => {
     expect(lines.at(-1)).toMatchObject({ findings: 5, suppressed: 1, notEvaluated: 2, failed: true });
   });
 });
+
+describe('where a finding is', () => {
+  it('is written the same way by every text reporter, log line included', async () => {
+    const { comparisonLines } = await import('./comparison.js');
+    const { compareFindings } = await import('../compare.js');
+    const r = report();
+    const logged = {
+      ...r.findings[0]!,
+      path: 'shell.php',
+      location: { file: 'uploads.jsonl', line: 7 },
+      fingerprint: 'log-1',
+    };
+    const c = compareFindings({ ...r, findings: [] }, [logged]);
+    expect(comparisonLines(c, chalkFor(0)).join('\n')).toContain('uploads.jsonl:7: shell.php');
+    const withLog = { ...r, findings: [logged] };
+    for (const format of ['table', 'markdown', 'junit', 'html'] as const) {
+      expect(REPORTERS[format](withLog, plain), format).toMatch(/uploads\.jsonl:7: shell(\\\.|\.)php/);
+    }
+  });
+});

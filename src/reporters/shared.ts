@@ -1,6 +1,6 @@
 /** What every machine-readable reporter needs alike: severity mappings and one XML escaper. */
 import { escapeUnsafe } from '../escape.js';
-import type { Severity } from '../types.js';
+import type { Finding, Severity } from '../types.js';
 
 /** SARIF result level for a severity. */
 export const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
@@ -40,4 +40,10 @@ export function uriPath(path: string): string {
     .split('/')
     .map((segment) => encodeURIComponent(segment))
     .join('/');
+}
+
+/** Where a finding is, in words: `log:line: ` for log records, then the path, `!inner` inside archives. Not escaped. */
+export function findingPlace(f: Pick<Finding, 'path' | 'innerPath' | 'location'>): string {
+  const where = f.location ? `${f.location.file}:${f.location.line}: ` : '';
+  return `${where}${f.path}${f.innerPath === undefined ? '' : `!${f.innerPath}`}`;
 }

@@ -4,6 +4,7 @@ import { escapeUnsafe } from '../escape.js';
 import { formatBytes, renderMessage } from '../messages.js';
 import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
 import { comparisonLines } from './comparison.js';
+import { findingPlace } from './shared.js';
 import type { Reporter } from './types.js';
 
 const paint = (c: ChalkInstance, severity: Severity): string =>
@@ -102,8 +103,7 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
       ...(colWidths && { colWidths, wordWrap: true }),
     });
     for (const f of rows) {
-      const where = f.location ? `${f.location.file}:${f.location.line}: ` : '';
-      const path = escapeUnsafe(where + (f.innerPath === undefined ? f.path : `${f.path}!${f.innerPath}`));
+      const path = escapeUnsafe(findingPlace(f));
       const severity = f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity);
       // Colored text is added after the fitting: it must not be split.
       const note = f.suppressed ? c.gray(` [${f.suppressed.by}: ${escapeUnsafe(f.suppressed.reason)}]`) : '';

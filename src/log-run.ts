@@ -4,7 +4,7 @@ import { errnoCode, InputError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { finalize } from './fingerprint.js';
 import { type InspectContext, inspectEntry } from './inspect/inspect.js';
-import { analyzeName, decodeRepeatedly } from './inspect/names.js';
+import { analyzeName, decodeRepeatedly, lastComponent } from './inspect/names.js';
 import { defaultPolicySet, PolicyResolver, type PolicySet } from './policy/policy.js';
 import { sortReport, summarize } from './report.js';
 import { emptyCounters } from './scan/directory-job.js';
@@ -36,7 +36,6 @@ export interface LogOptions {
   now?: () => Date;
 }
 
-const lastComponent = (name: string): string => name.split(/[\\/]/).at(-1) ?? '';
 /** A client name's final component once decoded: what a server would store it as. */
 export const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(name).decoded);
 

@@ -146,7 +146,12 @@ function computeTraversalForms(
 
 export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
 
+/** The final component of a name that may carry `/` or `\\` separators (a client name, a zip entry). */
+export const lastComponent = (name: string): string => name.split(/[\\/]/).at(-1) ?? '';
+
 export interface NameAnalysis {
+  /** The final component of the analyzed name: what name rules judge. */
+  base: string;
   /** Every extension in the literal name, lower-cased, in order (`a.PHP.jpg` → php, jpg). */
   extensions: string[];
   /** The last literal extension, if any. */
@@ -200,6 +205,7 @@ export function analyzeName(name: string): NameAnalysis {
   // Without tricks the effective name is the name: its extensions are the ones just computed.
   const effectiveExts = tricks.length === 0 ? extensions : extensionsOf(effectiveName);
   return {
+    base: lastComponent(name),
     extensions,
     extension: extensions.at(-1) || undefined,
     effectiveName,

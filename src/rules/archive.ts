@@ -1,5 +1,5 @@
 import { BOMB_MIN_BYTES, BOMB_RATIO } from '../inspect/limits.js';
-import { analyzeName, traversalForms } from '../inspect/names.js';
+import { analyzeName, lastComponent, traversalForms } from '../inspect/names.js';
 import type { ArchiveEntryFacts, Evidence, FindingDraft, InspectedFile } from '../types.js';
 import {
   doubleExtensionRule,
@@ -17,7 +17,8 @@ export const MAX_ENTRY_FINDINGS = 25;
 /** A declared total beyond this is a declared-size bomb, whatever the ratio. */
 export const DECLARED_BOMB_BYTES = 4 * 1024 ** 3;
 
-const baseName = (path: string): string => path.split('!').at(-1)!.split('/').filter(Boolean).at(-1) ?? '';
+/** An entry's own name: the last component of its path in the innermost archive. */
+const baseName = (path: string): string => lastComponent(path.split('!').at(-1)!.replace(/\/+$/, ''));
 
 /** An archive entry seen as a file record, so the name and content rules can judge it. */
 function entryRecord(file: InspectedFile, entry: ArchiveEntryFacts): InspectedFile {

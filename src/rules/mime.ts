@@ -40,7 +40,17 @@ function verdictFor(file: InspectedFile): MimeVerdict | undefined {
  * Compare what the name promises with what the head bytes are. Returns the one verdict that
  * applies (each verdict is its own rule, so the policy can weigh them separately).
  */
+const verdicts = new WeakMap<InspectedFile, { verdict: MimeVerdict; evidence: Evidence } | undefined>();
+
+/** Five rules ask about each file, and the three-way and archive rules again: classify it once. */
 export function mimeMismatch(file: InspectedFile): { verdict: MimeVerdict; evidence: Evidence } | undefined {
+  if (verdicts.has(file)) return verdicts.get(file);
+  const result = classify(file);
+  verdicts.set(file, result);
+  return result;
+}
+
+function classify(file: InspectedFile): { verdict: MimeVerdict; evidence: Evidence } | undefined {
   const verdict = verdictFor(file);
   if (!verdict) return undefined;
   const ext = file.nameInfo.extension;

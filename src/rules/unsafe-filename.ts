@@ -1,14 +1,12 @@
-import { decodeRepeatedly } from '../inspect/names.js';
 import type { InspectedFile } from '../types.js';
 import type { Rule } from './define.js';
 import { ALL_KINDS, defineRule, draft } from './define.js';
 
 /**
- * The final component. A client filename from a log may carry a path (`C:\\fakepath\\a.jpg`) and
- * percent-encoding, so it is judged decoded; a name on disk is judged as it is.
+ * The final component, computed once per record by analyzeName: a client filename from a log
+ * may carry a path (`C:\\fakepath\\a.jpg`) and percent-encoding, and was analyzed decoded.
  */
-const base = (f: InspectedFile): string =>
-  (f.kind === 'upload' ? decodeRepeatedly(f.name).decoded : f.name).split(/[\\/]/).at(-1) ?? '';
+const base = (f: InspectedFile): string => f.nameInfo.base;
 
 type NameMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & {
   message: string;

@@ -6,7 +6,7 @@ import { finalize } from './fingerprint.js';
 import { type InspectContext, inspectEntry } from './inspect/inspect.js';
 import { analyzeName, decodeRepeatedly, lastComponent } from './inspect/names.js';
 import { defaultPolicySet, PolicyResolver, type PolicySet } from './policy/policy.js';
-import { sortReport, summarize } from './report.js';
+import { assembleReport } from './report.js';
 import { emptyCounters } from './scan/directory-job.js';
 import { logBytes, MAX_LOG_LINE_BYTES, splitLines } from './sources/lines.js';
 import {
@@ -17,9 +17,8 @@ import {
   parseJsonLine,
   type UploadRecord,
 } from './sources/log.js';
-import { Suppressor, suppressionReport } from './suppress.js';
+import { Suppressor } from './suppress.js';
 import type { Finding, InspectedFile, NotEvaluated, Report, Severity } from './types.js';
-import { VERSION } from './version.js';
 
 export interface LogOptions {
   files: string[];
@@ -176,19 +175,16 @@ export async function runLog(options: LogOptions): Promise<Report> {
       }
     }
   }
-  sortReport(findings, notEvaluated);
-  return {
-    schemaVersion: 1,
-    tool: { name: 'upload-audit', version: VERSION },
+  return assembleReport({
+    ...options,
     root: options.files.join(', '),
     rootAbsolute: process.cwd(),
     source: 'log',
-    policy: { source: policy.source, digest: policy.digest },
-    startedAt: started.toISOString(),
-    durationMs: Math.max(0, now().getTime() - started.getTime()),
-    summary: summarize({ counters, findings, notEvaluated, ...options }),
+    policy,
+    started,
+    ended: now(),
+    counters,
     findings,
     notEvaluated,
-    suppressions: suppressionReport(policy.suppressions, findings, started.getTime()),
-  };
+  });
 }

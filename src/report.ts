@@ -1,16 +1,21 @@
+import { compareFindings as compareBaseline } from './compare.js';
 import { exitCodeFor } from './exit-code.js';
+import type { PolicySet } from './policy/policy.js';
 import type { Counters } from './scan/directory-job.js';
 import { compareSeverityDesc } from './severity.js';
+import { suppressionReport } from './suppress.js';
 import {
   CATEGORIES,
   type Category,
   type Finding,
   type NotEvaluated,
   type NotEvaluatedReason,
+  type Report,
   SEVERITIES,
   type Severity,
   type Summary,
 } from './types.js';
+import { VERSION } from './version.js';
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -78,4 +83,42 @@ export function sortReport(findings: Finding[], notEvaluated: NotEvaluated[]): v
       byText(a.path, b.path) ||
       byText(a.reason, b.reason),
   );
+}
+
+export interface ReportParts {
+  root: string;
+  rootAbsolute: string;
+  source: Report['source'];
+  policy: PolicySet;
+  started: Date;
+  ended: Date;
+  counters: Counters;
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  failOn: Severity | 'none';
+  allowUnevaluated: boolean;
+  baseline?: Report | undefined;
+  shard?: Report['shard'] | undefined;
+}
+
+/** The finished report of any source: sorted, summarized, compared and with the suppression notes. */
+export function assembleReport(p: ReportParts): Report {
+  sortReport(p.findings, p.notEvaluated);
+  const comparison = p.baseline && compareBaseline(p.baseline, p.findings);
+  return {
+    schemaVersion: 1,
+    tool: { name: 'upload-audit', version: VERSION },
+    root: p.root,
+    rootAbsolute: p.rootAbsolute,
+    source: p.source,
+    policy: { source: p.policy.source, digest: p.policy.digest },
+    startedAt: p.started.toISOString(),
+    durationMs: Math.max(0, p.ended.getTime() - p.started.getTime()),
+    summary: summarize({ ...p, ...(comparison && { failFindings: comparison.new }) }),
+    findings: p.findings,
+    notEvaluated: p.notEvaluated,
+    suppressions: suppressionReport(p.policy.suppressions, p.findings, p.started.getTime()),
+    ...(comparison && { comparison }),
+    ...(p.shard && { shard: p.shard }),
+  };
 }

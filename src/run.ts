@@ -1,12 +1,9 @@
 import { realpathSync, statSync } from 'node:fs';
-import { compareFindings } from './compare.js';
 import { errnoCode, InputError } from './errors.js';
 import { defaultPolicySet, type PolicySet } from './policy/policy.js';
-import { sortReport, summarize } from './report.js';
+import { assembleReport } from './report.js';
 import { type Progress, scanTree } from './scan/scheduler.js';
-import { suppressionReport } from './suppress.js';
 import type { Report, Severity } from './types.js';
-import { VERSION } from './version.js';
 
 export interface ScanOptions {
   root: string;
@@ -64,29 +61,15 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     ...(options.onProgress && { onProgress: options.onProgress }),
   };
   const { findings, notEvaluated, counters } = await scanTree(settings, schedule);
-  sortReport(findings, notEvaluated);
-  const comparison = options.baseline && compareFindings(options.baseline, findings);
-  const summary = summarize({
+  return assembleReport({
+    ...options,
+    rootAbsolute: rootReal,
+    source: 'directory',
+    policy,
+    started,
+    ended: now(),
     counters,
     findings,
     notEvaluated,
-    ...options,
-    ...(comparison && { failFindings: comparison.new }),
   });
-  return {
-    schemaVersion: 1,
-    tool: { name: 'upload-audit', version: VERSION },
-    root: options.root,
-    rootAbsolute: rootReal,
-    source: 'directory',
-    policy: { source: policy.source, digest: policy.digest },
-    startedAt: started.toISOString(),
-    durationMs: Math.max(0, now().getTime() - started.getTime()),
-    summary,
-    findings,
-    notEvaluated,
-    suppressions: suppressionReport(policy.suppressions, findings, started.getTime()),
-    ...(comparison && { comparison }),
-    ...(options.shard && { shard: options.shard }),
-  };
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { registerFixCommands } from './commands/fix.js';
+import { choosePolicy, collect, positiveInt } from './commands/options.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerRuleCommands } from './commands/rules.js';
 import { compareFindings, loadReport } from './compare.js';
@@ -11,8 +12,6 @@ import { runLog } from './log-run.js';
 import { mergeReports } from './merge.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
-import { discoverPolicy, loadPolicyFile } from './policy/load.js';
-import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { progressLine } from './progress.js';
 import { FORMATS, REPORTERS } from './reporters/index.js';
 import { realRoot, runScan } from './run.js';
@@ -57,25 +56,9 @@ interface LogFlags extends ReportFlags {
   root?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256)
-    throw new InvalidArgumentError('expected a whole number from 1 to 256');
-  return n;
-}
-
 const EXIT_HELP = `
 Exit status: 0 no finding reaches --fail-on; 1 one does, or an entry could not be
 evaluated (unless --allow-unevaluated); 2 usage, configuration or runtime error.`;
-
-/** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */
-function policyFor(flags: ReportFlags, rootReal: string | undefined): PolicySet {
-  if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
-  const found = flags.policyDiscovery ? discoverPolicy(rootReal, process.cwd()) : undefined;
-  return found ? loadPolicyFile(found) : defaultPolicySet();
-}
 
 function addReportOptions(command: Command, discovery: string): Command {
   return command
@@ -143,7 +126,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   if (flags.baseline !== undefined && flags.history !== undefined)
     throw new UsageError('use --baseline or --history, not both');
   const outputs = parseOutputs(flags.format, flags.output);
-  const policy = policyFor(flags, realRoot(dir));
+  const policy = choosePolicy(flags, realRoot(dir));
   const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
   const baseline = previous === undefined ? undefined : loadReport(previous);
   const progress = progressFor(flags);
@@ -207,7 +190,7 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
     files,
     fields,
     uploadPath,
-    policy: policyFor(flags, rootReal),
+    policy: choosePolicy(flags, rootReal),
     failOn: flags.failOn,
     allowUnevaluated: flags.allowUnevaluated,
     ...(flags.logFormat !== 'auto' && { format: flags.logFormat }),

@@ -5,8 +5,6 @@ import { InputError } from '../errors.js';
 import { escapeUnsafe } from '../escape.js';
 import { formatBytes } from '../messages.js';
 import { chalkFor, colorLevel, writeStdout } from '../output.js';
-import { discoverPolicy, loadPolicyFile } from '../policy/load.js';
-import { defaultPolicySet } from '../policy/policy.js';
 import { applyPlan, completeRun, openRun, prepareQuarantine } from '../remediate/apply.js';
 import { type Plan, planRemediation } from '../remediate/plan.js';
 import { restoreRun } from '../remediate/restore.js';
@@ -14,6 +12,7 @@ import { comparisonLines, countRows } from '../reporters/comparison.js';
 import { isCategory } from '../rules/index.js';
 import { realRoot, runScan } from '../run.js';
 import { CATEGORIES, type Category, SEVERITIES, type Severity } from '../types.js';
+import { choosePolicy, collect } from './options.js';
 
 interface FixFlags {
   quarantine: string;
@@ -24,8 +23,6 @@ interface FixFlags {
   policyDiscovery: boolean;
   color?: boolean;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function planLines(plan: Plan, counts: { before: Counts; after: Counts }): string[] {
   const out = [`Plan: ${plan.actions.length} action${plan.actions.length === 1 ? '' : 's'}`];
@@ -51,9 +48,7 @@ async function fixCommand(dir: string, flags: FixFlags): Promise<void> {
     if (!isCategory(c)) throw new InputError(`--category '${c}': allowed ${CATEGORIES.join(', ')}`);
   const rootReal = realRoot(dir);
   const quarantine = prepareQuarantine(rootReal, flags.quarantine);
-  const policyFile =
-    flags.policy ?? (flags.policyDiscovery ? discoverPolicy(rootReal, process.cwd()) : undefined);
-  const policy = policyFile ? loadPolicyFile(policyFile) : defaultPolicySet();
+  const policy = choosePolicy(flags, rootReal);
   const color = chalkFor(
     colorLevel({ flag: flags.color, env: process.env, isTTY: process.stdout.isTTY === true, toFile: false }),
   );

@@ -2,12 +2,12 @@
  * Deep content checks for one open regular file, each within its named bound: the tail (appended
  * payloads), markup bodies, PDF actions, and archive listings. Facts only; rules judge.
  */
-import { readSync } from 'node:fs';
 import type { InspectedFile, LimitHit } from '../types.js';
 import { scanBinary, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
 import { scanPdf } from './pdf.js';
+import { readFully } from './read.js';
 
 /** Markers that must be present before the (slower) patterns run: most files have none. */
 const MARKERS = ['<?', '<%', '<s', '<S', '<h', '<H', '<i', '<I', '<j', '__halt', '__HALT'].map((m) =>
@@ -17,17 +17,6 @@ const mayHoldCode = (bytes: Uint8Array): boolean => {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return MARKERS.some((m) => buf.includes(m));
 };
-
-function readAt(fd: number, length: number, position: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const n = readSync(fd, out, filled, length - filled, position + filled);
-    if (n === 0) break;
-    filled += n;
-  }
-  return out.subarray(0, filled);
-}
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */
 export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {
@@ -50,7 +39,7 @@ export async function inspectContent(
   }
   if (detected && (detected.ext === 'svg' || detected.ext === 'xml' || detected.ext === 'html')) {
     const length = Math.min(file.size, limits.maxMarkupBytes);
-    active.push(...scanMarkup(readAt(fd, length, 0).toString('utf8'), detected.ext));
+    active.push(...scanMarkup(readFully(fd, length, 0).toString('utf8'), detected.ext));
     if (file.size > limits.maxMarkupBytes)
       noteIncomplete(file, {
         limit: 'maxMarkupBytes',
@@ -58,7 +47,7 @@ export async function inspectContent(
       });
   } else if (detected?.ext === 'pdf') {
     const length = Math.min(file.size, limits.maxPdfBytes);
-    const scan = scanPdf(readAt(fd, length, 0), file.size > length, limits.maxInflateBytes);
+    const scan = scanPdf(readFully(fd, length, 0), file.size > length, limits.maxInflateBytes);
     active.push(...scan.hits);
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {

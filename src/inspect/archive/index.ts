@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { peek } from '../../streams.js';
 import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../types.js';
 import type { Limits } from '../limits.js';
+import { readFully } from '../read.js';
 import {
   ArchiveContext,
   type NestedFormat,
@@ -33,18 +34,6 @@ async function* readFd(fd: number, chunkBytes = 256 * 1024): AsyncGenerator<Buff
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
   }
-}
-
-/** The whole file, for archives small enough to hold (yauzl then reads from memory, not the fd). */
-function readWhole(fd: number, size: number): Buffer {
-  const buffer = Buffer.allocUnsafe(size);
-  let filled = 0;
-  while (filled < size) {
-    const n = readSync(fd, buffer, filled, size - filled, filled);
-    if (n === 0) break;
-    filled += n;
-  }
-  return buffer.subarray(0, filled);
 }
 
 /** A gzip stream holds either a tar (tar.gz) or one compressed file, named after the archive. */
@@ -132,7 +121,7 @@ export async function inspectArchive(
   };
   try {
     if (format === 'zip' && size <= limits.maxNestedArchiveBytes)
-      await walkZipBuffer(readWhole(fd, size), ctx, 1, '', open);
+      await walkZipBuffer(readFully(fd, size), ctx, 1, '', open);
     else if (format === 'zip') await walkZipFd(fd, ctx, open);
     else if (format === 'tar') await walkTar(readFd(fd), ctx, 1, '', open);
     else await walkGzip(Readable.from(readFd(fd)), ctx, 1, '', innerNameOf(name), open);

@@ -1,4 +1,5 @@
 import { defineRule, draft } from './define.js';
+import { knownSize } from './size-over-limit.js';
 
 export default defineRule({
   id: 'size/empty',
@@ -14,7 +15,7 @@ export default defineRule({
     tooSmall: '{size|bytes} is below the minimum of {minSize|bytes}',
   },
   check(file, { policy }) {
-    const size = file.kind === 'upload' ? file.declared?.size : file.size;
+    const size = knownSize(file);
     if (size === undefined || size >= policy.minSize) return undefined;
     return size === 0 ? draft('empty', { size: 0 }) : draft('tooSmall', { size, minSize: policy.minSize });
   },

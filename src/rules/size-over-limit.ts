@@ -3,6 +3,10 @@ import type { Policy } from '../policy/policy.js';
 import type { InspectedFile } from '../types.js';
 import { defineRule, draft } from './define.js';
 
+/** A file's size; for an upload record, what the client declared (unknown when it declared none). */
+export const knownSize = (file: InspectedFile): number | undefined =>
+  file.kind === 'upload' ? file.declared?.size : file.size;
+
 /** The limit that applies: per extension, then per detected MIME type (exact, then `type/*`), then per class. */
 function limitFor(file: InspectedFile, policy: Policy): { limit: number; by: string } {
   const ext = file.nameInfo.extension;
@@ -32,7 +36,7 @@ export default defineRule({
     overLimit: '{size|bytes} is over the {limit|bytes} limit for {limitFor}',
   },
   check(file, { policy }) {
-    const size = file.kind === 'upload' ? file.declared?.size : file.size;
+    const size = knownSize(file);
     const { limit, by } = limitFor(file, policy);
     if (size === undefined || size <= limit) return undefined;
     return draft('overLimit', { size, limit, limitFor: by });

@@ -46,6 +46,30 @@ export function defineRule(rule: Rule): Rule {
   return rule;
 }
 
+/** The metadata of a rule made by a predicate, without the parts the family supplies. */
+export type PredicateMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & { message: string };
+
+/**
+ * A rule with one message that fires when `test` returns evidence: the shape of most rule
+ * families (names, traversal forms, MIME verdicts). `messageId` is part of the output contract.
+ */
+export function predicateRule(
+  family: Pick<Rule, 'category' | 'kinds'> & { messageId: string },
+  meta: PredicateMeta,
+  test: (file: InspectedFile, context: RuleContext) => FindingDraft['evidence'] | undefined,
+): Rule {
+  const { message, ...rest } = meta;
+  return defineRule({
+    ...rest,
+    ...family,
+    messages: { [family.messageId]: message },
+    check(file, context) {
+      const evidence = test(file, context);
+      return evidence ? draft(family.messageId, evidence) : undefined;
+    },
+  });
+}
+
 export function draft(messageId: string, evidence: FindingDraft['evidence'] = {}): FindingDraft {
   return { messageId, evidence };
 }

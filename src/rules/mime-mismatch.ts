@@ -1,23 +1,15 @@
-import type { Rule } from './define.js';
-import { defineRule, draft } from './define.js';
+import type { PredicateMeta, Rule } from './define.js';
+import { predicateRule } from './define.js';
 import { type MimeVerdict, mimeMismatch } from './mime.js';
 
-type VerdictMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & {
-  messageId: string;
-  message: string;
-};
-
 /** One rule per verdict of the shared classifier, so the policy can weigh each on its own. */
-function verdictRule(verdict: MimeVerdict, { messageId, message, ...meta }: VerdictMeta): Rule {
-  return defineRule({
-    ...meta,
-    category: 'mime-mismatch',
-    kinds: ['file'],
-    messages: { [messageId]: message },
-    check(file) {
-      const result = mimeMismatch(file);
-      return result?.verdict === verdict ? draft(messageId, result.evidence) : undefined;
-    },
+function verdictRule(
+  verdict: MimeVerdict,
+  { messageId, ...meta }: PredicateMeta & { messageId: string },
+): Rule {
+  return predicateRule({ category: 'mime-mismatch', kinds: ['file'], messageId }, meta, (file) => {
+    const result = mimeMismatch(file);
+    return result?.verdict === verdict ? result.evidence : undefined;
   });
 }
 

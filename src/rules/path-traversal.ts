@@ -1,21 +1,13 @@
 import { type TraversalForm, traversalForms } from '../inspect/names.js';
-import type { Rule } from './define.js';
-import { ALL_KINDS, defineRule, draft } from './define.js';
-
-type NameMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & { message: string };
+import type { PredicateMeta, Rule } from './define.js';
+import { ALL_KINDS, defineRule, draft, predicateRule } from './define.js';
 
 /** A rule that fires when the decoded name has one of `forms`. */
-function nameFormRule(forms: readonly TraversalForm[], { message, ...meta }: NameMeta): Rule {
-  return defineRule({
-    ...meta,
-    category: 'path-traversal',
-    kinds: ALL_KINDS,
-    messages: { form: message },
-    check(file) {
-      const found = traversalForms(file.name);
-      const hit = found.forms.filter((f) => forms.includes(f));
-      return hit.length > 0 ? draft('form', { forms: hit.join(', '), decoded: found.decoded }) : undefined;
-    },
+function nameFormRule(forms: readonly TraversalForm[], meta: PredicateMeta): Rule {
+  return predicateRule({ category: 'path-traversal', kinds: ALL_KINDS, messageId: 'form' }, meta, (file) => {
+    const found = traversalForms(file.name);
+    const hit = found.forms.filter((f) => forms.includes(f));
+    return hit.length > 0 ? { forms: hit.join(', '), decoded: found.decoded } : undefined;
   });
 }
 

@@ -1,6 +1,6 @@
 import type { InspectedFile } from '../types.js';
-import type { Rule } from './define.js';
-import { ALL_KINDS, defineRule, draft } from './define.js';
+import type { PredicateMeta, Rule } from './define.js';
+import { ALL_KINDS, predicateRule } from './define.js';
 
 /**
  * The final component, computed once per record by analyzeName: a client filename from a log
@@ -8,23 +8,13 @@ import { ALL_KINDS, defineRule, draft } from './define.js';
  */
 const base = (f: InspectedFile): string => f.nameInfo.base;
 
-type NameMeta = Omit<Rule, 'check' | 'category' | 'kinds' | 'messages'> & {
-  message: string;
+type NameMeta = PredicateMeta & {
   /** What in the name is wrong, as evidence; undefined when nothing is. */
   test: (file: InspectedFile) => Record<string, string | number> | undefined;
 };
 
-function nameRule({ message, test, ...meta }: NameMeta): Rule {
-  return defineRule({
-    ...meta,
-    category: 'unsafe-filename',
-    kinds: ALL_KINDS,
-    messages: { name: message },
-    check(file) {
-      const evidence = test(file);
-      return evidence ? draft('name', evidence) : undefined;
-    },
-  });
+function nameRule({ test, ...meta }: NameMeta): Rule {
+  return predicateRule({ category: 'unsafe-filename', kinds: ALL_KINDS, messageId: 'name' }, meta, test);
 }
 
 const codes = (chars: string[]): string =>

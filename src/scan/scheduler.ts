@@ -11,6 +11,7 @@ import {
   emptyCounters,
   type ScanSettings,
 } from './directory-job.js';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 export interface ScanOutcome {
   findings: Finding[];
@@ -56,55 +57,66 @@ class Collector {
   ) {
     this.pending = [root];
   }
-  add(job: DirectoryJob, result: DirectoryResult): void {
+  add(path: string, result: DirectoryResult): void {
     for (const sub of result.subdirectories) this.pending.push(reviveJob(sub));
     for (const f of result.findings) this.outcome.findings.push(f);
     for (const n of result.notEvaluated) this.outcome.notEvaluated.push(n);
     addCounters(this.outcome.counters, result.counters);
-    this.onProgress?.({ counters: this.outcome.counters, current: job.path });
+    this.onProgress?.({ counters: this.outcome.counters, current: path });
   }
 }
 
 async function inProcess(settings: ScanSettings, collector: Collector): Promise<void> {
   const scanner = new DirectoryScanner(settings);
   for (let job = collector.pending.pop(); job; job = collector.pending.pop()) {
-    collector.add(job, await scanner.scan(job));
+    collector.add(job.path, await scanner.scan(job));
   }
 }
 
-type WorkerReply = { ok: true; result: DirectoryResult } | { ok: false; error: string };
-
-/** Hand directories to idle workers, depth first, until none are pending or in flight. */
+/** Start workers on the root; idle ones get the directories that busy ones share. */
 function withWorkers(settings: ScanSettings, count: number, collector: Collector): Promise<void> {
   return new Promise((resolve, reject) => {
-    const workers = Array.from({ length: count }, () => new Worker(WORKER_URL, { workerData: settings }));
-    const idle = [...workers];
-    const inFlight = new Map<Worker, DirectoryJob>();
-    let failed = false;
+    const hungryMemory = new SharedArrayBuffer(4);
+    const hungry = new Int32Array(hungryMemory);
+    const workerData: WorkerData = { settings, hungry: hungryMemory };
+    const workers = Array.from({ length: count }, () => new Worker(WORKER_URL, { workerData }));
+    const idle: Worker[] = [];
+    let settled = false;
     const finish = (error?: Error): void => {
-      if (failed) return;
-      failed = error !== undefined;
+      if (settled) return;
+      settled = true;
       for (const w of workers) void w.terminate();
       if (error) reject(error);
       else resolve();
     };
+    const give = (worker: Worker, jobs: DirectoryJob[]): void => {
+      const message: ToWorker = { type: 'jobs', jobs };
+      worker.postMessage(message);
+    };
+    /** Hand pending directories to idle workers; done when every worker is idle with none left. */
     const dispatch = (): void => {
       while (idle.length > 0 && collector.pending.length > 0) {
-        const worker = idle.pop()!;
-        const job = collector.pending.pop()!;
-        inFlight.set(worker, job);
-        worker.postMessage(job);
+        give(idle.pop()!, [collector.pending.pop()!]);
       }
-      if (inFlight.size === 0 && collector.pending.length === 0) finish();
+      Atomics.store(hungry, 0, idle.length);
+      if (idle.length === workers.length && collector.pending.length === 0) finish();
     };
     for (const worker of workers) {
-      worker.on('message', (reply: WorkerReply) => {
-        const job = inFlight.get(worker)!;
-        inFlight.delete(worker);
-        if (!reply.ok) return finish(new Error(`scan worker failed in ${job.path || '.'}: ${reply.error}`));
-        collector.add(job, reply.result);
-        idle.push(worker);
-        dispatch();
+      idle.push(worker);
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'result':
+            collector.add(message.path, message.result);
+            return;
+          case 'share':
+            for (const job of message.jobs) collector.pending.push(reviveJob(job));
+            return dispatch();
+          case 'idle':
+            idle.push(worker);
+            return dispatch();
+          case 'error':
+            return finish(new Error(`scan worker failed in ${message.path || '.'}: ${message.error}`));
+        }
       });
       worker.on('error', (error) => finish(error));
     }

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { elf, jpeg } from '../test-support/bytes.js';
+import { cli, normalizeTiming } from '../test-support/cli.js';
+import { symlink, type Tree, tempTrees } from '../test-support/tree.js';
+
+const tree = tempTrees();
+
+/** A chain `depth` folders deep, each holding a clean file and a finding. */
+function chain(depth: number): Tree {
+  const level: Tree = { 'ok.jpg': jpeg(), 'x.php': '<?php' };
+  if (depth > 1) level.down = chain(depth - 1);
+  return level;
+}
+
+describe('worker threads', () => {
+  it('share directories between workers and report exactly what one thread reports', () => {
+    // Wide folders next to a deep chain: workers run dry at different times and must share.
+    const spec: Tree = { deep: chain(40), link: symlink('/etc/passwd') };
+    for (let i = 0; i < 30; i++) {
+      spec[`wide-${i}`] = { 'a.jpg': jpeg(), 'b.png': elf(), sub: { 'c.phtml': '<?php', 'd.jpg': jpeg() } };
+    }
+    const root = tree(spec);
+    const out = tree({});
+    const reports = [1, 2, 3].map((threads) => {
+      const file = join(out, `threads-${threads}.json`);
+      const run = cli(['scan', root, '--concurrency', String(threads), '--format', 'json', '-o', file, '-q']);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(1);
+      return normalizeTiming(readFileSync(file, 'utf8'));
+    });
+    const single = JSON.parse(reports[0]!);
+    expect(single.summary.files).toBe(40 * 2 + 30 * 4);
+    expect(reports[1]).toBe(reports[0]);
+    expect(reports[2]).toBe(reports[0]);
+  });
+});

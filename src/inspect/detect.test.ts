@@ -1,6 +1,7 @@
+import { fileTypeFromBuffer } from 'file-type';
 import { describe, expect, it } from 'vitest';
 import { elf, gif, jpeg, pdf, pe, png, tar, zip } from '../test-support/bytes.js';
-import { detectType } from './detect.js';
+import { detectKnown, detectType, NEEDS_FILE_TYPE } from './detect.js';
 
 describe('detectType', () => {
   it.each([
@@ -37,6 +38,36 @@ describe('detectType', () => {
     const notes = Buffer.from('note 34001\n'.repeat(20));
     expect((await detectType(notes))?.ext).toBe('txt');
     expect((await detectType(tar([{ name: 'a.txt', data: 'x' }])))?.ext).toBe('tar');
+  });
+
+  it.each([
+    ['plain', zip({ 'a.txt': 'hello', 'b/c.jpg': jpeg() }), true],
+    [
+      'plain, first entry past the head',
+      zip({ 'big.bin': Buffer.alloc(10_000, 7), 'word/x.xml': 'x' }),
+      true,
+    ],
+    ['docx', zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': '<w/>' }), false],
+    ['word folder only', zip({ 'word/document.xml': '<w/>' }), false],
+    [
+      'xlsx folder after a plain entry',
+      zip({ 'a.txt': 'x', '[Content_Types].xml': 'x', 'xl/s.xml': 'x' }),
+      false,
+    ],
+    ['odt', zip({ mimetype: 'application/vnd.oasis.opendocument.text', 'content.xml': '<x/>' }), false],
+    ['epub', zip({ mimetype: 'application/epub+zip', 'META-INF/container.xml': '<x/>' }), false],
+    ['jar', zip({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0', 'A.class': 'x' }), false],
+    ['xpi', zip({ 'META-INF/mozilla.rsa': 'x' }), false],
+    ['apk', zip({ 'res/a.xml': 'x', 'classes2.dex': 'dex' }), false],
+    ['3mf', zip({ '[Content_Types].xml': 'x', '3D/3dmodel.model': '<model/>' }), false],
+    ['deflated', zip({ 'a.txt': { data: 'hello '.repeat(100), deflate: true } }), true],
+    ['truncated', zip({ 'a.txt': 'hello' }).subarray(0, 40), true],
+  ])('calls a %s zip what file-type calls it', async (_label, bytes, withoutFileType) => {
+    const head = bytes.subarray(0, 4096);
+    const theirs = await fileTypeFromBuffer(head);
+    expect((await detectType(head))?.ext).toBe(theirs?.ext);
+    // The plain ones are settled without file-type; the rest are left to it.
+    expect(detectKnown(head) !== NEEDS_FILE_TYPE).toBe(withoutFileType);
   });
 
   it('has no verdict for empty or random binary content', async () => {

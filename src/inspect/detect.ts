@@ -7,31 +7,95 @@ const sig = (ext: string, mime: string): DetectedType => ({ ext, mime, source: '
 const startsWith = (head: Uint8Array, bytes: readonly number[], at = 0): boolean =>
   bytes.every((b, i) => head[at + i] === b);
 
+const JPEG = sig('jpg', 'image/jpeg');
+const PNG = sig('png', 'image/png');
+const GIF = sig('gif', 'image/gif');
+const PDF = sig('pdf', 'application/pdf');
+const WEBP = sig('webp', 'image/webp');
+const ZIP = sig('zip', 'application/zip');
+
 /** The formats most uploads are, checked before file-type because they are most of the work. */
 function commonSignature(head: Uint8Array): DetectedType | undefined {
-  if (startsWith(head, [0xff, 0xd8, 0xff])) return sig('jpg', 'image/jpeg');
-  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return sig('png', 'image/png');
+  if (startsWith(head, [0xff, 0xd8, 0xff])) return JPEG;
+  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return PNG;
   if (
     startsWith(head, [0x47, 0x49, 0x46, 0x38]) &&
     (head[4] === 0x37 || head[4] === 0x39) &&
     head[5] === 0x61
   ) {
-    return sig('gif', 'image/gif');
+    return GIF;
   }
-  if (startsWith(head, [0x25, 0x50, 0x44, 0x46, 0x2d])) return sig('pdf', 'application/pdf');
+  if (startsWith(head, [0x25, 0x50, 0x44, 0x46, 0x2d])) return PDF;
   if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) {
-    return sig('webp', 'image/webp');
+    return WEBP;
   }
+  if (plainZip(head)) return ZIP;
   return undefined;
 }
 
-/** Detect a content type from the head bytes alone: signatures first, then text sniffing. */
-export async function detectType(head: Uint8Array): Promise<DetectedType | undefined> {
+const LOCAL_HEADER = 0x04034b50;
+const CENTRAL_HEADER = 0x02014b50;
+
+/** Entry names that make file-type call a zip something else (OOXML, ODF, EPUB, JAR, XPI, APK, 3MF). */
+const meaningfulZipName = (name: string): boolean =>
+  name === '[Content_Types].xml' ||
+  name === 'mimetype' ||
+  name.startsWith('META-INF/') ||
+  name.startsWith('word/') ||
+  name.startsWith('ppt/') ||
+  name.startsWith('xl/') ||
+  name.startsWith('3D/') ||
+  /classes\d*\.dex/.test(name);
+
+/**
+ * A zip that file-type would call plain `zip`: its local headers, as far as the head goes, name
+ * nothing that marks a zip-based format, and nothing needs file-type's own judgement (data
+ * descriptors, zip64 sizes, unexpected records). Anything else goes to file-type, so the verdict is
+ * always the one file-type gives, only cheaper for the common case.
+ */
+function plainZip(head: Uint8Array): boolean {
+  if (head.length < 30) return false;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (view.getUint32(0, true) !== LOCAL_HEADER) return false;
+  let at = 0;
+  while (at + 30 <= head.length) {
+    const signature = view.getUint32(at, true);
+    if (signature === CENTRAL_HEADER) return true;
+    if (signature !== LOCAL_HEADER) return false;
+    const flags = view.getUint16(at + 6, true);
+    const compressed = view.getUint32(at + 18, true);
+    if ((flags & 0x08) !== 0 || compressed === 0xffffffff) return false;
+    const nameLength = view.getUint16(at + 26, true);
+    const extraLength = view.getUint16(at + 28, true);
+    if (at + 30 + nameLength > head.length) return false;
+    const name = Buffer.from(head.buffer, head.byteOffset + at + 30, nameLength).toString('utf8');
+    if (meaningfulZipName(name)) return false;
+    at += 30 + nameLength + extraLength + compressed;
+  }
+  // The head ends inside the next entry: file-type stops there too and says `zip`.
+  return true;
+}
+
+/** What `detectKnown` returns when only file-type can tell. */
+export const NEEDS_FILE_TYPE = Symbol('needs file-type');
+
+/**
+ * The synchronous part of detection: common signatures, then text sniffing. Most files end
+ * here; the rest (NEEDS_FILE_TYPE) go to `detectType`, which awaits file-type.
+ */
+export function detectKnown(head: Uint8Array): DetectedType | undefined | typeof NEEDS_FILE_TYPE {
   if (head.length === 0) return undefined;
   const common = commonSignature(head);
   if (common) return common;
   // file-type knows binary signatures only; text goes straight to our own sniffing.
   if (looksLikeText(head.subarray(0, TEXT_SNIFF_BYTES))) return sniffText(head);
+  return NEEDS_FILE_TYPE;
+}
+
+/** Detect a content type from the head bytes alone: signatures first, then text sniffing. */
+export async function detectType(head: Uint8Array): Promise<DetectedType | undefined> {
+  const known = detectKnown(head);
+  if (known !== NEEDS_FILE_TYPE) return known;
   const found = await fileTypeFromBuffer(head);
   if (found && found.ext !== 'xml') return sig(found.ext, found.mime);
   return sniffText(head) ?? (found && sig(found.ext, found.mime));

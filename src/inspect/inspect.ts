@@ -16,7 +16,7 @@ import { printableBytes } from '../escape.js';
 import type { DirectoryEntry } from '../sources/directory.js';
 import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../types.js';
 import { inspectContent, noteIncomplete } from './content.js';
-import { detectType } from './detect.js';
+import { detectKnown, detectType, NEEDS_FILE_TYPE } from './detect.js';
 import type { Limits } from './limits.js';
 import { analyzeName } from './names.js';
 
@@ -167,12 +167,15 @@ async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promi
       const tailRead = readSync(fd, ctx.buffer, maxSniffBytes, maxTailBytes, stats.size - maxTailBytes);
       tail = ctx.buffer.subarray(maxSniffBytes, maxSniffBytes + tailRead);
     }
-    try {
-      const detected = await detectType(file.head);
-      if (detected) file.detected = detected;
-    } catch {
-      // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
-    }
+    const known = detectKnown(file.head);
+    if (known === NEEDS_FILE_TYPE) {
+      try {
+        const detected = await detectType(file.head);
+        if (detected) file.detected = detected;
+      } catch {
+        // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
+      }
+    } else if (known) file.detected = known;
     try {
       await inspectContent(fd, file, tail, ctx.limits);
     } catch (error) {

@@ -9,13 +9,21 @@ import type { Limits } from './limits.js';
 import { scanPdf } from './pdf.js';
 import { readFully } from './read.js';
 
-/** Markers that must be present before the (slower) patterns run: most files have none. */
-const MARKERS = ['<?', '<%', '<s', '<S', '<h', '<H', '<i', '<I', '<j', '__halt', '__HALT'].map((m) =>
-  Buffer.from(m, 'latin1'),
-);
-const mayHoldCode = (bytes: Uint8Array): boolean => {
+/**
+ * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`
+ * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`…), or `__halt`/`__HALT`. Most files
+ * have none. One native search for `<` and a table look-up beats a search per marker.
+ */
+const AFTER_LT = new Uint8Array(256);
+for (const c of '?%sShHiIj') AFTER_LT[c.charCodeAt(0)] = 1;
+const LT = 0x3c;
+export const mayHoldCode = (bytes: Uint8Array): boolean => {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return MARKERS.some((m) => buf.includes(m));
+  const last = buf.length - 1;
+  for (let i = buf.indexOf(LT); i !== -1 && i < last; i = buf.indexOf(LT, i + 1)) {
+    if (AFTER_LT[buf[i + 1]!] === 1) return true;
+  }
+  return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
 };
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */

@@ -1,5 +1,5 @@
 import type { Policy, SeverityOrOff } from './policy/policy.js';
-import type { Rule } from './rules/define.js';
+import type { RecordFact, Rule } from './rules/define.js';
 import { RULES } from './rules/index.js';
 import type { EntryKind, Finding, FindingDraft, InspectedFile, Severity } from './types.js';
 
@@ -14,12 +14,14 @@ export function severityFor(
   return policy.severity[rule.id] ?? policy.severity[rule.category] ?? rule.defaultSeverity;
 }
 
+const NONE: readonly FindingDraft[] = [];
+
 function asArray(result: FindingDraft | readonly FindingDraft[] | undefined): readonly FindingDraft[] {
-  if (result === undefined) return [];
+  if (result === undefined) return NONE;
   return Array.isArray(result) ? result : [result as FindingDraft];
 }
 
-type Weighed = readonly { rule: Rule; severity: Severity }[];
+type Weighed = readonly { rule: Rule; severity: Severity; needs: RecordFact | undefined }[];
 
 /** Per policy and entry kind: the rules that apply and are not off, each with its severity. */
 const weighedCache = new WeakMap<Policy, WeakMap<readonly Rule[], Map<EntryKind, Weighed>>>();
@@ -39,7 +41,7 @@ function weighed(policy: Policy, rules: readonly Rule[], kind: EntryKind): Weigh
   if (!list) {
     list = rules.flatMap((rule) => {
       const severity = severityFor(rule, policy);
-      return rule.kinds.includes(kind) && severity !== 'off' ? [{ rule, severity }] : [];
+      return rule.kinds.includes(kind) && severity !== 'off' ? [{ rule, severity, needs: rule.needs }] : [];
     });
     byKind.set(kind, list);
   }
@@ -53,8 +55,10 @@ export function evaluate(
   rules: readonly Rule[] = RULES,
 ): PendingFinding[] {
   const findings: PendingFinding[] = [];
-  for (const { rule, severity } of weighed(policy, rules, file.kind)) {
-    for (const d of asArray(rule.check(file, { policy }))) {
+  const context = { policy };
+  for (const { rule, severity, needs } of weighed(policy, rules, file.kind)) {
+    if (needs !== undefined && file[needs] === undefined) continue;
+    for (const d of asArray(rule.check(file, context))) {
       const finding: PendingFinding = {
         kind: file.kind,
         ruleId: rule.id,

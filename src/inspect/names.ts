@@ -133,6 +133,8 @@ function computeTraversalForms(
   options: DecodeOptions,
 ): { forms: TraversalForm[]; decoded: string } {
   const { decoded } = decodeRepeatedly(input, options);
+  // Every form needs a separator, a colon or `..`: most names have none of them.
+  if (!decoded.includes('..') && !/[\\/:]/.test(decoded)) return { forms: [], decoded };
   const forms = new Set<TraversalForm>();
   const cut = decoded.split('\0')[0] ?? '';
   const slashed = decoded.replaceAll('\\', '/');

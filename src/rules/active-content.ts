@@ -16,6 +16,7 @@ function hitRule({ message, kinds, ...meta }: HitMeta): Rule {
     ...meta,
     category: 'active-content',
     kinds: ['file'],
+    needs: 'active',
     messages: { hit: message },
     check(file) {
       const byPlace = new Map<string, ActiveHit[]>();
@@ -139,6 +140,7 @@ export const incompleteRule = defineRule({
     'A bound keeps a hostile file from exhausting the auditor, but what was not read was not checked: this says so instead of passing it silently.',
   fix: 'Look at the file yourself, or raise the bound in the policy (bounds.*) for a deeper scan.',
   kinds: ['file'],
+  needs: 'incomplete',
   messages: { limit: 'not fully scanned: {limit} ({detail})' },
   check(file) {
     if (file.archive) return undefined;

@@ -57,7 +57,7 @@ function perEntry(
 
 type ArchiveMeta = Omit<Rule, 'category' | 'kinds'>;
 const archiveRule = (meta: ArchiveMeta): Rule =>
-  defineRule({ ...meta, category: 'archive', kinds: ['file'] });
+  defineRule({ ...meta, category: 'archive', kinds: ['file'], needs: 'archive' });
 
 export const zipSlipRule = archiveRule({
   id: 'archive/zip-slip',

@@ -14,6 +14,12 @@ export interface RuleMeta {
   fix: string;
   /** Entry kinds the rule looks at; evaluate never calls it for others. */
   kinds: readonly EntryKind[];
+  /**
+   * A fact the rule can find nothing without: evaluate skips the rule for records that lack it
+   * (most files have no archive listing, no active-content hit and no bound hit). A test holds
+   * every rule to it.
+   */
+  needs?: RecordFact;
   /** Message templates keyed by messageId; `{name}` is filled from the finding's evidence. */
   messages: Record<string, string>;
 }
@@ -29,6 +35,9 @@ export const ALL_KINDS = [
   'char-device',
   'upload',
 ] as const;
+
+/** Optional facts of an inspected record that whole rule families depend on. */
+export type RecordFact = 'archive' | 'active' | 'incomplete';
 
 export interface RuleContext {
   policy: Policy;

@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { CATEGORIES } from '../types.js';
+import { check, detected, facts } from '../test-support/rule-tester.js';
+import { type ActiveKind, CATEGORIES, type InspectedFile } from '../types.js';
 import { CATEGORY_INFO, RULES } from './index.js';
+
+const ACTIVE_KINDS: ActiveKind[] = [
+  'html',
+  'svg-script',
+  'svg-handler',
+  'svg-javascript-url',
+  'svg-foreign-object',
+  'svg-external-ref',
+  'xxe',
+  'server-code',
+  'pdf-javascript',
+  'pdf-launch',
+  'pdf-embedded-file',
+  'pdf-open-action',
+  'macro',
+];
 
 describe('rule registry', () => {
   it('has unique ids of the form category/name', () => {
@@ -31,4 +48,41 @@ describe('README', () => {
     const missing = RULES.filter((rule) => !readme.includes(`| \`${rule.id}\` |`)).map((r) => r.id);
     expect(missing).toEqual([]);
   });
+});
+
+describe('rules that need a fact', () => {
+  // A record carrying every optional fact, each hostile enough to make its rules fire.
+  const elfType = detected('elf', 'application/x-elf');
+  const full = (): InspectedFile =>
+    facts('photos.zip', {
+      size: 10,
+      detected: detected('zip', 'application/zip'),
+      archive: {
+        format: 'zip',
+        entries: [
+          { path: '../x.php', kind: 'file', declaredSize: 5e9, compressedSize: 1, actualSize: 6e9, depth: 1 },
+          { path: 'cat.jpg', kind: 'file', declaredSize: 10, depth: 1, detected: elfType },
+          { path: 'link', kind: 'symlink', declaredSize: 0, linkTarget: '/etc/passwd', depth: 1 },
+        ],
+        declaredTotal: 5e9,
+        overlapping: true,
+        error: 'truncated',
+        tooDeep: ['a.zip!b.zip'],
+      },
+      active: ACTIVE_KINDS.map((kind) => ({ kind, where: 'head', sample: 'x' })),
+      incomplete: [{ limit: 'maxPdfBytes', detail: 'x' }],
+    });
+
+  it.each(RULES.filter((r) => r.needs !== undefined).map((r) => [r.id, r] as const))(
+    '%s finds something with its fact and nothing without it',
+    (_id, rule) => {
+      const withFact = full();
+      // incompleteRule leaves archives to archive/unreadable: give it a plain file.
+      if (rule.needs !== 'archive') delete withFact.archive;
+      expect(check(rule, withFact).length).toBeGreaterThan(0);
+      const without = full();
+      delete without[rule.needs!];
+      expect(check(rule, without)).toEqual([]);
+    },
+  );
 });

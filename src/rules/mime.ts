@@ -40,17 +40,23 @@ function verdictFor(file: InspectedFile): MimeVerdict | undefined {
  * Compare what the name promises with what the head bytes are. Returns the one verdict that
  * applies (each verdict is its own rule, so the policy can weigh them separately).
  */
-const verdicts = new WeakMap<InspectedFile, { verdict: MimeVerdict; evidence: Evidence } | undefined>();
+let last: { file: InspectedFile; result: MimeClassification | undefined } | undefined;
 
-/** Five rules ask about each file, and the three-way and archive rules again: classify it once. */
-export function mimeMismatch(file: InspectedFile): { verdict: MimeVerdict; evidence: Evidence } | undefined {
-  if (verdicts.has(file)) return verdicts.get(file);
+type MimeClassification = { verdict: MimeVerdict; evidence: Evidence };
+
+/**
+ * Five rules ask about each file in turn, and the three-way and archive rules again: classify it
+ * once. Records are evaluated one at a time, so remembering the last one is enough (a WeakMap
+ * entry per file cost more than the classification).
+ */
+export function mimeMismatch(file: InspectedFile): MimeClassification | undefined {
+  if (last?.file === file) return last.result;
   const result = classify(file);
-  verdicts.set(file, result);
+  last = { file, result };
   return result;
 }
 
-function classify(file: InspectedFile): { verdict: MimeVerdict; evidence: Evidence } | undefined {
+function classify(file: InspectedFile): MimeClassification | undefined {
   const verdict = verdictFor(file);
   if (!verdict) return undefined;
   const ext = file.nameInfo.extension;

@@ -23,6 +23,21 @@ function limitFor(file: InspectedFile, policy: Policy): { limit: number; by: str
   return { limit: policy.sizeLimits[typeClass], by: `${typeClass} files` };
 }
 
+/** The smallest limit a policy sets anywhere: a file no larger is under every limit. */
+const smallestLimits = new WeakMap<Policy, number>();
+function smallestLimit(policy: Policy): number {
+  let smallest = smallestLimits.get(policy);
+  if (smallest === undefined) {
+    smallest = Math.min(
+      ...Object.values(policy.sizeLimits),
+      ...Object.values(policy.typeSizeLimits),
+      ...Object.values(policy.extensionSizeLimits),
+    );
+    smallestLimits.set(policy, smallest);
+  }
+  return smallest;
+}
+
 export default defineRule({
   id: 'size/over-limit',
   category: 'size',
@@ -37,8 +52,9 @@ export default defineRule({
   },
   check(file, { policy }) {
     const size = knownSize(file);
+    if (size === undefined || size <= smallestLimit(policy)) return undefined;
     const { limit, by } = limitFor(file, policy);
-    if (size === undefined || size <= limit) return undefined;
+    if (size <= limit) return undefined;
     return draft('overLimit', { size, limit, limitFor: by });
   },
 });

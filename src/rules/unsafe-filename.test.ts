@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check, facts } from '../test-support/rule-tester.js';
 import { RULES } from './index.js';
@@ -39,6 +40,27 @@ describe('unsafe-filename rules', () => {
     ['trail.jpg ', ['whitespace']],
   ])('%j → %j', (name, expected) => {
     expect(fired(name)).toEqual(expected);
+  });
+
+  it('finds reserved device names exactly where the part before the first dot is one', () => {
+    const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+    const reserved = rules.find((r) => r.id === 'unsafe-filename/reserved')!;
+    const name = fc
+      .array(
+        fc.constantFrom('con', 'CoN', 'nul', 'com1', 'lpt²', 'conin$', 'aux', ' ', '.', 'x', 'txt', '1'),
+        {
+          maxLength: 6,
+        },
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(name, (n) => {
+        const device = n.split('.')[0]!.replace(/ +$/, '');
+        const expected = RESERVED.test(device) ? [{ messageId: 'name', evidence: { base: device } }] : [];
+        expect(check(reserved, facts(n))).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('reports names that are not valid UTF-8 from the listing fact', () => {

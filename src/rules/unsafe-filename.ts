@@ -25,7 +25,7 @@ const codes = (chars: string[]): string =>
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
 /** Device names Windows reserves in every folder, with or without an extension. */
-const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(?:\.|$)/i;
 /** The most a name component may take on common filesystems (ext4, NTFS, APFS): 255 bytes. */
 export const MAX_NAME_BYTES = 255;
 
@@ -66,11 +66,10 @@ export const reservedRule = nameRule({
     'On Windows, nul.txt or CON is a device, not a file: copying, backing up or serving the folder there fails or hangs.',
   fix: 'Rename the file; make the handler generate stored names.',
   message: '{base} is a reserved device name on Windows',
+  // The part before the first dot, trailing spaces ignored: `nul.txt`, `CON .jpg`, `com1`.
   test: (f) => {
-    const device = base(f)
-      .split('.')[0]!
-      .replace(/[ .]+$/, '');
-    return RESERVED.test(device) ? { base: device } : undefined;
+    const device = RESERVED.exec(base(f))?.[1];
+    return device === undefined ? undefined : { base: device };
   },
 });
 

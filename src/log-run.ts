@@ -8,7 +8,7 @@ import { analyzeName, decodeRepeatedly, lastComponent } from './inspect/names.js
 import { defaultPolicySet, PolicyResolver, type PolicySet } from './policy/policy.js';
 import { assembleReport } from './report.js';
 import { emptyCounters } from './scan/directory-job.js';
-import { logBytes, MAX_LOG_LINE_BYTES, splitLines } from './sources/lines.js';
+import { logBytes, MAX_LOG_LINE_BYTES, splitLineBatches } from './sources/lines.js';
 import {
   detectFormat,
   type Field,
@@ -43,6 +43,11 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
   const name =
     record.filename ?? (record.storedPath && lastComponent(record.storedPath)) ?? record.requestPath;
   if (name === undefined) return undefined;
+  // Plain assignments, not conditional spreads: this runs once per log line.
+  const declared: NonNullable<InspectedFile['declared']> = {};
+  if (record.contentType !== undefined) declared.contentType = record.contentType;
+  if (record.size !== undefined) declared.size = record.size;
+  if (record.accepted !== undefined) declared.accepted = record.accepted;
   const file: InspectedFile = {
     path: name,
     kind: 'upload',
@@ -52,11 +57,7 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
     nlink: 1,
     mtimeMs: 0,
     nameInfo: analyzeName(clientBaseName(name)),
-    declared: {
-      ...(record.contentType !== undefined && { contentType: record.contentType }),
-      ...(record.size !== undefined && { size: record.size }),
-      ...(record.accepted !== undefined && { accepted: record.accepted }),
-    },
+    declared,
   };
   if (name.includes('\uFFFD')) file.invalidUtf8Name = true;
   return file;
@@ -88,6 +89,9 @@ async function addStoredFacts(
   if (outcome.file.detected) file.detected = outcome.file.detected;
   return undefined;
 }
+
+/** Only whitespace (what String#trim removes), without making the trimmed copy. */
+const blank = (text: string): boolean => text.length === 0 || /^\s*$/.test(text);
 
 /** A log that cannot be opened is bad input (exit 2), named before anything is read. */
 function checkReadable(file: string): void {
@@ -125,53 +129,52 @@ export async function runLog(options: LogOptions): Promise<Report> {
     const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void => {
       notEvaluated.push({ path: `${file}:${line}`, reason, detail, location: { file, line } });
     };
-    for await (const line of splitLines(logBytes(file), options.maxLineBytes ?? MAX_LOG_LINE_BYTES)) {
-      counters.entries++;
-      if ('error' in line) {
-        skip(line.number, 'malformed-line', `the log could not be read further: ${line.error}`);
-        break;
-      }
-      if ('tooLong' in line) {
-        skip(
-          line.number,
-          'line-too-long',
-          `${line.tooLong} bytes (limit ${options.maxLineBytes ?? MAX_LOG_LINE_BYTES})`,
-        );
-        continue;
-      }
-      counters.bytes += line.text.length;
-      const text = line.text.toString('utf8');
-      if (text.trim() === '') continue;
-      format ??= detectFormat(text);
-      const parsed =
-        format === 'jsonl'
-          ? parseJsonLine(text, options.fields)
-          : format === 'combined'
-            ? parseCombinedLine(text, options.uploadPath)
-            : 'not a JSON Lines or combined-format line';
-      if (parsed === undefined) {
-        counters.excluded++;
-        continue;
-      }
-      if (typeof parsed === 'string') {
-        skip(line.number, 'malformed-line', parsed);
-        continue;
-      }
-      const record = uploadRecord(parsed);
-      if (!record) continue;
-      counters.files++;
-      if (options.root !== undefined && parsed.storedPath !== undefined) {
-        const problem = await addStoredFacts(record, parsed.storedPath, options.root, ctx);
-        if (problem) skip(line.number, 'missing', problem);
-      }
-      counters.evaluated++;
-      for (const pending of evaluate(record, policies.forPath(parsed.storedPath ?? record.path))) {
-        const finding = finalize(pending, parsed.sha256);
-        finding.location = { file, line: line.number };
-        if (parsed.client !== undefined) finding.client = parsed.client;
-        if (parsed.user !== undefined) finding.user = parsed.user;
-        suppressor.apply(finding);
-        findings.push(finding);
+    const maxLineBytes = options.maxLineBytes ?? MAX_LOG_LINE_BYTES;
+    lines: for await (const batch of splitLineBatches(logBytes(file), maxLineBytes)) {
+      for (const line of batch) {
+        counters.entries++;
+        if ('error' in line) {
+          skip(line.number, 'malformed-line', `the log could not be read further: ${line.error}`);
+          break lines;
+        }
+        if ('tooLong' in line) {
+          skip(line.number, 'line-too-long', `${line.tooLong} bytes (limit ${maxLineBytes})`);
+          continue;
+        }
+        counters.bytes += line.text.length;
+        const text = line.text.toString('utf8');
+        if (blank(text)) continue;
+        format ??= detectFormat(text);
+        const parsed =
+          format === 'jsonl'
+            ? parseJsonLine(text, options.fields)
+            : format === 'combined'
+              ? parseCombinedLine(text, options.uploadPath)
+              : 'not a JSON Lines or combined-format line';
+        if (parsed === undefined) {
+          counters.excluded++;
+          continue;
+        }
+        if (typeof parsed === 'string') {
+          skip(line.number, 'malformed-line', parsed);
+          continue;
+        }
+        const record = uploadRecord(parsed);
+        if (!record) continue;
+        counters.files++;
+        if (options.root !== undefined && parsed.storedPath !== undefined) {
+          const problem = await addStoredFacts(record, parsed.storedPath, options.root, ctx);
+          if (problem) skip(line.number, 'missing', problem);
+        }
+        counters.evaluated++;
+        for (const pending of evaluate(record, policies.forPath(parsed.storedPath ?? record.path))) {
+          const finding = finalize(pending, parsed.sha256);
+          finding.location = { file, line: line.number };
+          if (parsed.client !== undefined) finding.client = parsed.client;
+          if (parsed.user !== undefined) finding.user = parsed.user;
+          suppressor.apply(finding);
+          findings.push(finding);
+        }
       }
     }
   }

@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeName, decodeRepeatedly, lenientUtf8, traversalForms } from './names.js';
+import {
+  analyzeName,
+  decodeRepeatedly,
+  extensionsOf,
+  lastComponent,
+  lenientUtf8,
+  traversalForms,
+} from './names.js';
 
 describe('analyzeName', () => {
   it.each([
@@ -82,4 +90,35 @@ describe('traversalForms', () => {
       expect(traversalForms(name).forms).toEqual([]);
     },
   );
+});
+
+describe('the fast name helpers', () => {
+  const name = fc
+    .array(fc.constantFrom('.', '/', '\\', 'a', 'PHP', 'jpg', ' ', '..', 'é'), { maxLength: 12 })
+    .map((parts) => parts.join(''));
+
+  it('extensionsOf equals the split definition', () => {
+    const reference = (n: string): string[] =>
+      n
+        .replace(/^\.+/, '')
+        .split('.')
+        .slice(1)
+        .map((p) => p.toLowerCase());
+    fc.assert(
+      fc.property(name, (n) => {
+        expect(extensionsOf(n)).toEqual(reference(n));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('lastComponent equals the split definition', () => {
+    const reference = (n: string): string => n.split(/[\\/]/).at(-1) ?? '';
+    fc.assert(
+      fc.property(name, (n) => {
+        expect(lastComponent(n)).toBe(reference(n));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });

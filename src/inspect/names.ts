@@ -149,7 +149,8 @@ function computeTraversalForms(
 export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
 
 /** The final component of a name that may carry `/` or `\\` separators (a client name, a zip entry). */
-export const lastComponent = (name: string): string => name.split(/[\\/]/).at(-1) ?? '';
+export const lastComponent = (name: string): string =>
+  name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
 
 export interface NameAnalysis {
   /** The final component of the analyzed name: what name rules judge. */
@@ -167,8 +168,14 @@ export interface NameAnalysis {
 
 /** Every dot-separated part after the first, lower-cased; a leading dot starts no extension. */
 export function extensionsOf(name: string): string[] {
+  let start = 0;
+  while (name.charCodeAt(start) === 0x2e) start++;
+  const first = name.indexOf('.', start);
+  if (first < 0) return [];
+  // Most names have one extension: no split, no array of parts.
+  if (name.indexOf('.', first + 1) < 0) return [name.slice(first + 1).toLowerCase()];
   return name
-    .replace(/^\.+/, '')
+    .slice(start)
     .split('.')
     .slice(1)
     .map((p) => p.toLowerCase());
@@ -197,7 +204,8 @@ export function analyzeName(name: string): NameAnalysis {
     tricks.push('semicolon');
     effective = effective.slice(0, semi);
   }
-  const trimmed = effective.replace(/[. ]+$/, '');
+  const lastChar = effective.charCodeAt(effective.length - 1);
+  const trimmed = lastChar === 0x2e || lastChar === 0x20 ? effective.replace(/[. ]+$/, '') : effective;
   if (trimmed !== effective && trimmed.length > 0) {
     tricks.push('trailing-dot-space');
     effective = trimmed;

@@ -104,51 +104,81 @@ function acceptedFrom(key: string, value: unknown): boolean | undefined {
   return undefined;
 }
 
-type KeyTable = Map<string, { field: Field; rank: number }>;
+type KeyTable = Map<string, { field: number; rank: number }>;
 const tables = new WeakMap<object, KeyTable>();
 const NO_MAPPING = {};
 
-/** key → (field, priority) for a mapping: the aliases, or for mapped fields only the given key. */
+/** key → (field index in FIELDS, priority) for a mapping: the aliases, or for mapped fields only the given key. */
 function keyTable(mapping: Partial<Record<Field, string>>): KeyTable {
   const id = Object.keys(mapping).length === 0 ? NO_MAPPING : mapping;
   let table = tables.get(id);
   if (!table) {
     table = new Map();
-    for (const field of FIELDS) {
+    FIELDS.forEach((field, index) => {
       const keys = mapping[field] !== undefined ? [mapping[field]!] : FIELD_ALIASES[field];
       keys.forEach((key, rank) => {
-        if (!table!.has(key)) table!.set(key, { field, rank });
+        if (!table!.has(key)) table!.set(key, { field: index, rank });
       });
-    }
+    });
     tables.set(id, table);
   }
   return table;
 }
 
+const FIELD_INDEX = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, number>;
+const DOTTED = new WeakMap<object, [number, string][]>();
+
+/** The --field keys that name nested values (`upload.meta.name`), looked up after the own keys. */
+function dottedKeys(mapping: Partial<Record<Field, string>>): [number, string][] {
+  let dotted = DOTTED.get(mapping);
+  if (!dotted) {
+    dotted = (Object.entries(mapping) as [Field, string][])
+      .filter(([, key]) => key.includes('.'))
+      .map(([field, key]) => [FIELD_INDEX[field], key]);
+    DOTTED.set(mapping, dotted);
+  }
+  return dotted;
+}
+
 /**
- * The value of each field present: one pass over the object's own keys through the alias table
- * (the best-ranked alias wins), then dotted --field keys, which name nested values.
+ * The key and value of each field present, indexed as FIELDS: one pass over the object's own
+ * keys through the alias table (the best-ranked alias wins), then dotted --field keys, which name
+ * nested values. Arrays, not Maps: this runs once per log line.
  */
 function fieldsOf(
   object: Record<string, unknown>,
   mapping: Partial<Record<Field, string>>,
-): Map<Field, [string, unknown]> {
+): { keys: (string | undefined)[]; values: unknown[] } {
   const table = keyTable(mapping);
-  const best = new Map<Field, { rank: number; key: string; value: unknown }>();
+  const keys: (string | undefined)[] = new Array(FIELDS.length);
+  const values: unknown[] = new Array(FIELDS.length);
+  const ranks: number[] = [];
   for (const key in object) {
     const hit = table.get(key);
+    if (hit === undefined) continue;
     const value = object[key];
-    if (!hit || value === undefined || value === null || !Object.hasOwn(object, key)) continue;
-    const current = best.get(hit.field);
-    if (!current || hit.rank < current.rank) best.set(hit.field, { rank: hit.rank, key, value });
+    if (value === undefined || value === null || !Object.hasOwn(object, key)) continue;
+    const current = ranks[hit.field];
+    if (current === undefined || hit.rank < current) {
+      ranks[hit.field] = hit.rank;
+      keys[hit.field] = key;
+      values[hit.field] = value;
+    }
   }
-  for (const [field, key] of Object.entries(mapping) as [Field, string][]) {
-    if (!key.includes('.') || best.has(field)) continue;
+  for (const [field, key] of dottedKeys(mapping)) {
+    if (keys[field] !== undefined) continue;
     const value = lookup(object, key);
-    if (value !== undefined && value !== null) best.set(field, { rank: 0, key, value });
+    if (value !== undefined && value !== null) {
+      keys[field] = key;
+      values[field] = value;
+    }
   }
-  return new Map([...best].map(([field, { key, value }]) => [field, [key, value]]));
+  return { keys, values };
 }
+
+const TEXT_FIELDS = (['storedPath', 'contentType', 'user', 'client', 'timestamp', 'sha256'] as const).map(
+  (field) => [field, FIELD_INDEX[field]] as const,
+);
 
 /** A JSON Lines record, or a reason it is not one. */
 export function parseJsonLine(text: string, mapping: Partial<Record<Field, string>>): UploadRecord | string {
@@ -160,20 +190,23 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
   }
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return 'not a JSON object';
   const record: UploadRecord = {};
-  const found = fieldsOf(object as Record<string, unknown>, mapping);
-  const get = (field: Field): [string, unknown] | undefined => found.get(field);
-  const text1 = (field: Exclude<Field, 'size' | 'status'>): string | undefined => asText(get(field)?.[1]);
-  const filename = text1('filename');
+  const { keys, values } = fieldsOf(object as Record<string, unknown>, mapping);
+  const filename = asText(values[FIELD_INDEX.filename]);
   if (filename !== undefined) record.filename = filename;
-  for (const field of ['storedPath', 'contentType', 'user', 'client', 'timestamp', 'sha256'] as const) {
-    const value = text1(field);
+  for (const [field, index] of TEXT_FIELDS) {
+    const value = asText(values[index]);
     if (value !== undefined) record[field] = value;
   }
-  const size = Number(get('size')?.[1]);
-  if (Number.isFinite(size) && size >= 0) record.size = size;
-  const status = get('status');
-  const accepted = status && acceptedFrom(status[0], status[1]);
-  if (accepted !== undefined) record.accepted = accepted;
+  const sizeKey = keys[FIELD_INDEX.size];
+  if (sizeKey !== undefined) {
+    const size = Number(values[FIELD_INDEX.size]);
+    if (Number.isFinite(size) && size >= 0) record.size = size;
+  }
+  const statusKey = keys[FIELD_INDEX.status];
+  if (statusKey !== undefined) {
+    const accepted = acceptedFrom(statusKey, values[FIELD_INDEX.status]);
+    if (accepted !== undefined) record.accepted = accepted;
+  }
   if (record.filename === undefined && record.storedPath === undefined)
     return 'no filename or stored path field';
   return record;

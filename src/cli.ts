@@ -54,6 +54,7 @@ interface LogFlags extends ReportFlags {
   field: string[];
   uploadPath: string;
   root?: string;
+  concurrency: number;
 }
 
 const EXIT_HELP = `
@@ -193,6 +194,7 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
     policy: choosePolicy(flags, rootReal),
     failOn: flags.failOn,
     allowUnevaluated: flags.allowUnevaluated,
+    concurrency: flags.concurrency,
     ...(flags.logFormat !== 'auto' && { format: flags.logFormat }),
     ...(rootReal !== undefined && { root: rootReal }),
   });
@@ -270,6 +272,12 @@ ${EXIT_HELP}`,
     .option(
       '--root <dir>',
       'where stored files live: check extension, declared type and stored content agree',
+    )
+    .option(
+      '-j, --concurrency <n>',
+      'worker threads for large plain log files, each reading a part (default: the number of cores)',
+      positiveInt,
+      availableParallelism(),
     );
   addReportOptions(log, 'upload-audit.yaml found above --root or here')
     .addHelpText(

@@ -7,7 +7,7 @@ import { type InspectContext, inspectEntry } from './inspect/inspect.js';
 import { analyzeName, decodeRepeatedly, lastComponent } from './inspect/names.js';
 import { defaultPolicySet, PolicyResolver, type PolicySet } from './policy/policy.js';
 import { assembleReport } from './report.js';
-import { emptyCounters } from './scan/directory-job.js';
+import { addCounters, type Counters, emptyCounters } from './scan/directory-job.js';
 import { logBytes, MAX_LOG_LINE_BYTES, splitLineBatches } from './sources/lines.js';
 import {
   detectFormat,
@@ -17,6 +17,7 @@ import {
   parseJsonLine,
   type UploadRecord,
 } from './sources/log.js';
+import { auditInWorkers, splitLog } from './sources/log-parts.js';
 import { Suppressor } from './suppress.js';
 import type { Finding, InspectedFile, NotEvaluated, Report, Severity } from './types.js';
 
@@ -33,6 +34,10 @@ export interface LogOptions {
   allowUnevaluated: boolean;
   maxLineBytes?: number;
   now?: () => Date;
+  /** Worker threads for large plain log files (default 1: in this thread). */
+  concurrency?: number;
+  /** Smallest file read in parallel parts (default 4 MiB). */
+  parallelMinBytes?: number;
 }
 
 /** A client name's final component once decoded: what a server would store it as. */
@@ -108,30 +113,65 @@ function checkReadable(file: string): void {
   }
 }
 
-/** Audit every upload recorded in the logs with the same rules and report as `scan`. */
-export async function runLog(options: LogOptions): Promise<Report> {
-  const now = options.now ?? (() => new Date());
-  const started = now();
-  const policy = options.policy ?? defaultPolicySet();
-  const policies = new PolicyResolver(policy);
-  const suppressor = new Suppressor(policy.suppressions, started.getTime());
-  const ctx: InspectContext = {
-    rootReal: options.root ?? '/',
-    limits: policy.bounds,
-    buffer: Buffer.allocUnsafe(64 * 1024 + policy.bounds.maxSniffBytes + policy.bounds.maxTailBytes),
-  };
-  const counters = emptyCounters();
-  const findings: Finding[] = [];
-  const notEvaluated: NotEvaluated[] = [];
-  for (const file of options.files) checkReadable(file);
-  for (const file of options.files) {
-    let format = options.format;
-    const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void => {
-      notEvaluated.push({ path: `${file}:${line}`, reason, detail, location: { file, line } });
+/** Everything one log auditor needs, as plain data (it crosses into worker threads). */
+export interface LogSettings {
+  policy: PolicySet;
+  fields: Partial<Record<Field, string>>;
+  uploadPath: RegExp;
+  root?: string;
+  maxLineBytes: number;
+  /** The run's clock reading, for suppression expiry (the same in every thread). */
+  nowMs: number;
+}
+
+/** A log, or a byte range of one that starts at a line start (a part read by a worker). */
+export interface LogPart {
+  file: string;
+  range?: { start: number; end: number };
+  /** The format, when an earlier part already decided it; detected from the lines otherwise. */
+  format?: LogFormat;
+}
+
+/** What auditing a log part found. Line numbers count from the part's first line. */
+export interface LogPartResult {
+  counters: Counters;
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  /** Lines in the part: the offset of the next part's line numbers. */
+  lines: number;
+}
+
+/** Audits the lines of logs (or of parts of them) with the rules, the policy and suppressions. */
+export class LogAuditor {
+  readonly #settings: LogSettings;
+  readonly #policies: PolicyResolver;
+  readonly #suppressor: Suppressor;
+  readonly #ctx: InspectContext;
+
+  constructor(settings: LogSettings) {
+    this.#settings = settings;
+    this.#policies = new PolicyResolver(settings.policy);
+    this.#suppressor = new Suppressor(settings.policy.suppressions, settings.nowMs);
+    const bounds = settings.policy.bounds;
+    this.#ctx = {
+      rootReal: settings.root ?? '/',
+      limits: bounds,
+      buffer: Buffer.allocUnsafe(64 * 1024 + bounds.maxSniffBytes + bounds.maxTailBytes),
     };
-    const maxLineBytes = options.maxLineBytes ?? MAX_LOG_LINE_BYTES;
-    lines: for await (const batch of splitLineBatches(logBytes(file), maxLineBytes)) {
+  }
+
+  async audit(part: LogPart): Promise<LogPartResult> {
+    const { fields, uploadPath, root, maxLineBytes } = this.#settings;
+    const { file } = part;
+    const result: LogPartResult = { counters: emptyCounters(), findings: [], notEvaluated: [], lines: 0 };
+    const { counters, findings } = result;
+    let format = part.format;
+    const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void => {
+      result.notEvaluated.push({ path: `${file}:${line}`, reason, detail, location: { file, line } });
+    };
+    lines: for await (const batch of splitLineBatches(logBytes(file, part.range), maxLineBytes)) {
       for (const line of batch) {
+        result.lines = line.number;
         counters.entries++;
         if ('error' in line) {
           skip(line.number, 'malformed-line', `the log could not be read further: ${line.error}`);
@@ -147,9 +187,9 @@ export async function runLog(options: LogOptions): Promise<Report> {
         format ??= detectFormat(text);
         const parsed =
           format === 'jsonl'
-            ? parseJsonLine(text, options.fields)
+            ? parseJsonLine(text, fields)
             : format === 'combined'
-              ? parseCombinedLine(text, options.uploadPath)
+              ? parseCombinedLine(text, uploadPath)
               : 'not a JSON Lines or combined-format line';
         if (parsed === undefined) {
           counters.excluded++;
@@ -162,20 +202,62 @@ export async function runLog(options: LogOptions): Promise<Report> {
         const record = uploadRecord(parsed);
         if (!record) continue;
         counters.files++;
-        if (options.root !== undefined && parsed.storedPath !== undefined) {
-          const problem = await addStoredFacts(record, parsed.storedPath, options.root, ctx);
+        if (root !== undefined && parsed.storedPath !== undefined) {
+          const problem = await addStoredFacts(record, parsed.storedPath, root, this.#ctx);
           if (problem) skip(line.number, 'missing', problem);
         }
         counters.evaluated++;
-        for (const pending of evaluate(record, policies.forPath(parsed.storedPath ?? record.path))) {
+        for (const pending of evaluate(record, this.#policies.forPath(parsed.storedPath ?? record.path))) {
           const finding = finalize(pending, parsed.sha256);
           finding.location = { file, line: line.number };
           if (parsed.client !== undefined) finding.client = parsed.client;
           if (parsed.user !== undefined) finding.user = parsed.user;
-          suppressor.apply(finding);
+          this.#suppressor.apply(finding);
           findings.push(finding);
         }
       }
+    }
+    return result;
+  }
+}
+
+/** Audit every upload recorded in the logs with the same rules and report as `scan`. */
+export async function runLog(options: LogOptions): Promise<Report> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const policy = options.policy ?? defaultPolicySet();
+  const settings: LogSettings = {
+    policy,
+    fields: options.fields,
+    uploadPath: options.uploadPath,
+    maxLineBytes: options.maxLineBytes ?? MAX_LOG_LINE_BYTES,
+    nowMs: started.getTime(),
+    ...(options.root !== undefined && { root: options.root }),
+  };
+  const auditor = new LogAuditor(settings);
+  const counters = emptyCounters();
+  const findings: Finding[] = [];
+  const notEvaluated: NotEvaluated[] = [];
+  for (const file of options.files) checkReadable(file);
+  for (const file of options.files) {
+    const whole: LogPart = { file, ...(options.format !== undefined && { format: options.format }) };
+    const parts =
+      (options.concurrency ?? 1) > 1
+        ? await splitLog(whole, options.concurrency!, settings.maxLineBytes, options.parallelMinBytes)
+        : undefined;
+    const results = parts ? await auditInWorkers(parts, settings) : [await auditor.audit(whole)];
+    let offset = 0;
+    for (const part of results) {
+      addCounters(counters, part.counters);
+      for (const finding of part.findings) {
+        finding.location!.line += offset;
+        findings.push(finding);
+      }
+      for (const item of part.notEvaluated) {
+        const line = item.location!.line + offset;
+        notEvaluated.push({ ...item, path: `${file}:${line}`, location: { file, line } });
+      }
+      offset += part.lines;
     }
   }
   return assembleReport({

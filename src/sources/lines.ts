@@ -15,11 +15,25 @@ export type Line =
   | { number: number; tooLong: number }
   | { number: number; error: string };
 
-const GZIP_MAGIC = [0x1f, 0x8b];
+export const GZIP_MAGIC = [0x1f, 0x8b];
 
-/** The bytes of a log source: a file (`-` is stdin), gunzipped when it starts with gzip's magic. */
-export async function* logBytes(file: string): AsyncGenerator<Buffer> {
-  const raw: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The bytes of a log source: a file (`-` is stdin), gunzipped when it starts with gzip's magic.
+ * With a range, just those bytes of a plain file (a part of a log read by a worker).
+ */
+export async function* logBytes(
+  file: string,
+  range?: { start: number; end: number },
+): AsyncGenerator<Buffer> {
+  if (range) {
+    if (range.end > range.start) {
+      yield* createReadStream(file, { start: range.start, end: range.end - 1, highWaterMark: CHUNK_BYTES });
+    }
+    return;
+  }
+  const raw: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: CHUNK_BYTES });
   const peeked = await peek(raw as AsyncIterable<Buffer>);
   if (!peeked) return;
   const { first: head, all: rest } = peeked;

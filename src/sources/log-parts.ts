@@ -1,0 +1,113 @@
+/**
+ * Large plain logs are read in parts, one worker thread each: the file is cut at line starts
+ * near equal byte offsets, every part is audited on its own, and the caller renumbers the lines.
+ * Gzip and stdin are streams and stay in one thread.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LogPart, LogPartResult, LogSettings } from '../log-run.js';
+import { GZIP_MAGIC } from './lines.js';
+import { detectFormat, type LogFormat } from './log.js';
+
+/** Below this a log is read in one thread: starting workers would cost more than they save. */
+export const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
+/** How far from an even cut we look for a line start before giving up that cut. */
+const CUT_SEARCH_BYTES = 1024 * 1024;
+/** How much of the head is read to learn the format before cutting. */
+const FORMAT_SEARCH_BYTES = 1024 * 1024;
+
+/** The format the first recognizable line gives, as the sequential reader would decide it. */
+function formatFromHead(head: Buffer, maxLineBytes: number): LogFormat | undefined {
+  let start = 0;
+  for (let nl = head.indexOf(0x0a); nl !== -1; nl = head.indexOf(0x0a, start)) {
+    const end = nl > start && head[nl - 1] === 0x0d ? nl - 1 : nl;
+    if (nl - start <= maxLineBytes) {
+      const text = head.toString('utf8', start, end);
+      if (text.trim() !== '') {
+        const format = detectFormat(text);
+        if (format) return format;
+      }
+    }
+    start = nl + 1;
+  }
+  return undefined;
+}
+
+/** The first line start at or after `from` (within CUT_SEARCH_BYTES), or undefined. */
+function lineStartAfter(fd: number, from: number, size: number, buffer: Buffer): number | undefined {
+  for (let at = from - 1; at < Math.min(size, from + CUT_SEARCH_BYTES); at += buffer.length) {
+    const read = readSync(fd, buffer, 0, buffer.length, at);
+    if (read === 0) return undefined;
+    const nl = buffer.subarray(0, read).indexOf(0x0a);
+    if (nl !== -1) return at + nl + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Cut a plain log file into up to `count` parts at line starts; undefined when it should be read
+ * whole (stdin, gzip, small, or no recognizable line near the head to fix the format).
+ */
+export function splitLog(
+  whole: LogPart,
+  count: number,
+  maxLineBytes: number,
+  minBytes = PARALLEL_MIN_BYTES,
+): LogPart[] | undefined {
+  if (whole.file === '-' || count < 2) return undefined;
+  const fd = openSync(whole.file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < minBytes) return undefined;
+    const head = Buffer.alloc(Math.min(size, FORMAT_SEARCH_BYTES));
+    readSync(fd, head, 0, head.length, 0);
+    if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) return undefined;
+    const format = whole.format ?? formatFromHead(head, maxLineBytes);
+    if (format === undefined) return undefined;
+    const cuts = [0];
+    const buffer = Buffer.alloc(64 * 1024);
+    for (let i = 1; i < count; i++) {
+      const cut = lineStartAfter(fd, Math.floor((size * i) / count), size, buffer);
+      if (cut !== undefined && cut > cuts.at(-1)! && cut < size) cuts.push(cut);
+    }
+    if (cuts.length < 2) return undefined;
+    return cuts.map((start, i) => ({
+      file: whole.file,
+      range: { start, end: cuts[i + 1] ?? size },
+      // The first part decides the format from its lines, exactly as a whole read would.
+      ...(i === 0 ? whole.format !== undefined && { format: whole.format } : { format }),
+    }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const WORKER_URL = new URL('./log-worker.js', import.meta.url);
+
+type Reply = { ok: true; result: LogPartResult } | { ok: false; error: string };
+
+/** Audit each part in a worker thread of its own (in this thread when run from sources). */
+export async function auditInWorkers(parts: LogPart[], settings: LogSettings): Promise<LogPartResult[]> {
+  if (!existsSync(fileURLToPath(WORKER_URL))) {
+    const { LogAuditor } = await import('../log-run.js');
+    const auditor = new LogAuditor(settings);
+    const results: LogPartResult[] = [];
+    for (const part of parts) results.push(await auditor.audit(part));
+    return results;
+  }
+  return Promise.all(
+    parts.map(
+      (part) =>
+        new Promise<LogPartResult>((resolve, reject) => {
+          const worker = new Worker(WORKER_URL, { workerData: { settings, part } });
+          worker.once('message', (reply: Reply) => {
+            void worker.terminate();
+            if (reply.ok) resolve(reply.result);
+            else reject(new Error(`log worker failed in ${part.file}: ${reply.error}`));
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+}

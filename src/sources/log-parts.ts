@@ -96,18 +96,24 @@ export async function auditInWorkers(parts: LogPart[], settings: LogSettings): P
     for (const part of parts) results.push(await auditor.audit(part));
     return results;
   }
-  return Promise.all(
-    parts.map(
-      (part) =>
-        new Promise<LogPartResult>((resolve, reject) => {
-          const worker = new Worker(WORKER_URL, { workerData: { settings, part } });
-          worker.once('message', (reply: Reply) => {
-            void worker.terminate();
-            if (reply.ok) resolve(reply.result);
-            else reject(new Error(`log worker failed in ${part.file}: ${reply.error}`));
-          });
-          worker.once('error', reject);
-        }),
-    ),
-  );
+  const workers: Worker[] = [];
+  try {
+    return await Promise.all(
+      parts.map(
+        (part) =>
+          new Promise<LogPartResult>((resolve, reject) => {
+            const worker = new Worker(WORKER_URL, { workerData: { settings, part } });
+            workers.push(worker);
+            worker.once('message', (reply: Reply) => {
+              if (reply.ok) resolve(reply.result);
+              else reject(new Error(`log worker failed in ${part.file}: ${reply.error}`));
+            });
+            worker.once('error', reject);
+          }),
+      ),
+    );
+  } finally {
+    // Done, or one part failed: stop every worker so none keeps the process alive.
+    for (const worker of workers) void worker.terminate();
+  }
 }

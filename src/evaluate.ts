@@ -1,5 +1,5 @@
 import type { Policy, SeverityOrOff } from './policy/policy.js';
-import type { RecordFact, Rule } from './rules/define.js';
+import type { Rule } from './rules/define.js';
 import { RULES } from './rules/index.js';
 import type { EntryKind, Finding, FindingDraft, InspectedFile, Severity } from './types.js';
 
@@ -21,7 +21,7 @@ function asArray(result: FindingDraft | readonly FindingDraft[] | undefined): re
   return Array.isArray(result) ? result : [result as FindingDraft];
 }
 
-type Weighed = readonly { rule: Rule; severity: Severity; needs: RecordFact | undefined }[];
+type Weighed = readonly { rule: Rule; severity: Severity }[];
 
 /** Per policy and entry kind: the rules that apply and are not off, each with its severity. */
 const weighedCache = new WeakMap<Policy, WeakMap<readonly Rule[], Map<EntryKind, Weighed>>>();
@@ -41,7 +41,7 @@ function weighed(policy: Policy, rules: readonly Rule[], kind: EntryKind): Weigh
   if (!list) {
     list = rules.flatMap((rule) => {
       const severity = severityFor(rule, policy);
-      return rule.kinds.includes(kind) && severity !== 'off' ? [{ rule, severity, needs: rule.needs }] : [];
+      return rule.kinds.includes(kind) && severity !== 'off' ? [{ rule, severity }] : [];
     });
     byKind.set(kind, list);
   }
@@ -56,8 +56,8 @@ export function evaluate(
 ): PendingFinding[] {
   const findings: PendingFinding[] = [];
   const context = { policy };
-  for (const { rule, severity, needs } of weighed(policy, rules, file.kind)) {
-    if (needs !== undefined && file[needs] === undefined) continue;
+  for (const { rule, severity } of weighed(policy, rules, file.kind)) {
+    if (rule.needs !== undefined && file[rule.needs] === undefined) continue;
     for (const d of asArray(rule.check(file, context))) {
       const finding: PendingFinding = {
         kind: file.kind,

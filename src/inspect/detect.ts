@@ -95,7 +95,11 @@ export function detectKnown(head: Uint8Array): DetectedType | undefined | typeof
 /** Detect a content type from the head bytes alone: signatures first, then text sniffing. */
 export async function detectType(head: Uint8Array): Promise<DetectedType | undefined> {
   const known = detectKnown(head);
-  if (known !== NEEDS_FILE_TYPE) return known;
+  return known === NEEDS_FILE_TYPE ? detectWithFileType(head) : known;
+}
+
+/** The verdict for a head `detectKnown` left to file-type (it has already ruled out the rest). */
+export async function detectWithFileType(head: Uint8Array): Promise<DetectedType | undefined> {
   const found = await fileTypeFromBuffer(head);
   if (found && found.ext !== 'xml') return sig(found.ext, found.mime);
   return sniffText(head) ?? (found && sig(found.ext, found.mime));

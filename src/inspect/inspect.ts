@@ -16,7 +16,7 @@ import { printableBytes } from '../escape.js';
 import type { DirectoryEntry } from '../sources/directory.js';
 import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../types.js';
 import { inspectContent, noteIncomplete } from './content.js';
-import { detectKnown, detectType, NEEDS_FILE_TYPE } from './detect.js';
+import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
 import type { Limits } from './limits.js';
 import { analyzeName } from './names.js';
 
@@ -170,7 +170,7 @@ async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promi
     const known = detectKnown(file.head);
     if (known === NEEDS_FILE_TYPE) {
       try {
-        const detected = await detectType(file.head);
+        const detected = await detectWithFileType(file.head);
         if (detected) file.detected = detected;
       } catch {
         // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.

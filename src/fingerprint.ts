@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PendingFinding } from './evaluate.js';
 import type { Finding } from './types.js';
 
@@ -8,10 +8,11 @@ import type { Finding } from './types.js';
  */
 export function fingerprintOf(finding: Omit<PendingFinding, 'severity'>, sha256: string | undefined): string {
   const path = finding.pathBase64 !== undefined ? `b64:${finding.pathBase64}` : finding.path.normalize('NFC');
-  return createHash('sha256')
-    .update(`${finding.ruleId}\0${path}\0${finding.innerPath ?? ''}\0${sha256 ?? ''}`)
-    .digest('hex')
-    .slice(0, 32);
+  // One-shot hash: no Hash object per finding (logs make tens of thousands of findings).
+  return hash('sha256', `${finding.ruleId}\0${path}\0${finding.innerPath ?? ''}\0${sha256 ?? ''}`).slice(
+    0,
+    32,
+  );
 }
 
 export function finalize(finding: PendingFinding, sha256: string | undefined): Finding {

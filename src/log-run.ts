@@ -181,8 +181,8 @@ export class LogAuditor {
           skip(line.number, 'line-too-long', `${line.tooLong} bytes (limit ${maxLineBytes})`);
           continue;
         }
-        counters.bytes += line.text.length;
-        const text = line.text.toString('utf8');
+        counters.bytes += line.bytes;
+        const { text } = line;
         if (blank(text)) continue;
         format ??= detectFormat(text);
         const parsed =

@@ -12,9 +12,7 @@ async function lines(chunks: (string | Buffer)[], max = 16): Promise<Line[]> {
   return out;
 }
 const texts = (ls: Line[]) =>
-  ls.map((l) =>
-    'text' in l ? l.text.toString('latin1') : 'tooLong' in l ? `<${l.tooLong} bytes>` : `!${l.error}`,
-  );
+  ls.map((l) => ('text' in l ? l.text : 'tooLong' in l ? `<${l.tooLong} bytes>` : `!${l.error}`));
 
 describe('splitLines', () => {
   it('splits across chunks, drops CR before LF, keeps a last line without newline', async () => {
@@ -28,11 +26,29 @@ describe('splitLines', () => {
     expect(ls.map((l) => l.number)).toEqual([1, 2, 3, 4]);
   });
 
-  it('passes binary garbage and invalid UTF-8 through as bytes', async () => {
-    const ls = await lines([Buffer.from([0xff, 0xfe, 0x00, 0x0a, 0xc0, 0xaf])]);
-    expect(ls.map((l) => ('text' in l ? [...l.text] : []))).toEqual([
-      [0xff, 0xfe, 0x00],
-      [0xc0, 0xaf],
+  it('decodes binary garbage and invalid UTF-8 line by line, counting the bytes', async () => {
+    const ls = await lines([Buffer.from([0xff, 0xfe, 0x00, 0x0a, 0xc0, 0xaf, 0x0d, 0x0a, 0xe2, 0x82])]);
+    expect(ls).toEqual([
+      { number: 1, text: '\uFFFD\uFFFD\0', bytes: 3 },
+      { number: 2, text: '\uFFFD\uFFFD', bytes: 2 },
+      { number: 3, text: '\uFFFD', bytes: 2 },
+    ]);
+  });
+
+  it('splits a chunk of several lines, ASCII or not, as it splits them one chunk each', async () => {
+    const text = 'a\r\n\nb\u00e9\n\u{1F600}x\r\ny'.repeat(3);
+    const whole = await lines([text], 64);
+    expect(whole).toEqual(
+      await lines(
+        [...Buffer.from(text)].map((byte) => Buffer.from([byte])),
+        64,
+      ),
+    );
+    expect(whole.slice(0, 4)).toEqual([
+      { number: 1, text: 'a', bytes: 1 },
+      { number: 2, text: '', bytes: 0 },
+      { number: 3, text: 'b\u00e9', bytes: 3 },
+      { number: 4, text: '\u{1F600}x', bytes: 5 },
     ]);
   });
 });
@@ -44,8 +60,7 @@ describe('logBytes', () => {
     const dir = tree({ 'a.log': gzipSync('one\ntwo\n'), 'b.log.gz': 'plain\n' });
     const read = async (name: string) => {
       const out: string[] = [];
-      for await (const l of splitLines(logBytes(`${dir}/${name}`)))
-        out.push('text' in l ? l.text.toString() : '?');
+      for await (const l of splitLines(logBytes(`${dir}/${name}`))) out.push('text' in l ? l.text : '?');
       return out;
     };
     expect(await read('a.log')).toEqual(['one', 'two']);

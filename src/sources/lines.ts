@@ -10,8 +10,12 @@ import { peek } from '../streams.js';
 /** The longest log line parsed; longer lines are counted and reported, not read. */
 export const MAX_LOG_LINE_BYTES = 64 * 1024;
 
+/**
+ * A line decoded as UTF-8 (invalid bytes become U+FFFD, as `Buffer#toString` does), with its
+ * length in bytes; a line over the limit is only measured; a read error ends the lines.
+ */
 export type Line =
-  | { number: number; text: Buffer }
+  | { number: number; text: string; bytes: number }
   | { number: number; tooLong: number }
   | { number: number; error: string };
 
@@ -58,6 +62,14 @@ export async function* logBytes(
   }
 }
 
+/**
+ * A copy of a string cut from a line that shares no memory with it. Lines are slices of their
+ * chunk's decoded text, and V8 keeps the whole parent of a slice alive: a value kept in a finding
+ * must not hold a 256 KiB chunk (with one finding per chunk, the whole log). Concatenating
+ * and slicing makes V8 flatten the text into a string of its own.
+ */
+export const detached = (text: string): string => ` ${text}`.slice(1);
+
 /** Split bytes into lines (without `\n`, trailing `\r` dropped), bounding each line's bytes. */
 export async function* splitLines(
   chunks: AsyncIterable<Buffer>,
@@ -68,13 +80,17 @@ export async function* splitLines(
 
 /**
  * The lines of each chunk as one batch: one await per chunk (256 KiB) instead of one per line,
- * which cost more than splitting itself on logs of millions of short lines.
+ * which cost more than splitting itself on logs of millions of short lines. The complete lines of
+ * a chunk are decoded with one `toString` and sliced: a newline byte never sits inside a UTF-8
+ * sequence, so this decodes each line exactly as decoding it alone would, without a Buffer and a
+ * string per line.
  */
 export async function* splitLineBatches(
   chunks: AsyncIterable<Buffer>,
   maxLineBytes = MAX_LOG_LINE_BYTES,
 ): AsyncGenerator<Line[]> {
   let number = 0;
+  /** The start of a line that began in an earlier chunk (copied), while it fits the limit. */
   let parts: Buffer[] = [];
   let size = 0;
   /** Bytes of the current line once it is known to be too long; undefined while it is not. */
@@ -90,27 +106,59 @@ export async function* splitLineBatches(
       size += part.length;
     }
   };
-  const finish = (): Line => {
+  /** The line carried over from earlier chunks, ended by `tail`. */
+  const finishCarried = (tail: Buffer): Line => {
+    add(tail);
     number++;
     if (overlong !== undefined) {
       const tooLong = overlong;
       overlong = undefined;
       return { number, tooLong };
     }
-    const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     parts = [];
     size = 0;
-    const end = text.length > 0 && text[text.length - 1] === 0x0d ? text.length - 1 : text.length;
-    return { number, text: text.subarray(0, end) };
+    const end = whole.length > 0 && whole[whole.length - 1] === 0x0d ? whole.length - 1 : whole.length;
+    return { number, text: whole.toString('utf8', 0, end), bytes: end };
+  };
+  /** A line inside the decoded text: string offsets [from, to), `bytes` long before any CR is cut. */
+  const sliced = (text: string, from: number, to: number, bytes: number): Line => {
+    number++;
+    if (bytes > maxLineBytes) return { number, tooLong: bytes };
+    if (to > from && text.charCodeAt(to - 1) === 0x0d)
+      return { number, text: text.slice(from, to - 1), bytes: bytes - 1 };
+    return { number, text: text.slice(from, to), bytes };
   };
   try {
     for await (const chunk of chunks) {
       const batch: Line[] = [];
       let start = 0;
-      for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-        add(chunk.subarray(start, nl));
-        batch.push(finish());
-        start = nl + 1;
+      const first = chunk.indexOf(0x0a);
+      if (first !== -1 && (size > 0 || overlong !== undefined)) {
+        batch.push(finishCarried(chunk.subarray(0, first)));
+        start = first + 1;
+      }
+      const last = first === -1 ? -1 : chunk.lastIndexOf(0x0a);
+      if (last >= start) {
+        // Lines [start, last]: one decode; string offsets equal byte offsets when all is ASCII.
+        const text = chunk.toString('utf8', start, last + 1);
+        if (text.length === last + 1 - start) {
+          let from = 0;
+          for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+            batch.push(sliced(text, from, nl, nl - from));
+            from = nl + 1;
+          }
+        } else {
+          let from = 0;
+          let byte = start;
+          for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+            const byteNl = chunk.indexOf(0x0a, byte);
+            batch.push(sliced(text, from, nl, byteNl - byte));
+            from = nl + 1;
+            byte = byteNl + 1;
+          }
+        }
+        start = last + 1;
       }
       // A partial line outlives this chunk: copy it so the chunk's memory can go.
       if (start < chunk.length) add(Buffer.from(chunk.subarray(start)));
@@ -120,5 +168,5 @@ export async function* splitLineBatches(
     yield [{ number: number + 1, error: error instanceof Error ? error.message : String(error) }];
     return;
   }
-  if (overlong !== undefined || size > 0) yield [finish()];
+  if (overlong !== undefined || size > 0) yield [finishCarried(Buffer.alloc(0))];
 }

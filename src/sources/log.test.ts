@@ -1,4 +1,9 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeRepeatedly } from '../inspect/names.js';
+import { splitLineBatches } from './lines.js';
 import {
   DEFAULT_UPLOAD_PATH,
   detectFormat,
@@ -126,6 +131,116 @@ describe('combined access logs', () => {
       timestamp: '15/Mar/2024:02:31:55 +0000',
       accepted: false,
     });
+  });
+
+  it('parses like the plain definition (split, decode every key), on lines built to hit each branch', () => {
+    /** The first definition, written for clarity: the fast one must agree with it everywhere. */
+    const COMBINED =
+      /^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: \S+)?" (\d{3}) (?:\d+|-)(?: "[^"]*" "[^"]*")?/;
+    const reference = (text: string): ReturnType<typeof parseCombinedLine> => {
+      const m = COMBINED.exec(text);
+      if (!m) return 'not a combined-format line';
+      const [, client, user, timestamp, method, url, status] = m as unknown as string[];
+      if (!/^(POST|PUT|PATCH)$/i.test(method!) || !uploads.test(url!)) return undefined;
+      const [path = '', query = ''] = url!.split(/\?(.*)/s);
+      const record: Record<string, unknown> = {
+        client,
+        timestamp,
+        requestPath: path,
+        accepted: status!.startsWith('2'),
+      };
+      if (user !== '-') record.user = user;
+      for (const pair of query.split('&')) {
+        const eq = pair.indexOf('=');
+        const key = decodeRepeatedly(eq < 0 ? pair : pair.slice(0, eq), { plusAsSpace: true }).decoded;
+        if (
+          eq >= 0 &&
+          ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'].includes(key.toLowerCase())
+        ) {
+          record.filename = pair.slice(eq + 1);
+          break;
+        }
+      }
+      if (record.filename === undefined) {
+        const decoded = decodeRepeatedly(path.split('/').at(-1) ?? '').decoded;
+        if (/\.[^./\\]+$/.test(decoded) || /[/\\]|\.\./.test(decoded))
+          record.filename = path.split('/').at(-1);
+      }
+      return record;
+    };
+    const piece = fc.oneof(
+      fc.constantFrom(
+        '/',
+        '?',
+        '&',
+        '=',
+        '%',
+        '+',
+        '.',
+        '..',
+        '%2e',
+        '%2F',
+        '\\',
+        '%00',
+        'K',
+        '\u212a',
+        '\ud800',
+      ),
+      fc.constantFrom(
+        'upload',
+        'uploads/',
+        'media/',
+        'FileName',
+        'F%69le',
+        'na+me',
+        'key',
+        'PATH',
+        'x.php',
+        'a.jpg',
+      ),
+      fc.string({ maxLength: 6 }),
+    );
+    const url = fc.array(piece, { maxLength: 12 }).map((parts) => `/${parts.join('')}`);
+    const method = fc.constantFrom('POST', 'post', 'PuT', 'PATCH', 'GET', 'DELETE', 'POSTX');
+    const user = fc.constantFrom('-', 'bob');
+    const status = fc.constantFrom('201', '200', '403', '500');
+    const built = fc
+      .tuple(method, url, user, status)
+      .map(
+        ([m, u, who, st]) =>
+          `192.0.2.1 - ${who} [15/Mar/2024:02:31:55 +0000] "${m} ${u} HTTP/1.1" ${st} 12 "-" "x"`,
+      );
+    fc.assert(
+      fc.property(fc.oneof(built, fc.string()), (text) => {
+        expect(parseCombinedLine(text, uploads)).toEqual(reference(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('keeps records that do not hold the decoded chunk of the log alive', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // One upload per 256 KiB chunk, 20 MiB in all: kept slices would keep all of it.
+    const filler = `${line('GET /media/a.jpg')}\n`.repeat(Math.ceil((256 * 1024) / 80));
+    const chunks = Array.from({ length: 80 }, (_, i) =>
+      Buffer.from(`${line(`POST /upload?filename=IMG_${i}_with_a_long_name.jpg`)}\n${filler}`),
+    );
+    const kept: unknown[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const source = (async function* () {
+      yield* chunks;
+    })();
+    for await (const batch of splitLineBatches(source)) {
+      for (const l of batch) {
+        const record = 'text' in l ? parseCombinedLine(l.text, uploads) : undefined;
+        if (typeof record === 'object') kept.push(record);
+      }
+    }
+    gc();
+    expect(kept).toHaveLength(80);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('detects the format from the first line', () => {

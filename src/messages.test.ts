@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatBytes, renderMessage } from './messages.js';
 
@@ -16,6 +17,36 @@ describe('renderMessage', () => {
       '3 B is below the minimum of {minSize|bytes}',
     );
     expect(renderMessage({ ruleId: 'no/such-rule', messageId: 'code', evidence: {} })).toBe('code');
+  });
+
+  it('fills a template as one replace over it would (the definition), whatever it holds', () => {
+    const definition = (template: string, evidence: Record<string, string | number>) =>
+      template.replace(/\{(\w+)(?:\|(\w+))?\}/g, (whole, key: string, format?: string) => {
+        if (!Object.hasOwn(evidence, key)) return whole;
+        const value = evidence[key]!;
+        return format === 'bytes' && typeof value === 'number' ? formatBytes(value) : String(value);
+      });
+    const key = fc.constantFrom('size', 'name', 'x', '__proto__', 'a_1');
+    const piece = fc.oneof(
+      fc.string({ maxLength: 5 }),
+      key.map((k) => `{${k}}`),
+      key.map((k) => `{${k}|bytes}`),
+      key.map((k) => `{${k}|nope}`),
+      fc.constantFrom('{', '}', '{}', '{|bytes}', '{size|}'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 8 }).map((parts) => parts.join('')),
+        fc.dictionary(key, fc.oneof(fc.string({ maxLength: 4 }), fc.nat())),
+        (template, evidence) => {
+          // An unknown rule makes the message id the template.
+          expect(renderMessage({ ruleId: 'no/such-rule', messageId: template, evidence })).toBe(
+            definition(template, evidence),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -18,13 +18,39 @@ const FORMATTERS: Record<string, (value: string | number | boolean) => string> =
   bytes: (v) => (typeof v === 'number' ? formatBytes(v) : String(v)),
 };
 
+/** A message template cut at its `{key}` / `{key|format}` placeholders. */
+type Compiled = readonly (string | { whole: string; key: string; format: string | undefined })[];
+
+const compiled = new Map<string, Compiled>();
+
+function compile(template: string): Compiled {
+  let parts = compiled.get(template);
+  if (parts === undefined) {
+    const out: Compiled[number][] = [];
+    let last = 0;
+    for (const m of template.matchAll(/\{(\w+)(?:\|(\w+))?\}/g)) {
+      out.push(template.slice(last, m.index), { whole: m[0], key: m[1]!, format: m[2] });
+      last = m.index + m[0].length;
+    }
+    out.push(template.slice(last));
+    parts = out;
+    compiled.set(template, parts);
+  }
+  return parts;
+}
+
 /** Words for a finding: its rule's template (`{key}` or `{key|bytes}`) filled from the evidence. Not escaped. */
 export function renderMessage(finding: Pick<Finding, 'ruleId' | 'messageId' | 'evidence'>): string {
   const template = ruleById(finding.ruleId)?.messages[finding.messageId] ?? finding.messageId;
-  return template.replace(/\{(\w+)(?:\|(\w+))?\}/g, (whole, key: string, format?: string) => {
-    if (!Object.hasOwn(finding.evidence, key)) return whole;
-    const value = finding.evidence[key]!;
-    const formatter = format === undefined ? undefined : FORMATTERS[format];
-    return formatter ? formatter(value) : String(value);
-  });
+  let text = '';
+  for (const part of compile(template)) {
+    if (typeof part === 'string') text += part;
+    else if (!Object.hasOwn(finding.evidence, part.key)) text += part.whole;
+    else {
+      const value = finding.evidence[part.key]!;
+      const formatter = part.format === undefined ? undefined : FORMATTERS[part.format];
+      text += formatter ? formatter(value) : String(value);
+    }
+  }
+  return text;
 }

@@ -4,26 +4,28 @@ import { renderMessage } from '../messages.js';
 import type { Finding } from '../types.js';
 import type { Reporter } from './types.js';
 
-/** A finding as the JSON formats write it: stable key order, the message in words beside its id. */
+/**
+ * A finding as the JSON formats write it: stable key order, the message in words beside its id.
+ * Plain assignments rather than conditional spreads: a log report can hold 100k findings.
+ */
 export function jsonFinding(f: Finding): Record<string, unknown> {
-  return {
-    path: f.path,
-    ...(f.pathBase64 !== undefined && { pathBase64: f.pathBase64 }),
-    ...(f.innerPath !== undefined && { innerPath: f.innerPath }),
-    ...(f.location !== undefined && { location: f.location }),
-    ...(f.client !== undefined && { client: f.client }),
-    ...(f.user !== undefined && { user: f.user }),
-    ...(f.kind !== undefined && { kind: f.kind }),
-    category: f.category,
-    ruleId: f.ruleId,
-    severity: f.severity,
-    message: renderMessage(f),
-    messageId: f.messageId,
-    evidence: f.evidence,
-    ...(f.sha256 !== undefined && { sha256: f.sha256 }),
-    fingerprint: f.fingerprint,
-    ...(f.suppressed !== undefined && { suppressed: f.suppressed }),
-  };
+  const out: Record<string, unknown> = { path: f.path };
+  if (f.pathBase64 !== undefined) out.pathBase64 = f.pathBase64;
+  if (f.innerPath !== undefined) out.innerPath = f.innerPath;
+  if (f.location !== undefined) out.location = f.location;
+  if (f.client !== undefined) out.client = f.client;
+  if (f.user !== undefined) out.user = f.user;
+  if (f.kind !== undefined) out.kind = f.kind;
+  out.category = f.category;
+  out.ruleId = f.ruleId;
+  out.severity = f.severity;
+  out.message = renderMessage(f);
+  out.messageId = f.messageId;
+  out.evidence = f.evidence;
+  if (f.sha256 !== undefined) out.sha256 = f.sha256;
+  out.fingerprint = f.fingerprint;
+  if (f.suppressed !== undefined) out.suppressed = f.suppressed;
+  return out;
 }
 
 /** The comparison with findings written like the report's own. */

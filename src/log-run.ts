@@ -17,7 +17,7 @@ import {
   parseJsonLine,
   type UploadRecord,
 } from './sources/log.js';
-import { auditInWorkers, splitLog } from './sources/log-parts.js';
+import { auditInParallel, PARTS_PER_THREAD, splitLog } from './sources/log-parts.js';
 import { Suppressor } from './suppress.js';
 import type { Finding, InspectedFile, NotEvaluated, Report, Severity } from './types.js';
 
@@ -241,11 +241,14 @@ export async function runLog(options: LogOptions): Promise<Report> {
   for (const file of options.files) checkReadable(file);
   for (const file of options.files) {
     const whole: LogPart = { file, ...(options.format !== undefined && { format: options.format }) };
+    const threads = options.concurrency ?? 1;
     const parts =
-      (options.concurrency ?? 1) > 1
-        ? await splitLog(whole, options.concurrency!, settings.maxLineBytes, options.parallelMinBytes)
+      threads > 1
+        ? splitLog(whole, threads * PARTS_PER_THREAD, settings.maxLineBytes, options.parallelMinBytes)
         : undefined;
-    const results = parts ? await auditInWorkers(parts, settings) : [await auditor.audit(whole)];
+    const results = parts
+      ? await auditInParallel(parts, settings, threads, auditor)
+      : [await auditor.audit(whole)];
     let offset = 0;
     for (const part of results) {
       addCounters(counters, part.counters);

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { LogPart, LogPartResult, LogSettings } from '../log-run.js';
+import type { LogAuditor, LogPart, LogPartResult, LogSettings } from '../log-run.js';
 import { GZIP_MAGIC } from './lines.js';
 import { detectFormat, type LogFormat } from './log.js';
 
@@ -85,33 +85,67 @@ export function splitLog(
 
 const WORKER_URL = new URL('./log-worker.js', import.meta.url);
 
-type Reply = { ok: true; result: LogPartResult } | { ok: false; error: string };
+/** Parts per thread: threads that start late or run slow take fewer of them. */
+export const PARTS_PER_THREAD = 8;
 
-/** Audit each part in a worker thread of its own (in this thread when run from sources). */
-export async function auditInWorkers(parts: LogPart[], settings: LogSettings): Promise<LogPartResult[]> {
-  if (!existsSync(fileURLToPath(WORKER_URL))) {
-    const { LogAuditor } = await import('../log-run.js');
-    const auditor = new LogAuditor(settings);
-    const results: LogPartResult[] = [];
-    for (const part of parts) results.push(await auditor.audit(part));
-    return results;
-  }
+/** What a worker is given: every part, and the shared counter threads claim parts from. */
+export interface LogWorkerData {
+  settings: LogSettings;
+  parts: LogPart[];
+  next: Int32Array;
+}
+
+/** A worker's messages: each part's result as soon as it is done (the main thread takes them in
+ * while it audits parts of its own), then the end, or the error that stopped it. */
+export type LogWorkerMessage = { part: number; result: LogPartResult } | { done: true } | { error: string };
+
+/** Claim parts from the shared counter until none is left; hand each result to `take`. */
+export async function auditClaimed(
+  auditor: LogAuditor,
+  parts: LogPart[],
+  next: Int32Array,
+  take: (part: number, result: LogPartResult) => void,
+): Promise<void> {
+  for (let i = Atomics.add(next, 0, 1); i < parts.length; i = Atomics.add(next, 0, 1))
+    take(i, await auditor.audit(parts[i]!));
+}
+
+/**
+ * Audit the parts with `threads` threads, this one included: it starts at once while workers
+ * load, and every thread claims the next part when it is free. Results come back in part order.
+ * Without the compiled worker (tests run from sources) this thread does every part.
+ */
+export async function auditInParallel(
+  parts: LogPart[],
+  settings: LogSettings,
+  threads: number,
+  auditor: LogAuditor,
+): Promise<LogPartResult[]> {
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const spawn = existsSync(fileURLToPath(WORKER_URL)) ? Math.min(threads, parts.length) - 1 : 0;
   const workers: Worker[] = [];
+  const results: LogPartResult[] = new Array(parts.length);
   try {
-    return await Promise.all(
-      parts.map(
-        (part) =>
-          new Promise<LogPartResult>((resolve, reject) => {
-            const worker = new Worker(WORKER_URL, { workerData: { settings, part } });
-            workers.push(worker);
-            worker.once('message', (reply: Reply) => {
-              if (reply.ok) resolve(reply.result);
-              else reject(new Error(`log worker failed in ${part.file}: ${reply.error}`));
-            });
-            worker.once('error', reject);
-          }),
-      ),
+    const take = (part: number, result: LogPartResult): void => {
+      results[part] = result;
+    };
+    const running = Array.from(
+      { length: spawn },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const data: LogWorkerData = { settings, parts, next };
+          const worker = new Worker(WORKER_URL, { workerData: data });
+          workers.push(worker);
+          worker.on('message', (message: LogWorkerMessage) => {
+            if ('part' in message) take(message.part, message.result);
+            else if ('done' in message) resolve();
+            else reject(new Error(`log worker failed in ${parts[0]!.file}: ${message.error}`));
+          });
+          worker.once('error', reject);
+        }),
     );
+    await Promise.all([auditClaimed(auditor, parts, next, take), ...running]);
+    return results;
   } finally {
     // Done, or one part failed: stop every worker so none keeps the process alive.
     for (const worker of workers) void worker.terminate();

@@ -1,9 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { LogAuditor, type LogPart, type LogSettings } from '../log-run.js';
+import { LogAuditor } from '../log-run.js';
+import { auditClaimed, type LogWorkerData, type LogWorkerMessage } from './log-parts.js';
 
-const { settings, part } = workerData as { settings: LogSettings; part: LogPart };
-new LogAuditor(settings).audit(part).then(
-  (result) => parentPort!.postMessage({ ok: true, result }),
-  (error: unknown) =>
-    parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
+const { settings, parts, next } = workerData as LogWorkerData;
+const send = (message: LogWorkerMessage): void => parentPort!.postMessage(message);
+auditClaimed(new LogAuditor(settings), parts, next, (part, result) => send({ part, result })).then(
+  () => send({ done: true }),
+  (error: unknown) => send({ error: error instanceof Error ? error.message : String(error) }),
 );

@@ -1,13 +1,13 @@
 import { accessSync, closeSync, constants, lstatSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { addCounters, type Counters, emptyCounters } from './counters.js';
 import { errnoCode, InputError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { finalize } from './fingerprint.js';
-import { type InspectContext, inspectEntry } from './inspect/inspect.js';
+import type { InspectContext } from './inspect/inspect.js';
 import { analyzeName, decodeRepeatedly, lastComponent } from './inspect/names.js';
 import { defaultPolicySet, PolicyResolver, type PolicySet } from './policy/policy.js';
 import { assembleReport } from './report.js';
-import { addCounters, type Counters, emptyCounters } from './scan/directory-job.js';
 import { logBytes, MAX_LOG_LINE_BYTES, splitLineBatches } from './sources/lines.js';
 import {
   detectFormat,
@@ -83,6 +83,8 @@ async function addStoredFacts(
   } catch {
     return file.declared?.accepted === false ? undefined : `stored file ${storedPath} is missing`;
   }
+  // Loaded here, not at start-up: only audits with --root look at files (file-type, yauzl: ~40 ms).
+  const { inspectEntry } = await import('./inspect/inspect.js');
   const outcome = await inspectEntry(
     { path: rel, name: rel, decodedName: lastComponent(rel), kind: 'file', fsPath: full },
     ctx,

@@ -2,9 +2,10 @@
  * Shards: `scan --shard K/N` audits a stable hash partition of the tree; `merge` combines the N
  * shard reports into one that is identical, up to timing, to a single run.
  */
+
+import { addCounters, type Counters, emptyCounters } from './counters.js';
 import { InputError, UsageError } from './errors.js';
 import { sortReport, summarize } from './report.js';
-import { addCounters, type Counters, emptyCounters } from './scan/directory-job.js';
 import type { Report, Severity } from './types.js';
 
 const COUNTER_KEYS = Object.keys(emptyCounters()) as (keyof Counters)[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { emptyCounters } from './counters.js';
 import { progressLine } from './progress.js';
-import { emptyCounters } from './scan/directory-job.js';
 
 function fakeStream(isTTY: boolean, columns = 120) {
   const writes: string[] = [];

@@ -1,7 +1,7 @@
 import { compareFindings as compareBaseline } from './compare.js';
+import type { Counters } from './counters.js';
 import { exitCodeFor } from './exit-code.js';
 import type { PolicySet } from './policy/policy.js';
-import type { Counters } from './scan/directory-job.js';
 import { compareSeverityDesc } from './severity.js';
 import { suppressionReport } from './suppress.js';
 import {

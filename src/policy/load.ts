@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { errnoCode, InputError } from '../errors.js';
 import type { TypeClass } from '../inspect/filetypes.js';
 import type { Limits } from '../inspect/limits.js';
@@ -16,6 +17,13 @@ import {
 } from './policy.js';
 import { POLICY_SCHEMA, type SchemaError, validate } from './schema.js';
 import { parseSize } from './size.js';
+
+let yamlModule: typeof Yaml | undefined;
+/** The YAML parser, loaded when a policy is first read: most runs read none, and it is ~25 ms of start-up. */
+const yaml = (): typeof Yaml => {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+};
 
 /** A policy that cannot be used: one line per problem, each naming file, line, column and key. */
 export class PolicyError extends InputError {
@@ -46,16 +54,16 @@ const keyPath = (path: (string | number)[]): string =>
         .join('');
 
 /** The node a schema error points at: the key itself for unknown keys, else the value. */
-function nodeAt(doc: ReturnType<typeof parseDocument>, error: SchemaError): Node | undefined {
+function nodeAt(doc: ReturnType<typeof Yaml.parseDocument>, error: SchemaError): Yaml.Node | undefined {
   if (!error.atKey)
     return (
-      (doc.getIn(error.path, true) as Node | undefined) ??
+      (doc.getIn(error.path, true) as Yaml.Node | undefined) ??
       nodeAt(doc, { path: error.path.slice(0, -1), message: '' })
     );
   const parent = error.path.length === 1 ? doc.contents : doc.getIn(error.path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
+  if (!yaml().isMap(parent)) return undefined;
   const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === error.path.at(-1));
-  return (pair?.key as Node | undefined) ?? undefined;
+  return (pair?.key as Yaml.Node | undefined) ?? undefined;
 }
 
 function readPolicyText(file: string): string {
@@ -74,6 +82,7 @@ function readPolicyText(file: string): string {
 
 /** Parse and validate a policy file's text (YAML or JSON); return the plain object. */
 export function parsePolicyText(text: string, file: string): Record<string, unknown> {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,

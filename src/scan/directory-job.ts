@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
 import picomatch from 'picomatch';
+import { type Counters, emptyCounters } from '../counters.js';
 import { errnoCode } from '../errors.js';
 import { evaluate } from '../evaluate.js';
 import { finalize } from '../fingerprint.js';
@@ -20,32 +21,6 @@ export interface ScanSettings {
   nowMs: number;
   /** Only entries whose path hashes to this shard are counted and inspected; folders are walked by all. */
   shard?: { index: number; count: number };
-}
-
-export interface Counters {
-  entries: number;
-  files: number;
-  directories: number;
-  symlinks: number;
-  other: number;
-  excluded: number;
-  evaluated: number;
-  bytes: number;
-}
-
-export const emptyCounters = (): Counters => ({
-  entries: 0,
-  files: 0,
-  directories: 0,
-  symlinks: 0,
-  other: 0,
-  excluded: 0,
-  evaluated: 0,
-  bytes: 0,
-});
-
-export function addCounters(into: Counters, from: Counters): void {
-  for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += from[key];
 }
 
 export interface DirectoryResult {

@@ -1,16 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { addCounters, type Counters, emptyCounters } from '../counters.js';
 import type { DirectoryJob } from '../sources/directory.js';
 import type { Finding, NotEvaluated } from '../types.js';
-import {
-  addCounters,
-  type Counters,
-  type DirectoryResult,
-  DirectoryScanner,
-  emptyCounters,
-  type ScanSettings,
-} from './directory-job.js';
+import { type DirectoryResult, DirectoryScanner, type ScanSettings } from './directory-job.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 export interface ScanOutcome {

@@ -1,5 +1,5 @@
+import { emptyCounters } from '../counters.js';
 import { summarize } from '../report.js';
-import { emptyCounters } from '../scan/directory-job.js';
 import type { Finding, NotEvaluated, Report } from '../types.js';
 
 const finding = (

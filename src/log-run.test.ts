@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { runLog } from './log-run.js';
 import { DEFAULT_UPLOAD_PATH } from './sources/log.js';
@@ -28,6 +30,30 @@ describe('log audits', () => {
     expectGolden('cli/log-uploads.json', normalizeTiming(jsonl.stdout));
     const access = cli(['log', 'fixtures/logs/access.log', '--format', 'json']);
     expectGolden('cli/log-access.json', normalizeTiming(access.stdout));
+  });
+
+  it('keep findings that do not hold the decoded chunks of the log alive', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // One finding per 256 KiB chunk, 20 MiB in all: findings holding slices would keep all of it.
+    // Built in a function of its own, so that no temporary of this one holds the text.
+    const writeLog = (): string => {
+      const request = (what: string) =>
+        `1.2.3.4 - bob [14/Mar/2024:09:12:05 +0000] "${what} HTTP/1.1" 201 1 "-" "x"\n`;
+      const filler = request('GET /media/a.jpg').repeat(Math.ceil((256 * 1024) / 70));
+      const chunks = Array.from(
+        { length: 80 },
+        (_, i) => `${request(`POST /upload?filename=shell_${i}_x.php`)}${filler}`,
+      );
+      return `${tree({ 'access.log': chunks.join('') })}/access.log`;
+    };
+    const file = writeLog();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const report = await run([file]);
+    gc();
+    expect(report.findings.filter((f) => f.path.startsWith('shell_'))).toHaveLength(80);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('keeps benign traffic quiet: GETs, unicode names, dotted query strings, + for spaces', async () => {

@@ -8,7 +8,7 @@ import type { InspectContext } from './inspect/inspect.js';
 import { analyzeName, decodeRepeatedly, lastComponent } from './inspect/names.js';
 import { defaultPolicySet, PolicyResolver, type PolicySet } from './policy/policy.js';
 import { assembleReport } from './report.js';
-import { logBytes, MAX_LOG_LINE_BYTES, splitLineBatches } from './sources/lines.js';
+import { detached, logBytes, MAX_LOG_LINE_BYTES, splitLineBatches } from './sources/lines.js';
 import {
   detectFormat,
   type Field,
@@ -95,6 +95,23 @@ async function addStoredFacts(
   file.size = outcome.file.size;
   if (outcome.file.detected) file.detected = outcome.file.detected;
   return undefined;
+}
+
+/**
+ * Copy the strings a finding keeps out of the line they were cut from: lines are slices of their
+ * chunk's decoded text, and one kept slice keeps the whole 256 KiB chunk (see detached). Only the
+ * few records that make findings pay for the copies.
+ */
+function detach(finding: Finding): void {
+  finding.path = detached(finding.path);
+  if (finding.innerPath !== undefined) finding.innerPath = detached(finding.innerPath);
+  if (finding.client !== undefined) finding.client = detached(finding.client);
+  if (finding.user !== undefined) finding.user = detached(finding.user);
+  const { evidence } = finding;
+  for (const key in evidence) {
+    const value = evidence[key];
+    if (typeof value === 'string') evidence[key] = detached(value);
+  }
 }
 
 /** Only whitespace (what String#trim removes), without making the trimmed copy. */
@@ -214,6 +231,7 @@ export class LogAuditor {
           finding.location = { file, line: line.number };
           if (parsed.client !== undefined) finding.client = parsed.client;
           if (parsed.user !== undefined) finding.user = parsed.user;
+          detach(finding);
           this.#suppressor.apply(finding);
           findings.push(finding);
         }

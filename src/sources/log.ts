@@ -4,7 +4,6 @@
  */
 import { InputError } from '../errors.js';
 import { decodeRepeatedly } from '../inspect/names.js';
-import { detached } from './lines.js';
 
 export const LOG_FORMATS = ['jsonl', 'combined'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -250,18 +249,17 @@ const PLUS_AS_SPACE = { plusAsSpace: true } as const;
 export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecord | string | undefined {
   const m = COMBINED.exec(text);
   if (m === null) return 'not a combined-format line';
-  if (!WRITE_METHOD.test(m[4]!) || !uploadPath.test(m[5]!)) return undefined;
-  // What a record keeps must not keep the log's decoded chunk alive (see detached).
-  const url = detached(m[5]!);
+  const url = m[5]!;
+  if (!WRITE_METHOD.test(m[4]!) || !uploadPath.test(url)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const record: UploadRecord = {
-    client: detached(m[1]!),
-    timestamp: detached(m[3]!),
+    client: m[1]!,
+    timestamp: m[3]!,
     requestPath: path,
     accepted: m[6]!.charCodeAt(0) === 0x32,
   };
-  if (m[2] !== '-') record.user = detached(m[2]!);
+  if (m[2] !== '-') record.user = m[2]!;
   const named = q < 0 ? undefined : nameParameter(url, q + 1);
   if (named !== undefined) record.filename = named;
   else {

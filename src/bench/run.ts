@@ -4,7 +4,7 @@
  * Absolute times drift on shared machines; the ratios are the point.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,13 @@ int main(int argc, char **argv) {
 interface Peer {
   name: string;
   command: string;
+  /** Seconds of a run spent on the audit itself, read back after the run (our report's durationMs). */
+  phase?: () => number;
 }
+
+/** The audit phase of the run that wrote `report`: from start of the walk to the last finding. */
+const auditPhase = (report: string) => (): number =>
+  (JSON.parse(readFileSync(report, 'utf8')) as { durationMs: number }).durationMs / 1000;
 
 interface Sample {
   seconds: number;
@@ -78,7 +84,12 @@ const median = (values: number[]): number => {
 function compare(title: string, units: number, unitName: string, peers: Peer[], runs: number): void {
   for (const p of peers) measure(p.command);
   const samples = new Map<string, Sample[]>(peers.map((p) => [p.name, []]));
-  for (let r = 0; r < runs; r++) for (const p of peers) samples.get(p.name)!.push(measure(p.command));
+  const phases: number[] = [];
+  for (let r = 0; r < runs; r++)
+    for (const p of peers) {
+      samples.get(p.name)!.push(measure(p.command));
+      if (p.phase) phases.push(p.phase());
+    }
   const ours = median(samples.get(peers[0]!.name)!.map((s) => s.seconds));
   console.log(
     `\n${title}: ${units.toLocaleString('en-US')} ${unitName}, median of ${runs} runs after a warm-up`,
@@ -90,11 +101,17 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
     const s = samples.get(p.name)!;
     const t = median(s.map((x) => x.seconds));
     const rss = Math.max(...s.map((x) => x.rssKiB));
-    const ratio = p === peers[0] ? '1.00' : (ours / t).toFixed(2);
+    const ratio = p === peers[0] ? '1.00' : t > 0 ? (ours / t).toFixed(2) : 'n/a (too fast to time)';
     console.log(
       `${p.name.padEnd(34)} ${t.toFixed(2).padStart(9)} ${Math.round(units / Math.max(t, 0.001))
         .toLocaleString('en-US')
         .padStart(13)} ${`${(rss / 1024).toFixed(0)} MiB`.padStart(10)} ${ratio.padStart(20)}`,
+    );
+  }
+  if (phases.length > 0) {
+    const phase = median(phases);
+    console.log(
+      `(of upload-audit's ${ours.toFixed(2)} s, the audit itself took ${phase.toFixed(2)} s = ${Math.round(units / phase).toLocaleString('en-US')} ${unitName}/s; the rest is start-up and writing the report)`,
     );
   }
 }
@@ -135,6 +152,7 @@ function main(): void {
         {
           name: 'upload-audit scan (every rule)',
           command: `node ${BIN} scan ${tree} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
+          phase: auditPhase(out),
         },
         { name: 'find -type f | wc -l', command: `find ${tree} -type f | wc -l` },
         {
@@ -157,6 +175,7 @@ function main(): void {
           {
             name: 'upload-audit log (jsonl)',
             command: `node ${BIN} log ${jsonl} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
+            phase: auditPhase(out),
           },
           { name: 'wc -l', command: `wc -l < ${jsonl}` },
           {
@@ -174,6 +193,7 @@ function main(): void {
           {
             name: 'upload-audit log (combined)',
             command: `node ${BIN} log ${access} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
+            phase: auditPhase(out),
           },
           { name: 'wc -l', command: `wc -l < ${access}` },
           {

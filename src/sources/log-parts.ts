@@ -142,12 +142,17 @@ export async function auditInParallel(
             else reject(new Error(`log worker failed in ${parts[0]!.file}: ${message.error}`));
           });
           worker.once('error', reject);
+          // After 'done' this is a no-op; before it, parts would be missing.
+          worker.once('exit', (code) =>
+            reject(new Error(`log worker stopped (exit code ${code}) before it was done`)),
+          );
         }),
     );
     await Promise.all([auditClaimed(auditor, parts, next, take), ...running]);
     return results;
   } finally {
-    // Done, or one part failed: stop every worker so none keeps the process alive.
+    // Done, or one part failed: no thread claims another part, and no worker keeps the process alive.
+    Atomics.store(next, 0, parts.length);
     for (const worker of workers) void worker.terminate();
   }
 }

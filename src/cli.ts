@@ -83,7 +83,6 @@ function addReportOptions(command: Command, discovery: string): Command {
     .option('-q, --quiet', 'print nothing on stderr but errors', false);
 }
 
-/** Render the report in the chosen format to stdout or --output, and set the exit status. */
 /** Render the report in every chosen format, to stdout or files, and set the exit status. */
 async function emit(
   report: Report,

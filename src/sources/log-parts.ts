@@ -1,7 +1,7 @@
 /**
- * Large plain logs are read in parts, one worker thread each: the file is cut at line starts
- * near equal byte offsets, every part is audited on its own, and the caller renumbers the lines.
- * Gzip and stdin are streams and stay in one thread.
+ * Large plain logs are read in parts: the file is cut at line starts near equal byte offsets,
+ * threads (this one and workers) claim parts until none is left, every part is audited on its
+ * own, and the caller renumbers the lines. Gzip and stdin are streams and stay in one thread.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

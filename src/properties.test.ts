@@ -122,6 +122,20 @@ describe('escapers are total and let no control byte through', () => {
     );
   });
 
+  it('jsonAsciiSafe escapes exactly what its pattern names, ASCII shortcut or not', () => {
+    const definition = (text: string) =>
+      text.replace(
+        /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]/gu,
+        (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
+    fc.assert(
+      fc.property(fc.oneof(hostile, fc.string({ unit: 'binary-ascii' })), (s) => {
+        expect(jsonAsciiSafe(s)).toBe(definition(s));
+      }),
+      RUNS,
+    );
+  });
+
   it('printableBytes shows any bytes as valid text, and valid UTF-8 unchanged', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {

@@ -4,7 +4,7 @@ import type { DirectoryResult } from './directory-job.js';
 /**
  * The messages between the scheduler and its scan workers. Each worker walks the subtree it is
  * given from a stack of its own and streams one result per directory, so it never waits for a
- * round trip between folders; when another worker runs dry, the `hungry` counter (shared memory)
+ * round trip between folders; when another thread runs dry, the `hungry` counter (shared memory)
  * asks the busy ones to hand back half of their stacks.
  */
 export type ToWorker = { type: 'jobs'; jobs: DirectoryJob[] };
@@ -12,7 +12,7 @@ export type ToWorker = { type: 'jobs'; jobs: DirectoryJob[] };
 export type FromWorker =
   /** One directory done; its subdirectories stay on the worker's own stack. */
   | { type: 'result'; path: string; result: DirectoryResult }
-  /** Pending directories handed back for idle workers. */
+  /** Pending directories handed back for idle threads (the main thread scans too). */
   | { type: 'share'; jobs: DirectoryJob[] }
   /** The worker's stack is empty. */
   | { type: 'idle' }
@@ -20,6 +20,6 @@ export type FromWorker =
 
 export interface WorkerData {
   settings: import('./directory-job.js').ScanSettings;
-  /** Int32Array over a SharedArrayBuffer: [0] = how many workers wait for work. */
+  /** Int32Array over a SharedArrayBuffer: [0] = how many threads (the main one included) wait for work. */
   hungry: SharedArrayBuffer;
 }

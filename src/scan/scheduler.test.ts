@@ -15,8 +15,8 @@ function chain(depth: number): Tree {
 }
 
 describe('worker threads', () => {
-  it('share directories between workers and report exactly what one thread reports', () => {
-    // Wide folders next to a deep chain: workers run dry at different times and must share.
+  it('share directories between threads and report exactly what one thread reports', () => {
+    // Wide folders next to a deep chain: threads run dry at different times and must share.
     const spec: Tree = { deep: chain(40), link: symlink('/etc/passwd') };
     for (let i = 0; i < 30; i++) {
       spec[`wide-${i}`] = { 'a.jpg': jpeg(), 'b.png': elf(), sub: { 'c.phtml': '<?php', 'd.jpg': jpeg() } };

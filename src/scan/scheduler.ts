@@ -67,14 +67,21 @@ async function inProcess(settings: ScanSettings, collector: Collector): Promise<
   }
 }
 
-/** Start workers on the root; idle ones get the directories that busy ones share. */
-function withWorkers(settings: ScanSettings, count: number, collector: Collector): Promise<void> {
+/**
+ * Scan with `threads` threads: this one, which starts on the root at once, and `threads - 1`
+ * workers, which join when loaded. Each walks from a stack of its own; when some thread waits,
+ * the busy ones hand half of their stacks to the collector's pending list, and idle threads
+ * are given those.
+ */
+function withWorkers(settings: ScanSettings, threads: number, collector: Collector): Promise<void> {
   return new Promise((resolve, reject) => {
     const hungryMemory = new SharedArrayBuffer(4);
     const hungry = new Int32Array(hungryMemory);
     const workerData: WorkerData = { settings, hungry: hungryMemory };
-    const workers = Array.from({ length: count }, () => new Worker(WORKER_URL, { workerData }));
+    const workers = Array.from({ length: threads - 1 }, () => new Worker(WORKER_URL, { workerData }));
+    const scanner = new DirectoryScanner(settings);
     const idle: Worker[] = [];
+    let selfIdle = true;
     let settled = false;
     const finish = (error?: Error): void => {
       if (settled) return;
@@ -83,17 +90,43 @@ function withWorkers(settings: ScanSettings, count: number, collector: Collector
       if (error) reject(error);
       else resolve();
     };
+    /** This thread's share of the walk, as a worker does it (see worker.ts). */
+    const scanHere = async (): Promise<void> => {
+      selfIdle = false;
+      const stack: DirectoryJob[] = [];
+      for (let job = collector.pending.pop(); job && !settled; job = stack.pop() ?? collector.pending.pop()) {
+        let result: DirectoryResult;
+        try {
+          result = await scanner.scan(job);
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          return finish(new Error(`scan failed in ${job.path || '.'}: ${why}`));
+        }
+        for (const sub of result.subdirectories) stack.push(sub);
+        result.subdirectories = [];
+        collector.add(job.path, result);
+        if (stack.length > 1 && Atomics.load(hungry, 0) > 0) {
+          for (const shared of stack.splice(0, Math.ceil(stack.length / 2))) collector.pending.push(shared);
+          dispatch();
+        }
+        // Let the workers' messages in: without a turn of the event loop none would be read.
+        await new Promise<void>((next) => setImmediate(next));
+      }
+      selfIdle = true;
+      dispatch();
+    };
     const give = (worker: Worker, jobs: DirectoryJob[]): void => {
       const message: ToWorker = { type: 'jobs', jobs };
       worker.postMessage(message);
     };
-    /** Hand pending directories to idle workers; done when every worker is idle with none left. */
+    /** Hand pending directories to idle threads; done when every thread is idle with none left. */
     const dispatch = (): void => {
-      while (idle.length > 0 && collector.pending.length > 0) {
-        give(idle.pop()!, [collector.pending.pop()!]);
-      }
-      Atomics.store(hungry, 0, idle.length);
-      if (idle.length === workers.length && collector.pending.length === 0) finish();
+      if (settled) return;
+      // This thread first: it needs no message, and scanHere takes its first job synchronously.
+      if (selfIdle && collector.pending.length > 0) void scanHere();
+      while (idle.length > 0 && collector.pending.length > 0) give(idle.pop()!, [collector.pending.pop()!]);
+      Atomics.store(hungry, 0, idle.length + (selfIdle ? 1 : 0));
+      if (selfIdle && idle.length === workers.length && collector.pending.length === 0) finish();
     };
     for (const worker of workers) {
       idle.push(worker);
@@ -114,6 +147,7 @@ function withWorkers(settings: ScanSettings, count: number, collector: Collector
       });
       worker.on('error', (error) => finish(error));
     }
+    // This thread takes the root before any worker is loaded.
     dispatch();
   });
 }

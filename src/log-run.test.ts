@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { runLog } from './log-run.js';
+import { renderMessage } from './messages.js';
 import { DEFAULT_UPLOAD_PATH } from './sources/log.js';
 import { elf, jpeg, png } from './test-support/bytes.js';
 import { cli, normalizeTiming } from './test-support/cli.js';
@@ -120,6 +121,30 @@ describe('log audits', () => {
     expect(report.notEvaluated.map((n) => `${n.location?.line} ${n.reason} ${n.detail}`)).toEqual([
       '5 missing stored file gone.jpg is missing',
       '7 missing stored path ../../etc/passwd is outside --root',
+    ]);
+  });
+
+  it('take Content-Types and names that are Object.prototype keys as plain text', async () => {
+    const root = tree({ 'a.png': png(), 'b.png': png() });
+    const log = tree({
+      'u.jsonl': [
+        { filename: 'a.jpg', content_type: 'constructor' },
+        { filename: 'b.jpg', content_type: '__proto__; charset=x' },
+        { filename: 'a.png', stored_path: 'a.png', content_type: 'constructor' },
+        { filename: 'b.png', stored_path: 'b.png', content_type: '__proto__' },
+        { filename: 'big.constructor', size: 300 * 1024 * 1024 },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    });
+    const report = await run([`${log}/u.jsonl`], root);
+    expect(report.notEvaluated).toEqual([]);
+    // As any unknown type: no verdict against the name, a disagreement with stored content; and the
+    // size limit is the class limit, not a prototype member (this run used to crash on line 1).
+    expect(report.findings.map((f) => `${f.path} ${f.ruleId} ${renderMessage(f)}`)).toEqual([
+      'a.png mime-mismatch/three-way name .png, declared constructor, stored content image/png: declared vs content',
+      'b.png mime-mismatch/three-way name .png, declared __proto__, stored content image/png: declared vs content',
+      'big.constructor size/over-limit 300 MiB is over the 5 MiB limit for other files',
     ]);
   });
 

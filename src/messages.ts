@@ -1,3 +1,4 @@
+import { ownValue } from './own.js';
 import { ruleById } from './rules/index.js';
 import type { Finding } from './types.js';
 
@@ -48,7 +49,7 @@ export function renderMessage(finding: Pick<Finding, 'ruleId' | 'messageId' | 'e
     else if (!Object.hasOwn(finding.evidence, part.key)) text += part.whole;
     else {
       const value = finding.evidence[part.key]!;
-      const formatter = part.format === undefined ? undefined : FORMATTERS[part.format];
+      const formatter = part.format === undefined ? undefined : ownValue(FORMATTERS, part.format);
       text += formatter ? formatter(value) : String(value);
     }
   }

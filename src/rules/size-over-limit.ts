@@ -1,4 +1,5 @@
 import { typeClassOf } from '../inspect/filetypes.js';
+import { ownValue } from '../own.js';
 import type { Policy } from '../policy/policy.js';
 import type { InspectedFile } from '../types.js';
 import { defineRule, draft } from './define.js';
@@ -10,12 +11,12 @@ export const knownSize = (file: InspectedFile): number | undefined =>
 /** The limit that applies: per extension, then per detected MIME type (exact, then `type/*`), then per class. */
 function limitFor(file: InspectedFile, policy: Policy): { limit: number; by: string } {
   const ext = file.nameInfo.extension;
-  if (ext !== undefined && policy.extensionSizeLimits[ext] !== undefined)
-    return { limit: policy.extensionSizeLimits[ext], by: `.${ext} files` };
+  const byName = ext === undefined ? undefined : ownValue(policy.extensionSizeLimits, ext);
+  if (byName !== undefined) return { limit: byName, by: `.${ext} files` };
   const mime = file.detected?.mime;
   if (mime !== undefined) {
     const wildcard = `${mime.split('/')[0]}/*`;
-    const byType = policy.typeSizeLimits[mime] ?? policy.typeSizeLimits[wildcard];
+    const byType = ownValue(policy.typeSizeLimits, mime) ?? ownValue(policy.typeSizeLimits, wildcard);
     if (byType !== undefined) return { limit: byType, by: `${mime} content` };
   }
   const byExtension = typeClassOf(ext);

@@ -15,6 +15,9 @@ describe('size/over-limit', () => {
     ['bundle.zip', 26 * MiB, 'archive'],
     ['video.mp4', 5 * MiB, undefined],
     ['video.mp4', 5 * MiB + 1, 'other'],
+    // Extensions that are Object.prototype keys get the class limit, not a prototype member.
+    ['big.constructor', 5 * MiB + 1, 'other'],
+    ['big.__proto__', 5 * MiB + 1, 'other'],
   ])('%s of %i bytes → %s', (name, size, typeClass) => {
     const drafts = check(sizeOverLimit, facts(name, { size }));
     expect(drafts.map((d) => d.evidence.limitFor)).toEqual(typeClass ? [`${typeClass} files`] : []);

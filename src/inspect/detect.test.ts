@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { fileTypeFromBuffer } from 'file-type';
 import { describe, expect, it } from 'vitest';
 import { elf, gif, jpeg, pdf, pe, png, tar, zip } from '../test-support/bytes.js';
 import { detectKnown, detectType, NEEDS_FILE_TYPE } from './detect.js';
+import { looksLikeText } from './sniff.js';
 
 describe('detectType', () => {
   it.each([
@@ -73,5 +75,45 @@ describe('detectType', () => {
   it('has no verdict for empty or random binary content', async () => {
     expect(await detectType(Buffer.alloc(0))).toBeUndefined();
     expect(await detectType(Buffer.from([0, 1, 2, 3, 250, 251, 0, 9, 8]))).toBeUndefined();
+  });
+});
+
+describe('looksLikeText', () => {
+  it.each([
+    ['19 letters and one control byte (5%): not text', 19, false],
+    ['20 letters and one control byte (under 5%): text', 20, true],
+  ])('%s', (_, letters, verdict) => {
+    expect(looksLikeText(Uint8Array.from([...Buffer.from('a'.repeat(letters)), 0x01]))).toBe(verdict);
+    expect(looksLikeText(Uint8Array.from([...Buffer.from('a'.repeat(letters)), 0x1b]))).toBe(true);
+    expect(looksLikeText(Uint8Array.from([...Buffer.from('a'.repeat(letters)), 0x00]))).toBe(false);
+  });
+
+  it('agrees with its definition (no NUL, under 5% control bytes) on any bytes', () => {
+    const definition = (bytes: Uint8Array): boolean => {
+      if (bytes.length === 0) return false;
+      let bad = 0;
+      for (const b of bytes) {
+        if (b === 0) return false;
+        if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b) || b === 0x7f) bad++;
+      }
+      return bad / bytes.length < 0.05;
+    };
+    // Mostly printable with a few controls, so both verdicts come up often.
+    const byte = fc.oneof(
+      { weight: 30, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.array(byte, { maxLength: 300 }).map((a) => Uint8Array.from(a)),
+        ),
+        (bytes) => {
+          expect(looksLikeText(bytes)).toBe(definition(bytes));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

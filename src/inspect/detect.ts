@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { DetectedType } from '../types.js';
-import { looksLikeText, sniffText, TEXT_SNIFF_BYTES } from './sniff.js';
+import { classifyText, looksLikeText, sniffText, TEXT_SNIFF_BYTES } from './sniff.js';
 
 const sig = (ext: string, mime: string): DetectedType => ({ ext, mime, source: 'signature' });
 
@@ -88,7 +88,7 @@ export function detectKnown(head: Uint8Array): DetectedType | undefined | typeof
   const common = commonSignature(head);
   if (common) return common;
   // file-type knows binary signatures only; text goes straight to our own sniffing.
-  if (looksLikeText(head.subarray(0, TEXT_SNIFF_BYTES))) return sniffText(head);
+  if (looksLikeText(head.subarray(0, TEXT_SNIFF_BYTES))) return classifyText(head);
   return NEEDS_FILE_TYPE;
 }
 

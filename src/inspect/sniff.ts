@@ -5,14 +5,16 @@ export const TEXT_SNIFF_BYTES = 4096;
 
 const text = (ext: string, mime: string): DetectedType => ({ ext, mime, source: 'text' });
 
+/** 1 for the control bytes text should not hold (all but tab, LF, VT, FF, CR, ESC), and DEL. */
+const CONTROL = new Uint8Array(256);
+for (let b = 1; b < 0x20; b++) if (b < 0x09 || (b > 0x0d && b !== 0x1b)) CONTROL[b] = 1;
+CONTROL[0x7f] = 1;
+
 /** No NUL, and under 5% control bytes: text, which file-type (binary signatures only) cannot name. */
 export function looksLikeText(bytes: Uint8Array): boolean {
-  if (bytes.length === 0) return false;
+  if (bytes.length === 0 || bytes.indexOf(0) !== -1) return false;
   let bad = 0;
-  for (const b of bytes) {
-    if (b === 0) return false;
-    if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b) || b === 0x7f) bad++;
-  }
+  for (let i = 0; i < bytes.length; i++) bad += CONTROL[bytes[i]!]!;
   return bad / bytes.length < 0.05;
 }
 
@@ -25,8 +27,12 @@ const SVG_TAG = /<svg[\s>]/i;
  * a shebang script, HTML, SVG, XML, or plain text. Looks only at `head`.
  */
 export function sniffText(head: Uint8Array): DetectedType | undefined {
+  return looksLikeText(head.subarray(0, TEXT_SNIFF_BYTES)) ? classifyText(head) : undefined;
+}
+
+/** sniffText for a head already known to look like text (looksLikeText). */
+export function classifyText(head: Uint8Array): DetectedType {
   const bytes = head.subarray(0, TEXT_SNIFF_BYTES);
-  if (!looksLikeText(bytes)) return undefined;
   const src = Buffer.from(bytes)
     .toString('latin1')
     .replace(/^\xef\xbb\xbf/, '');

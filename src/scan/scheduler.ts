@@ -146,6 +146,10 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Collect
         }
       });
       worker.on('error', (error) => finish(error));
+      // Before the end, an exit would leave its folders unscanned and this promise waiting forever.
+      worker.on('exit', (code) =>
+        finish(new Error(`scan worker stopped (exit code ${code}) before the scan was done`)),
+      );
     }
     // This thread takes the root before any worker is loaded.
     dispatch();

@@ -14,6 +14,7 @@ import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js'
 import { parseOutputs } from './outputs.js';
 import { progressLine } from './progress.js';
 import { FORMATS, REPORTERS } from './reporters/index.js';
+import { realRoot, runScan } from './run.js';
 import { parseShard } from './shard.js';
 import {
   DEFAULT_UPLOAD_PATH,
@@ -125,7 +126,6 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   if (flags.baseline !== undefined && flags.history !== undefined)
     throw new UsageError('use --baseline or --history, not both');
   const outputs = parseOutputs(flags.format, flags.output);
-  const { realRoot, runScan } = await import('./run.js');
   const policy = choosePolicy(flags, realRoot(dir));
   const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
   const baseline = previous === undefined ? undefined : loadReport(previous);
@@ -185,8 +185,7 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
     );
   }
   const fields: Partial<Record<Field, string>> = Object.fromEntries(flags.field.map(parseFieldMapping));
-  // The directory scanner (file-type, yauzl) loads only when a log audit looks at stored files.
-  const rootReal = flags.root === undefined ? undefined : (await import('./run.js')).realRoot(flags.root);
+  const rootReal = flags.root === undefined ? undefined : realRoot(flags.root);
   const report = await runLog({
     files,
     fields,

@@ -2,7 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { errnoCode, InputError } from './errors.js';
 import { defaultPolicySet, type PolicySet } from './policy/policy.js';
 import { assembleReport } from './report.js';
-import { type Progress, scanTree } from './scan/scheduler.js';
+import type { Progress } from './scan/scheduler.js';
 import type { Report, Severity } from './types.js';
 
 export interface ScanOptions {
@@ -60,6 +60,9 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     concurrency: options.concurrency,
     ...(options.onProgress && { onProgress: options.onProgress }),
   };
+  // The scanner (file-type, yauzl, the workers) loads with the first scan, not with the CLI:
+  // `log` without --root and the other commands never need it (~40 ms of start-up).
+  const { scanTree } = await import('./scan/scheduler.js');
   const { findings, notEvaluated, counters } = await scanTree(settings, schedule);
   return assembleReport({
     ...options,

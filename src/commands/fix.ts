@@ -10,6 +10,7 @@ import { type Plan, planRemediation } from '../remediate/plan.js';
 import { restoreRun } from '../remediate/restore.js';
 import { comparisonLines, countRows } from '../reporters/comparison.js';
 import { isCategory } from '../rules/index.js';
+import { realRoot, runScan } from '../run.js';
 import { CATEGORIES, type Category, SEVERITIES, type Severity } from '../types.js';
 import { choosePolicy, collect } from './options.js';
 
@@ -45,7 +46,6 @@ async function fixCommand(dir: string, flags: FixFlags): Promise<void> {
   const categories = flags.category.flatMap((c) => c.split(','));
   for (const c of categories)
     if (!isCategory(c)) throw new InputError(`--category '${c}': allowed ${CATEGORIES.join(', ')}`);
-  const { realRoot, runScan } = await import('../run.js');
   const rootReal = realRoot(dir);
   const quarantine = prepareQuarantine(rootReal, flags.quarantine);
   const policy = choosePolicy(flags, rootReal);

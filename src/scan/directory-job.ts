@@ -130,3 +130,57 @@ function withRaw(item: NotEvaluated, from: { rawPath?: Buffer }): NotEvaluated {
   if (from.rawPath !== undefined) item.pathBase64 = from.rawPath.toString('base64');
   return item;
 }
+
+/** A folder scan that failed, with the folder it failed in. */
+export class ScanFailure extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Where one thread's walk reports to, and what it may ask for. */
+export interface Walker {
+  /** One folder done; its subfolders are already on the walking thread's stack. */
+  result(path: string, result: DirectoryResult): void;
+  /** Folders handed over for a thread that waits. */
+  share(jobs: DirectoryJob[]): void;
+  /** Another folder when the own stack is empty (the main thread takes shared ones). */
+  more?(): DirectoryJob | undefined;
+  /** After each folder: the main thread lets the workers' messages in here. */
+  pause?(): Promise<void>;
+  /** True once the run is over (another thread failed). */
+  stopped?(): boolean;
+}
+
+/**
+ * The walk every scanning thread does: depth first from a stack of its own, so it never waits
+ * between folders; when some thread is idle (`hungry`), it shares the oldest (largest) half of
+ * its stack. Throws a ScanFailure naming the folder that failed.
+ */
+export async function walkFolders(
+  scanner: DirectoryScanner,
+  stack: DirectoryJob[],
+  hungry: Int32Array,
+  walker: Walker,
+): Promise<void> {
+  for (
+    let job = stack.pop() ?? walker.more?.();
+    job && !walker.stopped?.();
+    job = stack.pop() ?? walker.more?.()
+  ) {
+    try {
+      const result = await scanner.scan(job);
+      for (const sub of result.subdirectories) stack.push(sub);
+      result.subdirectories = [];
+      walker.result(job.path, result);
+    } catch (error) {
+      throw new ScanFailure(job.path, error);
+    }
+    if (stack.length > 1 && Atomics.load(hungry, 0) > 0)
+      walker.share(stack.splice(0, Math.ceil(stack.length / 2)));
+    await walker.pause?.();
+  }
+}

@@ -4,7 +4,13 @@ import { Worker } from 'node:worker_threads';
 import { addCounters, type Counters, emptyCounters } from '../counters.js';
 import type { DirectoryJob } from '../sources/directory.js';
 import type { Finding, NotEvaluated } from '../types.js';
-import { type DirectoryResult, DirectoryScanner, type ScanSettings } from './directory-job.js';
+import {
+  type DirectoryResult,
+  DirectoryScanner,
+  ScanFailure,
+  type ScanSettings,
+  walkFolders,
+} from './directory-job.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 export interface ScanOutcome {
@@ -90,27 +96,25 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Collect
       if (error) reject(error);
       else resolve();
     };
-    /** This thread's share of the walk, as a worker does it (see worker.ts). */
+    /** This thread's share of the walk: the same walk as a worker's, reporting here directly. */
     const scanHere = async (): Promise<void> => {
       selfIdle = false;
-      const stack: DirectoryJob[] = [];
-      for (let job = collector.pending.pop(); job && !settled; job = stack.pop() ?? collector.pending.pop()) {
-        let result: DirectoryResult;
-        try {
-          result = await scanner.scan(job);
-        } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          return finish(new Error(`scan failed in ${job.path || '.'}: ${why}`));
-        }
-        for (const sub of result.subdirectories) stack.push(sub);
-        result.subdirectories = [];
-        collector.add(job.path, result);
-        if (stack.length > 1 && Atomics.load(hungry, 0) > 0) {
-          for (const shared of stack.splice(0, Math.ceil(stack.length / 2))) collector.pending.push(shared);
-          dispatch();
-        }
-        // Let the workers' messages in: without a turn of the event loop none would be read.
-        await new Promise<void>((next) => setImmediate(next));
+      try {
+        await walkFolders(scanner, [], hungry, {
+          result: (path, result) => collector.add(path, result),
+          share: (jobs) => {
+            for (const job of jobs) collector.pending.push(job);
+            dispatch();
+          },
+          more: () => collector.pending.pop(),
+          // Let the workers' messages in: without a turn of the event loop none would be read.
+          pause: () => new Promise<void>((next) => setImmediate(next)),
+          stopped: () => settled,
+        });
+      } catch (error) {
+        const path = error instanceof ScanFailure ? error.path : '';
+        const why = error instanceof Error ? error.message : String(error);
+        return finish(new Error(`scan failed in ${path || '.'}: ${why}`));
       }
       selfIdle = true;
       dispatch();

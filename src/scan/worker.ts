@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DirectoryJob } from '../sources/directory.js';
-import { DirectoryScanner } from './directory-job.js';
+import { DirectoryScanner, ScanFailure, walkFolders } from './directory-job.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 import { reviveJob } from './scheduler.js';
 
@@ -10,21 +10,17 @@ const hungry = new Int32Array(data.hungry);
 const port = parentPort!;
 const send = (message: FromWorker): void => port.postMessage(message);
 
-/** Depth first from a local stack; share the oldest (largest) half when a peer is hungry. */
+/** Walk what the scheduler gave; say when the stack is empty, or which folder failed. */
 async function drain(stack: DirectoryJob[]): Promise<void> {
-  for (let job = stack.pop(); job; job = stack.pop()) {
-    try {
-      const result = await scanner.scan(job);
-      for (const sub of result.subdirectories) stack.push(sub);
-      result.subdirectories = [];
-      send({ type: 'result', path: job.path, result });
-    } catch (error) {
-      send({ type: 'error', path: job.path, error: error instanceof Error ? error.message : String(error) });
-      return;
-    }
-    if (stack.length > 1 && Atomics.load(hungry, 0) > 0) {
-      send({ type: 'share', jobs: stack.splice(0, Math.ceil(stack.length / 2)) });
-    }
+  try {
+    await walkFolders(scanner, stack, hungry, {
+      result: (path, result) => send({ type: 'result', path, result }),
+      share: (jobs) => send({ type: 'share', jobs }),
+    });
+  } catch (error) {
+    const path = error instanceof ScanFailure ? error.path : '';
+    send({ type: 'error', path, error: error instanceof Error ? error.message : String(error) });
+    return;
   }
   send({ type: 'idle' });
 }

@@ -3,12 +3,10 @@
  * shard reports into one that is identical, up to timing, to a single run.
  */
 
-import { addCounters, type Counters, emptyCounters } from './counters.js';
+import { addCounters, emptyCounters } from './counters.js';
 import { InputError, UsageError } from './errors.js';
 import { sortReport, summarize } from './report.js';
 import type { Report, Severity } from './types.js';
-
-const COUNTER_KEYS = Object.keys(emptyCounters()) as (keyof Counters)[];
 
 export interface MergeOptions {
   failOn?: Severity | 'none';
@@ -47,11 +45,8 @@ export function mergeReports(parts: Report[], options: MergeOptions): Report {
   const notEvaluated = parts.flatMap((p) => p.notEvaluated);
   sortReport(findings, notEvaluated);
   const counters = emptyCounters();
-  for (const p of parts)
-    addCounters(
-      counters,
-      Object.fromEntries(COUNTER_KEYS.map((k) => [k, p.summary[k]])) as unknown as Counters,
-    );
+  // A summary starts with the counters (Summary extends Counters): add its counter fields.
+  for (const p of parts) addCounters(counters, p.summary);
   const start = Math.min(...parts.map((p) => Date.parse(p.startedAt)));
   const end = Math.max(...parts.map((p) => Date.parse(p.startedAt) + p.durationMs));
   const usedEverywhere = (by: string) => parts.every((p) => p.suppressions.unused.some((u) => u.by === by));

@@ -1,4 +1,5 @@
 import type { Comparison } from './compare.js';
+import type { Counters } from './counters.js';
 import type { NameAnalysis } from './inspect/names.js';
 
 /**
@@ -208,17 +209,10 @@ export interface SuppressionNote {
   expires?: string;
 }
 
-export interface Summary {
-  entries: number;
-  files: number;
-  directories: number;
-  symlinks: number;
-  other: number;
-  excluded: number;
-  evaluated: number;
+/** What a run counted (entries by kind, excluded, evaluated, bytes), then its verdicts. */
+export interface Summary extends Counters {
   notEvaluated: number;
   notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>>;
-  bytes: number;
   findings: number;
   /** Findings accepted by a suppression; not in `findings`, `bySeverity` or `byCategory`. */
   suppressed: number;

@@ -53,6 +53,15 @@ interface Peer {
   phase?: () => number;
 }
 
+const OUT = join(WORK, 'out.json');
+
+/** Our run of `args`: a JSON report to a file, never failing, timed with its own audit phase. */
+const ours = (name: string, args: string): Peer => ({
+  name,
+  command: `node ${BIN} ${args} --format json -o ${OUT} -q --fail-on none --allow-unevaluated`,
+  phase: auditPhase(OUT),
+});
+
 /** The audit phase of the run that wrote `report`: from start of the walk to the last finding. */
 const auditPhase = (report: string) => (): number =>
   (JSON.parse(readFileSync(report, 'utf8')) as { durationMs: number }).durationMs / 1000;
@@ -90,7 +99,7 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
       samples.get(p.name)!.push(measure(p.command));
       if (p.phase) phases.push(p.phase());
     }
-  const ours = median(samples.get(peers[0]!.name)!.map((s) => s.seconds));
+  const oursSeconds = median(samples.get(peers[0]!.name)!.map((s) => s.seconds));
   console.log(
     `\n${title}: ${units.toLocaleString('en-US')} ${unitName}, median of ${runs} runs after a warm-up`,
   );
@@ -101,7 +110,7 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
     const s = samples.get(p.name)!;
     const t = median(s.map((x) => x.seconds));
     const rss = Math.max(...s.map((x) => x.rssKiB));
-    const ratio = p === peers[0] ? '1.00' : t > 0 ? (ours / t).toFixed(2) : 'n/a (too fast to time)';
+    const ratio = p === peers[0] ? '1.00' : t > 0 ? (oursSeconds / t).toFixed(2) : 'n/a';
     console.log(
       `${p.name.padEnd(34)} ${t.toFixed(2).padStart(9)} ${Math.round(units / Math.max(t, 0.001))
         .toLocaleString('en-US')
@@ -111,7 +120,7 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
   if (phases.length > 0) {
     const phase = median(phases);
     console.log(
-      `(of upload-audit's ${ours.toFixed(2)} s, the audit itself took ${phase.toFixed(2)} s = ${Math.round(units / phase).toLocaleString('en-US')} ${unitName}/s; the rest is start-up and writing the report)`,
+      `(of upload-audit's ${oursSeconds.toFixed(2)} s, the audit itself took ${phase.toFixed(2)} s = ${Math.round(units / phase).toLocaleString('en-US')} ${unitName}/s; the rest is start-up and writing the report)`,
     );
   }
 }
@@ -133,7 +142,6 @@ function main(): void {
   console.log(
     `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
-  const out = join(WORK, 'out.json');
   if (values.only !== 'log') {
     const tree = join(WORK, `tree-${files}`);
     console.log(`generating ${files.toLocaleString('en-US')} files in ${tree} (once; reused later)…`);
@@ -149,11 +157,7 @@ function main(): void {
       files,
       'files',
       [
-        {
-          name: 'upload-audit scan (every rule)',
-          command: `node ${BIN} scan ${tree} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
-          phase: auditPhase(out),
-        },
+        ours('upload-audit scan (every rule)', `scan ${tree}`),
         { name: 'find -type f | wc -l', command: `find ${tree} -type f | wc -l` },
         {
           name: 'find | xargs -P2 file --mime-type',
@@ -167,42 +171,33 @@ function main(): void {
   if (values.only !== 'dir') {
     console.log(`\ngenerating logs of ${logLines.toLocaleString('en-US')} lines (once; reused later)…`);
     generateLogs(join(WORK, 'logs'), logLines).then(({ jsonl, access }) => {
-      compare(
-        'JSON Lines upload log',
-        logLines,
-        'lines',
-        [
-          {
-            name: 'upload-audit log (jsonl)',
-            command: `node ${BIN} log ${jsonl} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
-            phase: auditPhase(out),
-          },
-          { name: 'wc -l', command: `wc -l < ${jsonl}` },
-          {
-            name: "jq -c 'select(.original_filename)'",
-            command: `jq -c 'select(.original_filename)' ${jsonl} > /dev/null`,
-          },
-        ],
-        runs,
-      );
-      compare(
-        'Combined access log',
-        logLines,
-        'lines',
-        [
-          {
-            name: 'upload-audit log (combined)',
-            command: `node ${BIN} log ${access} --format json -o ${out} -q --fail-on none --allow-unevaluated`,
-            phase: auditPhase(out),
-          },
-          { name: 'wc -l', command: `wc -l < ${access}` },
-          {
-            name: 'jq -R \'select(test("POST"))\'',
-            command: `jq -R 'select(test("POST"))' ${access} > /dev/null`,
-          },
-        ],
-        runs,
-      );
+      const cases = [
+        {
+          title: 'JSON Lines upload log',
+          kind: 'jsonl',
+          file: jsonl,
+          jq: "jq -c 'select(.original_filename)'",
+        },
+        {
+          title: 'Combined access log',
+          kind: 'combined',
+          file: access,
+          jq: 'jq -R \'select(test("POST"))\'',
+        },
+      ];
+      for (const { title, kind, file, jq } of cases) {
+        compare(
+          title,
+          logLines,
+          'lines',
+          [
+            ours(`upload-audit log (${kind})`, `log ${file}`),
+            { name: 'wc -l', command: `wc -l < ${file}` },
+            { name: jq, command: `${jq} ${file} > /dev/null` },
+          ],
+          runs,
+        );
+      }
     });
   }
 }

@@ -13,7 +13,7 @@ import { mergeReports } from './merge.js';
 import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
 import { progressLine } from './progress.js';
-import { FORMATS, REPORTERS } from './reporters/index.js';
+import { FORMATS, renderPieces } from './reporters/index.js';
 import { realRoot, runScan } from './run.js';
 import { parseShard } from './shard.js';
 import {
@@ -99,7 +99,7 @@ async function emit(
       toFile,
     });
     const columns = !toFile && process.stdout.isTTY ? process.stdout.columns : undefined;
-    const text = REPORTERS[format](report, {
+    const text = renderPieces(format, report, {
       color: chalkFor(level),
       showSuppressed: flags.showSuppressed,
       ...(columns && { columns }),

@@ -5,8 +5,8 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, InputError } from './errors.js';
-import { chalkFor, writeFileAtomic } from './output.js';
-import { REPORTERS } from './reporters/index.js';
+import { writeFileAtomic } from './output.js';
+import { jsonPieces } from './reporters/json.js';
 import type { Report } from './types.js';
 
 const PATTERN = /^upload-audit-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:-\d{3})?Z\.json$/;
@@ -40,7 +40,7 @@ export function recordHistory(dir: string, report: Report, keep: number): string
     throw new InputError(`cannot create history folder '${dir}': ${errnoCode(error) ?? String(error)}`);
   }
   const path = join(dir, historyName(report.startedAt));
-  writeFileAtomic(path, REPORTERS.json(report, { color: chalkFor(0) }));
+  writeFileAtomic(path, jsonPieces(report));
   const names = reportsIn(dir);
   for (const old of names.slice(0, Math.max(0, names.length - keep))) rmSync(join(dir, old), { force: true });
   return path;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { errnoCode, InputError } from './errors.js';
@@ -31,23 +31,46 @@ export function chalkFor(level: 0 | 1 | 2 | 3): ChalkInstance {
   return new Chalk({ level });
 }
 
-/** Write a whole file through a temporary name and a rename, so readers never see half a report. */
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+/** Close a file while another error is being reported: that error is the one worth telling. */
+function closeQuietly(fd: number): void {
   try {
-    writeFileSync(temp, text, { mode: 0o644 });
+    closeSync(fd);
+  } catch {
+    // The write already failed; its error is reported.
+  }
+}
+
+/** Write a whole file through a temporary name and a rename, so readers never see half a report. */
+export function writeFileAtomic(path: string, text: string | Iterable<string>): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'w', 0o644);
+    for (const piece of typeof text === 'string' ? [text] : text) {
+      const bytes = Buffer.from(piece, 'utf8');
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    }
+    closeSync(fd);
+    fd = undefined;
     renameSync(temp, path);
   } catch (error) {
+    if (fd !== undefined) closeQuietly(fd);
     rmSync(temp, { force: true });
     throw new InputError(`cannot write '${path}': ${errnoCode(error) ?? String(error)}`);
   }
 }
 
-/** Write to stdout and wait until it is flushed (large reports to a pipe must be awaited). */
-export function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) =>
-      error && errnoCode(error) !== 'EPIPE' ? reject(error) : resolve(),
-    );
-  });
+/**
+ * Write to stdout and wait until it is flushed (large reports to a pipe must be awaited), piece
+ * by piece. A reader that went away (EPIPE) ends the writing quietly, as `head` expects.
+ */
+export async function writeStdout(text: string | Iterable<string>): Promise<void> {
+  for (const piece of typeof text === 'string' ? [text] : text) {
+    const written = await new Promise<boolean>((resolve, reject) => {
+      process.stdout.write(piece, (error) =>
+        error ? (errnoCode(error) === 'EPIPE' ? resolve(false) : reject(error)) : resolve(true),
+      );
+    });
+    if (!written) return;
+  }
 }

@@ -1,10 +1,11 @@
+import type { Report } from '../types.js';
 import { html } from './html.js';
-import { json, jsonl } from './json.js';
+import { json, jsonl, jsonlPieces, jsonPieces } from './json.js';
 import { junit } from './junit.js';
 import { markdown } from './markdown.js';
 import { sarif } from './sarif.js';
 import { table } from './table.js';
-import type { Reporter } from './types.js';
+import type { PieceReporter, RenderContext, Reporter } from './types.js';
 
 export const FORMATS = ['table', 'json', 'jsonl', 'sarif', 'junit', 'markdown', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -14,6 +15,14 @@ export const REPORTERS = { table, json, jsonl, sarif, junit, markdown, html } sa
   Format,
   Reporter
 >;
+
+/** The formats whose reports can run to tens of MB (one entry per finding) also come in pieces. */
+const PIECES: Partial<Record<Format, PieceReporter>> = { json: jsonPieces, jsonl: jsonlPieces };
+
+/** The report in `format` as pieces to write one after another (their concatenation is the reporter's text). */
+export function renderPieces(format: Format, report: Report, context: RenderContext): Iterable<string> {
+  return PIECES[format]?.(report, context) ?? [REPORTERS[format](report, context)];
+}
 
 export function isFormat(value: string): value is Format {
   return (FORMATS as readonly string[]).includes(value);

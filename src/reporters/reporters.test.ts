@@ -1,9 +1,15 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chalkFor } from '../output.js';
+import { jsonAsciiSafe } from '../escape.js';
+import { chalkFor, writeFileAtomic } from '../output.js';
 import { sortReport } from '../report.js';
 import { expectGolden } from '../test-support/golden.js';
 import { sampleReport } from '../test-support/sample-report.js';
+import type { Report } from '../types.js';
 import { FORMATS, REPORTERS } from './index.js';
+import { jsonComparison, jsonFinding, jsonlPieces, jsonPieces } from './json.js';
 
 function report() {
   const r = sampleReport();
@@ -104,6 +110,60 @@ describe('reporters', () => {
     const types = lines.map((l) => l.type);
     expect(types).toEqual([...Array(6).fill('finding'), 'not-evaluated', 'not-evaluated', 'summary']);
     expect(lines.at(-1)).toMatchObject({ findings: 5, suppressed: 1, notEvaluated: 2, failed: true });
+  });
+});
+
+describe('json and jsonl in pieces', () => {
+  /** The one-string definitions the pieces replaced: they must agree to the byte. */
+  const wholeJson = (r: Report): string => {
+    const doc = { ...r, findings: r.findings.map(jsonFinding) } as Record<string, unknown>;
+    if (r.rootAbsolute === undefined) delete doc.rootAbsolute;
+    if (r.comparison === undefined) delete doc.comparison;
+    else doc.comparison = jsonComparison(r.comparison);
+    if (r.shard === undefined) delete doc.shard;
+    return `${jsonAsciiSafe(JSON.stringify(doc, null, 2))}\n`;
+  };
+  const wholeJsonl = (r: Report): string =>
+    [
+      ...r.findings.map((f) => ({ type: 'finding', ...jsonFinding(f) })),
+      ...r.notEvaluated.map((n) => ({ type: 'not-evaluated', ...n })),
+    ]
+      .map((line) => `${jsonAsciiSafe(JSON.stringify(line))}\n`)
+      .join('');
+  /** The sample's findings repeated to `count`, each with its own hostile name. */
+  const sized = (count: number): Report => {
+    const r = report();
+    const seeds = r.findings;
+    r.findings = Array.from({ length: count }, (_, i) => ({
+      ...seeds[i % seeds.length]!,
+      path: `up/${i}/\u202e\u0000"\\\ud800 ${'é'.repeat(i % 3)}`,
+    }));
+    return r;
+  };
+
+  it.each([0, 1, 999, 1000, 1001, 2500])('%i findings: the pieces join to the whole document', (count) => {
+    const r = sized(count);
+    const pieces = [...jsonPieces(r)];
+    expect(pieces.join('')).toBe(wholeJson(r));
+    expect(pieces.length).toBe(count === 0 ? 3 : 3 + Math.ceil(count / 1000));
+    const lines = [...jsonlPieces(r)].join('');
+    expect(lines.slice(0, lines.lastIndexOf('{"type":"summary"'))).toBe(wholeJsonl(r));
+    expect(JSON.parse(pieces.join('')).findings).toHaveLength(count);
+  });
+
+  it('written piece by piece, a file holds the same bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ua-pieces-'));
+    try {
+      const r = sized(2500);
+      writeFileAtomic(join(dir, 'r.json'), jsonPieces(r));
+      expect(readFileSync(join(dir, 'r.json'), 'utf8')).toBe(wholeJson(r));
+      expect(() => writeFileAtomic(join(dir, 'missing', 'r.json'), jsonPieces(r))).toThrow(
+        /cannot write '.*missing\/r\.json': ENOENT/,
+      );
+      expect(readdirSync(dir)).toEqual(['r.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

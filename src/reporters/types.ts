@@ -12,3 +12,6 @@ export interface RenderContext {
 
 /** A reporter turns a finished report into text. Pure: same report, same text. */
 export type Reporter = (report: Report, context: RenderContext) => string;
+
+/** A reporter for reports too large to hold as one string: pieces written as they are made. */
+export type PieceReporter = (report: Report, context: RenderContext) => Iterable<string>;

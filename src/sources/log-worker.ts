@@ -4,7 +4,9 @@ import { auditClaimed, type LogWorkerData, type LogWorkerMessage } from './log-p
 
 const { settings, parts, next } = workerData as LogWorkerData;
 const send = (message: LogWorkerMessage): void => parentPort!.postMessage(message);
-auditClaimed(new LogAuditor(settings), parts, next, (part, result) => send({ part, result })).then(
+auditClaimed(new LogAuditor(settings, { keepsFindings: false }), parts, next, (part, result) =>
+  send({ part, result }),
+).then(
   () => send({ done: true }),
   (error: unknown) => send({ error: error instanceof Error ? error.message : String(error) }),
 );

@@ -3,7 +3,7 @@
  * some documents and archives, a few percent of problems) and multi-million-line upload logs.
  * The same size always gives the same bytes, so runs on different days compare.
  */
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { elf, gif, jpeg, pdf, png, zip } from '../test-support/bytes.js';
 
@@ -21,8 +21,8 @@ export function prng(seed: number): () => number {
 
 const FILES_PER_FOLDER = 100;
 
-/** What one file is: name suffix and bytes. About 3% are problems. */
-function fileFor(i: number, random: () => number): [string, Buffer] {
+/** What one file is: name suffix and bytes. About 3% are problems, unless the tree is clean. */
+function fileFor(i: number, random: () => number, clean: boolean): [string, Buffer] {
   const pad = (bytes: Buffer): Buffer =>
     Buffer.concat([bytes, Buffer.alloc(Math.floor(random() * 6000), i & 0xff)]);
   const r = random();
@@ -31,7 +31,7 @@ function fileFor(i: number, random: () => number): [string, Buffer] {
   if (r < 0.78) return [`anim-${i}.gif`, pad(gif())];
   if (r < 0.88) return [`doc-${i}.pdf`, pdf()];
   if (r < 0.92) return [`bundle-${i}.zip`, zip({ 'a.jpg': jpeg(), 'notes.txt': 'x'.repeat(200) })];
-  if (r < 0.97) return [`notes-${i}.txt`, Buffer.from(`note ${i}\n`.repeat(20))];
+  if (r < 0.97 || clean) return [`notes-${i}.txt`, Buffer.from(`note ${i}\n`.repeat(20))];
   // problems
   const p = Math.floor(random() * 5);
   if (p === 0) return [`shell-${i}.php.jpg`, Buffer.from('<?php echo 1; ?>')];
@@ -41,10 +41,15 @@ function fileFor(i: number, random: () => number): [string, Buffer] {
   return [`empty-${i}.jpg`, Buffer.alloc(0)];
 }
 
-/** Write the tree once into `dir` (skipped when it is already there, marked complete). */
-export function generateTree(dir: string, files: number): void {
-  const marker = join(dir, '.bench-complete');
+/**
+ * Write the tree once into `dir` (skipped when it is already there, marked complete). A clean
+ * tree has text notes where the problems would be: nothing in it makes a finding.
+ */
+export function generateTree(dir: string, files: number, { clean = false } = {}): void {
+  // Beside the tree, not in it: a dotfile inside would be a finding of its own.
+  const marker = `${dir}.complete`;
   if (existsSync(marker)) return;
+  rmSync(join(dir, '.bench-complete'), { force: true }); // where earlier versions kept it
   const random = prng(files);
   let folder = '';
   for (let i = 0; i < files; i++) {
@@ -58,7 +63,7 @@ export function generateTree(dir: string, files: number): void {
       );
       mkdirSync(folder, { recursive: true });
     }
-    const [name, bytes] = fileFor(i, random);
+    const [name, bytes] = fileFor(i, random, clean);
     writeFileSync(join(folder, name), bytes);
   }
   writeFileSync(marker, String(files));

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --files N --runs R --log-lines M --only dir|log]`: upload-audit beside the
  * peers, in the same run, alternating, after a warm-up; medians, throughput, peak RSS and ratios.
- * Absolute times drift on shared machines; the ratios are the point.
+ * Absolute times drift on shared machines; the ratios are the point. The directory case also
+ * scans clean trees of N/10 and N files: peak memory must not grow with clean files.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -125,6 +126,48 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
   }
 }
 
+/**
+ * Memory against the number of clean files: peak RSS scanning clean trees of `small` and `large`
+ * files, as shipped and with V8's young generation held small. V8 enlarges the young generation
+ * of a busy thread over a long run (up to 16 MiB per semi-space, two threads): that raises peak
+ * RSS once, by a bounded amount, and is not memory kept per file; holding it small
+ * (--max-semi-space-size=4) shows what the scan itself keeps.
+ */
+function cleanMemory(small: number, large: number, runs: number): void {
+  const sizes = [small, large].map((files) => {
+    const tree = join(WORK, `clean-${files}`);
+    console.log(`generating ${files.toLocaleString('en-US')} clean files in ${tree} (once; reused later)…`);
+    generateTree(tree, files, { clean: true });
+    return { files, tree };
+  });
+  const peak = (flags: string, tree: string): number => {
+    const command = `node ${flags} ${BIN} scan ${tree} --format json -o ${OUT} -q --fail-on none`;
+    measure(command);
+    const kib = median(Array.from({ length: runs }, () => measure(command).rssKiB));
+    const { summary } = JSON.parse(readFileSync(OUT, 'utf8')) as { summary: { findings: number } };
+    if (summary.findings !== 0) throw new Error(`${tree} is not clean: ${summary.findings} findings`);
+    return kib / 1024;
+  };
+  const rows = sizes.map(({ files, tree }) => ({
+    files,
+    shipped: peak('', tree),
+    young: peak('--max-semi-space-size=4', tree),
+  }));
+  console.log(`\nMemory and clean files: peak RSS of a scan with no findings, median of ${runs} runs`);
+  console.log(
+    `${'clean files'.padEnd(14)} ${'as shipped'.padStart(12)} ${'young generation held small'.padStart(30)}`,
+  );
+  for (const r of rows)
+    console.log(
+      `${r.files.toLocaleString('en-US').padEnd(14)} ${`${r.shipped.toFixed(0)} MiB`.padStart(12)} ${`${r.young.toFixed(0)} MiB`.padStart(30)}`,
+    );
+  const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  const growth = (mib: number): string => `${mib >= 0 ? '+' : ''}${mib.toFixed(0)} MiB`;
+  console.log(
+    `(${a.files.toLocaleString('en-US')} -> ${b.files.toLocaleString('en-US')} clean files: ${growth(b.shipped - a.shipped)} as shipped, ${growth(b.young - a.young)} with the young generation held small)`,
+  );
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -167,6 +210,7 @@ function main(): void {
       ],
       runs,
     );
+    cleanMemory(Math.round(files / 10), files, Math.min(runs, 3));
   }
   if (values.only !== 'dir') {
     console.log(`\ngenerating logs of ${logLines.toLocaleString('en-US')} lines (once; reused later)…`);

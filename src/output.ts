@@ -56,7 +56,11 @@ export function writeFileAtomic(path: string, text: string | Iterable<string>): 
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
     rmSync(temp, { force: true });
-    throw new InputError(`cannot write '${path}': ${errnoCode(error) ?? String(error)}`);
+    // Pieces are made while they are written: an error without a system code came from making
+    // them, not from the file, and must not be told as a write failure.
+    const code = errnoCode(error);
+    if (code === undefined) throw error;
+    throw new InputError(`cannot write '${path}': ${code}`);
   }
 }
 

@@ -161,6 +161,12 @@ describe('json and jsonl in pieces', () => {
         /cannot write '.*missing\/r\.json': ENOENT/,
       );
       expect(readdirSync(dir)).toEqual(['r.json']);
+      function* broken(): Generator<string> {
+        yield 'a';
+        throw new TypeError('a reporter bug');
+      }
+      expect(() => writeFileAtomic(join(dir, 'b.json'), broken())).toThrow(TypeError);
+      expect(readdirSync(dir)).toEqual(['r.json']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

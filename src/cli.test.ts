@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jpeg, png } from './test-support/bytes.js';
@@ -111,6 +111,19 @@ describe('exit codes', () => {
     expect(status).toBe(2);
     expect(stdout).toBe('');
     expectOneLineError(stderr, message);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('2 with one line when stdout cannot be written (a full disk)', () => {
+    for (const args of [['scan', DEMO, '--format', 'json'], ['scan', DEMO], ['--help']]) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const { status, stderr } = cli(args, { stdio: ['ignore', full, 'pipe'] });
+        expect(status).toBe(2);
+        expectOneLineError(stderr, /^upload-audit: cannot write output: ENOSPC: no space left on device/);
+      } finally {
+        closeSync(full);
+      }
+    }
   });
 
   it('0 for --help and --version', () => {

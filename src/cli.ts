@@ -10,7 +10,7 @@ import { EXIT_ERROR, exitCodeFor } from './exit-code.js';
 import { latestInHistory, recordHistory } from './history.js';
 import { runLog } from './log-run.js';
 import { mergeReports } from './merge.js';
-import { chalkFor, colorLevel, writeFileAtomic, writeStdout } from './output.js';
+import { chalkFor, colorLevel, stdoutErrorTold, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
 import { progressLine } from './progress.js';
 import { FORMATS, renderPieces } from './reporters/index.js';
@@ -338,7 +338,7 @@ function fail(message: string): void {
 /** Entry point: every error becomes one line on stderr and exit status 2. */
 export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') fail(`cannot write output: ${error.message}`);
+    if (!stdoutErrorTold(error)) fail(`cannot write output: ${error.message}`);
   });
   try {
     await buildProgram().parseAsync(argv);

@@ -64,16 +64,31 @@ export function writeFileAtomic(path: string, text: string | Iterable<string>): 
   }
 }
 
+/** Stdout errors a writeStdout call has already turned into an InputError. */
+const told = new WeakSet<object>();
+
+/**
+ * Whether stdout's 'error' event carries nothing new: a reader that went away (EPIPE), or a write
+ * error that writeStdout already reports (the stream emits it after the write's callback).
+ */
+export const stdoutErrorTold = (error: Error): boolean => errnoCode(error) === 'EPIPE' || told.has(error);
+
 /**
  * Write to stdout and wait until it is flushed (large reports to a pipe must be awaited), piece
- * by piece. A reader that went away (EPIPE) ends the writing quietly, as `head` expects.
+ * by piece. A reader that went away (EPIPE) ends the writing quietly, as `head` expects; any
+ * other failure (a full disk behind `>`) is bad output, one line and exit 2.
  */
 export async function writeStdout(text: string | Iterable<string>): Promise<void> {
   for (const piece of typeof text === 'string' ? [text] : text) {
     const written = await new Promise<boolean>((resolve, reject) => {
-      process.stdout.write(piece, (error) =>
-        error ? (errnoCode(error) === 'EPIPE' ? resolve(false) : reject(error)) : resolve(true),
-      );
+      process.stdout.write(piece, (error) => {
+        if (!error) resolve(true);
+        else if (errnoCode(error) === 'EPIPE') resolve(false);
+        else {
+          told.add(error);
+          reject(new InputError(`cannot write output: ${error.message}`));
+        }
+      });
     });
     if (!written) return;
   }

@@ -2,7 +2,8 @@
  * `npm run bench [-- --files N --runs R --log-lines M --only dir|log]`: upload-audit beside the
  * peers, in the same run, alternating, after a warm-up; medians, throughput, peak RSS and ratios.
  * Absolute times drift on shared machines; the ratios are the point. The directory case also
- * scans clean trees of N/10 and N files: peak memory must not grow with clean files.
+ * scans clean trees of N/10 and N files: peak memory must not grow with clean files. Last, the
+ * targets of issue 8, each judged met or not on this run's medians.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -91,7 +92,10 @@ const median = (values: number[]): number => {
 };
 
 /** Warm up once each, then `runs` rounds alternating the commands; print the table. */
-function compare(title: string, units: number, unitName: string, peers: Peer[], runs: number): void {
+/** Per peer: the median seconds and the highest peak RSS of its runs. */
+type Results = Map<string, { seconds: number; rssMiB: number }>;
+
+function compare(title: string, units: number, unitName: string, peers: Peer[], runs: number): Results {
   for (const p of peers) measure(p.command);
   const samples = new Map<string, Sample[]>(peers.map((p) => [p.name, []]));
   const phases: number[] = [];
@@ -107,10 +111,12 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
   console.log(
     `${'command'.padEnd(34)} ${'median s'.padStart(9)} ${`${unitName}/s`.padStart(13)} ${'peak RSS'.padStart(10)} ${'upload-audit ÷ this'.padStart(20)}`,
   );
+  const results: Results = new Map();
   for (const p of peers) {
     const s = samples.get(p.name)!;
     const t = median(s.map((x) => x.seconds));
     const rss = Math.max(...s.map((x) => x.rssKiB));
+    results.set(p.name, { seconds: t, rssMiB: rss / 1024 });
     const ratio = p === peers[0] ? '1.00' : t > 0 ? (oursSeconds / t).toFixed(2) : 'n/a';
     console.log(
       `${p.name.padEnd(34)} ${t.toFixed(2).padStart(9)} ${Math.round(units / Math.max(t, 0.001))
@@ -124,6 +130,7 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
       `(of upload-audit's ${oursSeconds.toFixed(2)} s, the audit itself took ${phase.toFixed(2)} s = ${Math.round(units / phase).toLocaleString('en-US')} ${unitName}/s; the rest is start-up and writing the report)`,
     );
   }
+  return results;
 }
 
 /**
@@ -133,7 +140,7 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
  * RSS once, by a bounded amount, and is not memory kept per file; holding it small
  * (--max-semi-space-size=4) shows what the scan itself keeps.
  */
-function cleanMemory(small: number, large: number, runs: number): void {
+function cleanMemory(small: number, large: number, runs: number): { shipped: number; held: number } {
   const sizes = [small, large].map((files) => {
     const tree = join(WORK, `clean-${files}`);
     console.log(`generating ${files.toLocaleString('en-US')} clean files in ${tree} (once; reused later)…`);
@@ -166,9 +173,71 @@ function cleanMemory(small: number, large: number, runs: number): void {
   console.log(
     `(${a.files.toLocaleString('en-US')} -> ${b.files.toLocaleString('en-US')} clean files: ${growth(b.shipped - a.shipped)} as shipped, ${growth(b.young - a.young)} with the young generation held small)`,
   );
+  return { shipped: b.shipped - a.shipped, held: b.young - a.young };
 }
 
-function main(): void {
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** Issue 8's numbers, judged on this run's medians (they are set for 2-core machines). */
+function printTargets(targets: Target[]): void {
+  console.log('\nTargets (issue 8), judged on this run');
+  const width = Math.max(...targets.map((t) => t.target.length));
+  for (const t of targets)
+    console.log(`${t.met ? 'met    ' : 'NOT met'}  ${t.target.padEnd(width)}  ${t.measured}`);
+}
+
+const times = (ratio: number): string => `${ratio.toFixed(2)}×`;
+const perSecond = (units: number, seconds: number): string =>
+  `${Math.round(units / seconds).toLocaleString('en-US')}/s`;
+
+/** The directory targets: 8× `file` and 4× the floor; under 12 s and 250 MiB at a million files; no memory per clean file. */
+function directoryTargets(
+  files: number,
+  r: Results,
+  memory: { shipped: number; held: number },
+  cleanFiles: number,
+): Target[] {
+  const ours = r.get(OURS_SCAN)!;
+  const file = r.get(FILE_PEER)!.seconds;
+  const floor = r.get(FLOOR_PEER)!.seconds;
+  const n = files.toLocaleString('en-US');
+  const perFile = (memory.held * 2 ** 20) / cleanFiles;
+  const targets: Target[] = [
+    {
+      target: `${n} files: 8× faster than file --mime-type`,
+      measured: times(file / ours.seconds),
+      met: file / ours.seconds >= 8,
+    },
+    {
+      target: `${n} files: within 4× of the C floor`,
+      measured: times(ours.seconds / floor),
+      met: ours.seconds / floor <= 4,
+    },
+    {
+      // A record per file would be 100 bytes or more; run-to-run noise is a few MiB.
+      target: 'clean files cost no memory (< 64 bytes each)',
+      measured: `${perFile.toFixed(0)} bytes per clean file with the young generation held small (${memory.shipped >= 0 ? '+' : ''}${memory.shipped.toFixed(0)} MiB as shipped)`,
+      met: perFile < 64,
+    },
+  ];
+  if (files >= 1_000_000)
+    targets.push({
+      target: `${n} files: under 12 s, peak RSS under 250 MiB`,
+      measured: `${ours.seconds.toFixed(2)} s, ${ours.rssMiB.toFixed(0)} MiB`,
+      met: ours.seconds < 12 && ours.rssMiB < 250,
+    });
+  return targets;
+}
+
+const OURS_SCAN = 'upload-audit scan (every rule)';
+const FILE_PEER = 'find | xargs -P2 file --mime-type';
+const FLOOR_PEER = 'C floor (2 threads, read 4 KiB)';
+
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       files: { type: 'string', default: '100000' },
@@ -180,6 +249,7 @@ function main(): void {
   const files = Number(values.files);
   const runs = Number(values.runs);
   const logLines = Number(values['log-lines']);
+  const targets: Target[] = [];
   mkdirSync(WORK, { recursive: true });
   console.log(`upload-audit benchmark, ${new Date().toISOString()}`);
   console.log(
@@ -195,55 +265,67 @@ function main(): void {
       writeFileSync(floorSource, FLOOR_C);
       execFileSync('cc', ['-O2', '-pthread', '-o', floor, floorSource]);
     }
-    compare(
+    const results = compare(
       'Directory scan',
       files,
       'files',
       [
-        ours('upload-audit scan (every rule)', `scan ${tree}`),
+        ours(OURS_SCAN, `scan ${tree}`),
         { name: 'find -type f | wc -l', command: `find ${tree} -type f | wc -l` },
         {
-          name: 'find | xargs -P2 file --mime-type',
+          name: FILE_PEER,
           command: `find ${tree} -type f -print0 | xargs -0 -P2 file --mime-type > /dev/null`,
         },
-        { name: 'C floor (2 threads, read 4 KiB)', command: `${floor} ${tree}` },
+        { name: FLOOR_PEER, command: `${floor} ${tree}` },
       ],
       runs,
     );
-    cleanMemory(Math.round(files / 10), files, Math.min(runs, 3));
+    const small = Math.round(files / 10);
+    const memory = cleanMemory(small, files, Math.min(runs, 3));
+    targets.push(...directoryTargets(files, results, memory, files - small));
   }
   if (values.only !== 'dir') {
     console.log(`\ngenerating logs of ${logLines.toLocaleString('en-US')} lines (once; reused later)…`);
-    generateLogs(join(WORK, 'logs'), logLines).then(({ jsonl, access }) => {
-      const cases = [
-        {
-          title: 'JSON Lines upload log',
-          kind: 'jsonl',
-          file: jsonl,
-          jq: "jq -c 'select(.original_filename)'",
-        },
-        {
-          title: 'Combined access log',
-          kind: 'combined',
-          file: access,
-          jq: 'jq -R \'select(test("POST"))\'',
-        },
-      ];
-      for (const { title, kind, file, jq } of cases) {
-        compare(
-          title,
-          logLines,
-          'lines',
-          [
-            ours(`upload-audit log (${kind})`, `log ${file}`),
-            { name: 'wc -l', command: `wc -l < ${file}` },
-            { name: jq, command: `${jq} ${file} > /dev/null` },
-          ],
-          runs,
-        );
-      }
-    });
+    const { jsonl, access } = await generateLogs(join(WORK, 'logs'), logLines);
+    const cases = [
+      {
+        title: 'JSON Lines upload log',
+        kind: 'jsonl',
+        file: jsonl,
+        jq: "jq -c 'select(.original_filename)'",
+        linesPerSecond: 500_000,
+      },
+      {
+        title: 'Combined access log',
+        kind: 'combined',
+        file: access,
+        jq: 'jq -R \'select(test("POST"))\'',
+        linesPerSecond: 1_000_000,
+      },
+    ];
+    for (const { title, kind, file, jq, linesPerSecond } of cases) {
+      const name = `upload-audit log (${kind})`;
+      const results = compare(
+        title,
+        logLines,
+        'lines',
+        [
+          ours(name, `log ${file}`),
+          { name: 'wc -l', command: `wc -l < ${file}` },
+          { name: jq, command: `${jq} ${file} > /dev/null` },
+        ],
+        runs,
+      );
+      const seconds = results.get(name)!.seconds;
+      const ratio = results.get(jq)!.seconds / seconds;
+      targets.push({
+        target: `${kind}: ${linesPerSecond.toLocaleString('en-US')} lines/s and 3× faster than jq`,
+        measured: `${perSecond(logLines, seconds)}, ${times(ratio)} jq`,
+        met: logLines / seconds >= linesPerSecond && ratio >= 3,
+      });
+    }
   }
+  printTargets(targets);
 }
 
-main();
+await main();

@@ -176,10 +176,6 @@ function fieldsOf(
   return { keys, values };
 }
 
-const TEXT_FIELDS = (['storedPath', 'contentType', 'user', 'client', 'timestamp', 'sha256'] as const).map(
-  (field) => [field, FIELD_INDEX[field]] as const,
-);
-
 /** A JSON Lines record, or a reason it is not one. */
 export function parseJsonLine(text: string, mapping: Partial<Record<Field, string>>): UploadRecord | string {
   let object: unknown;
@@ -193,10 +189,20 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
   const { keys, values } = fieldsOf(object as Record<string, unknown>, mapping);
   const filename = asText(values[FIELD_INDEX.filename]);
   if (filename !== undefined) record.filename = filename;
-  for (const [field, index] of TEXT_FIELDS) {
-    const value = asText(values[index]);
-    if (value !== undefined) record[field] = value;
-  }
+  // Named stores, not `record[field] = value` over a list: a keyed store that adds a property
+  // misses V8's fast path (~4% of auditing a JSON Lines log on one warm thread).
+  const storedPath = asText(values[FIELD_INDEX.storedPath]);
+  if (storedPath !== undefined) record.storedPath = storedPath;
+  const contentType = asText(values[FIELD_INDEX.contentType]);
+  if (contentType !== undefined) record.contentType = contentType;
+  const user = asText(values[FIELD_INDEX.user]);
+  if (user !== undefined) record.user = user;
+  const client = asText(values[FIELD_INDEX.client]);
+  if (client !== undefined) record.client = client;
+  const timestamp = asText(values[FIELD_INDEX.timestamp]);
+  if (timestamp !== undefined) record.timestamp = timestamp;
+  const sha256 = asText(values[FIELD_INDEX.sha256]);
+  if (sha256 !== undefined) record.sha256 = sha256;
   const sizeKey = keys[FIELD_INDEX.size];
   if (sizeKey !== undefined) {
     const size = Number(values[FIELD_INDEX.size]);

@@ -185,24 +185,18 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
     return 'not valid JSON';
   }
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return 'not a JSON object';
-  const record: UploadRecord = {};
   const { keys, values } = fieldsOf(object as Record<string, unknown>, mapping);
-  const filename = asText(values[FIELD_INDEX.filename]);
-  if (filename !== undefined) record.filename = filename;
-  // Named stores, not `record[field] = value` over a list: a keyed store that adds a property
-  // misses V8's fast path (~4% of auditing a JSON Lines log on one warm thread).
-  const storedPath = asText(values[FIELD_INDEX.storedPath]);
-  if (storedPath !== undefined) record.storedPath = storedPath;
-  const contentType = asText(values[FIELD_INDEX.contentType]);
-  if (contentType !== undefined) record.contentType = contentType;
-  const user = asText(values[FIELD_INDEX.user]);
-  if (user !== undefined) record.user = user;
-  const client = asText(values[FIELD_INDEX.client]);
-  if (client !== undefined) record.client = client;
-  const timestamp = asText(values[FIELD_INDEX.timestamp]);
-  if (timestamp !== undefined) record.timestamp = timestamp;
-  const sha256 = asText(values[FIELD_INDEX.sha256]);
-  if (sha256 !== undefined) record.sha256 = sha256;
+  // One literal, every text field present (undefined when absent): one object shape for every
+  // line, where a store per found field made a shape per combination (~4% of a JSON Lines audit).
+  const record: UploadRecord = {
+    filename: asText(values[FIELD_INDEX.filename]),
+    storedPath: asText(values[FIELD_INDEX.storedPath]),
+    contentType: asText(values[FIELD_INDEX.contentType]),
+    user: asText(values[FIELD_INDEX.user]),
+    client: asText(values[FIELD_INDEX.client]),
+    timestamp: asText(values[FIELD_INDEX.timestamp]),
+    sha256: asText(values[FIELD_INDEX.sha256]),
+  };
   const sizeKey = keys[FIELD_INDEX.size];
   if (sizeKey !== undefined) {
     const size = Number(values[FIELD_INDEX.size]);

@@ -57,10 +57,14 @@ interface Peer {
 
 const OUT = join(WORK, 'out.json');
 
-/** Our run of `args`: a JSON report to a file, never failing, timed with its own audit phase. */
+/** Our command line for `args` (with node flags first): a JSON report to a file, never failing. */
+const ourCommand = (args: string, nodeFlags = ''): string =>
+  `node ${nodeFlags} ${BIN} ${args} --format json -o ${OUT} -q --fail-on none --allow-unevaluated`;
+
+/** Our run of `args`, timed with its own audit phase. */
 const ours = (name: string, args: string): Peer => ({
   name,
-  command: `node ${BIN} ${args} --format json -o ${OUT} -q --fail-on none --allow-unevaluated`,
+  command: ourCommand(args),
   phase: auditPhase(OUT),
 });
 
@@ -148,7 +152,7 @@ function cleanMemory(small: number, large: number, runs: number): { shipped: num
     return { files, tree };
   });
   const peak = (flags: string, tree: string): number => {
-    const command = `node ${flags} ${BIN} scan ${tree} --format json -o ${OUT} -q --fail-on none`;
+    const command = ourCommand(`scan ${tree}`, flags);
     measure(command);
     const kib = median(Array.from({ length: runs }, () => measure(command).rssKiB));
     const { summary } = JSON.parse(readFileSync(OUT, 'utf8')) as { summary: { findings: number } };

@@ -61,6 +61,12 @@ function documentWithout(report: Report, findings: unknown): Record<string, unkn
 
 /** Findings per piece of a streamed report: about 600 KB of text. */
 const FINDINGS_PER_PIECE = 1000;
+
+/** `items` in consecutive blocks of FINDINGS_PER_PIECE, each with whether it is the last. */
+function* blocks<T>(items: readonly T[]): Generator<{ block: T[]; last: boolean }> {
+  for (let i = 0; i < items.length; i += FINDINGS_PER_PIECE)
+    yield { block: items.slice(i, i + FINDINGS_PER_PIECE), last: i + FINDINGS_PER_PIECE >= items.length };
+}
 /** How JSON.stringify(_, null, 2) opens and closes `{ findings: [...] }` (a non-empty array). */
 const WRAPPER_OPEN = '{\n  "findings": [\n'.length;
 const WRAPPER_CLOSE = '\n  ]\n}'.length;
@@ -82,11 +88,9 @@ export function* jsonPieces(report: Report): Generator<string> {
   if (findings.length === 0) yield '[]';
   else {
     yield '[\n';
-    for (let i = 0; i < findings.length; i += FINDINGS_PER_PIECE) {
-      const block = findings.slice(i, i + FINDINGS_PER_PIECE).map(jsonFinding);
-      const text = JSON.stringify({ findings: block }, null, 2);
-      const end = i + FINDINGS_PER_PIECE < findings.length ? ',\n' : '\n  ]';
-      yield jsonAsciiSafe(text.slice(WRAPPER_OPEN, text.length - WRAPPER_CLOSE)) + end;
+    for (const { block, last } of blocks(findings)) {
+      const text = JSON.stringify({ findings: block.map(jsonFinding) }, null, 2);
+      yield jsonAsciiSafe(text.slice(WRAPPER_OPEN, text.length - WRAPPER_CLOSE)) + (last ? '\n  ]' : ',\n');
     }
   }
   yield `${jsonAsciiSafe(whole.slice(at + 1))}\n`;
@@ -97,16 +101,10 @@ export const json: Reporter = (report) => [...jsonPieces(report)].join('');
 /** JSON Lines in pieces of a thousand lines: one line per finding and not-evaluated entry, then the summary. */
 export function* jsonlPieces(report: Report): Generator<string> {
   const line = (value: unknown): string => `${jsonAsciiSafe(JSON.stringify(value))}\n`;
-  for (let i = 0; i < report.findings.length; i += FINDINGS_PER_PIECE)
-    yield report.findings
-      .slice(i, i + FINDINGS_PER_PIECE)
-      .map((f) => line({ type: 'finding', ...jsonFinding(f) }))
-      .join('');
-  for (let i = 0; i < report.notEvaluated.length; i += FINDINGS_PER_PIECE)
-    yield report.notEvaluated
-      .slice(i, i + FINDINGS_PER_PIECE)
-      .map((n) => line({ type: 'not-evaluated', ...n }))
-      .join('');
+  for (const { block } of blocks(report.findings))
+    yield block.map((f) => line({ type: 'finding', ...jsonFinding(f) })).join('');
+  for (const { block } of blocks(report.notEvaluated))
+    yield block.map((n) => line({ type: 'not-evaluated', ...n })).join('');
   yield line({
     type: 'summary',
     schemaVersion: report.schemaVersion,

@@ -31,6 +31,10 @@ export function chalkFor(level: 0 | 1 | 2 | 3): ChalkInstance {
   return new Chalk({ level });
 }
 
+/** A whole text as the one piece of a report written in pieces. */
+const piecesOf = (text: string | Iterable<string>): Iterable<string> =>
+  typeof text === 'string' ? [text] : text;
+
 /** Close a file while another error is being reported: that error is the one worth telling. */
 function closeQuietly(fd: number): void {
   try {
@@ -46,7 +50,7 @@ export function writeFileAtomic(path: string, text: string | Iterable<string>): 
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'w', 0o644);
-    for (const piece of typeof text === 'string' ? [text] : text) {
+    for (const piece of piecesOf(text)) {
       const bytes = Buffer.from(piece, 'utf8');
       for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
     }
@@ -79,7 +83,7 @@ export const stdoutErrorTold = (error: Error): boolean => errnoCode(error) === '
  * other failure (a full disk behind `>`) is bad output, one line and exit 2.
  */
 export async function writeStdout(text: string | Iterable<string>): Promise<void> {
-  for (const piece of typeof text === 'string' ? [text] : text) {
+  for (const piece of piecesOf(text)) {
     const written = await new Promise<boolean>((resolve, reject) => {
       process.stdout.write(piece, (error) => {
         if (!error) resolve(true);

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { elf, jpeg } from '../test-support/bytes.js';
-import { cli, normalizeTiming } from '../test-support/cli.js';
+import { reportsByThreads } from '../test-support/cli.js';
 import { symlink, type Tree, tempTrees } from '../test-support/tree.js';
 
 const tree = tempTrees();
@@ -23,13 +21,7 @@ describe('worker threads', () => {
     }
     const root = tree(spec);
     const out = tree({});
-    const reports = [1, 2, 3].map((threads) => {
-      const file = join(out, `threads-${threads}.json`);
-      const run = cli(['scan', root, '--concurrency', String(threads), '--format', 'json', '-o', file, '-q']);
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(1);
-      return normalizeTiming(readFileSync(file, 'utf8'));
-    });
+    const reports = reportsByThreads(['scan', root], out);
     const single = JSON.parse(reports[0]!);
     expect(single.summary.files).toBe(40 * 2 + 30 * 4);
     expect(reports[1]).toBe(reports[0]);

@@ -1,9 +1,9 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type LogOptions, runLog } from '../log-run.js';
-import { cli, normalizeTiming } from '../test-support/cli.js';
+import { reportsByThreads } from '../test-support/cli.js';
 import { tempTrees } from '../test-support/tree.js';
 import { DEFAULT_UPLOAD_PATH } from './log.js';
 import { PARALLEL_MIN_BYTES, splitLog } from './log-parts.js';
@@ -64,13 +64,7 @@ describe('logs read in parts', () => {
     const dir = tree({ 'big.jsonl': hostileLog(80_000) });
     const file = join(dir, 'big.jsonl');
     expect(statSync(file).size).toBeGreaterThan(PARALLEL_MIN_BYTES);
-    const reports = [1, 2, 3].map((threads) => {
-      const out = join(dir, `threads-${threads}.json`);
-      const run = cli(['log', file, '-j', String(threads), '--format', 'json', '-o', out, '-q']);
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(1);
-      return normalizeTiming(readFileSync(out, 'utf8'));
-    });
+    const reports = reportsByThreads(['log', file], dir);
     expect(JSON.parse(reports[0]!).summary.entries).toBe(80_001);
     expect(reports[1]).toBe(reports[0]);
     expect(reports[2]).toBe(reports[0]);

@@ -1,6 +1,8 @@
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = `${PROJECT_ROOT}bin/upload-audit.js`;
@@ -33,4 +35,18 @@ export function normalizeTiming(text: string): string {
     .replace(/"rootAbsolute": ?"[^"]+"/g, '"rootAbsolute":"<absolute root>"')
     .replace(/"durationMs": ?\d+/g, '"durationMs":0')
     .replace(/ in \d+\.\d\d s$/m, ' in <t> s');
+}
+
+/**
+ * The JSON report of `args` run with 1, 2 and 3 threads (`-j`), written into `outDir`, timing
+ * normalized; each run must exit 1 (it finds something) with nothing on stderr.
+ */
+export function reportsByThreads(args: string[], outDir: string): string[] {
+  return [1, 2, 3].map((threads) => {
+    const out = join(outDir, `threads-${threads}.json`);
+    const run = cli([...args, '-j', String(threads), '--format', 'json', '-o', out, '-q']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(1);
+    return normalizeTiming(readFileSync(out, 'utf8'));
+  });
 }

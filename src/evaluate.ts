@@ -1,3 +1,4 @@
+import { isPlainName } from './inspect/names.js';
 import type { Policy, SeverityOrOff } from './policy/policy.js';
 import type { Rule } from './rules/define.js';
 import { RULES } from './rules/index.js';
@@ -23,10 +24,13 @@ function asArray(result: FindingDraft | readonly FindingDraft[] | undefined): re
 
 type Weighed = readonly { rule: Rule; severity: Severity }[];
 
-/** Per policy and entry kind: the rules that apply and are not off, each with its severity. */
-const weighedCache = new WeakMap<Policy, WeakMap<readonly Rule[], Map<EntryKind, Weighed>>>();
+/**
+ * Per policy, rule list and entry kind: the rules that apply and are not off, each with its
+ * severity; the second list leaves out the rules that find nothing in a plain name.
+ */
+const weighedCache = new WeakMap<Policy, WeakMap<readonly Rule[], Map<EntryKind, [Weighed, Weighed]>>>();
 
-function weighed(policy: Policy, rules: readonly Rule[], kind: EntryKind): Weighed {
+function weighed(policy: Policy, rules: readonly Rule[], kind: EntryKind, plainName: boolean): Weighed {
   let byRules = weighedCache.get(policy);
   if (!byRules) {
     byRules = new WeakMap();
@@ -37,15 +41,16 @@ function weighed(policy: Policy, rules: readonly Rule[], kind: EntryKind): Weigh
     byKind = new Map();
     byRules.set(rules, byKind);
   }
-  let list = byKind.get(kind);
-  if (!list) {
-    list = rules.flatMap((rule) => {
+  let lists = byKind.get(kind);
+  if (!lists) {
+    const list = rules.flatMap((rule) => {
       const severity = severityFor(rule, policy);
       return rule.kinds.includes(kind) && severity !== 'off' ? [{ rule, severity }] : [];
     });
-    byKind.set(kind, list);
+    lists = [list, list.filter(({ rule }) => !rule.skipsPlainNames)];
+    byKind.set(kind, lists);
   }
-  return list;
+  return lists[plainName ? 1 : 0];
 }
 
 /** Run every rule that applies to this kind of entry; weigh what they find by the policy. */
@@ -56,7 +61,8 @@ export function evaluate(
 ): PendingFinding[] {
   const findings: PendingFinding[] = [];
   const context = { policy };
-  for (const { rule, severity } of weighed(policy, rules, file.kind)) {
+  const plainName = !file.invalidUtf8Name && isPlainName(file.name);
+  for (const { rule, severity } of weighed(policy, rules, file.kind, plainName)) {
     if (rule.needs !== undefined && file[rule.needs] === undefined) continue;
     for (const d of asArray(rule.check(file, context))) {
       const finding: PendingFinding = {

@@ -6,11 +6,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeUnsafe, jsonAsciiSafe, printableBytes } from './escape.js';
-import { analyzeName, decodeRepeatedly, traversalForms } from './inspect/names.js';
+import { evaluate } from './evaluate.js';
+import { analyzeName, decodeRepeatedly, isPlainName, traversalForms } from './inspect/names.js';
+import { uploadRecord } from './log-run.js';
+import { DEFAULT_POLICY } from './policy/policy.js';
 import { mdEscape } from './reporters/markdown.js';
 import { xmlEscape } from './reporters/shared.js';
+import { RULES } from './rules/index.js';
 import { type Line, splitLines } from './sources/lines.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine, parseJsonLine } from './sources/log.js';
+import { facts } from './test-support/rule-tester.js';
 
 /** Strings with a high share of the characters that make trouble. */
 const hostile = fc.oneof(
@@ -179,6 +184,57 @@ describe('the name classifier and the traversal decoder', () => {
         for (let i = 0; i < rounds; i++) s = encodeURIComponent(s);
         return traversalForms(s).forms.includes('dot-dot');
       }),
+    );
+  });
+});
+
+describe('rules that skip plain names', () => {
+  // The same rules without the flag: evaluate then calls every one of them for every name.
+  const everyRule = RULES.map(({ skipsPlainNames: _skips, ...rule }) => rule);
+  const plainNames = fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,40}$/),
+    fc.constantFrom(
+      'CON.txt',
+      'nul',
+      'com1.jpg',
+      'shell.php.',
+      'a.php.jpg',
+      'x.phtml',
+      'a..b',
+      'x'.repeat(255),
+    ),
+  );
+
+  it('find nothing in them: evaluate gives what calling every rule gives', () => {
+    expect(RULES.filter((rule) => rule.skipsPlainNames).length).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(fc.oneof(plainNames, hostile), fc.boolean(), (name, fromLog) => {
+        const file = fromLog
+          ? uploadRecord({ filename: name, contentType: 'image/jpeg' })!
+          : facts(name, { mode: 0o100777 });
+        expect(evaluate(file, DEFAULT_POLICY)).toEqual(evaluate(file, DEFAULT_POLICY, everyRule));
+      }),
+      RUNS,
+    );
+  });
+
+  it('are called for every name that is not plain', () => {
+    fc.assert(
+      fc.property(hostile, (name) => {
+        fc.pre(!isPlainName(name));
+        const file = facts(name);
+        const called: string[] = [];
+        const spies = RULES.map((rule) => ({
+          ...rule,
+          check: (f: typeof file, context: Parameters<typeof rule.check>[1]) => {
+            called.push(rule.id);
+            return rule.check(f, context);
+          },
+        }));
+        evaluate(file, DEFAULT_POLICY, spies);
+        return RULES.every((rule) => !rule.kinds.includes('file') || rule.needs || called.includes(rule.id));
+      }),
+      RUNS,
     );
   });
 });

@@ -4,10 +4,37 @@ import {
   analyzeName,
   decodeRepeatedly,
   extensionsOf,
+  isPlainName,
   lastComponent,
   lenientUtf8,
   traversalForms,
 } from './names.js';
+
+describe('isPlainName', () => {
+  it.each(['photo.jpg', 'IMG_0001.JPG', 'a', '_x', '0', 'CON.txt', 'shell.php.', 'a..b', 'x'.repeat(255)])(
+    '%s is plain',
+    (name) => expect(isPlainName(name)).toBe(true),
+  );
+
+  it.each([
+    '',
+    '.htaccess',
+    '-rf',
+    'a b.jpg',
+    'a.jpg ',
+    'a%2f.jpg',
+    'a/b.jpg',
+    'a\\b.jpg',
+    'C:x.jpg',
+    'a;.jpg',
+    'a\nb',
+    'a\0b',
+    'caf\u00e9.jpg',
+    'a\u202egpj.exe',
+    'a\ufffd.jpg',
+    'x'.repeat(256),
+  ])('%j is not plain', (name) => expect(isPlainName(name)).toBe(false));
+});
 
 describe('analyzeName', () => {
   it.each([

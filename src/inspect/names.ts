@@ -146,6 +146,19 @@ function computeTraversalForms(
   return { forms: [...forms], decoded };
 }
 
+/** The most a name component may take on common filesystems (ext4, NTFS, APFS): 255 bytes. */
+export const MAX_NAME_BYTES = 255;
+
+const PLAIN_NAME = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_NAME_BYTES - 1}}$`);
+
+/**
+ * A name of ASCII letters, digits, `_`, `-` and `.` that starts with neither `.` nor `-` and fits
+ * MAX_NAME_BYTES: no escapes to decode, no separator, colon, space, control or bidi character,
+ * nothing hidden, nothing too long. Most uploaded names are plain, and the rules about the
+ * characters of a name can find nothing in them (see `skipsPlainNames`).
+ */
+export const isPlainName = (name: string): boolean => PLAIN_NAME.test(name);
+
 export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
 
 /**

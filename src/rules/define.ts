@@ -20,6 +20,12 @@ export interface RuleMeta {
    * every rule to it.
    */
   needs?: RecordFact;
+  /**
+   * The rule looks only at the characters of a name (encodings, separators, controls, length, a
+   * leading dot or dash), so it can find nothing in a plain name (`isPlainName`): evaluate does
+   * not call it for one, as it does not for most upload names. A test holds every such rule to it.
+   */
+  skipsPlainNames?: true;
   /** Message templates keyed by messageId; `{name}` is filled from the finding's evidence. */
   messages: Record<string, string>;
 }

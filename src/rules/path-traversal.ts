@@ -4,7 +4,8 @@ import { ALL_KINDS, defineRule, draft, predicateRule } from './define.js';
 
 /** A rule that fires when the decoded name has one of `forms`. */
 function nameFormRule(forms: readonly TraversalForm[], meta: PredicateMeta): Rule {
-  return predicateRule({ category: 'path-traversal', kinds: ALL_KINDS, messageId: 'form' }, meta, (file) => {
+  const family = { category: 'path-traversal', kinds: ALL_KINDS, messageId: 'form' } as const;
+  return predicateRule(family, { ...meta, skipsPlainNames: true }, (file) => {
     const found = traversalForms(file.name);
     const hit = found.forms.filter((f) => forms.includes(f));
     return hit.length > 0 ? { forms: hit.join(', '), decoded: found.decoded } : undefined;

@@ -1,3 +1,4 @@
+import { MAX_NAME_BYTES } from '../inspect/names.js';
 import type { InspectedFile } from '../types.js';
 import type { PredicateMeta, Rule } from './define.js';
 import { ALL_KINDS, predicateRule } from './define.js';
@@ -26,11 +27,10 @@ const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
 /** Device names Windows reserves in every folder, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(?:\.|$)/i;
-/** The most a name component may take on common filesystems (ext4, NTFS, APFS): 255 bytes. */
-export const MAX_NAME_BYTES = 255;
 
 export const bidiRule = nameRule({
   id: 'unsafe-filename/bidi',
+  skipsPlainNames: true,
   defaultSeverity: 'high',
   description: 'A bidirectional control character in a name (right-to-left override, isolates, marks).',
   rationale:
@@ -45,6 +45,7 @@ export const bidiRule = nameRule({
 
 export const controlRule = nameRule({
   id: 'unsafe-filename/control',
+  skipsPlainNames: true,
   defaultSeverity: 'high',
   description: 'A control character in a name: newline, tab, escape (ESC), NUL-like and C1 controls.',
   rationale:
@@ -75,6 +76,7 @@ export const reservedRule = nameRule({
 
 export const tooLongRule = nameRule({
   id: 'unsafe-filename/too-long',
+  skipsPlainNames: true,
   defaultSeverity: 'medium',
   description: `A name longer than ${MAX_NAME_BYTES} bytes.`,
   rationale:
@@ -89,6 +91,7 @@ export const tooLongRule = nameRule({
 
 export const leadingDashRule = nameRule({
   id: 'unsafe-filename/leading-dash',
+  skipsPlainNames: true,
   defaultSeverity: 'low',
   description: 'A name that starts with a dash.',
   rationale:
@@ -100,6 +103,7 @@ export const leadingDashRule = nameRule({
 
 export const hiddenRule = nameRule({
   id: 'unsafe-filename/hidden',
+  skipsPlainNames: true,
   defaultSeverity: 'low',
   description: 'A hidden dotfile or dot-folder.',
   rationale:
@@ -111,6 +115,7 @@ export const hiddenRule = nameRule({
 
 export const whitespaceRule = nameRule({
   id: 'unsafe-filename/whitespace',
+  skipsPlainNames: true,
   defaultSeverity: 'low',
   description: 'Leading or trailing whitespace in a name.',
   rationale:
@@ -128,6 +133,7 @@ export const whitespaceRule = nameRule({
 
 export const invalidUtf8Rule = nameRule({
   id: 'unsafe-filename/invalid-utf8',
+  skipsPlainNames: true,
   defaultSeverity: 'medium',
   description: 'A name whose bytes are not valid UTF-8.',
   rationale:

@@ -160,16 +160,18 @@ describe('log audits', () => {
     );
   });
 
-  it('counts malformed and over-long lines with their line numbers', async () => {
+  it('counts malformed and over-long lines with their line numbers, and skips blank ones', async () => {
+    const blank = ['', '   ', '\t\u00a0\u3000\ufeff\r'];
     const dir = tree({
-      'u.jsonl': `${JSON.stringify({ filename: 'a.jpg' })}\n{oops\n${'x'.repeat(70_000)}\n\u0000\u00ff garbage\n`,
+      'u.jsonl': `${JSON.stringify({ filename: 'a.jpg' })}\n{oops\n${'x'.repeat(70_000)}\n\u0000\u00ff garbage\n${blank.join('\n')}\n x\n`,
     });
     const report = await run([`${dir}/u.jsonl`]);
     expect(report.notEvaluated.map((n) => `${n.location?.line} ${n.reason}`)).toEqual([
       '2 malformed-line',
       '3 line-too-long',
       '4 malformed-line',
+      '8 malformed-line',
     ]);
-    expect(report.summary).toMatchObject({ entries: 4, files: 1, notEvaluated: 3 });
+    expect(report.summary).toMatchObject({ entries: 8, files: 1, notEvaluated: 4 });
   });
 });

@@ -114,8 +114,14 @@ function detach(finding: Finding): void {
   }
 }
 
-/** Only whitespace (what String#trim removes), without making the trimmed copy. */
-const blank = (text: string): boolean => text.length === 0 || /^\s*$/.test(text);
+/**
+ * Only whitespace (what String#trim removes), without making the trimmed copy. A line that starts
+ * with a visible ASCII character, as nearly every log line does, is decided without the pattern.
+ */
+function blank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return !(first > 0x20 && first < 0x7f) && /^\s*$/.test(text);
+}
 
 /** A log that cannot be opened is bad input (exit 2), named before anything is read. */
 function checkReadable(file: string): void {

@@ -68,19 +68,20 @@ async function fixCommand(dir: string, flags: FixFlags): Promise<void> {
   completeRun(run, new Date());
   const after = await scan();
   const comparison = compareFindings(before, after.findings);
-  out.push(
+  // Lists of findings are concatenated, not spread into push(): that overflows at ~100,000.
+  const report = out.concat(
     '',
     color.bold(
       `Applied in ${run.runDir}${run.resumed ? ` (resumed an interrupted run; ${run.recovered} open action(s) finished)` : ''}:`,
     ),
     `  ${result.moved} moved to quarantine (${formatBytes(result.bytes)}), ${result.chmodded} permission fixes, ${result.failed.length} failed`,
-    ...result.failed.map((f) => `  failed: ${escapeUnsafe(f.path)}: ${f.why}`),
+    result.failed.map((f) => `  failed: ${escapeUnsafe(f.path)}: ${f.why}`),
     '',
-    ...comparisonLines(comparison, color, { before: 'before', after: 'after fix' }),
+    comparisonLines(comparison, color, { before: 'before', after: 'after fix' }),
     '',
     `Undo with: upload-audit restore ${run.runDir}`,
   );
-  await writeStdout(`${out.join('\n')}\n`);
+  await writeStdout(`${report.join('\n')}\n`);
   process.exitCode = result.failed.length > 0 ? 1 : 0;
 }
 

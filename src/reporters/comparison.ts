@@ -41,10 +41,15 @@ export function comparisonLines(
     grid.toString(),
     `${c.new.length} new, ${c.fixed.length} fixed, ${c.moved.length} moved, ${c.unchanged} unchanged`,
   ];
-  if (c.new.length > 0)
-    out.push('', color.red.bold(`New (${c.new.length}):`), ...c.new.map((f) => `  ${line(f)}`));
-  if (c.fixed.length > 0)
-    out.push('', color.green.bold(`Fixed (${c.fixed.length}):`), ...c.fixed.map((f) => `  ${line(f)}`));
+  // One push per finding: a list spread into push() overflows the stack at ~100,000 items.
+  if (c.new.length > 0) {
+    out.push('', color.red.bold(`New (${c.new.length}):`));
+    for (const f of c.new) out.push(`  ${line(f)}`);
+  }
+  if (c.fixed.length > 0) {
+    out.push('', color.green.bold(`Fixed (${c.fixed.length}):`));
+    for (const f of c.fixed) out.push(`  ${line(f)}`);
+  }
   if (c.moved.length > 0) {
     out.push('', color.bold(`Moved, same content (${c.moved.length}):`));
     for (const m of c.moved)

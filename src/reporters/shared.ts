@@ -2,6 +2,16 @@
 import { escapeUnsafe } from '../escape.js';
 import type { Finding, Severity } from '../types.js';
 
+/**
+ * The largest of `values`, or `floor` when none is larger. A loop, not Math.max(...values):
+ * spreading a list into a call overflows the stack at about 100,000 items (a report's findings).
+ */
+export function largest(values: Iterable<number>, floor: number): number {
+  let max = floor;
+  for (const value of values) if (value > max) max = value;
+  return max;
+}
+
 /** SARIF result level for a severity. */
 export const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
   critical: 'error',

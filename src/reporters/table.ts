@@ -4,7 +4,7 @@ import { escapeUnsafe } from '../escape.js';
 import { formatBytes, renderMessage } from '../messages.js';
 import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
 import { comparisonLines } from './comparison.js';
-import { findingPlace } from './shared.js';
+import { findingPlace, largest } from './shared.js';
 import type { Reporter } from './types.js';
 
 const paint = (c: ChalkInstance, severity: Severity): string =>
@@ -90,10 +90,16 @@ function suppressionLines(report: Report, c: ChalkInstance, shown: boolean): str
 }
 
 export const table: Reporter = (report, { color: c, columns, showSuppressed = false }) => {
-  const out: string[] = [];
+  let out: string[] = [];
   const rows = report.findings.filter((f) => showSuppressed || f.suppressed === undefined);
   if (rows.length > 0) {
-    const colWidths = widths(columns, Math.max(8, ...rows.map((f) => f.ruleId.length)) + 2);
+    const colWidths = widths(
+      columns,
+      largest(
+        rows.map((f) => f.ruleId.length),
+        8,
+      ) + 2,
+    );
     const fitCell = (text: string, column: number): string =>
       colWidths ? breakLongWords(text, colWidths[column]!) : text;
     // cli-table3's own styling consults the environment; all color comes from `c` so output is pure.
@@ -120,7 +126,7 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
     }
   }
   out.push(...suppressionLines(report, c, showSuppressed));
-  if (report.comparison) out.push('', ...comparisonLines(report.comparison, c));
+  if (report.comparison) out = out.concat('', comparisonLines(report.comparison, c));
   out.push(
     '',
     ...summaryLines(report.summary, report.durationMs, c, report.comparison?.new.length),

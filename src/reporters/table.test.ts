@@ -1,7 +1,65 @@
+import Table from 'cli-table3';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chalkFor } from '../output.js';
 import { REPORTERS } from './index.js';
 import { largest } from './shared.js';
+import { drawTable } from './table.js';
+
+/** The definition: one cli-table3 table of every row, as the table reporter drew it before blocks. */
+function oneTable(head: string[], rows: string[][], colWidths: readonly number[] | undefined): string {
+  const grid = new Table({
+    head,
+    style: { head: [], border: [] },
+    ...(colWidths && { colWidths: [...colWidths], wordWrap: true }),
+  });
+  grid.push(...rows);
+  return grid.toString();
+}
+
+const color = chalkFor(1);
+const word = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'Z', '0', '.', '/', '-', '_'), maxLength: 12 }),
+  fc.constantFrom('日本語', 'ファイル.jpg', '🙂', 'e\u0301', '', 'shell.php.jpg', 'x'.repeat(30)),
+);
+const text = fc.array(word, { maxLength: 6 }).map((words) => words.join(' '));
+const cell = fc.oneof(
+  text,
+  text.map((t) => color.red.bold(t)),
+);
+const rowsOf = (columns: number) =>
+  fc.array(fc.array(cell, { minLength: columns, maxLength: columns }), { minLength: 1, maxLength: 12 });
+
+describe('table drawn in blocks of rows', () => {
+  const head = ['Severity', 'Rule', 'Path', 'Details'].map((h) => color.bold(h));
+
+  it('is the one table a single draw gives, with widths from the cells or the terminal', () => {
+    fc.assert(
+      fc.property(
+        rowsOf(4),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(undefined, [12, 20, 24, 30], [6, 6, 8, 10]),
+        (rows, perBlock, widths) => {
+          expect(drawTable(head, rows, widths, perBlock)).toBe(oneTable(head, rows, widths));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('draws a report of 1,000 findings as the one table', () => {
+    const findingRows = Array.from({ length: 1000 }, (_, i) => [
+      color.red.bold('high'),
+      'dangerous-extension/server-script',
+      `uploads/${'deep/'.repeat(i % 7)}shell${i}.php`,
+      `the name ends in .php, which servers run as code (${i})`,
+    ]);
+    expect(drawTable(head, findingRows, undefined)).toBe(oneTable(head, findingRows, undefined));
+    expect(drawTable(head, findingRows, [12, 36, 30, 40])).toBe(
+      oneTable(head, findingRows, [12, 36, 30, 40]),
+    );
+  });
+});
 
 describe('long lists', () => {
   it('a before/after of 200,000 new findings is listed, not a stack overflow', async () => {

@@ -4,7 +4,7 @@ import { json, jsonl, jsonlPieces, jsonPieces } from './json.js';
 import { junit } from './junit.js';
 import { markdown } from './markdown.js';
 import { sarif } from './sarif.js';
-import { table } from './table.js';
+import { table, tablePieces } from './table.js';
 import type { PieceReporter, RenderContext, Reporter } from './types.js';
 
 export const FORMATS = ['table', 'json', 'jsonl', 'sarif', 'junit', 'markdown', 'html'] as const;
@@ -17,7 +17,11 @@ export const REPORTERS = { table, json, jsonl, sarif, junit, markdown, html } sa
 >;
 
 /** The formats whose reports can run to tens of MB (one entry per finding) also come in pieces. */
-const PIECES: Partial<Record<Format, PieceReporter>> = { json: jsonPieces, jsonl: jsonlPieces };
+const PIECES: Partial<Record<Format, PieceReporter>> = {
+  json: jsonPieces,
+  jsonl: jsonlPieces,
+  table: tablePieces,
+};
 
 /** The report in `format` as pieces to write one after another (their concatenation is the reporter's text). */
 export function renderPieces(format: Format, report: Report, context: RenderContext): Iterable<string> {

@@ -6,7 +6,7 @@ import { formatBytes, renderMessage } from '../messages.js';
 import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
 import { comparisonLines } from './comparison.js';
 import { findingPlace, largest } from './shared.js';
-import type { Reporter } from './types.js';
+import type { RenderContext, Reporter } from './types.js';
 
 const paint = (c: ChalkInstance, severity: Severity): string =>
   ({
@@ -78,17 +78,17 @@ const { strlen } = createRequire(import.meta.url)('cli-table3/src/utils.js') as 
 const ROWS_PER_BLOCK = 200;
 
 /**
- * A cli-table3 table of `rows` under `head`, drawn block by block. Without `colWidths` each
- * column is as wide as its widest cell, as cli-table3 would make it; the top border of every
- * block after the first becomes a row separator, and the bottom border of every block but the
- * last is dropped.
+ * A cli-table3 table of `rows` under `head`, drawn block by block: the blocks, each its lines
+ * joined by newlines, make the table when joined by newlines. Without `colWidths` each column is
+ * as wide as its widest cell, as cli-table3 would make it; the top border of every block after
+ * the first becomes a row separator, and the bottom border of every block but the last is dropped.
  */
-export function drawTable(
+export function* tableBlocks(
   head: string[],
   rows: string[][],
   colWidths: readonly number[] | undefined,
   rowsPerBlock = ROWS_PER_BLOCK,
-): string {
+): Generator<string> {
   const padding = 2;
   const widths = colWidths
     ? [...colWidths]
@@ -99,7 +99,6 @@ export function drawTable(
             strlen(h),
           ) + padding,
       );
-  const lines: string[] = [];
   for (let start = 0; start < rows.length; start += rowsPerBlock) {
     const first = start === 0;
     const last = start + rowsPerBlock >= rows.length;
@@ -114,10 +113,13 @@ export function drawTable(
     const drawn = grid.toString().split('\n');
     if (!first) drawn[0] = drawn[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤');
     if (!last) drawn.pop();
-    lines.push(...drawn);
+    yield drawn.join('\n');
   }
-  return lines.join('\n');
 }
+
+/** The whole table as one text. */
+export const drawTable = (...args: Parameters<typeof tableBlocks>): string =>
+  [...tableBlocks(...args)].join('\n');
 
 function suppressionLines(report: Report, c: ChalkInstance, shown: boolean): string[] {
   const out: string[] = [];
@@ -143,7 +145,15 @@ function suppressionLines(report: Report, c: ChalkInstance, shown: boolean): str
   return out;
 }
 
-export const table: Reporter = (report, { color: c, columns, showSuppressed = false }) => {
+/**
+ * The table report in pieces: the table block by block, then the rest. A table of 80,000
+ * findings is ~120 MB of text (box-drawing characters make its strings two bytes a character);
+ * written as it is drawn, it never exists whole, nor in the copies joining it would make.
+ */
+export function* tablePieces(
+  report: Report,
+  { color: c, columns, showSuppressed = false }: RenderContext,
+): Generator<string> {
   let out: string[] = [];
   const rows = report.findings.filter((f) => showSuppressed || f.suppressed === undefined);
   if (rows.length > 0) {
@@ -164,7 +174,7 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
       return [severity, f.ruleId, fitCell(path, 2), fitCell(escapeUnsafe(renderMessage(f)), 3) + note];
     });
     const head = ['Severity', 'Rule', 'Path', 'Details'].map((h) => c.bold(h));
-    out.push(drawTable(head, cells, colWidths));
+    for (const block of tableBlocks(head, cells, colWidths)) yield `${block}\n`;
   }
   if (report.notEvaluated.length > 0) {
     out.push('', c.yellow.bold(`Not evaluated (${report.notEvaluated.length}): never reported as clean`));
@@ -181,5 +191,8 @@ export const table: Reporter = (report, { color: c, columns, showSuppressed = fa
     ...summaryLines(report.summary, report.durationMs, c, report.comparison?.new.length),
     `policy: ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)})`,
   );
-  return `${out.join('\n')}\n`;
-};
+  // After the table, whose last piece ended its last line, the lines that follow it.
+  yield `${out.join('\n')}\n`;
+}
+
+export const table: Reporter = (report, context) => [...tablePieces(report, context)].join('');

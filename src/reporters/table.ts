@@ -154,7 +154,6 @@ export function* tablePieces(
   report: Report,
   { color: c, columns, showSuppressed = false }: RenderContext,
 ): Generator<string> {
-  let out: string[] = [];
   const rows = report.findings.filter((f) => showSuppressed || f.suppressed === undefined);
   if (rows.length > 0) {
     const colWidths = widths(
@@ -176,6 +175,8 @@ export function* tablePieces(
     const head = ['Severity', 'Rule', 'Path', 'Details'].map((h) => c.bold(h));
     for (const block of tableBlocks(head, cells, colWidths)) yield `${block}\n`;
   }
+  // The lines after the table, whose last piece ended its last line.
+  let out: string[] = [];
   if (report.notEvaluated.length > 0) {
     out.push('', c.yellow.bold(`Not evaluated (${report.notEvaluated.length}): never reported as clean`));
     for (const n of report.notEvaluated) {
@@ -191,7 +192,6 @@ export function* tablePieces(
     ...summaryLines(report.summary, report.durationMs, c, report.comparison?.new.length),
     `policy: ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)})`,
   );
-  // After the table, whose last piece ended its last line, the lines that follow it.
   yield `${out.join('\n')}\n`;
 }
 

@@ -160,6 +160,38 @@ describe('log audits', () => {
     );
   });
 
+  it('lists the first 1,000 lines of each reason and counts the rest in one entry', async () => {
+    const lines = Array.from({ length: 2600 }, (_, i) =>
+      i % 26 === 0 ? JSON.stringify({ filename: `a${i}.jpg` }) : i % 26 === 1 ? 'x'.repeat(70_000) : '{oops',
+    );
+    const dir = tree({ 'u.jsonl': `${lines.join('\n')}\n` });
+    const report = await run([`${dir}/u.jsonl`]);
+    const malformed = report.notEvaluated.filter((n) => n.reason === 'malformed-line');
+    const listed = malformed.filter((n) => n.count === undefined);
+    expect(listed).toHaveLength(1000);
+    expect(listed.every((n) => n.detail === 'not valid JSON')).toBe(true);
+    // 2,400 malformed lines, 24 in every 26: the 1,000th is the 16th of the 42nd 26 (line 1,084).
+    const counted = malformed.filter((n) => n.count !== undefined);
+    expect(counted).toEqual([
+      {
+        path: `${dir}/u.jsonl:1085`,
+        reason: 'malformed-line',
+        detail: 'this and 1399 later lines with the same reason: counted, not listed one by one',
+        location: { file: `${dir}/u.jsonl`, line: 1085 },
+        count: 1400,
+      },
+    ]);
+    // The 100 over-long lines are under the limit: all listed.
+    expect(report.notEvaluated.filter((n) => n.reason === 'line-too-long')).toHaveLength(100);
+    expect(report.summary).toMatchObject({
+      entries: 2600,
+      files: 100,
+      notEvaluated: 2500,
+      notEvaluatedByReason: { 'malformed-line': 2400, 'line-too-long': 100 },
+      failed: true,
+    });
+  });
+
   it('counts malformed and over-long lines with their line numbers, and skips blank ones', async () => {
     const blank = ['', '   ', '\t\u00a0\u3000\ufeff\r'];
     const dir = tree({

@@ -33,6 +33,8 @@ export interface LogOptions {
   failOn: Severity | 'none';
   allowUnevaluated: boolean;
   maxLineBytes?: number;
+  /** Not-evaluated lines listed one by one per log and reason (default LISTED_LINES_PER_REASON). */
+  listedPerReason?: number;
   now?: () => Date;
   /** Worker threads for large plain log files (default 1: in this thread). */
   concurrency?: number;
@@ -115,6 +117,56 @@ function detach(finding: Finding): void {
 }
 
 /**
+ * Not-evaluated lines a log lists one by one for each reason; later ones are counted in one
+ * entry. A log in the wrong format makes one entry per line: 2M such lines took 3 GB and wrote
+ * a 476 MB report, and tens of GB of them would exhaust memory. Counts stay exact.
+ */
+export const LISTED_LINES_PER_REASON = 1000;
+
+/**
+ * Collects a log's not-evaluated lines: the first `limit` of each reason one by one, the rest
+ * (and entries that already count several: a part's own tally) into one entry per reason at the
+ * first of them. Lines must come in order.
+ */
+class NotEvaluatedLines {
+  readonly #listed = new Map<NotEvaluated['reason'], number>();
+  readonly #unlisted = new Map<NotEvaluated['reason'], { line: number; count: number }>();
+
+  constructor(
+    private readonly file: string,
+    private readonly limit: number,
+    private readonly out: NotEvaluated[],
+  ) {}
+
+  add(line: number, reason: NotEvaluated['reason'], detail: string | undefined, count?: number): void {
+    const { file } = this;
+    const shown = this.#listed.get(reason) ?? 0;
+    if (count === undefined && shown < this.limit) {
+      this.#listed.set(reason, shown + 1);
+      this.out.push({
+        path: `${file}:${line}`,
+        reason,
+        ...(detail !== undefined && { detail }),
+        location: { file, line },
+      });
+      return;
+    }
+    const tally = this.#unlisted.get(reason);
+    if (tally) tally.count += count ?? 1;
+    else this.#unlisted.set(reason, { line, count: count ?? 1 });
+  }
+
+  /** Add the counting entries; once, after the last line. */
+  finish(): void {
+    const { file } = this;
+    for (const [reason, { line, count }] of this.#unlisted) {
+      const detail = `this and ${count - 1} later lines with the same reason: counted, not listed one by one`;
+      this.out.push({ path: `${file}:${line}`, reason, detail, location: { file, line }, count });
+    }
+  }
+}
+
+/**
  * Only whitespace (what String#trim removes), without making the trimmed copy. A line that starts
  * with a visible ASCII character, as nearly every log line does, is decided without the pattern.
  */
@@ -145,6 +197,7 @@ export interface LogSettings {
   uploadPath: RegExp;
   root?: string;
   maxLineBytes: number;
+  listedPerReason: number;
   /** The run's clock reading, for suppression expiry (the same in every thread). */
   nowMs: number;
 }
@@ -194,14 +247,14 @@ export class LogAuditor {
   }
 
   async audit(part: LogPart): Promise<LogPartResult> {
-    const { fields, uploadPath, root, maxLineBytes } = this.#settings;
+    const { fields, uploadPath, root, maxLineBytes, listedPerReason } = this.#settings;
     const { file } = part;
     const result: LogPartResult = { counters: emptyCounters(), findings: [], notEvaluated: [], lines: 0 };
     const { counters, findings } = result;
     let format = part.format;
-    const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void => {
-      result.notEvaluated.push({ path: `${file}:${line}`, reason, detail, location: { file, line } });
-    };
+    const unevaluated = new NotEvaluatedLines(file, listedPerReason, result.notEvaluated);
+    const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void =>
+      unevaluated.add(line, reason, detail);
     lines: for await (const batch of splitLineBatches(logBytes(file, part.range), maxLineBytes)) {
       for (const line of batch) {
         result.lines = line.number;
@@ -251,6 +304,7 @@ export class LogAuditor {
         }
       }
     }
+    unevaluated.finish();
     return result;
   }
 }
@@ -265,6 +319,7 @@ export async function runLog(options: LogOptions): Promise<Report> {
     fields: options.fields,
     uploadPath: options.uploadPath,
     maxLineBytes: options.maxLineBytes ?? MAX_LOG_LINE_BYTES,
+    listedPerReason: options.listedPerReason ?? LISTED_LINES_PER_REASON,
     nowMs: started.getTime(),
     ...(options.root !== undefined && { root: options.root }),
   };
@@ -283,6 +338,8 @@ export async function runLog(options: LogOptions): Promise<Report> {
     const results = parts
       ? await auditInParallel(parts, settings, threads, auditor)
       : [await auditor.audit(whole)];
+    // Each part lists its first lines of a reason; the log as a whole lists its first ones.
+    const unevaluated = new NotEvaluatedLines(file, settings.listedPerReason, notEvaluated);
     let offset = 0;
     for (const part of results) {
       addCounters(counters, part.counters);
@@ -290,12 +347,11 @@ export async function runLog(options: LogOptions): Promise<Report> {
         finding.location!.line += offset;
         findings.push(finding);
       }
-      for (const item of part.notEvaluated) {
-        const line = item.location!.line + offset;
-        notEvaluated.push({ ...item, path: `${file}:${line}`, location: { file, line } });
-      }
+      for (const item of part.notEvaluated)
+        unevaluated.add(item.location!.line + offset, item.reason, item.detail, item.count);
       offset += part.lines;
     }
+    unevaluated.finish();
   }
   return assembleReport({
     ...options,

@@ -58,12 +58,17 @@ export function summarize({
     byCategory[f.category]++;
   }
   const notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>> = {};
-  for (const n of notEvaluated) notEvaluatedByReason[n.reason] = (notEvaluatedByReason[n.reason] ?? 0) + 1;
+  let unevaluated = 0;
+  for (const n of notEvaluated) {
+    const count = n.count ?? 1;
+    notEvaluatedByReason[n.reason] = (notEvaluatedByReason[n.reason] ?? 0) + count;
+    unevaluated += count;
+  }
   const judged = (failFindings ?? findings).filter((f) => f.suppressed === undefined);
-  const exit = exitCodeFor({ findings: judged, notEvaluated: notEvaluated.length, failOn, allowUnevaluated });
+  const exit = exitCodeFor({ findings: judged, notEvaluated: unevaluated, failOn, allowUnevaluated });
   return {
     ...counters,
-    notEvaluated: notEvaluated.length,
+    notEvaluated: unevaluated,
     notEvaluatedByReason,
     findings: active.length,
     suppressed: findings.length - active.length,

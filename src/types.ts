@@ -66,6 +66,11 @@ export interface NotEvaluated {
   location?: { file: string; line: number };
   reason: NotEvaluatedReason;
   detail?: string;
+  /**
+   * How many entries this one stands for (absent: one). A log lists its first lines of each
+   * reason one by one; the later ones are counted in one entry at the first of them.
+   */
+  count?: number;
 }
 
 export interface SymlinkFacts {

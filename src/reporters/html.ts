@@ -81,7 +81,7 @@ export const html: Reporter = (report) => {
         .join('')}</table>`
     : '';
   const notEvaluated = report.notEvaluated.length
-    ? `<h2>Not evaluated (${report.notEvaluated.length})</h2><p>Never reported as clean.</p><ul id="not-evaluated">${report.notEvaluated
+    ? `<h2>Not evaluated (${report.summary.notEvaluated})</h2><p>Never reported as clean.</p><ul id="not-evaluated">${report.notEvaluated
         .map(
           (n) =>
             `<li><code>${xmlEscape(n.path)}</code>: ${xmlEscape(n.reason)}${n.detail ? ` (${xmlEscape(n.detail)})` : ''}</li>`,

@@ -178,7 +178,8 @@ export function* tablePieces(
   // The lines after the table, whose last piece ended its last line.
   let out: string[] = [];
   if (report.notEvaluated.length > 0) {
-    out.push('', c.yellow.bold(`Not evaluated (${report.notEvaluated.length}): never reported as clean`));
+    const count = report.summary.notEvaluated;
+    out.push('', c.yellow.bold(`Not evaluated (${count}): never reported as clean`));
     for (const n of report.notEvaluated) {
       out.push(
         `  ${escapeUnsafe(n.path)}  ${c.yellow(n.reason)}${n.detail ? ` (${escapeUnsafe(n.detail)})` : ''}`,

@@ -41,12 +41,23 @@ describe('logs read in parts', () => {
     const whole = await audit([file], { maxLineBytes: 200 });
     expect(whole.summary.findings).toBeGreaterThan(500);
     expect(whole.notEvaluated.length).toBeGreaterThan(500);
+    // With 60 lines listed per reason, parts list and count past the limit as the whole does.
+    const few = await audit([file], { maxLineBytes: 200, listedPerReason: 60 });
+    expect(few.notEvaluated.filter((n) => n.count !== undefined)).toHaveLength(2);
+    expect(few.summary.notEvaluated).toBe(whole.summary.notEvaluated);
     for (const count of [2, 3, 7]) {
       const parts = splitLog({ file }, count, 200, 0)!;
       expect(parts).toHaveLength(count);
       expect(parts.map((p) => p.format)).toEqual([undefined, ...Array(count - 1).fill('jsonl')]);
       const inParts = await audit([file], { maxLineBytes: 200, concurrency: count, parallelMinBytes: 0 });
       expect(strip(inParts)).toBe(strip(whole));
+      const fewInParts = await audit([file], {
+        maxLineBytes: 200,
+        listedPerReason: 60,
+        concurrency: count,
+        parallelMinBytes: 0,
+      });
+      expect(strip(fewInParts)).toBe(strip(few));
     }
   });
 

@@ -7,7 +7,14 @@ import { finalize } from '../fingerprint.js';
 import { hashOpenFile, type InspectContext, inspectEntry } from '../inspect/inspect.js';
 import { PolicyResolver, type PolicySet } from '../policy/policy.js';
 import { shardOf } from '../shard.js';
-import { type DirectoryEntry, type DirectoryJob, jobFor, listDirectory } from '../sources/directory.js';
+import {
+  type DirectoryEntry,
+  type DirectoryJob,
+  entryAt,
+  jobFor,
+  type Listing,
+  listDirectory,
+} from '../sources/directory.js';
 import { Suppressor } from '../suppress.js';
 import type { Finding, NotEvaluated } from '../types.js';
 
@@ -24,11 +31,25 @@ export interface ScanSettings {
 }
 
 export interface DirectoryResult {
-  subdirectories: DirectoryJob[];
+  /** What is left to scan: the subfolders found, and the later slices of a large folder. */
+  more: DirectoryJob[];
   findings: Finding[];
   notEvaluated: NotEvaluated[];
   counters: Counters;
 }
+
+/**
+ * Entries scanned as one unit of work: a folder of more is cut into slices of this many, which
+ * other threads can take (a flat folder of 100,000 uploads was scanned by one thread, and all
+ * its entries were made at once).
+ */
+export const ENTRIES_PER_SLICE = 1000;
+
+/** The slice of a listing from `start`, ENTRIES_PER_SLICE entries at most. */
+const sliceOf = ({ names, kinds }: Listing, start: number): Listing => ({
+  names: names.slice(start, start + ENTRIES_PER_SLICE),
+  kinds: kinds.slice(start, start + ENTRIES_PER_SLICE),
+});
 
 /** Reused for every file one scanner reads: the head, then (for findings) the hash chunks. */
 const BUFFER_BYTES = 64 * 1024;
@@ -59,24 +80,35 @@ export class DirectoryScanner {
 
   async scan(job: DirectoryJob): Promise<DirectoryResult> {
     const result: DirectoryResult = {
-      subdirectories: [],
+      more: [],
       findings: [],
       notEvaluated: [],
       counters: emptyCounters(),
     };
-    let entries: DirectoryEntry[];
-    try {
-      entries = listDirectory(job);
-    } catch (error) {
-      // Every shard lists every folder; only the folder's own shard reports that it could not.
-      if (this.#shard && shardOf(job.rawPath ?? job.path, this.#shard.count) !== this.#shard.index)
-        return result;
-      const code = errnoCode(error);
-      const reason = code === 'ENOENT' ? 'vanished' : 'unreadable-directory';
-      result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail: code ?? 'read error' }, job));
-      return result;
+    let listing = job.slice;
+    if (!listing) {
+      try {
+        listing = listDirectory(job);
+      } catch (error) {
+        return this.#unlisted(job, error, result);
+      }
+      // A large folder is scanned in slices: this one now, the others later or by other threads.
+      for (let start = ENTRIES_PER_SLICE; start < listing.names.length; start += ENTRIES_PER_SLICE)
+        result.more.push({ ...job, slice: sliceOf(listing, start) });
+      if (listing.names.length > ENTRIES_PER_SLICE) listing = sliceOf(listing, 0);
     }
-    for (const entry of entries) await this.#entry(entry, result);
+    for (let i = 0; i < listing.names.length; i++) await this.#entry(entryAt(job, listing, i), result);
+    return result;
+  }
+
+  /** A folder that could not be listed: not evaluated, by its own shard only. */
+  #unlisted(job: DirectoryJob, error: unknown, result: DirectoryResult): DirectoryResult {
+    // Every shard lists every folder; only the folder's own shard reports that it could not.
+    if (this.#shard && shardOf(job.rawPath ?? job.path, this.#shard.count) !== this.#shard.index)
+      return result;
+    const code = errnoCode(error);
+    const reason = code === 'ENOENT' ? 'vanished' : 'unreadable-directory';
+    result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail: code ?? 'read error' }, job));
     return result;
   }
 
@@ -84,8 +116,7 @@ export class DirectoryScanner {
     const { counters } = result;
     if (this.#shard && shardOf(entry.rawPath ?? entry.path, this.#shard.count) !== this.#shard.index) {
       // Another shard owns this entry; every shard still walks into folders to find its own.
-      if (entry.kind === 'directory' && !this.#isExcluded(entry.path))
-        result.subdirectories.push(jobFor(entry));
+      if (entry.kind === 'directory' && !this.#isExcluded(entry.path)) result.more.push(jobFor(entry));
       return;
     }
     if (this.#isExcluded(entry.path) || (entry.kind !== 'directory' && !this.#isIncluded(entry.path))) {
@@ -108,7 +139,7 @@ export class DirectoryScanner {
     if (!file) return;
     if (outcome.status === 'ok') counters.evaluated++;
     if (file.kind === 'file') counters.bytes += file.size;
-    if (file.kind === 'directory' && outcome.status === 'ok') result.subdirectories.push(jobFor(entry));
+    if (file.kind === 'directory' && outcome.status === 'ok') result.more.push(jobFor(entry));
 
     const fd = outcome.status === 'ok' ? outcome.fd : undefined;
     try {
@@ -173,8 +204,8 @@ export async function walkFolders(
   ) {
     try {
       const result = await scanner.scan(job);
-      for (const sub of result.subdirectories) stack.push(sub);
-      result.subdirectories = [];
+      for (const next of result.more) stack.push(next);
+      result.more = [];
       walker.result(job.path, result);
     } catch (error) {
       throw new ScanFailure(job.path, error);

@@ -10,7 +10,7 @@ import type { DirectoryResult } from './directory-job.js';
 export type ToWorker = { type: 'jobs'; jobs: DirectoryJob[] };
 
 export type FromWorker =
-  /** One directory done; its subdirectories stay on the worker's own stack. */
+  /** One directory (or slice of one) done; what it left to scan stays on the worker's own stack. */
   | { type: 'result'; path: string; result: DirectoryResult }
   /** Pending directories handed back for idle threads (the main thread scans too). */
   | { type: 'share'; jobs: DirectoryJob[] }

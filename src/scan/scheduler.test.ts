@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { elf, jpeg } from '../test-support/bytes.js';
 import { reportsByThreads } from '../test-support/cli.js';
-import { symlink, type Tree, tempTrees } from '../test-support/tree.js';
+import { symlink, type Tree, tempTrees, writeRawName } from '../test-support/tree.js';
+import { ENTRIES_PER_SLICE } from './directory-job.js';
 
 const tree = tempTrees();
 
@@ -24,6 +25,40 @@ describe('worker threads', () => {
     const reports = reportsByThreads(['scan', root], out);
     const single = JSON.parse(reports[0]!);
     expect(single.summary.files).toBe(40 * 2 + 30 * 4);
+    expect(reports[1]).toBe(reports[0]);
+    expect(reports[2]).toBe(reports[0]);
+  });
+
+  it('cut a large folder into slices that threads share, and report what one thread reports', () => {
+    // Twelve and a half slices of uploads in one folder, enough for a worker to start and take
+    // some, with findings and 200 names that are not UTF-8 (their bytes cross threads in slices).
+    const spec: Tree = { sub: { 'inner.php': '<?php' } };
+    const count = ENTRIES_PER_SLICE * 12 + 500;
+    for (let i = 0; i < count; i++) spec[`u${i}.${i % 10 === 0 ? 'php' : 'jpg'}`] = jpeg();
+    const root = tree({ flat: spec });
+    for (let i = 0; i < 200; i++) {
+      // x\xff<letters>.php: the extension is read from the decoded name, so it must survive.
+      const name = Buffer.from([
+        0x78,
+        0xff,
+        0x61 + (i % 26),
+        0x41 + Math.floor(i / 26),
+        0x2e,
+        0x70,
+        0x68,
+        0x70,
+      ]);
+      writeRawName(`${root}/flat`, name, jpeg());
+    }
+    const out = tree({});
+    const reports = reportsByThreads(['scan', root], out);
+    const single = JSON.parse(reports[0]!);
+    expect(single.summary.files).toBe(count + 200 + 1);
+    const raw = single.findings.filter(
+      (f: { pathBase64?: string; ruleId: string }) =>
+        f.pathBase64 !== undefined && f.ruleId === 'dangerous-extension/server-script',
+    );
+    expect(raw).toHaveLength(200);
     expect(reports[1]).toBe(reports[0]);
     expect(reports[2]).toBe(reports[0]);
   });

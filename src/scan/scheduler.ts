@@ -38,6 +38,10 @@ export function reviveJob(job: DirectoryJob): DirectoryJob {
     fsPath: typeof job.fsPath === 'string' ? job.fsPath : buf(job.fsPath),
   };
   if (job.rawPath !== undefined) revived.rawPath = buf(job.rawPath);
+  if (job.slice !== undefined) {
+    const names = job.slice.names.map((name) => (typeof name === 'string' ? name : buf(name)));
+    revived.slice = { names, kinds: job.slice.kinds };
+  }
   return revived;
 }
 
@@ -58,7 +62,7 @@ class Collector {
     this.pending = [root];
   }
   add(path: string, result: DirectoryResult): void {
-    for (const sub of result.subdirectories) this.pending.push(reviveJob(sub));
+    for (const next of result.more) this.pending.push(reviveJob(next));
     for (const f of result.findings) this.outcome.findings.push(f);
     for (const n of result.notEvaluated) this.outcome.notEvaluated.push(n);
     addCounters(this.outcome.counters, result.counters);

@@ -11,6 +11,17 @@ export interface DirectoryJob {
   fsPath: string | Buffer;
   /** Raw relative bytes, kept only below a component that is not valid UTF-8. */
   rawPath?: Buffer;
+  /**
+   * A slice of a large folder's listing: scan these entries without listing the folder again.
+   * A name is a Buffer when it is not valid UTF-8.
+   */
+  slice?: Listing;
+}
+
+/** A folder's entries as listed: names, and what each is, by index. */
+export interface Listing {
+  names: (string | Buffer)[];
+  kinds: EntryKind[];
 }
 
 /** One entry of a listed directory. */
@@ -63,15 +74,21 @@ function child(job: DirectoryJob, name: string | Buffer, kind: EntryKind): Direc
  * holding a name that is not valid UTF-8 is listed again as bytes so no name is mangled.
  * Throws the fs error (ENOENT, EACCES, …) for the caller to count.
  */
-export function listDirectory(job: DirectoryJob): DirectoryEntry[] {
+export function listDirectory(job: DirectoryJob): Listing {
   const dirents = readdirSync(job.fsPath, { withFileTypes: true });
   if (!dirents.some((d) => d.name.includes('\uFFFD'))) {
-    return dirents.map((d) => child(job, d.name, kindOf(d)));
+    return { names: dirents.map((d) => d.name), kinds: dirents.map(kindOf) };
   }
-  return readdirSync(job.fsPath, { withFileTypes: true, encoding: 'buffer' }).map((d) =>
-    child(job, isUtf8(d.name) ? d.name.toString('utf8') : d.name, kindOf(d)),
-  );
+  const raw = readdirSync(job.fsPath, { withFileTypes: true, encoding: 'buffer' });
+  return {
+    names: raw.map((d) => (isUtf8(d.name) ? d.name.toString('utf8') : d.name)),
+    kinds: raw.map(kindOf),
+  };
 }
+
+/** Entry `index` of a folder's listing, made when it is scanned (a folder may hold millions). */
+export const entryAt = (job: DirectoryJob, listing: Listing, index: number): DirectoryEntry =>
+  child(job, listing.names[index]!, listing.kinds[index]!);
 
 export function jobFor(entry: DirectoryEntry): DirectoryJob {
   const job: DirectoryJob = { path: entry.path, fsPath: entry.fsPath };

@@ -139,7 +139,7 @@ export class DirectoryScanner {
     if (!file) return;
     if (outcome.status === 'ok') counters.evaluated++;
     if (file.kind === 'file') counters.bytes += file.size;
-    if (file.kind === 'directory' && outcome.status === 'ok') result.more.push(jobFor(entry));
+    if (file.kind === 'directory' && outcome.status === 'ok') result.more.push(jobFor(entry, file.size));
 
     const fd = outcome.status === 'ok' ? outcome.fd : undefined;
     try {

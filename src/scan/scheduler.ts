@@ -38,6 +38,7 @@ export function reviveJob(job: DirectoryJob): DirectoryJob {
     fsPath: typeof job.fsPath === 'string' ? job.fsPath : buf(job.fsPath),
   };
   if (job.rawPath !== undefined) revived.rawPath = buf(job.rawPath);
+  if (job.size !== undefined) revived.size = job.size;
   if (job.slice !== undefined) {
     const names = job.slice.names.map((name) => (typeof name === 'string' ? name : buf(name)));
     revived.slice = { names, kinds: job.slice.kinds };

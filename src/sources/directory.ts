@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { type Dirent, readdirSync } from 'node:fs';
+import { type Dirent, opendirSync, readdirSync } from 'node:fs';
 import { printableBytes } from '../escape.js';
 import type { Entry, EntryKind } from '../types.js';
 
@@ -11,6 +11,11 @@ export interface DirectoryJob {
   fsPath: string | Buffer;
   /** Raw relative bytes, kept only below a component that is not valid UTF-8. */
   rawPath?: Buffer;
+  /**
+   * The folder's st_size when its parent's scan read it: below SMALL_FOLDER_BYTES it is listed in
+   * one call, otherwise (or when unknown) through a handle.
+   */
+  size?: number;
   /**
    * A slice of a large folder's listing: scan these entries without listing the folder again.
    * A name is a Buffer when it is not valid UTF-8.
@@ -70,19 +75,67 @@ function child(job: DirectoryJob, name: string | Buffer, kind: EntryKind): Direc
 }
 
 /**
- * List one directory without following links. Names are read as strings (fast); a directory
- * holding a name that is not valid UTF-8 is listed again as bytes so no name is mangled.
- * Throws the fs error (ENOENT, EACCES, …) for the caller to count.
+ * A folder's st_size below which it is listed in one readdirSync call. Above it (or unknown) the
+ * folder is read through a handle, a batch of entries at a time: readdirSync's scandir(3) holds
+ * every entry in C memory at once (~280 bytes each, 280 MB for a flat folder of a million
+ * uploads; peak RSS of a one-thread scan of 100,000 in one folder: 130 -> 111 MiB), but on
+ * folders of a hundred entries a handle costs ~2.5% of a scan, and listing 100,000 through one
+ * and sorting them takes ~100 ms against ~70. On ext4 64 KiB is roughly 2,000 names; where
+ * st_size means something else, a wrong guess costs only that memory or that time.
  */
-export function listDirectory(job: DirectoryJob): Listing {
-  const dirents = readdirSync(job.fsPath, { withFileTypes: true });
-  if (!dirents.some((d) => d.name.includes('\uFFFD'))) {
+export const SMALL_FOLDER_BYTES = 64 * 1024;
+
+/** Every entry of a folder: from one readdirSync call, or through a handle a batch at a time. */
+function readListing(job: DirectoryJob, encoding: 'utf8' | 'buffer'): Listing {
+  if (job.size !== undefined && job.size < SMALL_FOLDER_BYTES) {
+    const dirents = readdirSync(job.fsPath, { withFileTypes: true, encoding: encoding as 'buffer' });
     return { names: dirents.map((d) => d.name), kinds: dirents.map(kindOf) };
   }
-  const raw = readdirSync(job.fsPath, { withFileTypes: true, encoding: 'buffer' });
+  const names: (string | Buffer)[] = [];
+  const kinds: EntryKind[] = [];
+  const dir = opendirSync(job.fsPath, { encoding: encoding as BufferEncoding, bufferSize: 256 });
+  try {
+    for (let dirent = dir.readSync(); dirent !== null; dirent = dir.readSync()) {
+      names.push(dirent.name);
+      kinds.push(kindOf(dirent));
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return byName({ names, kinds });
+}
+
+const byText = (a: string | Buffer, b: string | Buffer): number =>
+  typeof a === 'string' && typeof b === 'string'
+    ? a < b
+      ? -1
+      : a > b
+        ? 1
+        : 0
+    : Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/**
+ * A handle gives entries in the filesystem's hash order; scanned in name order, as readdirSync
+ * (libuv sorts) gives them, files named in the order they were written (IMG_0001, timestamps)
+ * are read in inode order: 8% faster on a flat folder of 100,000 uploads.
+ */
+function byName({ names, kinds }: Listing): Listing {
+  const order = names.map((_, i) => i).sort((a, b) => byText(names[a]!, names[b]!));
+  return { names: order.map((i) => names[i]!), kinds: order.map((i) => kinds[i]!) };
+}
+
+/**
+ * List one directory without following links. Names are read as strings (fast); a directory
+ * holding a name that is not valid UTF-8 is listed again as bytes so no name is mangled. Throws
+ * the fs error (ENOENT, EACCES, …) for the caller to count.
+ */
+export function listDirectory(job: DirectoryJob): Listing {
+  const listing = readListing(job, 'utf8');
+  if (!listing.names.some((name) => (name as string).includes('\uFFFD'))) return listing;
+  const raw = readListing(job, 'buffer');
   return {
-    names: raw.map((d) => (isUtf8(d.name) ? d.name.toString('utf8') : d.name)),
-    kinds: raw.map(kindOf),
+    names: raw.names.map((name) => (isUtf8(name as Buffer) ? (name as Buffer).toString('utf8') : name)),
+    kinds: raw.kinds,
   };
 }
 
@@ -90,8 +143,10 @@ export function listDirectory(job: DirectoryJob): Listing {
 export const entryAt = (job: DirectoryJob, listing: Listing, index: number): DirectoryEntry =>
   child(job, listing.names[index]!, listing.kinds[index]!);
 
-export function jobFor(entry: DirectoryEntry): DirectoryJob {
+/** The job of scanning a folder entry; `size`, its st_size, when it was read. */
+export function jobFor(entry: DirectoryEntry, size?: number): DirectoryJob {
   const job: DirectoryJob = { path: entry.path, fsPath: entry.fsPath };
   if (entry.rawPath !== undefined) job.rawPath = entry.rawPath;
+  if (size !== undefined) job.size = size;
   return job;
 }

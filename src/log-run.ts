@@ -124,26 +124,29 @@ function detach(finding: Finding): void {
 export const LISTED_LINES_PER_REASON = 1000;
 
 /**
- * Collects a log's not-evaluated lines: the first `limit` of each reason one by one, the rest
- * (and entries that already count several: a part's own tally) into one entry per reason at the
- * first of them. Lines must come in order.
+ * Collects a log's not-evaluated lines into `out`: the first `limit` of each reason one by one,
+ * the rest (and entries that already count several: a part's own tally) into one entry per
+ * reason at the first of them. The lines of a reason must come in order.
  */
 class NotEvaluatedLines {
+  readonly #file: string;
+  readonly #limit: number;
+  readonly #out: NotEvaluated[];
   readonly #listed = new Map<NotEvaluated['reason'], number>();
   readonly #unlisted = new Map<NotEvaluated['reason'], { line: number; count: number }>();
 
-  constructor(
-    private readonly file: string,
-    private readonly limit: number,
-    private readonly out: NotEvaluated[],
-  ) {}
+  constructor(file: string, limit: number, out: NotEvaluated[]) {
+    this.#file = file;
+    this.#limit = limit;
+    this.#out = out;
+  }
 
   add(line: number, reason: NotEvaluated['reason'], detail: string | undefined, count?: number): void {
-    const { file } = this;
+    const file = this.#file;
     const shown = this.#listed.get(reason) ?? 0;
-    if (count === undefined && shown < this.limit) {
+    if (count === undefined && shown < this.#limit) {
       this.#listed.set(reason, shown + 1);
-      this.out.push({
+      this.#out.push({
         path: `${file}:${line}`,
         reason,
         ...(detail !== undefined && { detail }),
@@ -158,10 +161,10 @@ class NotEvaluatedLines {
 
   /** Add the counting entries; once, after the last line. */
   finish(): void {
-    const { file } = this;
+    const file = this.#file;
     for (const [reason, { line, count }] of this.#unlisted) {
       const detail = `this and ${count - 1} later lines with the same reason: counted, not listed one by one`;
-      this.out.push({ path: `${file}:${line}`, reason, detail, location: { file, line }, count });
+      this.#out.push({ path: `${file}:${line}`, reason, detail, location: { file, line }, count });
     }
   }
 }

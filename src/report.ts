@@ -1,6 +1,7 @@
 import { compareFindings as compareBaseline } from './compare.js';
 import type { Counters } from './counters.js';
 import { exitCodeFor } from './exit-code.js';
+import { byText } from './order.js';
 import type { PolicySet } from './policy/policy.js';
 import { compareSeverityDesc } from './severity.js';
 import { suppressionReport } from './suppress.js';
@@ -16,8 +17,6 @@ import {
   type Summary,
 } from './types.js';
 import { VERSION } from './version.js';
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Most severe first, then by path, inner path and rule: the same order however the work was split. */
 export function compareFindings(a: Finding, b: Finding): number {

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type Dirent, opendirSync, readdirSync } from 'node:fs';
 import { printableBytes } from '../escape.js';
+import { byText } from '../order.js';
 import type { Entry, EntryKind } from '../types.js';
 
 /** A directory still to be listed. The root is `{ path: '', fsPath: realRoot }`. */
@@ -102,16 +103,13 @@ function readListing(job: DirectoryJob, encoding: 'utf8' | 'buffer'): Listing {
   } finally {
     dir.closeSync();
   }
-  return byName({ names, kinds });
+  return sortedByName({ names, kinds });
 }
 
-const byText = (a: string | Buffer, b: string | Buffer): number =>
+/** Names in order: text by code units, bytes (names that are not UTF-8) by bytes. */
+const byName = (a: string | Buffer, b: string | Buffer): number =>
   typeof a === 'string' && typeof b === 'string'
-    ? a < b
-      ? -1
-      : a > b
-        ? 1
-        : 0
+    ? byText(a, b)
     : Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /**
@@ -119,8 +117,8 @@ const byText = (a: string | Buffer, b: string | Buffer): number =>
  * (libuv sorts) gives them, files named in the order they were written (IMG_0001, timestamps)
  * are read in inode order: 8% faster on a flat folder of 100,000 uploads.
  */
-function byName({ names, kinds }: Listing): Listing {
-  const order = names.map((_, i) => i).sort((a, b) => byText(names[a]!, names[b]!));
+function sortedByName({ names, kinds }: Listing): Listing {
+  const order = names.map((_, i) => i).sort((a, b) => byName(names[a]!, names[b]!));
   return { names: order.map((i) => names[i]!), kinds: order.map((i) => kinds[i]!) };
 }
 

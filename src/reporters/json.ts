@@ -2,6 +2,7 @@ import type { Comparison } from '../compare.js';
 import { jsonAsciiSafe } from '../escape.js';
 import { renderMessage } from '../messages.js';
 import type { Finding, Report } from '../types.js';
+import { blocks } from './shared.js';
 import type { Reporter } from './types.js';
 
 /**
@@ -65,11 +66,6 @@ function documentWithout(report: Report, findings: unknown): Record<string, unkn
 /** Findings per piece of a streamed report: about 600 KB of text. */
 const FINDINGS_PER_PIECE = 1000;
 
-/** `items` in consecutive blocks of FINDINGS_PER_PIECE, each with whether it is the last. */
-function* blocks<T>(items: readonly T[]): Generator<{ block: T[]; last: boolean }> {
-  for (let i = 0; i < items.length; i += FINDINGS_PER_PIECE)
-    yield { block: items.slice(i, i + FINDINGS_PER_PIECE), last: i + FINDINGS_PER_PIECE >= items.length };
-}
 /** How JSON.stringify(_, null, 2) opens and closes `{ findings: [...] }` (a non-empty array). */
 const WRAPPER_OPEN = '{\n  "findings": [\n'.length;
 const WRAPPER_CLOSE = '\n  ]\n}'.length;
@@ -91,7 +87,7 @@ export function* jsonPieces(report: Report): Generator<string> {
   if (findings.length === 0) yield '[]';
   else {
     yield '[\n';
-    for (const { block, last } of blocks(findings)) {
+    for (const { block, last } of blocks(findings, FINDINGS_PER_PIECE)) {
       const text = JSON.stringify({ findings: block.map(jsonFinding) }, null, 2);
       yield jsonAsciiSafe(text.slice(WRAPPER_OPEN, text.length - WRAPPER_CLOSE)) + (last ? '\n  ]' : ',\n');
     }
@@ -104,9 +100,9 @@ export const json: Reporter = (report) => [...jsonPieces(report)].join('');
 /** JSON Lines in pieces of a thousand lines: one line per finding and not-evaluated entry, then the summary. */
 export function* jsonlPieces(report: Report): Generator<string> {
   const line = (value: unknown): string => `${jsonAsciiSafe(JSON.stringify(value))}\n`;
-  for (const { block } of blocks(report.findings))
+  for (const { block } of blocks(report.findings, FINDINGS_PER_PIECE))
     yield block.map((f) => line({ type: 'finding', ...jsonFinding(f) })).join('');
-  for (const { block } of blocks(report.notEvaluated))
+  for (const { block } of blocks(report.notEvaluated, FINDINGS_PER_PIECE))
     yield block.map((n) => line({ type: 'not-evaluated', ...n })).join('');
   yield line({
     type: 'summary',

@@ -12,6 +12,15 @@ export function largest(values: Iterable<number>, floor: number): number {
   return max;
 }
 
+/** `items` in consecutive blocks of `size`, each with whether it is the first and the last. */
+export function* blocks<T>(
+  items: readonly T[],
+  size: number,
+): Generator<{ block: T[]; first: boolean; last: boolean }> {
+  for (let i = 0; i < items.length; i += size)
+    yield { block: items.slice(i, i + size), first: i === 0, last: i + size >= items.length };
+}
+
 /** SARIF result level for a severity. */
 export const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
   critical: 'error',

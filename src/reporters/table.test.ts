@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { chalkFor } from '../output.js';
 import { REPORTERS } from './index.js';
 import { largest } from './shared.js';
-import { drawTable } from './table.js';
+import { tableBlocks } from './table.js';
+
+/** The blocks joined, as the table report writes them. */
+const drawTable = (...args: Parameters<typeof tableBlocks>): string => [...tableBlocks(...args)].join('\n');
 
 /** The definition: one cli-table3 table of every row, as the table reporter drew it before blocks. */
 function oneTable(head: string[], rows: string[][], colWidths: readonly number[] | undefined): string {

@@ -5,7 +5,7 @@ import { escapeUnsafe } from '../escape.js';
 import { formatBytes, renderMessage } from '../messages.js';
 import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
 import { comparisonLines } from './comparison.js';
-import { findingPlace, largest } from './shared.js';
+import { blocks, findingPlace, largest } from './shared.js';
 import type { RenderContext, Reporter } from './types.js';
 
 const paint = (c: ChalkInstance, severity: Severity): string =>
@@ -99,9 +99,7 @@ export function* tableBlocks(
             strlen(h),
           ) + padding,
       );
-  for (let start = 0; start < rows.length; start += rowsPerBlock) {
-    const first = start === 0;
-    const last = start + rowsPerBlock >= rows.length;
+  for (const { block, first, last } of blocks(rows, rowsPerBlock)) {
     // cli-table3's own styling consults the environment; all color comes from the caller.
     const grid = new Table({
       ...(first && { head }),
@@ -109,17 +107,13 @@ export function* tableBlocks(
       colWidths: widths,
       ...(colWidths && { wordWrap: true }),
     });
-    grid.push(...rows.slice(start, start + rowsPerBlock));
+    grid.push(...block);
     const drawn = grid.toString().split('\n');
     if (!first) drawn[0] = drawn[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤');
     if (!last) drawn.pop();
     yield drawn.join('\n');
   }
 }
-
-/** The whole table as one text. */
-export const drawTable = (...args: Parameters<typeof tableBlocks>): string =>
-  [...tableBlocks(...args)].join('\n');
 
 function suppressionLines(report: Report, c: ChalkInstance, shown: boolean): string[] {
   const out: string[] = [];

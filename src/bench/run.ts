@@ -137,6 +137,9 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
   return results;
 }
 
+/** A change of memory with its sign: +8 MiB, -2 MiB. */
+const signedMiB = (mib: number): string => `${mib >= 0 ? '+' : ''}${mib.toFixed(0)} MiB`;
+
 /**
  * Memory against the number of clean files: peak RSS scanning clean trees of `small` and `large`
  * files, as shipped and with V8's young generation held small. V8 enlarges the young generation
@@ -173,9 +176,8 @@ function cleanMemory(small: number, large: number, runs: number): { shipped: num
       `${r.files.toLocaleString('en-US').padEnd(14)} ${`${r.shipped.toFixed(0)} MiB`.padStart(12)} ${`${r.young.toFixed(0)} MiB`.padStart(30)}`,
     );
   const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
-  const growth = (mib: number): string => `${mib >= 0 ? '+' : ''}${mib.toFixed(0)} MiB`;
   console.log(
-    `(${a.files.toLocaleString('en-US')} -> ${b.files.toLocaleString('en-US')} clean files: ${growth(b.shipped - a.shipped)} as shipped, ${growth(b.young - a.young)} with the young generation held small)`,
+    `(${a.files.toLocaleString('en-US')} -> ${b.files.toLocaleString('en-US')} clean files: ${signedMiB(b.shipped - a.shipped)} as shipped, ${signedMiB(b.young - a.young)} with the young generation held small)`,
   );
   return { shipped: b.shipped - a.shipped, held: b.young - a.young };
 }
@@ -224,7 +226,7 @@ function directoryTargets(
     {
       // A record per file would be 100 bytes or more; run-to-run noise is a few MiB.
       target: 'clean files cost no memory (< 64 bytes each)',
-      measured: `${perFile.toFixed(0)} bytes per clean file with the young generation held small (${memory.shipped >= 0 ? '+' : ''}${memory.shipped.toFixed(0)} MiB as shipped)`,
+      measured: `${perFile.toFixed(0)} bytes per clean file with the young generation held small (${signedMiB(memory.shipped)} as shipped)`,
       met: perFile < 64,
     },
   ];

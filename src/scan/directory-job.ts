@@ -174,13 +174,13 @@ export class ScanFailure extends Error {
 
 /** Where one thread's walk reports to, and what it may ask for. */
 export interface Walker {
-  /** One folder done; its subfolders are already on the walking thread's stack. */
+  /** One folder (or slice of one) done; what it left to scan is already on the walking thread's stack. */
   result(path: string, result: DirectoryResult): void;
-  /** Folders handed over for a thread that waits. */
+  /** Folders and slices handed over for a thread that waits. */
   share(jobs: DirectoryJob[]): void;
-  /** Another folder when the own stack is empty (the main thread takes shared ones). */
+  /** More work when the own stack is empty (the main thread takes shared jobs). */
   more?(): DirectoryJob | undefined;
-  /** After each folder: the main thread lets the workers' messages in here. */
+  /** After each job: the main thread lets the workers' messages in here. */
   pause?(): Promise<void>;
   /** True once the run is over (another thread failed). */
   stopped?(): boolean;

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { tempTrees } from '../test-support/tree.js';
-import { type Line, logBytes, splitLines } from './lines.js';
+import { DECODE_BYTES, type Line, logBytes, MAX_LOG_LINE_BYTES, splitLines } from './lines.js';
 
 async function lines(chunks: (string | Buffer)[], max = 16): Promise<Line[]> {
   const source = (async function* () {
@@ -50,6 +50,23 @@ describe('splitLines', () => {
       { number: 3, text: 'b\u00e9', bytes: 3 },
       { number: 4, text: '\u{1F600}x', bytes: 5 },
     ]);
+  });
+
+  it('decodes a chunk larger than a window as it decodes each line alone', async () => {
+    // Windows of ASCII and of non-ASCII lines, CRs, empty lines, a line longer than a window
+    // (4-byte characters across its edges) and one longer than the limit.
+    const parts: string[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const wide = i > 400 && i < 800 ? '\u00e9\u{1F600}'.repeat(i % 5) : '';
+      parts.push(`${wide}${'x'.repeat((i * 97) % 300)}${i % 7 === 0 ? '\r' : ''}\n`);
+      if (i === 100) parts.push(`${'\u{1F600}'.repeat(DECODE_BYTES / 3)}\n`);
+      if (i === 900) parts.push(`${'y'.repeat(MAX_LOG_LINE_BYTES + 1)}\n`);
+    }
+    const text = `${parts.join('')}last`;
+    const alone = await lines(text.split(/(?<=\n)/), MAX_LOG_LINE_BYTES);
+    expect(alone).toHaveLength(1203);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(6 * DECODE_BYTES);
+    expect(await lines([text], MAX_LOG_LINE_BYTES)).toEqual(alone);
   });
 });
 

@@ -9,7 +9,7 @@ import { expectGolden } from '../test-support/golden.js';
 import { sampleReport } from '../test-support/sample-report.js';
 import type { Report } from '../types.js';
 import { FORMATS, REPORTERS } from './index.js';
-import { jsonComparison, jsonFinding, jsonlPieces, jsonPieces } from './json.js';
+import { FINDINGS_PER_PIECE, jsonComparison, jsonFinding, jsonlPieces, jsonPieces } from './json.js';
 
 function report() {
   const r = sampleReport();
@@ -141,11 +141,12 @@ describe('json and jsonl in pieces', () => {
     return r;
   };
 
-  it.each([0, 1, 999, 1000, 1001, 2500])('%i findings: the pieces join to the whole document', (count) => {
+  const N = FINDINGS_PER_PIECE;
+  it.each([0, 1, N - 1, N, N + 1, 2.5 * N])('%i findings: the pieces join to the whole document', (count) => {
     const r = sized(count);
     const pieces = [...jsonPieces(r)];
     expect(pieces.join('')).toBe(wholeJson(r));
-    expect(pieces.length).toBe(count === 0 ? 3 : 3 + Math.ceil(count / 1000));
+    expect(pieces.length).toBe(count === 0 ? 3 : 3 + Math.ceil(count / N));
     const lines = [...jsonlPieces(r)].join('');
     expect(lines.slice(0, lines.lastIndexOf('{"type":"summary"'))).toBe(wholeJsonl(r));
     expect(JSON.parse(pieces.join('')).findings).toHaveLength(count);

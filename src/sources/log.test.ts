@@ -207,8 +207,38 @@ describe('combined access logs', () => {
         ([m, u, who, st]) =>
           `192.0.2.1 - ${who} [15/Mar/2024:02:31:55 +0000] "${m} ${u} HTTP/1.1" ${st} 12 "-" "x"`,
       );
+    // A built line with one character put in or replaced anywhere: spaces of other kinds, quotes
+    // and brackets where fields end, a method that starts like a write.
+    const mangled = fc
+      .tuple(
+        built,
+        fc.nat(),
+        fc.boolean(),
+        fc.constantFrom(' ', '\t', '\u00a0', '\u2028', '"', ']', '[', '-', '7', 'P', 'POST '),
+      )
+      .map(([text, at, replace, put]) => {
+        const i = at % (text.length + 1);
+        return text.slice(0, i) + put + text.slice(replace ? i + 1 : i);
+      });
+    const methods = fc.constantFrom('POST', 'put', 'PATCH', 'GET', 'HEAD', 'POSTS', 'PU', '"POST');
+    const odd = fc
+      .tuple(methods, fc.constantFrom('/upload?name=a.php', '/uploads/x"y.php', '/files/a b.jpg'))
+      .chain(([m, u]) =>
+        fc.constantFrom(
+          `1.2.3.4 - - [t] "${m} ${u}" 201 -`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1" 2010 5`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1"x" 201 5`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1" 201 x`,
+          `1.2.3.4 -  - [t] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 -  [t] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1 201 5`,
+          `1.2.3.4 - - [] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 - - [a]b] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 - - [t] "${m}\t${u} HTTP/1.1" 201 5`,
+        ),
+      );
     fc.assert(
-      fc.property(fc.oneof(built, fc.string()), (text) => {
+      fc.property(fc.oneof(built, mangled, odd, fc.string()), (text) => {
         expect(parseCombinedLine(text, uploads)).toEqual(reference(text));
       }),
       { numRuns: 3000 },

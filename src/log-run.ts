@@ -100,9 +100,9 @@ async function addStoredFacts(
 }
 
 /**
- * Copy the strings a finding keeps out of the line they were cut from: lines are slices of their
- * chunk's decoded text, and one kept slice keeps the whole 256 KiB chunk (see detached). Only the
- * few records that make findings pay for the copies.
+ * Copy the strings a finding keeps out of the line they were cut from: lines are slices of a
+ * window of decoded text, and one kept slice keeps the whole 32 KiB window (see detached). Only
+ * the few records that make findings pay for the copies.
  */
 function detach(finding: Finding): void {
   finding.path = detached(finding.path);

@@ -101,7 +101,7 @@ export function* jsonPieces(report: Report): Generator<string> {
 
 export const json: Reporter = (report) => [...jsonPieces(report)].join('');
 
-/** JSON Lines in pieces of a thousand lines: one line per finding and not-evaluated entry, then the summary. */
+/** JSON Lines in pieces of FINDINGS_PER_PIECE lines: one line per finding and not-evaluated entry, then the summary. */
 export function* jsonlPieces(report: Report): Generator<string> {
   const line = (value: unknown): string => `${jsonAsciiSafe(JSON.stringify(value))}\n`;
   for (const { block } of blocks(report.findings, FINDINGS_PER_PIECE))

@@ -72,10 +72,10 @@ export async function* logBytes(
 }
 
 /**
- * A copy of a string cut from a line that shares no memory with it. Lines are slices of their
- * chunk's decoded text, and V8 keeps the whole parent of a slice alive: a value kept in a finding
- * must not hold a 256 KiB chunk (with one finding per chunk, the whole log). Concatenating
- * and slicing makes V8 flatten the text into a string of its own.
+ * A copy of a string cut from a line that shares no memory with it. Lines are slices of a window
+ * of decoded text, and V8 keeps the whole parent of a slice alive: a value kept in a finding must
+ * not hold a 32 KiB window (with one finding per window, the whole log). Concatenating and
+ * slicing makes V8 flatten the text into a string of its own.
  */
 export const detached = (text: string): string => ` ${text}`.slice(1);
 

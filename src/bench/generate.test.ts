@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runScan } from '../run.js';
-import { generateTree } from './generate.js';
+import { generateLogs, generateTree, logsAreGenerated, treeIsGenerated } from './generate.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -14,7 +14,9 @@ const scan = async (files: number, clean: boolean) => {
   const base = mkdtempSync(join(tmpdir(), 'ua-bench-'));
   made.push(base);
   const tree = join(base, 'tree');
+  expect(treeIsGenerated(tree)).toBe(false);
   generateTree(tree, files, { clean });
+  expect(treeIsGenerated(tree)).toBe(true);
   const report = await runScan({ root: tree, failOn: 'none', allowUnevaluated: true, concurrency: 1 });
   return { report, tree };
 };
@@ -36,5 +38,14 @@ describe('benchmark trees', () => {
     expect(paths.size).toBeLessThan(120);
     for (const planted of [/shell-\d+\.php\.jpg$/, /avatar-\d+\.png$/, /x\d+\.phtml$/, /thumb-\d+\.png$/])
       expect([...paths].some((p) => planted.test(p))).toBe(true);
+  });
+
+  it('says whether the logs of a size were written before (the bench reports reuse)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ua-bench-logs-'));
+    made.push(dir);
+    expect(logsAreGenerated(dir, 50)).toBe(false);
+    await generateLogs(dir, 50);
+    expect(logsAreGenerated(dir, 50)).toBe(true);
+    expect(logsAreGenerated(dir, 60)).toBe(false);
   });
 });

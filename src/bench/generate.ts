@@ -41,13 +41,18 @@ function fileFor(i: number, random: () => number, clean: boolean): [string, Buff
   return [`empty-${i}.jpg`, Buffer.alloc(0)];
 }
 
+/** Beside the tree, not in it: a dotfile inside would be a finding of its own. */
+const completeMarker = (dir: string): string => `${dir}.complete`;
+
+/** Whether generateTree finished writing `dir` in an earlier run. */
+export const treeIsGenerated = (dir: string): boolean => existsSync(completeMarker(dir));
+
 /**
  * Write the tree once into `dir` (skipped when it is already there, marked complete). A clean
  * tree has text notes where the problems would be: nothing in it makes a finding.
  */
 export function generateTree(dir: string, files: number, { clean = false } = {}): void {
-  // Beside the tree, not in it: a dotfile inside would be a finding of its own.
-  const marker = `${dir}.complete`;
+  const marker = completeMarker(dir);
   if (existsSync(marker)) return;
   rmSync(join(dir, '.bench-complete'), { force: true }); // where earlier versions kept it
   const random = prng(files);
@@ -91,11 +96,19 @@ async function writeLines(
   renameSync(`${file}.partial`, file);
 }
 
+const logFiles = (dir: string, lines: number): { jsonl: string; access: string } => ({
+  jsonl: join(dir, `uploads-${lines}.jsonl`),
+  access: join(dir, `access-${lines}.log`),
+});
+
+/** Whether generateLogs wrote both logs of `lines` lines in an earlier run. */
+export const logsAreGenerated = (dir: string, lines: number): boolean =>
+  Object.values(logFiles(dir, lines)).every((file) => existsSync(file));
+
 /** A JSON Lines upload log and a combined access log of `lines` lines each. */
 export async function generateLogs(dir: string, lines: number): Promise<{ jsonl: string; access: string }> {
   mkdirSync(dir, { recursive: true });
-  const jsonl = join(dir, `uploads-${lines}.jsonl`);
-  const access = join(dir, `access-${lines}.log`);
+  const { jsonl, access } = logFiles(dir, lines);
   await writeLines(jsonl, lines, (i, random) => {
     const bad = random() < 0.02;
     const name = bad ? `shell-${i}.php.jpg` : `IMG_${i}.jpg`;

@@ -11,7 +11,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateLogs, generateTree } from './generate.js';
+import { generateLogs, generateTree, logsAreGenerated, treeIsGenerated } from './generate.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(PROJECT, 'bin/upload-audit.js');
@@ -140,6 +140,11 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
 /** A change of memory with its sign: +8 MiB, -2 MiB. */
 const signedMiB = (mib: number): string => `${mib >= 0 ? '+' : ''}${mib.toFixed(0)} MiB`;
 
+/** Say whether a bench input is made now (once) or was made by an earlier run. */
+function announce(what: string, generated: boolean): void {
+  console.log(generated ? `reusing ${what}, generated earlier` : `generating ${what} (once; reused later)…`);
+}
+
 /**
  * Memory against the number of clean files: peak RSS scanning clean trees of `small` and `large`
  * files, as shipped and with V8's young generation held small. V8 enlarges the young generation
@@ -150,7 +155,7 @@ const signedMiB = (mib: number): string => `${mib >= 0 ? '+' : ''}${mib.toFixed(
 function cleanMemory(small: number, large: number, runs: number): { shipped: number; held: number } {
   const sizes = [small, large].map((files) => {
     const tree = join(WORK, `clean-${files}`);
-    console.log(`generating ${files.toLocaleString('en-US')} clean files in ${tree} (once; reused later)…`);
+    announce(`${files.toLocaleString('en-US')} clean files in ${tree}`, treeIsGenerated(tree));
     generateTree(tree, files, { clean: true });
     return { files, tree };
   });
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
   );
   if (values.only !== 'log') {
     const tree = join(WORK, `tree-${files}`);
-    console.log(`generating ${files.toLocaleString('en-US')} files in ${tree} (once; reused later)…`);
+    announce(`${files.toLocaleString('en-US')} files in ${tree}`, treeIsGenerated(tree));
     generateTree(tree, files);
     const floorSource = join(WORK, 'floor.c');
     const floor = join(WORK, 'floor');
@@ -291,7 +296,11 @@ async function main(): Promise<void> {
     targets.push(...directoryTargets(files, results, memory, files - small));
   }
   if (values.only !== 'dir') {
-    console.log(`\ngenerating logs of ${logLines.toLocaleString('en-US')} lines (once; reused later)…`);
+    console.log();
+    announce(
+      `logs of ${logLines.toLocaleString('en-US')} lines`,
+      logsAreGenerated(join(WORK, 'logs'), logLines),
+    );
     const { jsonl, access } = await generateLogs(join(WORK, 'logs'), logLines);
     const cases = [
       {

@@ -53,20 +53,23 @@ describe('splitLines', () => {
   });
 
   it('decodes a chunk larger than a window as it decodes each line alone', async () => {
-    // Windows of ASCII and of non-ASCII lines, CRs, empty lines, a line longer than a window
-    // (4-byte characters across its edges) and one longer than the limit.
-    const parts: string[] = [];
+    // Windows of ASCII and of non-ASCII lines, invalid and cut UTF-8, CRs, empty lines, a line
+    // longer than a window (4-byte characters across its edges) and one longer than the limit.
+    const parts: Buffer[] = [];
     for (let i = 0; i < 1200; i++) {
       const wide = i > 400 && i < 800 ? '\u00e9\u{1F600}'.repeat(i % 5) : '';
-      parts.push(`${wide}${'x'.repeat((i * 97) % 300)}${i % 7 === 0 ? '\r' : ''}\n`);
-      if (i === 100) parts.push(`${'\u{1F600}'.repeat(DECODE_BYTES / 3)}\n`);
-      if (i === 900) parts.push(`${'y'.repeat(MAX_LOG_LINE_BYTES + 1)}\n`);
+      const bad = i % 50 === 0 ? Buffer.from([0xff, 0xc3, 0x28, 0xe2, 0x82]) : Buffer.alloc(0);
+      const rest = `${'x'.repeat((i * 97) % 300)}${i % 7 === 0 ? '\r' : ''}\n`;
+      parts.push(Buffer.concat([Buffer.from(wide), bad, Buffer.from(rest)]));
+      if (i === 100) parts.push(Buffer.from(`${'\u{1F600}'.repeat(DECODE_BYTES / 3)}\n`));
+      if (i === 900) parts.push(Buffer.from(`${'y'.repeat(MAX_LOG_LINE_BYTES + 1)}\n`));
     }
-    const text = `${parts.join('')}last`;
-    const alone = await lines(text.split(/(?<=\n)/), MAX_LOG_LINE_BYTES);
+    parts.push(Buffer.from('last'));
+    const alone = await lines(parts, MAX_LOG_LINE_BYTES);
     expect(alone).toHaveLength(1203);
-    expect(Buffer.byteLength(text)).toBeGreaterThan(6 * DECODE_BYTES);
-    expect(await lines([text], MAX_LOG_LINE_BYTES)).toEqual(alone);
+    const whole = Buffer.concat(parts);
+    expect(whole.length).toBeGreaterThan(6 * DECODE_BYTES);
+    expect(await lines([whole], MAX_LOG_LINE_BYTES)).toEqual(alone);
   });
 });
 

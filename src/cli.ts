@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { registerFixCommands } from './commands/fix.js';
-import { choosePolicy, collect, positiveInt } from './commands/options.js';
+import { choosePolicy, collect, entryCount, positiveInt } from './commands/options.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerRuleCommands } from './commands/rules.js';
 import { compareFindings, loadReport } from './compare.js';
@@ -16,6 +16,7 @@ import { progressLine } from './progress.js';
 import { FORMATS, renderPieces } from './reporters/index.js';
 import { realRoot, runScan } from './run.js';
 import { parseShard } from './shard.js';
+import { LIST_LIMIT } from './sources/directory.js';
 import {
   DEFAULT_UPLOAD_PATH,
   type Field,
@@ -47,6 +48,7 @@ interface ScanFlags extends ReportFlags {
   history?: string;
   keep: number;
   shard?: string;
+  listLimit: number;
 }
 
 interface LogFlags extends ReportFlags {
@@ -238,6 +240,12 @@ export function buildProgram(): Command {
     .option(
       '--shard <k/n>',
       'audit only shard K of N (a stable hash partition); combine the N reports with merge',
+    )
+    .option(
+      '--list-limit <n>',
+      'a folder of more entries is scanned as it is read, in the order the filesystem gives, instead of listed and sorted first (bounds memory)',
+      entryCount,
+      LIST_LIMIT,
     );
   addReportOptions(scan, 'upload-audit.yaml found above DIR or here')
     .addHelpText(

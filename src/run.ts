@@ -20,6 +20,8 @@ export interface ScanOptions {
   baseline?: Report;
   /** Audit only this hash partition of the tree. */
   shard?: { index: number; count: number };
+  /** Entries a folder may have and still be listed and sorted before it is scanned. */
+  listLimit?: number;
 }
 
 /** The real path of a root to scan, or an InputError naming what is wrong with it. */
@@ -52,6 +54,7 @@ export async function runScan(options: ScanOptions): Promise<Report> {
     rootReal,
     policy,
     ...(options.shard && { shard: options.shard }),
+    ...(options.listLimit !== undefined && { listLimit: options.listLimit }),
     include: options.include ?? [],
     exclude: options.exclude ?? [],
     nowMs: started.getTime(),

@@ -6,12 +6,22 @@ import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
 /** For repeatable options: `--x a --x b` → ['a', 'b']. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function positiveInt(value: string): number {
+function wholeNumber(value: string, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256)
-    throw new InvalidArgumentError('expected a whole number from 1 to 256');
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw new InvalidArgumentError(
+      max === Number.MAX_SAFE_INTEGER
+        ? 'expected a whole number of at least 1'
+        : `expected a whole number from 1 to ${max}`,
+    );
   return n;
 }
+
+/** Threads, reports to keep: a whole number from 1 to 256. */
+export const positiveInt = (value: string): number => wholeNumber(value, 256);
+
+/** Entries of a folder: a whole number of at least 1. */
+export const entryCount = (value: string): number => wholeNumber(value, Number.MAX_SAFE_INTEGER);
 
 /** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */
 export function choosePolicy(

@@ -12,6 +12,7 @@ import {
   type DirectoryJob,
   entryAt,
   jobFor,
+  LIST_LIMIT,
   type Listing,
   listDirectory,
 } from '../sources/directory.js';
@@ -28,6 +29,8 @@ export interface ScanSettings {
   nowMs: number;
   /** Only entries whose path hashes to this shard are counted and inspected; folders are walked by all. */
   shard?: { index: number; count: number };
+  /** Entries a folder may have and still be listed and sorted first (default LIST_LIMIT). */
+  listLimit?: number;
 }
 
 export interface DirectoryResult {
@@ -51,6 +54,24 @@ const sliceOf = ({ names, kinds }: Listing, start: number): Listing => ({
   kinds: kinds.slice(start, start + ENTRIES_PER_SLICE),
 });
 
+/**
+ * Entries read from a streamed folder at its turn: slices enough for other threads to share,
+ * and no more than the list limit.
+ */
+const STREAM_BATCH = 16 * ENTRIES_PER_SLICE;
+
+/**
+ * Scan `listing` (of `job`'s folder) a slice at a time: the first slice is returned to scan now,
+ * the others are added to `more` as jobs of their own (without the folder's stream, if any).
+ */
+function firstSlice(job: DirectoryJob, listing: Listing, more: DirectoryJob[]): Listing {
+  if (listing.names.length <= ENTRIES_PER_SLICE) return listing;
+  const { stream: _stream, ...folder } = job;
+  for (let start = ENTRIES_PER_SLICE; start < listing.names.length; start += ENTRIES_PER_SLICE)
+    more.push({ ...folder, slice: sliceOf(listing, start) });
+  return sliceOf(listing, 0);
+}
+
 /** Reused for every file one scanner reads: the head, then (for findings) the hash chunks. */
 const BUFFER_BYTES = 64 * 1024;
 
@@ -62,10 +83,14 @@ export class DirectoryScanner {
   readonly #isExcluded: (path: string) => boolean;
   readonly #isIncluded: (path: string) => boolean;
   readonly #shard: ScanSettings['shard'];
+  readonly #listLimit: number;
+  readonly #streamBatch: number;
 
   constructor(settings: ScanSettings) {
     this.#policies = new PolicyResolver(settings.policy);
     this.#shard = settings.shard;
+    this.#listLimit = settings.listLimit ?? LIST_LIMIT;
+    this.#streamBatch = Math.min(STREAM_BATCH, Math.max(ENTRIES_PER_SLICE, this.#listLimit));
     this.#suppressor = new Suppressor(settings.policy.suppressions, settings.nowMs);
     const bounds = settings.policy.bounds;
     this.#inspect = {
@@ -86,16 +111,26 @@ export class DirectoryScanner {
       counters: emptyCounters(),
     };
     let listing = job.slice;
-    if (!listing) {
+    if (job.stream) {
+      // A folder too large to list at once: its next batch now, the rest at its next turn.
       try {
-        listing = listDirectory(job);
+        listing = job.stream.read(this.#streamBatch);
       } catch (error) {
         return this.#unlisted(job, error, result);
       }
+      if (!job.stream.done) result.more.push(job);
+      listing = firstSlice(job, listing, result.more);
+    } else if (!listing) {
+      let listed: ReturnType<typeof listDirectory>;
+      try {
+        listed = listDirectory(job, this.#listLimit);
+      } catch (error) {
+        return this.#unlisted(job, error, result);
+      }
+      // Below the slices of what was listed, so they are scanned (or shared) before reading on.
+      if (listed.rest) result.more.push({ ...job, stream: listed.rest });
       // A large folder is scanned in slices: this one now, the others later or by other threads.
-      for (let start = ENTRIES_PER_SLICE; start < listing.names.length; start += ENTRIES_PER_SLICE)
-        result.more.push({ ...job, slice: sliceOf(listing, start) });
-      if (listing.names.length > ENTRIES_PER_SLICE) listing = sliceOf(listing, 0);
+      listing = firstSlice(job, listed, result.more);
     }
     for (let i = 0; i < listing.names.length; i++) await this.#entry(entryAt(job, listing, i), result);
     return result;
@@ -189,7 +224,8 @@ export interface Walker {
 /**
  * The walk every scanning thread does: depth first from a stack of its own, so it never waits
  * between folders; when some thread is idle (`hungry`), it shares the oldest (largest) half of
- * its stack. Throws a ScanFailure naming the folder that failed.
+ * its stack, except a folder stream, which holds a handle of this thread. Throws a ScanFailure
+ * naming the folder that failed; handles still open on the stack are closed either way.
  */
 export async function walkFolders(
   scanner: DirectoryScanner,
@@ -197,21 +233,35 @@ export async function walkFolders(
   hungry: Int32Array,
   walker: Walker,
 ): Promise<void> {
-  for (
-    let job = stack.pop() ?? walker.more?.();
-    job && !walker.stopped?.();
-    job = stack.pop() ?? walker.more?.()
-  ) {
-    try {
-      const result = await scanner.scan(job);
-      for (const next of result.more) stack.push(next);
-      result.more = [];
-      walker.result(job.path, result);
-    } catch (error) {
-      throw new ScanFailure(job.path, error);
+  try {
+    for (
+      let job = stack.pop() ?? walker.more?.();
+      job && !walker.stopped?.();
+      job = stack.pop() ?? walker.more?.()
+    ) {
+      try {
+        const result = await scanner.scan(job);
+        for (const next of result.more) stack.push(next);
+        result.more = [];
+        walker.result(job.path, result);
+      } catch (error) {
+        job.stream?.close();
+        throw new ScanFailure(job.path, error);
+      }
+      if (stack.length > 1 && Atomics.load(hungry, 0) > 0) share(stack, walker);
+      await walker.pause?.();
     }
-    if (stack.length > 1 && Atomics.load(hungry, 0) > 0)
-      walker.share(stack.splice(0, Math.ceil(stack.length / 2)));
-    await walker.pause?.();
+  } finally {
+    for (const job of stack) job.stream?.close();
   }
+}
+
+/** Hand the oldest half of the stack to the walker, leaving the folder streams where they are. */
+function share(stack: DirectoryJob[], walker: Walker): void {
+  const half = Math.ceil(stack.length / 2);
+  const shared = stack.slice(0, half).filter((job) => job.stream === undefined);
+  if (shared.length === 0) return;
+  const kept = stack.slice(0, half).filter((job) => job.stream !== undefined);
+  stack.splice(0, half, ...kept);
+  walker.share(shared);
 }

@@ -62,4 +62,37 @@ describe('worker threads', () => {
     expect(reports[1]).toBe(reports[0]);
     expect(reports[2]).toBe(reports[0]);
   });
+
+  it('scan folders of more entries than --list-limit as they are read, and report what listing does', () => {
+    // The root (always read through a handle: its stream is the main thread's) with 1,500
+    // uploads, folders among them, a name that holds U+FFFD as text and 120 that are not UTF-8
+    // (read in a last pass as bytes); two folders of 3,000 (over 64 KiB: read through a handle,
+    // streamed by whichever thread takes them, in batches of a thousand).
+    const spec: Tree = { '\ufffd-literal.php': '<?php' };
+    for (let i = 0; i < 1500; i++) spec[`u${i}.${i % 10 === 0 ? 'php' : 'jpg'}`] = jpeg();
+    for (let i = 0; i < 30; i++) spec[`d${i}`] = { 'inner.php': '<?php', 'ok.jpg': jpeg() };
+    for (const big of ['big-a', 'big-b']) {
+      const folder: Tree = {};
+      for (let i = 0; i < 3000; i++) folder[`upload-${big}-${i}.${i % 10 === 0 ? 'php' : 'jpg'}`] = jpeg();
+      spec[big] = folder;
+    }
+    const root = tree(spec);
+    for (let i = 0; i < 120; i++) {
+      const name = Buffer.from([
+        0x78,
+        0xff,
+        0x61 + (i % 26),
+        0x41 + Math.floor(i / 26),
+        0x2e,
+        0x70,
+        0x68,
+        0x70,
+      ]);
+      writeRawName(root, name, jpeg());
+    }
+    const listed = reportsByThreads(['scan', root], tree({}));
+    expect(JSON.parse(listed[0]!).summary.files).toBe(1 + 1500 + 60 + 6000 + 120);
+    const streamed = reportsByThreads(['scan', root, '--list-limit', '700'], tree({}));
+    expect(streamed).toEqual(listed);
+  });
 });

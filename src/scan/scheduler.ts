@@ -30,7 +30,10 @@ export interface ScheduleOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** Buffers become plain Uint8Arrays when they cross a thread; make them Buffers again. */
+/**
+ * Buffers become plain Uint8Arrays when they cross a thread; make them Buffers again. A folder
+ * stream never crosses (walkFolders keeps it): in one thread it is kept as it is.
+ */
 export function reviveJob(job: DirectoryJob): DirectoryJob {
   const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   const revived: DirectoryJob = {
@@ -43,6 +46,7 @@ export function reviveJob(job: DirectoryJob): DirectoryJob {
     const names = job.slice.names.map((name) => (typeof name === 'string' ? name : buf(name)));
     revived.slice = { names, kinds: job.slice.kinds };
   }
+  if (job.stream !== undefined) revived.stream = job.stream;
   return revived;
 }
 
@@ -73,8 +77,12 @@ class Collector {
 
 async function inProcess(settings: ScanSettings, collector: Collector): Promise<void> {
   const scanner = new DirectoryScanner(settings);
-  for (let job = collector.pending.pop(); job; job = collector.pending.pop()) {
-    collector.add(job.path, await scanner.scan(job));
+  try {
+    for (let job = collector.pending.pop(); job; job = collector.pending.pop()) {
+      collector.add(job.path, await scanner.scan(job));
+    }
+  } finally {
+    for (const job of collector.pending) job.stream?.close();
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { symlink, tempTrees, writeRawName } from '../test-support/tree.js';
-import { type DirectoryJob, entryAt, listDirectory, SMALL_FOLDER_BYTES } from './directory.js';
+import { type DirectoryJob, entryAt, type Listing, listDirectory, SMALL_FOLDER_BYTES } from './directory.js';
 
 const tree = tempTrees();
 
@@ -31,6 +31,35 @@ describe('listing a folder', () => {
     expect(small.filter((line) => line.includes('\ufffd'))).toHaveLength(1);
     expect(described(job(SMALL_FOLDER_BYTES))).toEqual(small);
     expect(described(job())).toEqual(small);
+  });
+
+  it('streams a folder of more entries than the limit: every entry once, bytes of names kept', () => {
+    const root = tree({ sub: {}, 'a.php': '<?php', '\ufffd-literal.jpg': 'x', link: symlink('/etc/passwd') });
+    for (let i = 0; i < 650; i++) writeRawName(root, Buffer.from(`f${i}.txt`));
+    for (let i = 0; i < 40; i++)
+      writeRawName(root, Buffer.from([0x62, 0xff, 0x61 + (i % 26), 0x41 + Math.floor(i / 26), 0x2e, 0x70]));
+    const job: DirectoryJob = { path: 'up', fsPath: root };
+    const all = described(job);
+    expect(all).toHaveLength(694);
+    const lines = (listing: Listing): string[] =>
+      listing.names.map((_, i) => {
+        const entry = entryAt(job, listing, i);
+        return `${entry.path} ${entry.kind} ${entry.decodedName} ${entry.pathBase64 ?? ''}`;
+      });
+    for (const limit of [0, 1, 7, 600, 693]) {
+      const first = listDirectory(job, limit);
+      expect(first.rest).toBeDefined();
+      expect(first.names.length).toBeLessThanOrEqual(limit + 1);
+      const seen = lines(first);
+      for (let batch = first.rest!.read(50); batch.names.length > 0; batch = first.rest!.read(50)) {
+        expect(batch.names.length).toBeLessThanOrEqual(50);
+        seen.push(...lines(batch));
+      }
+      expect(first.rest!.done).toBe(true);
+      expect(seen.sort()).toEqual([...all].sort());
+    }
+    // At the limit or under it, the folder is listed and sorted as before.
+    expect(listDirectory(job, 694).rest).toBeUndefined();
   });
 
   it('throws the fs error for a folder that is gone, either way', () => {

@@ -13,6 +13,17 @@ function chain(depth: number): Tree {
   return level;
 }
 
+/**
+ * `count` uploads named x\xff<two letters>.php in `folder`: not UTF-8, and the extension is read
+ * from the decoded name, so their bytes must survive whatever path they take.
+ */
+function writeNotUtf8Php(folder: string, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const name = [0x78, 0xff, 0x61 + (i % 26), 0x41 + Math.floor(i / 26), 0x2e, 0x70, 0x68, 0x70];
+    writeRawName(folder, Buffer.from(name), jpeg());
+  }
+}
+
 describe('worker threads', () => {
   it('share directories between threads and report exactly what one thread reports', () => {
     // Wide folders next to a deep chain: threads run dry at different times and must share.
@@ -36,20 +47,7 @@ describe('worker threads', () => {
     const count = ENTRIES_PER_SLICE * 12 + 500;
     for (let i = 0; i < count; i++) spec[`u${i}.${i % 10 === 0 ? 'php' : 'jpg'}`] = jpeg();
     const root = tree({ flat: spec });
-    for (let i = 0; i < 200; i++) {
-      // x\xff<letters>.php: the extension is read from the decoded name, so it must survive.
-      const name = Buffer.from([
-        0x78,
-        0xff,
-        0x61 + (i % 26),
-        0x41 + Math.floor(i / 26),
-        0x2e,
-        0x70,
-        0x68,
-        0x70,
-      ]);
-      writeRawName(`${root}/flat`, name, jpeg());
-    }
+    writeNotUtf8Php(`${root}/flat`, 200);
     const out = tree({});
     const reports = reportsByThreads(['scan', root], out);
     const single = JSON.parse(reports[0]!);
@@ -77,19 +75,7 @@ describe('worker threads', () => {
       spec[big] = folder;
     }
     const root = tree(spec);
-    for (let i = 0; i < 120; i++) {
-      const name = Buffer.from([
-        0x78,
-        0xff,
-        0x61 + (i % 26),
-        0x41 + Math.floor(i / 26),
-        0x2e,
-        0x70,
-        0x68,
-        0x70,
-      ]);
-      writeRawName(root, name, jpeg());
-    }
+    writeNotUtf8Php(root, 120);
     const listed = reportsByThreads(['scan', root], tree({}));
     expect(JSON.parse(listed[0]!).summary.files).toBe(1 + 1500 + 60 + 6000 + 120);
     const streamed = reportsByThreads(['scan', root, '--list-limit', '700'], tree({}));

@@ -55,8 +55,8 @@ const sliceOf = ({ names, kinds }: Listing, start: number): Listing => ({
 });
 
 /**
- * Entries read from a streamed folder at its turn: slices enough for other threads to share,
- * and no more than the list limit.
+ * Entries read from a streamed folder at its turn: sixteen slices, enough for other threads to
+ * share (with a lower --list-limit, that many entries, but at least one slice).
  */
 const STREAM_BATCH = 16 * ENTRIES_PER_SLICE;
 

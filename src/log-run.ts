@@ -93,7 +93,9 @@ async function addStoredFacts(
   );
   if (outcome.status !== 'ok') return `stored file ${storedPath}: ${outcome.detail}`;
   if (outcome.fd !== undefined) closeSync(outcome.fd);
-  file.declared = { ...file.declared, storedOnDisk: true };
+  // On the record's own object: a spread copy plus a property gets a hidden class of its own.
+  file.declared ??= {};
+  file.declared.storedOnDisk = true;
   file.size = outcome.file.size;
   if (outcome.file.detected) file.detected = outcome.file.detected;
   return undefined;

@@ -227,8 +227,6 @@ const NAME_PARAMS = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key
 export const DEFAULT_UPLOAD_PATH =
   '/(?:upload|uploads|media|files?|attachments?|avatars?|images?)(?:/|\\?|$)';
 
-const WRITE_METHOD = /^(?:POST|PUT|PATCH)$/i;
-
 /** The value of the first query parameter whose (decoded, lower-cased) key names a file. */
 function nameParameter(url: string, from: number): string | undefined {
   while (from < url.length) {
@@ -257,8 +255,9 @@ export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecor
   if (COMBINED_READ.test(text)) return undefined;
   const m = COMBINED.exec(text);
   if (m === null) return 'not a combined-format line';
+  // A match here is a write: COMBINED_READ took every other combined line.
   const url = m[5]!;
-  if (!WRITE_METHOD.test(m[4]!) || !uploadPath.test(url)) return undefined;
+  if (!uploadPath.test(url)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const record: UploadRecord = {

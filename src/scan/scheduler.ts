@@ -32,7 +32,7 @@ export interface ScheduleOptions {
 
 /**
  * Buffers become plain Uint8Arrays when they cross a thread; make them Buffers again. A folder
- * stream never crosses (walkFolders keeps it): in one thread it is kept as it is.
+ * stream never crosses (walkFolders keeps it in its thread).
  */
 export function reviveJob(job: DirectoryJob): DirectoryJob {
   const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -46,7 +46,6 @@ export function reviveJob(job: DirectoryJob): DirectoryJob {
     const names = job.slice.names.map((name) => (typeof name === 'string' ? name : buf(name)));
     revived.slice = { names, kinds: job.slice.kinds };
   }
-  if (job.stream !== undefined) revived.stream = job.stream;
   return revived;
 }
 
@@ -67,7 +66,9 @@ class Collector {
     this.pending = [root];
   }
   add(path: string, result: DirectoryResult): void {
-    for (const next of result.more) this.pending.push(reviveJob(next));
+    // Left only by a scan in this thread (walkFolders takes `more` onto its own stack before it
+    // reports): nothing here crossed a thread, and a folder stream must stay as it is.
+    for (const next of result.more) this.pending.push(next);
     for (const f of result.findings) this.outcome.findings.push(f);
     for (const n of result.notEvaluated) this.outcome.notEvaluated.push(n);
     addCounters(this.outcome.counters, result.counters);

@@ -165,8 +165,8 @@ export function listDirectory(job: DirectoryJob, limit = LIST_LIMIT): Listing & 
   const anyMangled = listing.names.some(mangled);
   if (listing.open) {
     // The mangled names of a streamed folder come from its last pass, in bytes.
-    const first = anyMangled ? withoutMangled(listing) : { names: listing.names, kinds: listing.kinds };
-    return { ...first, rest: new FolderStream(job, listing.open, anyMangled) };
+    const { names, kinds } = anyMangled ? withoutMangled(listing) : listing;
+    return { names, kinds, rest: new FolderStream(job, listing.open, anyMangled) };
   }
   if (!anyMangled) return listing;
   const raw = readListing(job, 'buffer');

@@ -5,13 +5,13 @@ import { InputError } from '../errors.js';
 import { escapeUnsafe } from '../escape.js';
 import { formatBytes } from '../messages.js';
 import { chalkFor, colorLevel, writeStdout } from '../output.js';
-import { applyPlan, completeRun, openRun, prepareQuarantine } from '../remediate/apply.js';
+import { applyPlan, closeRun, completeRun, openRun, prepareQuarantine } from '../remediate/apply.js';
 import { type Plan, planRemediation } from '../remediate/plan.js';
 import { restoreRun } from '../remediate/restore.js';
 import { comparisonLines, countRows } from '../reporters/comparison.js';
 import { isCategory } from '../rules/index.js';
 import { realRoot, runScan } from '../run.js';
-import { CATEGORIES, type Category, SEVERITIES, type Severity } from '../types.js';
+import { CATEGORIES, type Category, type Report, SEVERITIES, type Severity } from '../types.js';
 import { choosePolicy, collect } from './options.js';
 
 interface FixFlags {
@@ -47,7 +47,8 @@ async function fixCommand(dir: string, flags: FixFlags): Promise<void> {
   for (const c of categories)
     if (!isCategory(c)) throw new InputError(`--category '${c}': allowed ${CATEGORIES.join(', ')}`);
   const rootReal = realRoot(dir);
-  const quarantine = prepareQuarantine(rootReal, flags.quarantine);
+  // A dry run changes nothing, the quarantine folder included.
+  const quarantine = prepareQuarantine(rootReal, flags.quarantine, flags.apply);
   const policy = choosePolicy(flags, rootReal);
   const color = chalkFor(
     colorLevel({ flag: flags.color, env: process.env, isTTY: process.stdout.isTTY === true, toFile: false }),
@@ -56,16 +57,24 @@ async function fixCommand(dir: string, flags: FixFlags): Promise<void> {
   const options = { minSeverity: flags.minSeverity, categories: categories as Category[] };
   // Recover an interrupted run first, so the plan is made from the tree as it really is.
   const run = flags.apply ? openRun(quarantine, rootReal, new Date()) : undefined;
-  const before = await scan();
-  const plan = planRemediation(before, options);
-  const out = planLines(plan, plan);
-  if (!run) {
-    out.push('', color.bold('Dry run: nothing was changed. Add --apply to carry out this plan.'));
-    await writeStdout(`${out.join('\n')}\n`);
-    return;
+  let before: Report;
+  let plan: Plan;
+  let out: string[];
+  let result: ReturnType<typeof applyPlan>;
+  try {
+    before = await scan();
+    plan = planRemediation(before, options);
+    out = planLines(plan, plan);
+    if (!run) {
+      out.push('', color.bold('Dry run: nothing was changed. Add --apply to carry out this plan.'));
+      await writeStdout(`${out.join('\n')}\n`);
+      return;
+    }
+    result = applyPlan(plan, rootReal, run);
+    completeRun(run, new Date());
+  } finally {
+    if (run) closeRun(run);
   }
-  const result = applyPlan(plan, rootReal, run);
-  completeRun(run, new Date());
   const after = await scan();
   const comparison = compareFindings(before, after.findings);
   // Lists of findings are concatenated, not spread into push(): that overflows at ~100,000.
@@ -75,7 +84,7 @@ async function fixCommand(dir: string, flags: FixFlags): Promise<void> {
       `Applied in ${run.runDir}${run.resumed ? ` (resumed an interrupted run; ${run.recovered} open action(s) finished)` : ''}:`,
     ),
     `  ${result.moved} moved to quarantine (${formatBytes(result.bytes)}), ${result.chmodded} permission fixes, ${result.failed.length} failed`,
-    result.failed.map((f) => `  failed: ${escapeUnsafe(f.path)}: ${f.why}`),
+    result.failed.map((f) => `  failed: ${escapeUnsafe(f.path)}: ${escapeUnsafe(f.why)}`),
     '',
     comparisonLines(comparison, color, { before: 'before', after: 'after fix' }),
     '',
@@ -101,7 +110,7 @@ async function restoreCommand(runDir: string, flags: { only?: string; force: boo
         : `  conflict: ${escapeUnsafe(c.path)} exists now; not overwritten (use --force to move it aside)`,
     );
   }
-  for (const f of result.failed) out.push(`  failed: ${escapeUnsafe(f.path)}: ${f.why}`);
+  for (const f of result.failed) out.push(`  failed: ${escapeUnsafe(f.path)}: ${escapeUnsafe(f.why)}`);
   await writeStdout(`${out.join('\n')}\n`);
   process.exitCode = result.failed.length > 0 || result.conflicts.some((c) => !c.movedAsideTo) ? 1 : 0;
 }

@@ -21,6 +21,10 @@ export interface MoveIntent {
   gid: number;
   atimeMs: number;
   mtimeMs: number;
+  /** Which inode was moved, and how many names it had: a hard link copied across filesystems is rejoined on restore. */
+  dev?: number;
+  ino?: number;
+  nlink?: number;
   /** The parent folder's times before the move, restored with the file. */
   parentAtimeMs?: number;
   parentMtimeMs?: number;
@@ -35,6 +39,9 @@ export interface ChmodIntent {
   path: string;
   oldMode: number;
   newMode: number;
+  /** The inode changed: restore puts the old mode back only on this very inode. */
+  dev?: number;
+  ino?: number;
   findings: { ruleId: string; severity: string; message: string }[];
 }
 
@@ -43,26 +50,42 @@ export type Intent = MoveIntent | ChmodIntent;
 export type Record =
   | { op: 'begin'; run: string; root: string; time: string }
   | Intent
-  | { op: 'done'; id: number; how?: 'rename' | 'copy' }
+  /** `sha256`: what was really stored, when the entry changed between its hash and its move. */
+  | { op: 'done'; id: number; how?: 'rename' | 'copy'; sha256?: string }
+  /** The action did not happen (the entry is where it was): never retried, never restored. */
+  | { op: 'failed'; id: number; why: string }
+  /** A restore of this entry began: a copy it left half-written may be removed. */
+  | { op: 'restoring'; id: number }
   | { op: 'restored'; id: number; time: string }
   | { op: 'complete'; time: string };
 
 export const JOURNAL = 'journal.jsonl';
 
 export class Journal {
-  readonly #fd: number;
+  #fd: number | undefined;
+  /** A write failed part-way (a full disk): the next record starts on a line of its own. */
+  #torn = false;
   constructor(readonly runDir: string) {
     this.#fd = openSync(join(runDir, JOURNAL), 'a', 0o600);
   }
 
   /** Append one record and make it durable before returning. */
   append(record: Record): void {
-    writeSync(this.#fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(this.#fd);
+    if (this.#fd === undefined) throw new Error('the journal is closed');
+    const line = `${this.#torn ? '\n' : ''}${JSON.stringify(record)}\n`;
+    try {
+      writeSync(this.#fd, line);
+      fsyncSync(this.#fd);
+      this.#torn = false;
+    } catch (error) {
+      this.#torn = true;
+      throw error;
+    }
   }
 
   close(): void {
-    closeSync(this.#fd);
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 }
 
@@ -86,6 +109,8 @@ export interface JournalState {
   root?: string;
   intents: Intent[];
   done: Set<number>;
+  failed: Set<number>;
+  restoring: Set<number>;
   restored: Set<number>;
   complete: boolean;
   nextId: number;
@@ -95,6 +120,8 @@ export function journalState(records: Record[]): JournalState {
   const state: JournalState = {
     intents: [],
     done: new Set(),
+    failed: new Set(),
+    restoring: new Set(),
     restored: new Set(),
     complete: false,
     nextId: 1,
@@ -104,7 +131,12 @@ export function journalState(records: Record[]): JournalState {
     else if (r.op === 'intent') {
       state.intents.push(r);
       state.nextId = Math.max(state.nextId, r.id + 1);
-    } else if (r.op === 'done') state.done.add(r.id);
+    } else if (r.op === 'done') {
+      state.done.add(r.id);
+      const intent = r.sha256 === undefined ? undefined : state.intents.find((i) => i.id === r.id);
+      if (intent?.action === 'quarantine') intent.sha256 = r.sha256!;
+    } else if (r.op === 'failed') state.failed.add(r.id);
+    else if (r.op === 'restoring') state.restoring.add(r.id);
     else if (r.op === 'restored') state.restored.add(r.id);
     else if (r.op === 'complete') state.complete = true;
   }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../bench/generate.js';
 import { runScan } from '../run.js';
 import { elf, jpeg, png } from '../test-support/bytes.js';
 import { BIN, cli } from '../test-support/cli.js';
@@ -222,6 +223,7 @@ describe('crash safety', () => {
       }
     };
 
+    const random = prng(8);
     let interrupted = 0;
     for (let round = 0; round < 8; round++) {
       const dir = tree({});
@@ -232,19 +234,19 @@ describe('crash safety', () => {
       const child = fix(root, quarantine);
       // Kill at a random point of the apply phase (or, now and then, just before or after it).
       if (await applyStarted(quarantine, child))
-        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 120)));
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 120)));
       child.kill('SIGKILL');
       await finished(child);
       // Nothing lost, nothing duplicated, nothing corrupted.
       expect(contentsEverywhere(root, quarantine)).toEqual(originalContents);
-      const runs = existsSync(quarantine) ? readdirSync(quarantine) : [];
+      const runs = existsSync(quarantine) ? readdirSync(quarantine).filter((r) => r.startsWith('run-')) : [];
       if (runs.length > 0 && !journalState(readJournal(join(quarantine, runs[0]!))).complete) interrupted++;
       // The same --apply finishes the run ...
       await finished(fix(root, quarantine));
       expect(contentsEverywhere(root, quarantine)).toEqual(originalContents);
       expect(readdirSync(root).sort()).toEqual(['ok.jpg']);
       // ... and restore reverses it exactly.
-      for (const run of readdirSync(quarantine))
+      for (const run of readdirSync(quarantine).filter((r) => r.startsWith('run-')))
         expect(cli(['restore', join(quarantine, run)]).status).toBe(0);
       expect(files(root)).toEqual(original);
     }

@@ -2,8 +2,17 @@
  * Hostile inputs: the auditor stays correct, bounded and read-only when the uploads attack it.
  * Each case has a bound; hitting it is reported on the entry, never swallowed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  lstatSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +105,49 @@ describe('hostile trees', () => {
       reason: 'vanished',
     });
   });
+
+  it('a parent folder swapped for a symlink during the scan (RENAME_EXCHANGE in a loop) is never read or listed through', async () => {
+    const dir = tree({ outside: {}, up: { sub: {} }, link: {} });
+    for (let i = 0; i < 200; i++) {
+      writeFileSync(join(dir, 'outside', `only-outside-${i}.php`), `<?php echo ${i};`);
+      writeFileSync(join(dir, 'up/sub', `inside-${i}.jpg`), '');
+    }
+    rmSync(join(dir, 'link'), { recursive: true });
+    symlinkSync(join(dir, 'outside'), join(dir, 'link'));
+    // renameat2(RENAME_EXCHANGE) swaps the folder and the symlink atomically, as an attacker would.
+    const swapper = spawn('python3', [
+      '-c',
+      `import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2])
+end = time.time() + 30
+while time.time() < end:
+    libc.renameat2(-100, a, -100, b, 2)`,
+      join(dir, 'up/sub'),
+      join(dir, 'link'),
+    ]);
+    try {
+      // Start scanning once the swapping has begun.
+      while (!lstatSync(join(dir, 'up/sub'), { throwIfNoEntry: false })?.isSymbolicLink())
+        await new Promise((r) => setTimeout(r, 5));
+      let swappedSeen = 0;
+      for (let round = 0; round < 30; round++) {
+        const report = await runScan({
+          root: join(dir, 'up'),
+          failOn: 'none',
+          allowUnevaluated: true,
+          concurrency: 1,
+        });
+        const paths = [...report.findings.map((f) => f.path), ...report.notEvaluated.map((n) => n.path)];
+        expect(paths.filter((p) => p.includes('only-outside'))).toEqual([]);
+        swappedSeen += report.notEvaluated.filter((n) => n.detail?.includes('replaced by a symlink')).length;
+      }
+      // The loop did race: some folders or files were refused because a parent had been swapped.
+      expect(swappedSeen).toBeGreaterThan(0);
+    } finally {
+      swapper.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('a file that shrinks after its stat is read as it is, and a huge sparse file is not hashed', async () => {
     const root = tree({ 'a.php': '<?php echo 1; ?>'.repeat(1000) });

@@ -15,6 +15,7 @@ import { errnoCode } from '../errors.js';
 import { printableBytes } from '../escape.js';
 import type { DirectoryEntry } from '../sources/directory.js';
 import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../types.js';
+import { handleIsAt } from '../util/confined.js';
 import { inspectContent, noteIncomplete } from './content.js';
 import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
 import type { Limits } from './limits.js';
@@ -143,6 +144,14 @@ async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promi
     return { status: 'not-evaluated', ...reasonFor(error) };
   }
   try {
+    if (!handleIsAt(fd, entry.fsPath)) {
+      closeSync(fd);
+      return {
+        status: 'not-evaluated',
+        reason: 'changed-type',
+        detail: 'a parent folder was replaced by a symlink during the scan; not read',
+      };
+    }
     const stats = fstatSync(fd);
     if (!stats.isFile()) {
       closeSync(fd);

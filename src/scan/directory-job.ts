@@ -142,8 +142,10 @@ export class DirectoryScanner {
     if (this.#shard && shardOf(job.rawPath ?? job.path, this.#shard.count) !== this.#shard.index)
       return result;
     const code = errnoCode(error);
-    const reason = code === 'ENOENT' ? 'vanished' : 'unreadable-directory';
-    result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail: code ?? 'read error' }, job));
+    const reason =
+      code === 'ENOENT' ? 'vanished' : code === 'ESCAPED' ? 'changed-type' : 'unreadable-directory';
+    const detail = code === 'ESCAPED' ? (error as Error).message : (code ?? 'read error');
+    result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail }, job));
     return result;
   }
 

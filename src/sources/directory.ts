@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
-import { type Dir, type Dirent, opendirSync, readdirSync } from 'node:fs';
+import { closeSync, type Dir, type Dirent, opendirSync, readdirSync } from 'node:fs';
 import { printableBytes } from '../escape.js';
 import { byText } from '../order.js';
 import type { Entry, EntryKind } from '../types.js';
+import { openCheckedFolder } from '../util/confined.js';
 
 /** A directory still to be listed. The root is `{ path: '', fsPath: realRoot }`. */
 export interface DirectoryJob {
@@ -98,8 +99,20 @@ export const SMALL_FOLDER_BYTES = 64 * 1024;
  */
 export const LIST_LIMIT = 100_000;
 
+/** List a folder only once its handle is checked to be where its path says (never past a swapped-in symlink). */
+function inCheckedFolder<T>(job: DirectoryJob, list: (path: string | Buffer) => T): T {
+  const folder = openCheckedFolder(job.fsPath);
+  try {
+    return list(folder.path);
+  } finally {
+    closeSync(folder.fd);
+  }
+}
+
 const openHandle = (job: DirectoryJob, encoding: 'utf8' | 'buffer'): Dir =>
-  opendirSync(job.fsPath, { encoding: encoding as BufferEncoding, bufferSize: 256 });
+  inCheckedFolder(job, (path) =>
+    opendirSync(path, { encoding: encoding as BufferEncoding, bufferSize: 256 }),
+  );
 
 /**
  * Every entry of a folder: from one readdirSync call, or through a handle a batch at a time.
@@ -111,7 +124,9 @@ function readListing(
   limit = Number.POSITIVE_INFINITY,
 ): Listing & { open?: Dir } {
   if (job.size !== undefined && job.size < SMALL_FOLDER_BYTES) {
-    const dirents = readdirSync(job.fsPath, { withFileTypes: true, encoding: encoding as 'buffer' });
+    const dirents = inCheckedFolder(job, (path) =>
+      readdirSync(path, { withFileTypes: true, encoding: encoding as 'buffer' }),
+    );
     return { names: dirents.map((d) => d.name), kinds: dirents.map(kindOf) };
   }
   const names: (string | Buffer)[] = [];

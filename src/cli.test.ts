@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jpeg, png } from './test-support/bytes.js';
@@ -11,11 +12,9 @@ const tree = tempTrees();
 
 /** One line on stderr, naming the problem, and no stack trace. */
 function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr
-    .trimEnd()
-    .split('\n')
-    .filter((l) => !l.startsWith('(run with --help'));
+  const lines = stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^upload-audit: /);
   expect(lines[0]).toMatch(pattern);
   expect(stderr).not.toMatch(/\n\s+at /);
 }
@@ -111,6 +110,28 @@ describe('exit codes', () => {
     expect(status).toBe(2);
     expect(stdout).toBe('');
     expectOneLineError(stderr, message);
+  });
+
+  it('-o writes to a device or FIFO as it is, and through a symlink without replacing it', async () => {
+    const dir = tree({ 'real.json': 'old' });
+    symlinkSync(join(dir, 'real.json'), join(dir, 'link.json'));
+    expect(cli(['scan', DEMO, '-f', 'json', '-o', join(dir, 'link.json'), '-q']).status).toBe(1);
+    expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'real.json'), 'utf8')).summary.failed).toBe(true);
+    expect(cli(['scan', DEMO, '-o', '/dev/null', '-q']).status).toBe(1);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    const pipe = join(dir, 'pipe');
+    execFileSync('mkfifo', [pipe]);
+    const reader = spawn('cat', [pipe]);
+    let got = '';
+    reader.stdout.on('data', (chunk) => {
+      got += chunk;
+    });
+    const done = new Promise((r) => reader.on('exit', r));
+    expect(cli(['scan', DEMO, '-f', 'json', '-o', pipe, '-q']).status).toBe(1);
+    await done;
+    expect(JSON.parse(got).summary.failed).toBe(true);
+    expect(lstatSync(pipe).isFIFO()).toBe(true);
   });
 
   it.skipIf(!existsSync('/dev/full'))('2 with one line when stdout cannot be written (a full disk)', () => {

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { errnoCode, InputError } from './errors.js';
 
@@ -44,28 +56,76 @@ function closeQuietly(fd: number): void {
   }
 }
 
+/**
+ * Where a report for `path` really goes: a symlink is followed (it stays a link; the file it
+ * names is replaced), and anything that is not a regular file (/dev/null, a FIFO, a terminal) is
+ * written to directly: renaming over it would turn a device into a plain file.
+ */
+function destination(path: string): { path: string; direct: boolean } {
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(path);
+  } catch {
+    // Nothing there yet (or a dangling link): a new file.
+    let real = path;
+    try {
+      if (lstatSync(path).isSymbolicLink()) real = resolve(dirname(path), readlinkSync(path));
+    } catch {
+      // Not there at all.
+    }
+    return { path: real, direct: false };
+  }
+  if (stats.isDirectory()) throw new InputError(`cannot write '${path}': it is a folder`);
+  if (!stats.isFile()) return { path, direct: true };
+  return { path: realpathSync(path), direct: false };
+}
+
 /** Write a whole file through a temporary name and a rename, so readers never see half a report. */
 export function writeFileAtomic(path: string, text: string | Iterable<string>): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const target = destination(path);
+  if (target.direct) return writeDirect(path, text);
+  const temp = join(dirname(target.path), `.${basename(target.path)}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(temp, 'w', 0o644);
-    for (const piece of piecesOf(text)) {
-      const bytes = Buffer.from(piece, 'utf8');
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-    }
+    fd = openSync(temp, 'wx', 0o644);
+    writePieces(fd, text);
     closeSync(fd);
     fd = undefined;
-    renameSync(temp, path);
+    renameSync(temp, target.path);
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
     rmSync(temp, { force: true });
-    // Pieces are made while they are written: an error without a system code came from making
-    // them, not from the file, and must not be told as a write failure.
-    const code = errnoCode(error);
-    if (code === undefined) throw error;
-    throw new InputError(`cannot write '${path}': ${code}`);
+    throw writeError(path, error);
   }
+}
+
+function writePieces(fd: number, text: string | Iterable<string>): void {
+  for (const piece of piecesOf(text)) {
+    const bytes = Buffer.from(piece, 'utf8');
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+  }
+}
+
+/** A device, FIFO or terminal: opened for writing as it is (O_NONBLOCK would fail a FIFO without a reader). */
+function writeDirect(path: string, text: string | Iterable<string>): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY);
+    writePieces(fd, text);
+    closeSync(fd);
+  } catch (error) {
+    if (fd !== undefined) closeQuietly(fd);
+    throw writeError(path, error);
+  }
+}
+
+/**
+ * Pieces are made while they are written: an error without a system code came from making them,
+ * not from the file, and must not be told as a write failure.
+ */
+function writeError(path: string, error: unknown): unknown {
+  const code = errnoCode(error);
+  return code === undefined ? error : new InputError(`cannot write '${path}': ${code}`);
 }
 
 /** Stdout errors a writeStdout call has already turned into an InputError. */

@@ -208,7 +208,16 @@ export function buildProgram(): Command {
       'Audit an upload folder or upload log against a policy: every file classified, nothing changed.',
     )
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // A usage error is one line like every other error: the tool's prefix, what is wrong, where help is.
+    .configureOutput({
+      outputError: (message, write) =>
+        write(
+          `upload-audit: ${message
+            .trim()
+            .replace(/^error: /, '')
+            .replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`,
+        ),
+    })
     .exitOverride();
 
   const scan = program

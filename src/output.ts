@@ -83,7 +83,10 @@ function destination(path: string): { path: string; direct: boolean } {
 /** Write a whole file through a temporary name and a rename, so readers never see half a report. */
 export function writeFileAtomic(path: string, text: string | Iterable<string>): void {
   const target = destination(path);
-  if (target.direct) return writeDirect(path, text);
+  if (target.direct) {
+    writeDirect(path, text);
+    return;
+  }
   const temp = join(dirname(target.path), `.${basename(target.path)}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {

@@ -96,6 +96,9 @@ describe('JSON Lines records', () => {
     ['[1,2]', 'not a JSON object'],
     ['"x"', 'not a JSON object'],
     ['{"user":"u"}', 'no filename or stored path field'],
+    ['{"filename":"a.jpg","size":{"toString":""}}', "field 'size' holds an object, not a number"],
+    ['{"filename":{"valueOf":1},"size":1}', "field 'filename' holds an object, not text"],
+    ['{"filename":"a.jpg","content_type":["image/png"]}', "field 'content_type' holds a list, not text"],
   ])('rejects %s', (line, reason) => {
     expect(parseJsonLine(line, {})).toBe(reason);
   });

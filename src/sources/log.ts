@@ -186,6 +186,11 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
   }
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return 'not a JSON object';
   const { keys, values } = fieldsOf(object as Record<string, unknown>, mapping);
+  // A field the log declares with the wrong shape (an object or list where text or a number
+  // belongs) makes the line unreadable as an upload record, never the whole audit.
+  const misshapen = FIELDS.findIndex((field, i) => field !== 'status' && typeof values[i] === 'object');
+  if (misshapen >= 0)
+    return `field '${keys[misshapen]}' holds ${Array.isArray(values[misshapen]) ? 'a list' : 'an object'}, not ${FIELDS[misshapen] === 'size' ? 'a number' : 'text'}`;
   // One literal, every text field present (undefined when absent): one object shape for every
   // line, where a store per found field made a shape per combination (~4% of a JSON Lines audit).
   const record: UploadRecord = {
@@ -199,7 +204,8 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
   };
   const sizeKey = keys[FIELD_INDEX.size];
   if (sizeKey !== undefined) {
-    const size = Number(values[FIELD_INDEX.size]);
+    const value = values[FIELD_INDEX.size];
+    const size = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
     if (Number.isFinite(size) && size >= 0) record.size = size;
   }
   const statusKey = keys[FIELD_INDEX.status];

@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { runLog } from './log-run.js';
+import { LISTED_OCCURRENCES, runLog } from './log-run.js';
 import { renderMessage } from './messages.js';
 import { DEFAULT_UPLOAD_PATH } from './sources/log.js';
 import { elf, jpeg, png } from './test-support/bytes.js';
@@ -17,6 +20,40 @@ const rules = async (files: string[], root?: string) =>
 
 describe('log audits', () => {
   const tree = tempTrees();
+
+  it('list a bounded number of identical findings and count the rest (millions of repeated lines)', async () => {
+    const dir = tree({});
+    const lines = 1_500_000;
+    const log = join(dir, 'repeated.jsonl.gz');
+    const line = '{"filename":"shell.php","client":"203.0.113.9"}\n';
+    writeFileSync(log, gzipSync(Buffer.from(line.repeat(lines))));
+    const report = await runLog({
+      files: [log],
+      fields: {},
+      uploadPath,
+      failOn: 'high',
+      allowUnevaluated: false,
+    });
+    expect(report.findings).toHaveLength(LISTED_OCCURRENCES);
+    expect(report.summary.findings).toBe(lines);
+    expect(report.summary.bySeverity.critical).toBe(lines);
+    const last = report.findings.at(-1)!;
+    expect(last.count).toBe(lines - LISTED_OCCURRENCES + 1);
+    expect(renderMessage(last)).toMatch(/\(and 1,499,000 more like it, not listed\)$/);
+    // The same bound holds when a plain log is read by threads in parts.
+    const plain = join(dir, 'repeated.jsonl');
+    writeFileSync(plain, line.repeat(300_000));
+    const threaded = await runLog({
+      files: [plain],
+      fields: {},
+      uploadPath,
+      failOn: 'high',
+      allowUnevaluated: false,
+      concurrency: 2,
+    });
+    expect(threaded.findings).toHaveLength(LISTED_OCCURRENCES);
+    expect(threaded.summary.findings).toBe(300_000);
+  }, 60_000);
 
   it('match their golden reports (JSON Lines with --root, and an access log)', () => {
     const jsonl = cli([

@@ -126,6 +126,36 @@ function detach(finding: Finding): void {
 export const LISTED_LINES_PER_REASON = 1000;
 
 /**
+ * Occurrences of one finding (one fingerprint: rule, name, content) a log lists one by one; the
+ * later ones are counted on the last listed. A 3.5 MB gzip of 20.9M identical lines made 20.9M
+ * findings (4.4 GiB, then SIGABRT); now it makes this many.
+ */
+export const LISTED_OCCURRENCES = 1000;
+
+/** Adds findings to `out`, listing each fingerprint's first `listed` occurrences and counting the rest. */
+export class FindingTally {
+  readonly #seen = new Map<string, { listed: number; last: Finding }>();
+  constructor(
+    readonly out: Finding[],
+    readonly listed = LISTED_OCCURRENCES,
+  ) {}
+
+  add(finding: Finding): void {
+    const seen = this.#seen.get(finding.fingerprint);
+    if (seen === undefined) {
+      this.#seen.set(finding.fingerprint, { listed: 1, last: finding });
+      this.out.push(finding);
+    } else if (seen.listed < this.listed) {
+      seen.listed++;
+      seen.last = finding;
+      this.out.push(finding);
+    } else {
+      seen.last.count = (seen.last.count ?? 1) + (finding.count ?? 1);
+    }
+  }
+}
+
+/**
  * Collects a log's not-evaluated lines into `out`: the first `limit` of each reason one by one,
  * the rest (and entries that already count several: a part's own tally) into one entry per
  * reason at the first of them. The lines of a reason must come in order.
@@ -255,7 +285,8 @@ export class LogAuditor {
     const { fields, uploadPath, root, maxLineBytes, listedPerReason } = this.#settings;
     const { file } = part;
     const result: LogPartResult = { counters: emptyCounters(), findings: [], notEvaluated: [], lines: 0 };
-    const { counters, findings } = result;
+    const { counters } = result;
+    const findings = new FindingTally(result.findings);
     let format = part.format;
     const unevaluated = new NotEvaluatedLines(file, listedPerReason, result.notEvaluated);
     const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void =>
@@ -305,7 +336,7 @@ export class LogAuditor {
           if (parsed.user !== undefined) finding.user = parsed.user;
           if (this.#detach) detach(finding);
           this.#suppressor.apply(finding);
-          findings.push(finding);
+          findings.add(finding);
         }
       }
     }
@@ -331,6 +362,7 @@ export async function runLog(options: LogOptions): Promise<Report> {
   const auditor = new LogAuditor(settings);
   const counters = emptyCounters();
   const findings: Finding[] = [];
+  const tally = new FindingTally(findings);
   const notEvaluated: NotEvaluated[] = [];
   for (const file of options.files) checkReadable(file);
   for (const file of options.files) {
@@ -350,7 +382,7 @@ export async function runLog(options: LogOptions): Promise<Report> {
       addCounters(counters, part.counters);
       for (const finding of part.findings) {
         finding.location!.line += offset;
-        findings.push(finding);
+        tally.add(finding);
       }
       for (const item of part.notEvaluated)
         unevaluated.add(item.location!.line + offset, item.reason, item.detail, item.count);

@@ -41,7 +41,15 @@ function compile(template: string): Compiled {
 }
 
 /** Words for a finding: its rule's template (`{key}` or `{key|bytes}`) filled from the evidence. Not escaped. */
-export function renderMessage(finding: Pick<Finding, 'ruleId' | 'messageId' | 'evidence'>): string {
+export function renderMessage(finding: Pick<Finding, 'ruleId' | 'messageId' | 'evidence' | 'count'>): string {
+  const text = renderTemplate(finding);
+  // A log's later occurrences of one finding are counted on the last one listed.
+  return finding.count === undefined || finding.count < 2
+    ? text
+    : `${text} (and ${(finding.count - 1).toLocaleString('en-US')} more like it, not listed)`;
+}
+
+function renderTemplate(finding: Pick<Finding, 'ruleId' | 'messageId' | 'evidence'>): string {
   // Message ids come from reports too (convert, merge): only the rule's own templates count.
   const rule = ruleById(finding.ruleId);
   const template = (rule && ownValue(rule.messages, finding.messageId)) ?? finding.messageId;

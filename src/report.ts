@@ -52,10 +52,15 @@ export function summarize({
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   const active = findings.filter((f) => f.suppressed === undefined);
+  let occurrences = 0;
   for (const f of active) {
-    bySeverity[f.severity]++;
-    byCategory[f.category]++;
+    const count = f.count ?? 1;
+    bySeverity[f.severity] += count;
+    byCategory[f.category] += count;
+    occurrences += count;
   }
+  let suppressed = 0;
+  for (const f of findings) if (f.suppressed !== undefined) suppressed += f.count ?? 1;
   const notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>> = {};
   let unevaluated = 0;
   for (const n of notEvaluated) {
@@ -69,8 +74,8 @@ export function summarize({
     ...counters,
     notEvaluated: unevaluated,
     notEvaluatedByReason,
-    findings: active.length,
-    suppressed: findings.length - active.length,
+    findings: occurrences,
+    suppressed,
     bySeverity,
     byCategory,
     failOn,

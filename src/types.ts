@@ -204,6 +204,12 @@ export interface Finding {
   user?: string;
   /** Set when a policy suppression accepted this finding: kept, but it does not fail the run. */
   suppressed?: { by: string; reason: string; expires?: string };
+  /**
+   * How many occurrences this entry stands for (absent: one). A log lists the first occurrences
+   * of one fingerprint one by one and counts the later ones on the last listed, so a log of
+   * millions of identical lines holds a bounded number of findings.
+   */
+  count?: number;
 }
 
 /** A suppression as reports mention it (expired, or matched nothing). */

@@ -29,6 +29,7 @@ export function jsonFinding(f: Finding): Record<string, unknown> {
     sha256: f.sha256,
     fingerprint: f.fingerprint,
     suppressed: f.suppressed,
+    count: f.count,
   };
 }
 

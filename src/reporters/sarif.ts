@@ -45,6 +45,7 @@ function result(f: Finding): Record<string, unknown> {
     ruleIndex: RULE_INDEX.get(f.ruleId) ?? 0,
     level: SARIF_LEVEL[f.severity],
     message: { text: `${f.location ? `${f.path}: ` : ''}${renderMessage(f)}${inner}` },
+    ...(f.count !== undefined && f.count > 1 && { occurrenceCount: f.count }),
     locations: [
       {
         physicalLocation: {

@@ -1,5 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jpeg, png } from './test-support/bytes.js';
@@ -267,5 +276,73 @@ describe('suppressed findings on the command line', () => {
     expect(shown.status).toBe(0);
     expect(shown.stdout).toContain('thumb.png');
     expect(shown.stdout).toContain('legacy thumbs');
+  });
+});
+
+describe('hostile inputs: reports and policies', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: each case rewrites a parsed report freely
+  const mutations: [string, (r: Record<string, any>) => void, RegExp][] = [
+    ['a billion shards', (r) => (r.shard = { index: 1, count: 1e9 }), /\/shard\/count must be <= 100000/],
+    [
+      'a severity nobody knows',
+      (r) => (r.findings[0].severity = 'severe'),
+      /\/findings\/0\/severity must be equal/,
+    ],
+    ['a summary that is text', (r) => (r.summary = 'x'), /\/summary must be object/],
+    ['findings that are not a list', (r) => (r.findings = { 0: 1 }), /\/findings must be array/],
+    [
+      'a finding without a fingerprint',
+      (r) => delete r.findings[1].fingerprint,
+      /must have required property 'fingerprint'/,
+    ],
+    [
+      'evidence that is an object',
+      (r) => (r.findings[0].evidence = { a: { b: 1 } }),
+      /\/evidence\/a must be string,number,boolean/,
+    ],
+    ['a negative count', (r) => (r.summary.files = -1), /\/summary\/files must be >= 0/],
+    [
+      'schema version 2',
+      (r) => (r.schemaVersion = 2),
+      /an upload-audit JSON report \(schemaVersion 1\)/,
+    ],
+  ];
+  it.each(mutations)(
+    'a report with %s: convert, compare and merge exit 2 naming the file, writing nothing',
+    (_, mutate, message) => {
+      const dir = tree({});
+      const good = join(dir, 'good.json');
+      cli(['scan', DEMO, '-f', 'json', '-o', good, '-q']);
+      const report = JSON.parse(readFileSync(good, 'utf8'));
+      mutate(report);
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify(report));
+      for (const args of [
+        ['convert', bad, '-f', 'sarif'],
+        ['compare', good, bad],
+        ['merge', bad],
+        ['scan', DEMO, '--baseline', bad],
+      ]) {
+        const run = cli(args);
+        expect(run.status).toBe(2);
+        expect(run.stdout).toBe('');
+        expectOneLineError(run.stderr, new RegExp(`^upload-audit: '${bad}' is not .*${message.source}`));
+      }
+    },
+  );
+
+  it.each([
+    ['--policy', '/dev/zero', /cannot read policy file: a device, not a file/],
+    ['--policy', 'FIFO', /cannot read policy file: a FIFO, not a file/],
+    ['--baseline', '/dev/zero', /cannot read report '\/dev\/zero': a device, not a file/],
+    ['--baseline', 'FIFO', /cannot read report '.*': a FIFO, not a file/],
+    ['--baseline', '/', /cannot read report '\/': a folder, not a file/],
+  ])('%s %s is refused at once, never read', (option, given, message) => {
+    const dir = tree({});
+    const path = given === 'FIFO' ? join(dir, 'fifo') : given;
+    if (given === 'FIFO') execFileSync('mkfifo', [path]);
+    const run = cli(['scan', DEMO, option, path], { timeout: 10_000 });
+    expect(run.status).toBe(2);
+    expectOneLineError(run.stderr, message);
   });
 });

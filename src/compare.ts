@@ -3,9 +3,11 @@
  * by fingerprint (rule + path + content); one whose file was renamed with unchanged content
  * matches by rule and content hash, and is reported as moved, not as one new and one fixed.
  */
-import { readFileSync } from 'node:fs';
-import { errnoCode, InputError } from './errors.js';
+import { InputError } from './errors.js';
+import { escapeUnsafe } from './escape.js';
+import { reportProblem } from './reporters/report-schema.js';
 import { CATEGORIES, type Category, type Finding, type Report, SEVERITIES, type Severity } from './types.js';
+import { readInputFile } from './util/read-input.js';
 
 export type Counts = {
   bySeverity: Record<Severity, number>;
@@ -30,9 +32,10 @@ export function countFindings(findings: readonly Finding[]): Counts {
   let total = 0;
   for (const f of findings) {
     if (f.suppressed) continue;
-    bySeverity[f.severity]++;
-    byCategory[f.category]++;
-    total++;
+    const count = f.count ?? 1;
+    bySeverity[f.severity] += count;
+    byCategory[f.category] += count;
+    total += count;
   }
   return { bySeverity, byCategory, total };
 }
@@ -89,37 +92,26 @@ export function compareFindings(
 }
 
 /** Read a report written by `--format json`; anything else is bad input, named in one line. */
+/** A JSON report can hold a million findings; past this it could not be parsed anyway. */
+export const MAX_REPORT_BYTES = 512 * 1024 * 1024;
+
+/** Read a report written with --format json, checked against its schema before any use. */
 export function loadReport(file: string): Report {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError(
-      `cannot read report '${file}': ${errnoCode(error) === 'ENOENT' ? 'no such file' : (errnoCode(error) ?? String(error))}`,
-    );
-  }
+  const text = readInputFile(file, 'report', MAX_REPORT_BYTES);
+  const name = escapeUnsafe(file);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`'${file}' is not a JSON report: ${(error as Error).message}`);
+    throw new InputError(`'${name}' is not a JSON report: ${escapeUnsafe((error as Error).message)}`);
   }
-  const report = doc as Partial<Report>;
-  if (report?.schemaVersion !== 1 || !Array.isArray(report.findings) || typeof report.summary !== 'object') {
+  if ((doc as Partial<Report> | null)?.schemaVersion !== 1 || typeof doc !== 'object') {
     throw new InputError(
-      `'${file}' is not an upload-audit JSON report (schemaVersion 1); write one with --format json`,
+      `'${name}' is not an upload-audit JSON report (schemaVersion 1); write one with --format json`,
     );
   }
-  for (const [i, f] of report.findings.entries()) {
-    if (
-      typeof f?.fingerprint !== 'string' ||
-      typeof f.ruleId !== 'string' ||
-      !SEVERITIES.includes(f.severity)
-    ) {
-      throw new InputError(
-        `'${file}': findings[${i}] is not a finding (needs fingerprint, ruleId, severity)`,
-      );
-    }
-  }
-  return report as Report;
+  const problem = reportProblem(doc);
+  if (problem !== undefined)
+    throw new InputError(`'${name}' is not a valid upload-audit report: ${escapeUnsafe(problem)}`);
+  return doc as Report;
 }

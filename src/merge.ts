@@ -35,6 +35,11 @@ export function mergeReports(parts: Report[], options: MergeOptions): Report {
     if (seen.has(shard.index)) throw new InputError(`shard ${shard.index}/${count} is given twice`);
     seen.add(shard.index);
   }
+  // Counted before any are listed: a report may claim a billion shards.
+  if (count - parts.length > 10)
+    throw new InputError(
+      `${count - parts.length} of ${count} shards are missing: merge needs every shard's report`,
+    );
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((k) => !seen.has(k));
   if (missing.length > 0)
     throw new InputError(

@@ -1,10 +1,12 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type * as Yaml from 'yaml';
-import { errnoCode, InputError } from '../errors.js';
+import { InputError } from '../errors.js';
+import { escapeUnsafe } from '../escape.js';
 import type { TypeClass } from '../inspect/filetypes.js';
 import type { Limits } from '../inspect/limits.js';
+import { InputFileError, readInputFile } from '../util/read-input.js';
 import {
   applyPatch,
   DEFAULT_BOUNDS,
@@ -68,15 +70,11 @@ function nodeAt(doc: ReturnType<typeof Yaml.parseDocument>, error: SchemaError):
 
 function readPolicyText(file: string): string {
   try {
-    if (statSync(file).size > MAX_POLICY_BYTES)
-      throw new PolicyError([`${file}: policy file is larger than ${MAX_POLICY_BYTES} bytes`]);
-    return readFileSync(file, 'utf8');
+    return readInputFile(file, 'policy file', MAX_POLICY_BYTES);
   } catch (error) {
-    if (error instanceof PolicyError) throw error;
-    const code = errnoCode(error);
-    throw new PolicyError([
-      `${file}: cannot read policy file: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`,
-    ]);
+    if (error instanceof InputFileError)
+      throw new PolicyError([`${escapeUnsafe(file)}: cannot read policy file: ${error.reason}`]);
+    throw error;
   }
 }
 

@@ -5,7 +5,9 @@ import {
   existsSync,
   lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -301,11 +303,7 @@ describe('hostile inputs: reports and policies', () => {
       /\/evidence\/a must be string,number,boolean/,
     ],
     ['a negative count', (r) => (r.summary.files = -1), /\/summary\/files must be >= 0/],
-    [
-      'schema version 2',
-      (r) => (r.schemaVersion = 2),
-      /an upload-audit JSON report \(schemaVersion 1\)/,
-    ],
+    ['schema version 2', (r) => (r.schemaVersion = 2), /an upload-audit JSON report \(schemaVersion 1\)/],
   ];
   it.each(mutations)(
     'a report with %s: convert, compare and merge exit 2 naming the file, writing nothing',
@@ -344,5 +342,36 @@ describe('hostile inputs: reports and policies', () => {
     const run = cli(['scan', DEMO, option, path], { timeout: 10_000 });
     expect(run.status).toBe(2);
     expectOneLineError(run.stderr, message);
+  });
+});
+
+describe('hostile text in errors', () => {
+  it('a policy error quoting bidi and zero-width characters prints them escaped', () => {
+    const dir = tree({ 'p.yaml': 'version: 1\nrules:\n  "bad\u202eevil\u200b": off\n' });
+    const run = cli(['policy', 'check', join(dir, 'p.yaml')]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('rules.bad\\u{202e}evil\\u{200b}: unknown key');
+    expect(run.stderr).not.toMatch(/[\u202e\u200b\x1b]/);
+  });
+
+  it('a restore failure quoting a hostile folder name prints it escaped', () => {
+    const dir = tree({ up: { 'd\x1b[31m': { 'shell.php': '<?php' } }, elsewhere: {} });
+    const root = join(dir, 'up');
+    const quarantine = join(dir, 'q');
+    expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+    rmSync(join(root, 'd\x1b[31m'), { recursive: true });
+    symlinkSync(join(dir, 'elsewhere'), join(root, 'd\x1b[31m'));
+    const run = readdirSync(quarantine).find((n) => n.startsWith('run-'))!;
+    const restore = cli(['restore', join(quarantine, run)]);
+    expect(restore.status).toBe(1);
+    expect(restore.stdout).toContain('d\\x1b[31m');
+    expect(restore.stdout).not.toContain('\x1b');
+  });
+
+  it('fix refuses a quarantine on /proc at once, even in a dry run', () => {
+    const root = tree({ 'a.php': '<?php' });
+    const run = cli(['fix', root, '--quarantine', '/proc/x'], { timeout: 10_000 });
+    expect(run.status).toBe(2);
+    expectOneLineError(run.stderr, /^upload-audit: quarantine '\/proc\/x' is on a kernel filesystem/);
   });
 });

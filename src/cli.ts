@@ -6,6 +6,7 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerRuleCommands } from './commands/rules.js';
 import { compareFindings, loadReport } from './compare.js';
 import { InputError, isExpectedError, UsageError } from './errors.js';
+import { escapeUnsafe } from './escape.js';
 import { EXIT_ERROR, exitCodeFor } from './exit-code.js';
 import { latestInHistory, recordHistory } from './history.js';
 import { runLog } from './log-run.js';
@@ -114,7 +115,7 @@ async function emit(
     if (!flags.quiet) {
       const s = report.summary;
       process.stderr.write(
-        `upload-audit: ${s.failed ? 'FAIL' : 'PASS'}: ${s.findings} findings, ${s.notEvaluated} not evaluated; ${format} report written to ${file}\n`,
+        `upload-audit: ${s.failed ? 'FAIL' : 'PASS'}: ${s.findings} findings, ${s.notEvaluated} not evaluated; ${format} report written to ${escapeUnsafe(file)}\n`,
       );
     }
   }
@@ -146,7 +147,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
     const written = recordHistory(flags.history, report, flags.keep);
     if (!flags.quiet)
       process.stderr.write(
-        `upload-audit: report recorded as ${written}${previous ? `, compared with ${previous}` : ' (first run: nothing to compare with)'}\n`,
+        `upload-audit: report recorded as ${escapeUnsafe(written)}${previous ? `, compared with ${escapeUnsafe(previous)}` : ' (first run: nothing to compare with)'}\n`,
       );
   }
   await emit(report, flags, outputs);
@@ -343,10 +344,11 @@ ${EXIT_HELP}`,
 
 /** Each line of the message (a policy error may name several problems) on its own prefixed line. */
 function fail(message: string): void {
+  // Every line is escaped: an error may quote a hostile path or policy key (bidi, escapes).
   process.stderr.write(
     message
       .split('\n')
-      .map((line) => `upload-audit: ${line}\n`)
+      .map((line) => `upload-audit: ${escapeUnsafe(line)}\n`)
       .join(''),
   );
   process.exitCode = EXIT_ERROR;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { escapeUnsafe } from '../escape.js';
 import { writeFileAtomic, writeStdout } from '../output.js';
 import { defaultPolicyYaml } from '../policy/document.js';
 import { loadPolicyFile, POLICY_FILE_NAMES } from '../policy/load.js';
@@ -23,7 +24,7 @@ export function registerPolicyCommands(program: Command): void {
       if (existsSync(file) && !flags.force)
         throw new UsageError(`'${file}' exists; use --force to overwrite it`);
       writeFileAtomic(file, defaultPolicyYaml());
-      process.stderr.write(`upload-audit: wrote ${file}\n`);
+      process.stderr.write(`upload-audit: wrote ${escapeUnsafe(file)}\n`);
     });
 
   policy

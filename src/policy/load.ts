@@ -101,7 +101,22 @@ export function parsePolicyText(text: string, file: string): Record<string, unkn
       ),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias to no anchor, or aliases that multiply into a bomb: said at the first alias.
+    let first: number | undefined;
+    yaml().visit(doc, {
+      Alias(_, node) {
+        first ??= node.range?.[0];
+      },
+    });
+    const why = /Excessive alias/.test(String(error))
+      ? 'too many aliases (more than 100 expansions): refused as a resource exhaustion attack'
+      : (error as Error).message.split('\n')[0];
+    throw new PolicyError([`${at(first)}: not a valid policy: ${why}`]);
+  }
   if (raw === null || raw === undefined)
     throw new PolicyError([`${file}: the policy file is empty; it needs at least \`version: 1\``]);
   const errors = validate(raw, POLICY_SCHEMA);

@@ -372,7 +372,8 @@ export function validate(
       }
       const keys = Object.keys(spec.fields);
       for (const [key, item] of Object.entries(value)) {
-        const field = spec.fields[key];
+        // Own keys only: a policy key named `constructor` or `toString` is unknown, not a method.
+        const field = Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined;
         if (!field)
           errors.push({
             path: [...path, key],
@@ -382,7 +383,7 @@ export function validate(
         else validate(item, field.spec, [...path, key], errors);
       }
       for (const [key, field] of Object.entries(spec.fields)) {
-        if (field.required && value[key] === undefined) fail(`missing required key ${show(key)}`);
+        if (field.required && !Object.hasOwn(value, key)) fail(`missing required key ${show(key)}`);
       }
       const problem = spec.check?.(value);
       if (problem) fail(problem);

@@ -49,23 +49,30 @@ function utf8SequenceLength(bytes: Uint8Array, i: number): number {
 }
 
 /** Decode UTF-8, writing each byte that is not part of a valid sequence as `\xNN`. */
-export function printableBytes(bytes: Uint8Array): string {
+export function printableBytes(bytes: Uint8Array, backslash = false): string {
   let out = '';
   let start = 0;
   let i = 0;
   while (i < bytes.length) {
     const len = utf8SequenceLength(bytes, i);
-    if (len > 0) {
+    if (len > 0 && !(backslash && bytes[i] === 0x5c)) {
       i += len;
       continue;
     }
     out += Buffer.from(bytes.subarray(start, i)).toString('utf8');
-    out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
+    out += len > 0 ? '\\\\' : `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
     i++;
     start = i;
   }
   return out + Buffer.from(bytes.subarray(start)).toString('utf8');
 }
+
+/**
+ * A name on disk as reports show it: printableBytes with each backslash written `\\`, so a
+ * name spelled `s\xff` never prints like one holding the byte 0xFF. Distinct names always print
+ * differently, so the printable form can key plans and fingerprints.
+ */
+export const printableName = (bytes: Uint8Array): string => printableBytes(bytes, true);
 
 /**
  * For text already serialized as JSON: write invisible and bidi characters as `\uXXXX` escapes

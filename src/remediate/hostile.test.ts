@@ -363,3 +363,32 @@ describe('a full quarantine', () => {
     console.warn('hostile.test.ts: the full-quarantine test needs root to mount a tmpfs; skipped');
   });
 });
+
+describe('names that print alike', () => {
+  it('a name spelled s\\xff.php and one holding the byte 0xFF print differently and are both acted on', () => {
+    const root = tree({ 's\\xff.php': '<?php 1;' });
+    writeFileSync(
+      Buffer.concat([Buffer.from(`${root}/s`), Buffer.from([0xff]), Buffer.from('.php')]),
+      '<?php 2;',
+    );
+    const quarantine = join(tree({}), 'q');
+    const plan = cli(['fix', root, '--quarantine', quarantine]);
+    expect(plan.stdout).toMatch(/Plan: 2 actions/);
+    expect(plan.stdout).toContain('quarantine   s\\\\xff.php');
+    expect(plan.stdout).toContain('quarantine   s\\xff.php');
+    const run = cli(['fix', root, '--quarantine', quarantine, '--apply']);
+    expect(run.stdout).toMatch(/2 moved to quarantine .*0 failed/);
+    expect(readdirSync(root)).toEqual([]);
+    expect(cli(['restore', onlyRun(quarantine)]).stdout).toBe('2 restored, 0 conflict(s), 0 failed\n');
+    expect(
+      readdirSync(root, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort(),
+    ).toEqual(
+      [
+        Buffer.from('s\\xff.php').toString('hex'),
+        Buffer.concat([Buffer.from('s'), Buffer.from([0xff]), Buffer.from('.php')]).toString('hex'),
+      ].sort(),
+    );
+  });
+});

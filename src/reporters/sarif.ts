@@ -7,7 +7,7 @@ import { jsonAsciiSafe } from '../escape.js';
 import { renderMessage } from '../messages.js';
 import { RULES } from '../rules/index.js';
 import type { Finding, Report } from '../types.js';
-import { SARIF_LEVEL, SECURITY_SEVERITY, uriPath } from './shared.js';
+import { SARIF_LEVEL, SECURITY_SEVERITY, uriPath, uriPathBytes } from './shared.js';
 import type { Reporter } from './types.js';
 
 /** GitHub: at most 25,000 results per run and 10 MB per (compressed) upload; we stay under both uncompressed. */
@@ -38,7 +38,9 @@ const sarifRules = RULES.map((rule) => ({
 function result(f: Finding): Record<string, unknown> {
   const where = f.location
     ? { uri: uriPath(f.location.file), region: { startLine: f.location.line } }
-    : { uri: uriPath(f.path) };
+    : {
+        uri: f.pathBase64 === undefined ? uriPath(f.path) : uriPathBytes(Buffer.from(f.pathBase64, 'base64')),
+      };
   const inner = f.innerPath === undefined ? '' : ` (in the archive: ${f.innerPath})`;
   return {
     ruleId: f.ruleId,

@@ -54,6 +54,22 @@ export function xmlEscape(text: string): string {
 }
 
 /** A URI reference for a relative `/`-separated path: every segment percent-encoded. */
+/**
+ * A raw relative path as a URI reference, byte by byte: the printable path of a name that is
+ * not UTF-8 or holds a backslash is not its name, and a URI must name the file itself.
+ */
+export function uriPathBytes(raw: Buffer): string {
+  let out = '';
+  for (const byte of raw) {
+    const ch = String.fromCharCode(byte);
+    out +=
+      byte < 0x80 && /[A-Za-z0-9\-_.!~*'()/]/.test(ch)
+        ? ch
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 export function uriPath(path: string): string {
   return path
     .split('/')

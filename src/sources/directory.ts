@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, type Dir, type Dirent, opendirSync, readdirSync } from 'node:fs';
-import { printableBytes } from '../escape.js';
+import { printableName } from '../escape.js';
 import { byText } from '../order.js';
 import type { Entry, EntryKind } from '../types.js';
 import { openCheckedFolder } from '../util/confined.js';
@@ -60,9 +60,12 @@ const SLASH = Buffer.from('/');
 
 function child(job: DirectoryJob, name: string | Buffer, kind: EntryKind): DirectoryEntry {
   const valid = typeof name === 'string';
-  const printable = valid ? name : printableBytes(name);
+  // A backslash is shown doubled, so that a name spelled `s\xff` never prints like one holding
+  // the byte 0xFF; such names keep their raw bytes, like names that are not UTF-8.
+  const plain = valid && !name.includes('\\');
+  const printable = plain ? name : printableName(valid ? Buffer.from(name) : name);
   const path = job.path === '' ? printable : `${job.path}/${printable}`;
-  const rawName = valid ? undefined : name;
+  const rawName = plain ? undefined : valid ? Buffer.from(name) : name;
   if (typeof job.fsPath === 'string' && rawName === undefined && job.rawPath === undefined) {
     return { path, name: printable, decodedName: printable, kind, fsPath: `${job.fsPath}/${name as string}` };
   }

@@ -1,6 +1,7 @@
 /** Option parsing shared by every command: repeatable values, counts, and which policy applies. */
 import { InvalidArgumentError } from 'commander';
-import { discoverPolicy, loadPolicyFile } from '../policy/load.js';
+import { escapeUnsafe } from '../escape.js';
+import { discoverPolicy, loadPolicyFile, policyTrustProblems } from '../policy/load.js';
 import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
 
 /** For repeatable options: `--x a --x b` → ['a', 'b']. */
@@ -30,5 +31,12 @@ export function choosePolicy(
 ): PolicySet {
   if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
   const found = flags.policyDiscovery ? discoverPolicy(rootReal, process.cwd()) : undefined;
-  return found ? loadPolicyFile(found) : defaultPolicySet();
+  if (!found) return defaultPolicySet();
+  const problems = policyTrustProblems(found);
+  // Said even with --quiet: the policy decides what is reported at all.
+  if (problems.length > 0)
+    process.stderr.write(
+      `upload-audit: warning: using the policy '${escapeUnsafe(found)}' found by discovery, but ${problems.join(' and ')}; name the policy you mean with --policy, or use --no-policy-discovery\n`,
+    );
+  return loadPolicyFile(found);
 }

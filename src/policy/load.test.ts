@@ -1,7 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../test-support/cli.js';
+import { cli, PROJECT_ROOT } from '../test-support/cli.js';
 import { tempTrees } from '../test-support/tree.js';
 import {
   DEFAULT_POLICY_FILE,
@@ -9,7 +9,14 @@ import {
   LIST_EXAMPLES,
   policyReferenceMarkdown,
 } from './document.js';
-import { discoverPolicy, loadPolicyFile, PolicyError, parsePolicyText, toPolicySet } from './load.js';
+import {
+  discoverPolicy,
+  loadPolicyFile,
+  PolicyError,
+  parsePolicyText,
+  policyTrustProblems,
+  toPolicySet,
+} from './load.js';
 import { defaultPolicySet } from './policy.js';
 
 const INVALID = 'fixtures/policies/invalid';
@@ -115,5 +122,24 @@ describe('policy discovery', () => {
     writeFileSync(join(root, 'sub/upload-audit.yaml'), 'version: 1\n');
     expect(discoverPolicy(root, root)).toBeUndefined();
     expect(discoverPolicy(root, join(root, 'sub'))).toBeUndefined();
+    // A folder whose name starts with two dots is inside the tree too.
+    mkdirSync(join(root, '..x'));
+    writeFileSync(join(root, '..x/upload-audit.yaml'), 'version: 1\n');
+    expect(discoverPolicy(root, join(root, '..x'))).toBeUndefined();
+  });
+
+  it('warns when a discovered policy or its folder can be written by others', () => {
+    const base = tree({ uploads: { '2024': { 'a.php': '<?php' } } });
+    writeFileSync(join(base, 'uploads/upload-audit.yaml'), 'version: 1\n');
+    chmodSync(join(base, 'uploads'), 0o777);
+    const file = join(base, 'uploads/upload-audit.yaml');
+    expect(policyTrustProblems(file)).toEqual(['its folder is writable by others (mode 0777)']);
+    const run = cli(['scan', join(base, 'uploads/2024'), '-q'], { cwd: base });
+    expect(run.stderr).toBe(
+      `upload-audit: warning: using the policy '${file}' found by discovery, but its folder is writable by others (mode 0777); name the policy you mean with --policy, or use --no-policy-discovery\n`,
+    );
+    chmodSync(join(base, 'uploads'), 0o755);
+    expect(policyTrustProblems(file)).toEqual([]);
+    expect(cli(['scan', join(base, 'uploads/2024'), '-q'], { cwd: base }).stderr).toBe('');
   });
 });

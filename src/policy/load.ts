@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type * as Yaml from 'yaml';
 import { InputError } from '../errors.js';
 import { escapeUnsafe } from '../escape.js';
@@ -193,11 +193,10 @@ export function loadPolicyFile(file: string): PolicySet {
  * uploaded upload-audit.yaml must not be able to suppress its own findings.
  */
 export function discoverPolicy(rootReal: string | undefined, cwd: string): string | undefined {
-  const insideRoot = (dir: string): boolean => {
-    if (rootReal === undefined) return false;
-    const rel = relative(rootReal, dir);
-    return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
-  };
+  // By prefix, not by relative(): a folder named `..x` inside the root is still inside it.
+  const insideRoot = (dir: string): boolean =>
+    rootReal !== undefined &&
+    (dir === rootReal || dir.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep));
   const candidates: string[] = [];
   for (
     let dir = rootReal && dirname(rootReal);
@@ -206,7 +205,12 @@ export function discoverPolicy(rootReal: string | undefined, cwd: string): strin
   ) {
     candidates.push(dir);
   }
-  const here = resolve(cwd);
+  let here = resolve(cwd);
+  try {
+    here = realpathSync(here);
+  } catch {
+    // A working directory that vanished is simply not searched further.
+  }
   if (!insideRoot(here) && !candidates.includes(here)) candidates.push(here);
   for (const dir of candidates) {
     for (const name of POLICY_FILE_NAMES) {
@@ -215,4 +219,30 @@ export function discoverPolicy(rootReal: string | undefined, cwd: string): strin
     }
   }
   return undefined;
+}
+
+/**
+ * Why a discovered policy may not be the operator's own: its file or folder can be written by
+ * another user (group or world write, or owned by someone other than root or us), as an upload
+ * folder above the scanned one can. Empty when nobody else can change it.
+ */
+export function policyTrustProblems(file: string): string[] {
+  const problems: string[] = [];
+  const me = process.getuid?.();
+  for (const [what, path] of [
+    ['file', file],
+    ['folder', dirname(file)],
+  ] as const) {
+    let stats: ReturnType<typeof statSync>;
+    try {
+      stats = statSync(path);
+    } catch {
+      continue;
+    }
+    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
+    if (stats.mode & 0o022) problems.push(`its ${what} is writable by others (mode ${mode})`);
+    else if (me !== undefined && stats.uid !== 0 && stats.uid !== me)
+      problems.push(`its ${what} belongs to another user (uid ${stats.uid})`);
+  }
+  return problems;
 }

@@ -61,20 +61,15 @@ describe('fix: the plan', () => {
   it('changes nothing without --apply', () => {
     const root = tree(uploads());
     const before = inventory(root);
-    const run = cli([
-      'fix',
-      root,
-      '--quarantine',
-      join(tree({}), 'q'),
-      '--min-severity',
-      'medium',
-      '--no-color',
-    ]);
+    const quarantine = join(tree({}), 'q');
+    const run = cli(['fix', root, '--quarantine', quarantine, '--min-severity', 'medium', '--no-color']);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/Plan: 5 actions/);
     expect(run.stdout).toContain('chmod -0111  2024/run.jpg');
     expect(run.stdout).toContain('Dry run: nothing was changed');
     expect(inventory(root)).toEqual(before);
+    // Not even the quarantine folder is made.
+    expect(existsSync(quarantine)).toBe(false);
   });
 
   it('refuses a quarantine inside the scanned folder', () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runScan } from '../run.js';
+import { runScan } from '../sources/directory/run.js';
 import { generateLogs, generateTree, logsAreGenerated, treeIsGenerated } from './generate.js';
 
 const made: string[] = [];

@@ -3,7 +3,7 @@
  * scripts, handlers, external references and entities in markup. Patterns are anchored on
  * multi-byte tokens so random image bytes (`<?` in a JPEG) do not match.
  */
-import type { ActiveHit, ActiveKind } from '../types.js';
+import type { ActiveHit, ActiveKind } from '../model/types.js';
 
 const SAMPLE_CHARS = 60;
 

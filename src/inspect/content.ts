@@ -2,7 +2,7 @@
  * Deep content checks for one open regular file, each within its named bound: the tail (appended
  * payloads), markup bodies, PDF actions, and archive listings. Facts only; rules judge.
  */
-import type { InspectedFile, LimitHit } from '../types.js';
+import type { InspectedFile, LimitHit } from '../model/types.js';
 import { scanBinary, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';

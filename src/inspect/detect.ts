@@ -1,5 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
-import type { DetectedType } from '../types.js';
+import type { DetectedType } from '../model/types.js';
 import { classifyText, looksLikeText, sniffText, TEXT_SNIFF_BYTES } from './sniff.js';
 
 const sig = (ext: string, mime: string): DetectedType => ({ ext, mime, source: 'signature' });

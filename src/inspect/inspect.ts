@@ -11,11 +11,11 @@ import {
   type Stats,
 } from 'node:fs';
 import { posix } from 'node:path';
-import { errnoCode } from '../errors.js';
-import { printableBytes } from '../escape.js';
-import type { DirectoryEntry } from '../sources/directory.js';
-import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../types.js';
+import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../model/types.js';
+import type { DirectoryEntry } from '../sources/directory/listing.js';
 import { handleIsAt } from '../util/confined.js';
+import { errnoCode } from '../util/errors.js';
+import { printableBytes } from '../util/escape.js';
 import { inspectContent, noteIncomplete } from './content.js';
 import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
 import type { Limits } from './limits.js';

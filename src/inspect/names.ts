@@ -3,6 +3,8 @@
  * Pure functions over strings; every loop is bounded by the input length or a named constant.
  */
 
+import type { NameAnalysis, NameTrick } from '../model/types.js';
+
 /** Rounds of percent-decoding before we stop (covers double and triple encoding). */
 export const MAX_DECODE_ROUNDS = 4;
 
@@ -159,8 +161,6 @@ const PLAIN_NAME = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_NAME_BYTES - 
  */
 export const isPlainName = (name: string): boolean => PLAIN_NAME.test(name);
 
-export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
-
 /**
  * The final component of a name that may carry `/` or `\\` separators (a client name, a zip
  * entry). One backward scan: called several times per log record, where two lastIndexOf calls
@@ -172,20 +172,6 @@ export function lastComponent(name: string): string {
     if (c === 0x2f || c === 0x5c) return name.slice(i + 1);
   }
   return name;
-}
-
-export interface NameAnalysis {
-  /** The final component of the analyzed name: what name rules judge. */
-  base: string;
-  /** Every extension in the literal name, lower-cased, in order (`a.PHP.jpg` → php, jpg). */
-  extensions: string[];
-  /** The last literal extension, if any. */
-  extension: string | undefined;
-  /** The name as a lenient server would store or serve it, lower-cased. */
-  effectiveName: string;
-  effectiveExtension: string | undefined;
-  /** The tricks that made the effective name differ from the literal one. */
-  tricks: NameTrick[];
 }
 
 /** Every dot-separated part after the first, lower-cased; a leading dot starts no extension. */

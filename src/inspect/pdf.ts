@@ -3,7 +3,7 @@
  * (object streams hide dictionaries there), within maxPdfBytes and an inflate budget.
  */
 import { inflateSync } from 'node:zlib';
-import type { ActiveHit, ActiveKind, LimitHit } from '../types.js';
+import type { ActiveHit, ActiveKind, LimitHit } from '../model/types.js';
 
 /** `/J#61vaScript` is `/JavaScript`: PDF names may spell any byte as #xx. */
 const unescapeNames = (text: string): string =>

@@ -1,4 +1,4 @@
-import type { DetectedType } from '../types.js';
+import type { DetectedType } from '../model/types.js';
 
 /** How many head bytes the text heuristics look at (they never see more than the sniffed head). */
 export const TEXT_SNIFF_BYTES = 4096;

@@ -2,10 +2,10 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import type * as Yaml from 'yaml';
-import { InputError } from '../errors.js';
-import { escapeUnsafe } from '../escape.js';
 import type { TypeClass } from '../inspect/filetypes.js';
 import type { Limits } from '../inspect/limits.js';
+import { InputError } from '../util/errors.js';
+import { escapeUnsafe } from '../util/escape.js';
 import { InputFileError, readInputFile } from '../util/read-input.js';
 import {
   applyPatch,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { TypeClass } from '../inspect/filetypes.js';
 import { DEFAULT_LIMITS, type Limits } from '../inspect/limits.js';
-import type { Severity } from '../types.js';
+import type { Severity } from '../model/types.js';
 
 export type SeverityOrOff = Severity | 'off';
 export type PolicyMode = 'denylist' | 'allowlist';

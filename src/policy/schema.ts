@@ -3,8 +3,9 @@
  * was found and what is allowed), the commented default file (`policy show`) and the README
  * reference, so the three cannot drift apart.
  */
+
+import { CATEGORIES, SEVERITIES } from '../model/types.js';
 import { RULES } from '../rules/index.js';
-import { CATEGORIES, SEVERITIES } from '../types.js';
 import { parseSize, SIZE_SYNTAX } from './size.js';
 
 export type Spec =

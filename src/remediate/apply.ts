@@ -34,10 +34,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { errnoCode, InputError } from '../errors.js';
-import { renderMessage } from '../messages.js';
-import { writeFileAtomic } from '../output.js';
-import type { EntryKind, Finding } from '../types.js';
+import { writeFileAtomic } from '../cli/output.js';
+import type { EntryKind, Finding } from '../model/types.js';
+import { renderMessage } from '../rules/messages.js';
 import {
   ConfinementError,
   type Folder,
@@ -47,6 +46,7 @@ import {
   sameInode,
   splitLast,
 } from '../util/confined.js';
+import { errnoCode, InputError } from '../util/errors.js';
 import {
   type ChmodIntent,
   type Intent,

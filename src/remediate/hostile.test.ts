@@ -20,7 +20,7 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../bench/generate.js';
-import { runScan } from '../run.js';
+import { runScan } from '../sources/directory/run.js';
 import { jpeg, png } from '../test-support/bytes.js';
 import { BIN, cli } from '../test-support/cli.js';
 import { file, inventory, tempTrees } from '../test-support/tree.js';

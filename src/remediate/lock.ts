@@ -6,7 +6,7 @@
  */
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode, InputError } from '../errors.js';
+import { errnoCode, InputError } from '../util/errors.js';
 
 export const LOCK = '.lock';
 

@@ -2,9 +2,10 @@
  * The dry run: which entries a remediation would change, and why. Pure over a report, so the plan
  * printed is exactly the plan applied.
  */
-import { type Counts, countFindings } from '../compare.js';
-import { reaches } from '../severity.js';
-import type { Category, Finding, Report, Severity } from '../types.js';
+
+import { reaches } from '../audit/severity.js';
+import { type Counts, countFindings } from '../baseline/compare.js';
+import type { Category, Finding, Report, Severity } from '../model/types.js';
 
 export type ActionKind = 'quarantine' | 'chmod';
 

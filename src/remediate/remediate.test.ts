@@ -4,7 +4,7 @@ import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, wri
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../bench/generate.js';
-import { runScan } from '../run.js';
+import { runScan } from '../sources/directory/run.js';
 import { elf, jpeg, png } from '../test-support/bytes.js';
 import { BIN, cli } from '../test-support/cli.js';
 import { file, inventory, symlink, tempTrees } from '../test-support/tree.js';

@@ -23,9 +23,9 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { errnoCode, InputError } from '../errors.js';
-import { printableBytes } from '../escape.js';
 import { type Folder, openFolder, openLeaf, sameInode, splitLast } from '../util/confined.js';
+import { errnoCode, InputError } from '../util/errors.js';
+import { printableBytes } from '../util/escape.js';
 import {
   chmodInode,
   contentHash,

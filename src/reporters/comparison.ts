@@ -1,9 +1,9 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Comparison, Counts } from '../compare.js';
-import { escapeUnsafe } from '../escape.js';
-import { renderMessage } from '../messages.js';
-import { CATEGORIES, type Finding, SEVERITIES } from '../types.js';
+import type { Comparison, Counts } from '../baseline/compare.js';
+import { CATEGORIES, type Finding, SEVERITIES } from '../model/types.js';
+import { renderMessage } from '../rules/messages.js';
+import { escapeUnsafe } from '../util/escape.js';
 import { findingPlace } from './shared.js';
 
 const delta = (before: number, after: number, c: ChalkInstance): string => {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chalkFor } from '../output.js';
-import { sortReport } from '../report.js';
+import { sortReport } from '../audit/report.js';
+import { chalkFor } from '../cli/output.js';
+import type { Finding } from '../model/types.js';
 import { sampleReport } from '../test-support/sample-report.js';
-import type { Finding } from '../types.js';
 import { html } from './html.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -5,9 +5,9 @@
  * the page as JSON data and are inserted as text, never as markup.
  */
 import { createHash } from 'node:crypto';
-import { escapeUnsafe } from '../escape.js';
-import { renderMessage } from '../messages.js';
-import { CATEGORIES, type Report, SEVERITIES } from '../types.js';
+import { CATEGORIES, type Report, SEVERITIES } from '../model/types.js';
+import { renderMessage } from '../rules/messages.js';
+import { escapeUnsafe } from '../util/escape.js';
 import { countRows } from './comparison.js';
 import { findingPlace, xmlEscape } from './shared.js';
 import type { Reporter } from './types.js';

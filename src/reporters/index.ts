@@ -1,4 +1,4 @@
-import type { Report } from '../types.js';
+import type { Report } from '../model/types.js';
 import { html } from './html.js';
 import { json, jsonl, jsonlPieces, jsonPieces } from './json.js';
 import { junit } from './junit.js';

@@ -1,7 +1,7 @@
-import type { Comparison } from '../compare.js';
-import { jsonAsciiSafe } from '../escape.js';
-import { renderMessage } from '../messages.js';
-import type { Finding, Report } from '../types.js';
+import type { Comparison } from '../baseline/compare.js';
+import type { Finding, Report } from '../model/types.js';
+import { renderMessage } from '../rules/messages.js';
+import { jsonAsciiSafe } from '../util/escape.js';
 import { blocks } from './shared.js';
 import type { Reporter } from './types.js';
 

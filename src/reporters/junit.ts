@@ -3,9 +3,10 @@
  * finding at or above --fail-on, skipped ones for findings below it or suppressed, and an error
  * per entry that could not be evaluated. Counts are computed from the cases written.
  */
-import { renderMessage } from '../messages.js';
-import { reaches } from '../severity.js';
-import { CATEGORIES, type Finding, type Report } from '../types.js';
+
+import { reaches } from '../audit/severity.js';
+import { CATEGORIES, type Finding, type Report } from '../model/types.js';
+import { renderMessage } from '../rules/messages.js';
 import { findingPlace, xmlEscape } from './shared.js';
 import type { Reporter } from './types.js';
 

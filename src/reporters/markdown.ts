@@ -3,10 +3,10 @@
  * and severity, the before/after when there is a baseline, the top findings, and what was not
  * evaluated. Every name is escaped so it can neither break a table nor inject markup.
  */
-import type { Comparison } from '../compare.js';
-import { escapeUnsafe } from '../escape.js';
-import { formatBytes, renderMessage } from '../messages.js';
-import { CATEGORIES, type Finding, SEVERITIES } from '../types.js';
+import type { Comparison } from '../baseline/compare.js';
+import { CATEGORIES, type Finding, SEVERITIES } from '../model/types.js';
+import { formatBytes, renderMessage } from '../rules/messages.js';
+import { escapeUnsafe } from '../util/escape.js';
 import { countRows } from './comparison.js';
 import { findingPlace } from './shared.js';
 import type { Reporter } from './types.js';

@@ -5,7 +5,7 @@
  * the place, never an internal error or a half-written output.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { CATEGORIES, NOT_EVALUATED_REASONS, SEVERITIES } from '../types.js';
+import { CATEGORIES, NOT_EVALUATED_REASONS, SEVERITIES } from '../model/types.js';
 
 /** Bounds on what a report may claim, so that no count in it can make us allocate without end. */
 const MAX_SHARDS = 100_000;

@@ -2,12 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonAsciiSafe } from '../escape.js';
-import { chalkFor, writeFileAtomic } from '../output.js';
-import { sortReport } from '../report.js';
+import { sortReport } from '../audit/report.js';
+import { chalkFor, writeFileAtomic } from '../cli/output.js';
+import type { Report } from '../model/types.js';
 import { expectGolden } from '../test-support/golden.js';
 import { sampleReport } from '../test-support/sample-report.js';
-import type { Report } from '../types.js';
+import { jsonAsciiSafe } from '../util/escape.js';
 import { FORMATS, REPORTERS } from './index.js';
 import { FINDINGS_PER_PIECE, jsonComparison, jsonFinding, jsonlPieces, jsonPieces } from './json.js';
 
@@ -177,7 +177,7 @@ describe('json and jsonl in pieces', () => {
 describe('where a finding is', () => {
   it('is written the same way by every text reporter, log line included', async () => {
     const { comparisonLines } = await import('./comparison.js');
-    const { compareFindings } = await import('../compare.js');
+    const { compareFindings } = await import('../baseline/compare.js');
     const r = report();
     const logged = {
       ...r.findings[0]!,

@@ -3,10 +3,11 @@
  * security-severity, results under a uriBaseId with our fingerprint, suppressions carried as
  * SARIF suppressions, and GitHub's limits kept by leaving out the least severe results, said so.
  */
-import { jsonAsciiSafe } from '../escape.js';
-import { renderMessage } from '../messages.js';
+
+import type { Finding, Report } from '../model/types.js';
 import { RULES } from '../rules/index.js';
-import type { Finding, Report } from '../types.js';
+import { renderMessage } from '../rules/messages.js';
+import { jsonAsciiSafe } from '../util/escape.js';
 import { SARIF_LEVEL, SECURITY_SEVERITY, uriPath, uriPathBytes } from './shared.js';
 import type { Reporter } from './types.js';
 

@@ -1,6 +1,7 @@
 /** What every machine-readable reporter needs alike: severity mappings and one XML escaper. */
-import { escapeUnsafe } from '../escape.js';
-import type { Finding, Severity } from '../types.js';
+
+import type { Finding, Severity } from '../model/types.js';
+import { escapeUnsafe } from '../util/escape.js';
 
 /**
  * The largest of `values`, or `floor` when none is larger. A loop, not Math.max(...values):

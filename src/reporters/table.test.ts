@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chalkFor } from '../output.js';
+import { chalkFor } from '../cli/output.js';
 import { REPORTERS } from './index.js';
 import { largest } from './shared.js';
 import { tableBlocks } from './table.js';
@@ -66,7 +66,7 @@ describe('table drawn in blocks of rows', () => {
 
 describe('long lists', () => {
   it('a before/after of 200,000 new findings is listed, not a stack overflow', async () => {
-    const { compareFindings } = await import('../compare.js');
+    const { compareFindings } = await import('../baseline/compare.js');
     const { sampleReport } = await import('../test-support/sample-report.js');
     const r = sampleReport();
     const many = Array.from({ length: 200_000 }, (_, i) => ({

@@ -1,9 +1,15 @@
 import { createRequire } from 'node:module';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import { escapeUnsafe } from '../escape.js';
-import { formatBytes, renderMessage } from '../messages.js';
-import { type Report, SEVERITIES, type Severity, type Summary, type SuppressionNote } from '../types.js';
+import {
+  type Report,
+  SEVERITIES,
+  type Severity,
+  type Summary,
+  type SuppressionNote,
+} from '../model/types.js';
+import { formatBytes, renderMessage } from '../rules/messages.js';
+import { escapeUnsafe } from '../util/escape.js';
 import { comparisonLines } from './comparison.js';
 import { blocks, findingPlace, largest } from './shared.js';
 import type { RenderContext, Reporter } from './types.js';

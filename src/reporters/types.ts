@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { Report } from '../types.js';
+import type { Report } from '../model/types.js';
 
 export interface RenderContext {
   /** A chalk instance with the level already decided (level 0 for no color). */

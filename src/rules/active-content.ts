@@ -1,4 +1,4 @@
-import type { ActiveHit, ActiveKind, FindingDraft, InspectedFile } from '../types.js';
+import type { ActiveHit, ActiveKind, FindingDraft, InspectedFile } from '../model/types.js';
 import type { Rule } from './define.js';
 import { defineRule } from './define.js';
 

@@ -1,6 +1,6 @@
 import { BOMB_MIN_BYTES, BOMB_RATIO } from '../inspect/limits.js';
 import { analyzeName, lastComponent, traversalForms } from '../inspect/names.js';
-import type { ArchiveEntryFacts, Evidence, FindingDraft, InspectedFile } from '../types.js';
+import type { ArchiveEntryFacts, Evidence, FindingDraft, InspectedFile } from '../model/types.js';
 import {
   doubleExtensionRule,
   executableRule,

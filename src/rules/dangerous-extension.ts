@@ -3,7 +3,7 @@ import {
   SERVER_CONFIG_NAMES,
   SERVER_SCRIPT_EXTENSIONS,
 } from '../inspect/filetypes.js';
-import type { NameAnalysis } from '../inspect/names.js';
+import type { NameAnalysis } from '../model/types.js';
 import { defineRule, draft } from './define.js';
 
 const KINDS = ['file', 'symlink', 'upload'] as const;

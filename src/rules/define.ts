@@ -1,5 +1,5 @@
+import type { Category, EntryKind, FindingDraft, InspectedFile, Severity } from '../model/types.js';
 import type { Policy } from '../policy/policy.js';
-import type { Category, EntryKind, FindingDraft, InspectedFile, Severity } from '../types.js';
 
 export interface RuleMeta {
   /** `category/name`; part of the output contract. */

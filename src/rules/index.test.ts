@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type ActiveKind, CATEGORIES, type InspectedFile } from '../model/types.js';
 import { check, detected, facts } from '../test-support/rule-tester.js';
-import { type ActiveKind, CATEGORIES, type InspectedFile } from '../types.js';
 import { CATEGORY_INFO, RULES } from './index.js';
 
 const ACTIVE_KINDS: ActiveKind[] = [

@@ -1,4 +1,4 @@
-import { CATEGORIES, type Category } from '../types.js';
+import { CATEGORIES, type Category } from '../model/types.js';
 import {
   externalRefRule,
   htmlRule,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { DetectedType } from '../model/types.js';
 import { check, detected, facts } from '../test-support/rule-tester.js';
-import type { DetectedType } from '../types.js';
 import { RULES } from './index.js';
 
 const mimeRules = RULES.filter((r) => r.category === 'mime-mismatch' && r.kinds.includes('file'));

@@ -6,7 +6,7 @@ import {
   TEXT_FORMATS,
   typeClassOf,
 } from '../inspect/filetypes.js';
-import type { Evidence, InspectedFile } from '../types.js';
+import type { Evidence, InspectedFile } from '../model/types.js';
 
 export type MimeVerdict = 'executable' | 'markup' | 'image-type' | 'wrong-type' | 'unrecognized';
 

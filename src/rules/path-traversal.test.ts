@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { SymlinkFacts } from '../model/types.js';
 import { check, facts } from '../test-support/rule-tester.js';
-import type { SymlinkFacts } from '../types.js';
 import { RULES } from './index.js';
 import { symlinkEscapeRule } from './path-traversal.js';
 

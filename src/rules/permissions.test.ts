@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { EntryKind } from '../model/types.js';
 import { check, facts } from '../test-support/rule-tester.js';
-import type { EntryKind } from '../types.js';
 import { RULES } from './index.js';
 
 const rules = RULES.filter((r) => r.category === 'permissions');

@@ -1,7 +1,7 @@
 import { typeClassOf } from '../inspect/filetypes.js';
-import { ownValue } from '../own.js';
+import type { InspectedFile } from '../model/types.js';
 import type { Policy } from '../policy/policy.js';
-import type { InspectedFile } from '../types.js';
+import { ownValue } from '../util/own.js';
 import { defineRule, draft } from './define.js';
 
 /** A file's size; for an upload record, what the client declared (unknown when it declared none). */

@@ -1,5 +1,5 @@
 import { MAX_NAME_BYTES } from '../inspect/names.js';
-import type { InspectedFile } from '../types.js';
+import type { InspectedFile } from '../model/types.js';
 import type { PredicateMeta, Rule } from './define.js';
 import { ALL_KINDS, predicateRule } from './define.js';
 

@@ -1,6 +1,6 @@
 import { contentKindOf } from '../inspect/filetypes.js';
-import { ownValue } from '../own.js';
-import type { InspectedFile } from '../types.js';
+import type { InspectedFile } from '../model/types.js';
+import { ownValue } from '../util/own.js';
 import { defineRule, draft } from './define.js';
 import { mimeMismatch } from './mime.js';
 

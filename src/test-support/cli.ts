@@ -1,5 +1,5 @@
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -13,10 +13,33 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The newest modification time of the sources dist/ is built from. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+let checkedBuild = false;
+
+/** The CLI tests run dist/: refuse one that is missing or older than src/ (they would test old code). */
+function checkBuild(): void {
+  if (checkedBuild) return;
+  const main = `${PROJECT_ROOT}dist/cli/main.js`;
+  if (!existsSync(main)) throw new Error('dist/ is missing: run `npm test` (it builds first)');
+  if (statSync(main).mtimeMs < newestSource(`${PROJECT_ROOT}src`))
+    throw new Error('dist/ is older than src/: run `npm test` or `npm run build` first');
+  checkedBuild = true;
+}
+
 /** Run the built CLI as a user would; `npm test` builds dist/ first. */
 export function cli(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  if (!existsSync(`${PROJECT_ROOT}dist/cli.js`))
-    throw new Error('dist/ is missing: run `npm test` (it builds first)');
+  checkBuild();
   const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env };
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: PROJECT_ROOT,

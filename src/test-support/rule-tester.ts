@@ -1,7 +1,7 @@
 import { analyzeName } from '../inspect/names.js';
+import type { DetectedType, FindingDraft, InspectedFile } from '../model/types.js';
 import { DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import type { Rule } from '../rules/define.js';
-import type { DetectedType, FindingDraft, InspectedFile } from '../types.js';
 
 /** Plain facts for a rule test: a 100-byte regular file called `name`, with overrides. */
 export function facts(name: string, over: Partial<InspectedFile> = {}): InspectedFile {

@@ -1,6 +1,6 @@
-import { emptyCounters } from '../counters.js';
-import { summarize } from '../report.js';
-import type { Finding, NotEvaluated, Report } from '../types.js';
+import { summarize } from '../audit/report.js';
+import { emptyCounters } from '../model/counters.js';
+import type { Finding, NotEvaluated, Report } from '../model/types.js';
 
 const finding = (
   over: Partial<Finding> & Pick<Finding, 'path' | 'ruleId' | 'messageId' | 'evidence'>,

@@ -1,6 +1,6 @@
+import type { Finding, Report } from '../model/types.js';
 import { parsePolicyText, toPolicySet } from '../policy/load.js';
-import { runScan } from '../run.js';
-import type { Finding, Report } from '../types.js';
+import { runScan } from '../sources/directory/run.js';
 import { type Tree, tempTrees } from './tree.js';
 
 /** In a test file: `const audit = auditor();` then `await audit(tree, 'bounds: …')` scans a fresh temp tree. */

@@ -22,8 +22,8 @@ import {
   readlinkSync,
   type Stats,
 } from 'node:fs';
-import { errnoCode } from '../errors.js';
-import { printableBytes } from '../escape.js';
+import { errnoCode } from './errors.js';
+import { printableBytes } from './escape.js';
 
 const PROC_FD = '/proc/self/fd';
 /** Whether this system names open handles under /proc/self/fd (Linux). */

@@ -4,8 +4,8 @@
  * or device is refused at once, a file past the bound before a byte is parsed.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { errnoCode, InputError } from '../errors.js';
-import { escapeUnsafe } from '../escape.js';
+import { errnoCode, InputError } from './errors.js';
+import { escapeUnsafe } from './escape.js';
 
 function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return 'a folder';

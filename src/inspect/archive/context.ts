@@ -1,4 +1,4 @@
-import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../types.js';
+import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
 import { isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
 import type { Limits } from '../limits.js';

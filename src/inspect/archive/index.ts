@@ -5,8 +5,8 @@
 import { readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { peek } from '../../streams.js';
-import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../types.js';
+import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../model/types.js';
+import { peek } from '../../util/streams.js';
 import type { Limits } from '../limits.js';
 import { readFully } from '../read.js';
 import {

@@ -1,5 +1,5 @@
-import { printableBytes } from '../../escape.js';
-import type { ArchiveEntryFacts } from '../../types.js';
+import type { ArchiveEntryFacts } from '../../model/types.js';
+import { printableBytes } from '../../util/escape.js';
 import { type ArchiveContext, type OpenNested, readEntryContent } from './context.js';
 
 const BLOCK = 512;

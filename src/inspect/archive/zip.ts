@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { printableBytes } from '../../escape.js';
-import type { ArchiveEntryFacts } from '../../types.js';
+import type { ArchiveEntryFacts } from '../../model/types.js';
+import { printableBytes } from '../../util/escape.js';
 import { type ArchiveContext, type OpenNested, readEntryContent } from './context.js';
 
 // Names are decoded by us, not yauzl: with decodeStrings it stops at the first `../` entry,

@@ -1,0 +1,114 @@
+/**
+ * The one per-item pipeline every source feeds: an item's facts are evaluated by the rules (with
+ * severities from the policy that applies at its path), fingerprinted, and marked by
+ * suppressions. `scan`, `log` and `auditOne` (what watch mode and a check server call) all judge
+ * items here; nothing in this module knows where an item came from.
+ */
+import { addCounters, type Counters, emptyCounters } from '../model/counters.js';
+import type { Finding, InspectedFile, NotEvaluated } from '../model/types.js';
+import { PolicyResolver, type PolicySet } from '../policy/policy.js';
+import { evaluate, type PendingFinding } from './evaluate.js';
+import { finalize } from './fingerprint.js';
+import { Suppressor } from './suppress.js';
+
+export class Auditor {
+  readonly #policies: PolicyResolver;
+  readonly #suppressor: Suppressor;
+
+  /** `nowMs`: the run's clock reading, for suppression expiry (the same in every thread). */
+  constructor(
+    readonly policy: PolicySet,
+    nowMs: number,
+  ) {
+    this.#policies = new PolicyResolver(policy);
+    this.#suppressor = new Suppressor(policy.suppressions, nowMs);
+  }
+
+  /**
+   * What the rules find in one item's facts, weighed by the policy that applies at `policyPath`
+   * (a log record's stored path; the facts' own path otherwise). Most items find nothing, and
+   * for them nothing more is done: no content hash is read.
+   */
+  weigh(facts: InspectedFile, policyPath = facts.path): PendingFinding[] {
+    return evaluate(facts, this.#policies.forPath(policyPath));
+  }
+
+  /**
+   * The findings: fingerprinted with the content's sha256, given the source's own facts by
+   * `decorate` (a log's line and client), then marked by suppressions.
+   */
+  complete(
+    pending: PendingFinding[],
+    sha256: string | undefined,
+    decorate?: (f: Finding) => void,
+  ): Finding[] {
+    const findings: Finding[] = [];
+    for (const draft of pending) {
+      const finding = finalize(draft, sha256);
+      decorate?.(finding);
+      this.#suppressor.apply(finding);
+      findings.push(finding);
+    }
+    return findings;
+  }
+}
+
+/**
+ * Occurrences of one finding (one fingerprint: rule, name, content) a collector lists one by one;
+ * later ones are counted on the last listed. A 3.5 MB gzip of 20.9M identical log lines made
+ * 20.9M findings (4.4 GiB, then SIGABRT); now it makes this many.
+ */
+export const LISTED_OCCURRENCES = 1000;
+
+/** Adds findings to `out`, listing each fingerprint's first `listed` occurrences and counting the rest. */
+export class FindingTally {
+  readonly #seen = new Map<string, { listed: number; last: Finding }>();
+  constructor(
+    readonly out: Finding[],
+    readonly listed = LISTED_OCCURRENCES,
+  ) {}
+
+  add(finding: Finding): void {
+    const seen = this.#seen.get(finding.fingerprint);
+    if (seen === undefined) {
+      this.#seen.set(finding.fingerprint, { listed: 1, last: finding });
+      this.out.push(finding);
+    } else if (seen.listed < this.listed) {
+      seen.listed++;
+      seen.last = finding;
+      this.out.push(finding);
+    } else {
+      seen.last.count = (seen.last.count ?? 1) + (finding.count ?? 1);
+    }
+  }
+}
+
+/** What a run (or one thread's share of it) gathered: counters, findings, entries not evaluated. */
+export interface Collected {
+  counters: Counters;
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+}
+
+/** Where judged items go: one per run, fed by every thread's results in turn. */
+export class Collector implements Collected {
+  readonly counters = emptyCounters();
+  readonly findings: Finding[] = [];
+  readonly notEvaluated: NotEvaluated[] = [];
+  readonly #tally = new FindingTally(this.findings);
+
+  addFindings(findings: readonly Finding[]): void {
+    for (const finding of findings) this.#tally.add(finding);
+  }
+
+  addNotEvaluated(item: NotEvaluated): void {
+    this.notEvaluated.push(item);
+  }
+
+  /** Take in what a thread or part collected. */
+  merge(part: Collected): void {
+    addCounters(this.counters, part.counters);
+    this.addFindings(part.findings);
+    for (const item of part.notEvaluated) this.notEvaluated.push(item);
+  }
+}

@@ -1,0 +1,377 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jpeg, png } from '../test-support/bytes.js';
+import { cli, normalizeTiming } from '../test-support/cli.js';
+import { expectGolden } from '../test-support/golden.js';
+import { fifo, file, tempTrees } from '../test-support/tree.js';
+
+const DEMO = 'fixtures/demo-uploads';
+const tree = tempTrees();
+
+/** One line on stderr, naming the problem, and no stack trace. */
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^upload-audit: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('scan the bundled demo folder', () => {
+  it('prints a table of findings and a summary, and exits 1', () => {
+    const { status, stdout, stderr } = cli(['scan', DEMO]);
+    expect(status).toBe(1);
+    expect(stderr).toBe('');
+    expectGolden('cli/demo.table', normalizeTiming(stdout));
+  });
+
+  it('writes the documented JSON report', () => {
+    const { status, stdout } = cli(['scan', DEMO, '--format', 'json']);
+    expect(status).toBe(1);
+    expectGolden('cli/demo.json', normalizeTiming(stdout));
+  });
+
+  it.each(['sarif', 'junit', 'markdown', 'html'])(
+    'renders the demo as %s, matching its golden file',
+    (format) => {
+      const { status, stdout } = cli(['scan', DEMO, '--format', format]);
+      expect(status).toBe(1);
+      const stable = normalizeTiming(stdout)
+        .replace(/"(start|end)TimeUtc":"[^"]+"/g, '"$1TimeUtc":"<time>"')
+        .replace(/file:\/\/[^"]*?\/fixtures\/demo-uploads\//g, 'file:///<project>/fixtures/demo-uploads/')
+        .replace(/"durationMs":\d+/g, '"durationMs":0')
+        .replace(/ time="[\d.]+"/g, ' time="<t>"')
+        .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<time>');
+      expectGolden(`cli/demo.${format}`, stable);
+    },
+  );
+
+  it('streams JSON Lines: a finding per line, then one summary', () => {
+    const { stdout } = cli(['scan', DEMO, '--format', 'jsonl']);
+    const lines = stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1).type).toBe('summary');
+    expect(lines.slice(0, -1).every((l) => l.type === 'finding')).toBe(true);
+  });
+
+  it('gives the same report with worker threads as in-process', () => {
+    const one = cli(['scan', DEMO, '--format', 'json', '-j', '1']);
+    const two = cli(['scan', DEMO, '--format', 'json', '-j', '2']);
+    expect(normalizeTiming(two.stdout)).toBe(normalizeTiming(one.stdout));
+  });
+});
+
+describe('exit codes', () => {
+  it('0 when no finding reaches --fail-on', () => {
+    const root = tree({ 'a.jpg': jpeg(), 'b.png': png() });
+    expect(cli(['scan', root]).status).toBe(0);
+    expect(cli(['scan', DEMO, '--fail-on', 'none']).status).toBe(0);
+  });
+
+  it('1 when one does, at the chosen threshold', () => {
+    const root = tree({ 'thumb.png': jpeg() });
+    expect(cli(['scan', root]).status).toBe(0);
+    expect(cli(['scan', root, '--fail-on', 'low']).status).toBe(1);
+  });
+
+  it('1 when an entry could not be evaluated, unless --allow-unevaluated', () => {
+    const root = tree({ 'a.jpg': jpeg(), pipe: fifo() });
+    const run = cli(['scan', root, '--format', 'json']);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout).notEvaluated).toEqual([
+      { path: 'pipe', reason: 'special-file', detail: 'fifo: never opened' },
+    ]);
+    // The FIFO is also a permissions/special-file finding (high); isolate the not-evaluated cause.
+    expect(cli(['scan', root, '--fail-on', 'critical']).status).toBe(1);
+    expect(cli(['scan', root, '--fail-on', 'critical', '--allow-unevaluated']).status).toBe(0);
+  });
+
+  it.each([
+    [
+      ['scan', '/nonexistent/uploads'],
+      /^upload-audit: cannot scan '\/nonexistent\/uploads': no such directory$/,
+    ],
+    [['scan', 'package.json'], /^upload-audit: cannot scan 'package.json': not a directory$/],
+    [['scan', DEMO, '--fail-on', 'severe'], /--fail-on.*'severe' is invalid/],
+    [['scan', DEMO, '--format', 'xml'], /--format.*'xml' is invalid/],
+    [['scan', DEMO, '--concurrency', '0'], /--concurrency.*whole number/],
+    [['scan', DEMO, '--bogus'], /unknown option '--bogus'/],
+    [['scan'], /missing required argument 'dir'/],
+    [
+      ['scan', DEMO, '--output', '/nonexistent/dir/report.json'],
+      /^upload-audit: cannot write '\/nonexistent\/dir\/report.json': ENOENT$/,
+    ],
+  ])('2 with one clear line for %j', (args, message) => {
+    const { status, stderr, stdout } = cli(args);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expectOneLineError(stderr, message);
+  });
+
+  it('-o writes to a device or FIFO as it is, and through a symlink without replacing it', async () => {
+    const dir = tree({ 'real.json': 'old' });
+    symlinkSync(join(dir, 'real.json'), join(dir, 'link.json'));
+    expect(cli(['scan', DEMO, '-f', 'json', '-o', join(dir, 'link.json'), '-q']).status).toBe(1);
+    expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'real.json'), 'utf8')).summary.failed).toBe(true);
+    expect(cli(['scan', DEMO, '-o', '/dev/null', '-q']).status).toBe(1);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    const pipe = join(dir, 'pipe');
+    execFileSync('mkfifo', [pipe]);
+    const reader = spawn('cat', [pipe]);
+    let got = '';
+    reader.stdout.on('data', (chunk) => {
+      got += chunk;
+    });
+    const done = new Promise((r) => reader.on('exit', r));
+    expect(cli(['scan', DEMO, '-f', 'json', '-o', pipe, '-q']).status).toBe(1);
+    await done;
+    expect(JSON.parse(got).summary.failed).toBe(true);
+    expect(lstatSync(pipe).isFIFO()).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('2 with one line when stdout cannot be written (a full disk)', () => {
+    for (const args of [['scan', DEMO, '--format', 'json'], ['scan', DEMO], ['--help']]) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const { status, stderr } = cli(args, { stdio: ['ignore', full, 'pipe'] });
+        expect(status).toBe(2);
+        expectOneLineError(stderr, /^upload-audit: cannot write output: ENOSPC: no space left on device/);
+      } finally {
+        closeSync(full);
+      }
+    }
+  });
+
+  it('0 for --help and --version', () => {
+    expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const help = cli(['scan', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Examples:');
+  });
+});
+
+describe('output', () => {
+  it('--output writes the report to a file and nothing to stdout', () => {
+    const dir = tree({});
+    const out = join(dir, 'report.json');
+    const { status, stdout, stderr } = cli(['scan', DEMO, '--format', 'json', '--output', out]);
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^upload-audit: FAIL: \d+ findings, 0 not evaluated; json report written to /);
+    expect(JSON.parse(readFileSync(out, 'utf8')).summary.failed).toBe(true);
+    expect(cli(['scan', DEMO, '--output', out, '--quiet']).stderr).toBe('');
+  });
+
+  it('colors only on request or on a terminal, honoring NO_COLOR and FORCE_COLOR', () => {
+    const esc = '\x1b[';
+    expect(cli(['scan', DEMO]).stdout).not.toContain(esc);
+    expect(cli(['scan', DEMO], { env: { FORCE_COLOR: '1' } }).stdout).toContain(esc);
+    expect(cli(['scan', DEMO, '--color']).stdout).toContain(esc);
+    expect(cli(['scan', DEMO, '--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(esc);
+    expect(cli(['scan', DEMO], { env: { FORCE_COLOR: '0' } }).stdout).not.toContain(esc);
+  });
+});
+
+describe('unreadable entries', () => {
+  const root = process.getuid?.() === 0;
+
+  it.runIf(root)('are counted as not evaluated when the scan runs without the rights to read them', () => {
+    const dir = tree({ 'ok.jpg': jpeg(), 'locked.jpg': file(jpeg(), 0o000), locked: { 'x.php': '<?php' } });
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'locked'), 0o000);
+    const run = cli(['scan', dir, '--format', 'json'], { uid: 65534, gid: 65534 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout).notEvaluated).toEqual([
+      { path: 'locked', reason: 'unreadable-directory', detail: 'EACCES' },
+      { path: 'locked.jpg', reason: 'unreadable', detail: 'EACCES' },
+    ]);
+  });
+});
+
+describe('policy commands', () => {
+  it('policy show prints the commented default; policy init writes it and refuses to overwrite', () => {
+    const show = cli(['policy', 'show']);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(/^# upload-audit policy/);
+    const dir = tree({});
+    const file = join(dir, 'upload-audit.yaml');
+    expect(cli(['policy', 'init', file]).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(show.stdout);
+    const again = cli(['policy', 'init', file]);
+    expect(again.status).toBe(2);
+    expectOneLineError(again.stderr, /exists; use --force to overwrite it/);
+    expect(cli(['policy', 'init', file, '--force']).status).toBe(0);
+    expect(cli(['policy', 'check', file]).status).toBe(0);
+  });
+
+  it('policy check and scan --policy exit 2 with every problem on its own line', () => {
+    const dir = tree({ 'p.yaml': 'version: 1\nmode: whitelist\nrules: { size/emptyy: off }\n' });
+    for (const args of [
+      ['policy', 'check', join(dir, 'p.yaml')],
+      ['scan', DEMO, '--policy', join(dir, 'p.yaml')],
+    ]) {
+      const run = cli(args);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trimEnd().split('\n')).toEqual([
+        `upload-audit: ${dir}/p.yaml:2:7: mode: found "whitelist", allowed: denylist, allowlist`,
+        expect.stringMatching(
+          /^upload-audit: .*p\.yaml:3:10: rules\.size\/emptyy: unknown key .*did you mean "size\/empty"\?$/,
+        ),
+      ]);
+    }
+  });
+
+  it('scan uses a discovered policy unless --no-policy-discovery', () => {
+    const dir = tree({
+      uploads: { 'thumb.png': jpeg() },
+      'upload-audit.yaml': 'version: 1\nrules: { mime-mismatch/image-type: critical }\n',
+    });
+    const uploads = join(dir, 'uploads');
+    const found = JSON.parse(cli(['scan', uploads, '--format', 'json']).stdout);
+    expect(found.policy.source).toBe(join(dir, 'upload-audit.yaml'));
+    expect(found.findings[0].severity).toBe('critical');
+    const off = JSON.parse(cli(['scan', uploads, '--format', 'json', '--no-policy-discovery']).stdout);
+    expect(off.policy.source).toBe('built-in');
+    expect(off.findings[0].severity).toBe('low');
+  });
+
+  it('rules lists every rule; explain knows rules and categories and rejects the rest', () => {
+    expect(cli(['rules']).stdout).toContain('dangerous-extension/double-extension');
+    expect(cli(['explain', 'path-traversal']).stdout).toContain('path-traversal/symlink-escape');
+    const bad = cli(['explain', 'nope']);
+    expect(bad.status).toBe(2);
+    expectOneLineError(bad.stderr, /unknown rule or category 'nope'/);
+  });
+});
+
+describe('suppressed findings on the command line', () => {
+  it('are hidden in the table unless --show-suppressed, and never fail the run', () => {
+    const dir = tree({
+      uploads: { 'thumb.png': jpeg() },
+      'p.yaml':
+        "version: 1\nrules: { mime-mismatch/image-type: critical }\nsuppressions:\n  - { rule: mime-mismatch/image-type, paths: ['*.png'], reason: 'legacy thumbs' }\n",
+    });
+    const args = ['scan', join(dir, 'uploads'), '--policy', join(dir, 'p.yaml')];
+    const hidden = cli(args);
+    expect(hidden.status).toBe(0);
+    expect(hidden.stdout).not.toContain('thumb.png');
+    expect(hidden.stdout).toContain('1 suppressed (--show-suppressed to list them)');
+    const shown = cli([...args, '--show-suppressed']);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('thumb.png');
+    expect(shown.stdout).toContain('legacy thumbs');
+  });
+});
+
+describe('hostile inputs: reports and policies', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: each case rewrites a parsed report freely
+  const mutations: [string, (r: Record<string, any>) => void, RegExp][] = [
+    ['a billion shards', (r) => (r.shard = { index: 1, count: 1e9 }), /\/shard\/count must be <= 100000/],
+    [
+      'a severity nobody knows',
+      (r) => (r.findings[0].severity = 'severe'),
+      /\/findings\/0\/severity must be equal/,
+    ],
+    ['a summary that is text', (r) => (r.summary = 'x'), /\/summary must be object/],
+    ['findings that are not a list', (r) => (r.findings = { 0: 1 }), /\/findings must be array/],
+    [
+      'a finding without a fingerprint',
+      (r) => delete r.findings[1].fingerprint,
+      /must have required property 'fingerprint'/,
+    ],
+    [
+      'evidence that is an object',
+      (r) => (r.findings[0].evidence = { a: { b: 1 } }),
+      /\/evidence\/a must be string,number,boolean/,
+    ],
+    ['a negative count', (r) => (r.summary.files = -1), /\/summary\/files must be >= 0/],
+    ['schema version 2', (r) => (r.schemaVersion = 2), /an upload-audit JSON report \(schemaVersion 1\)/],
+  ];
+  it.each(mutations)(
+    'a report with %s: convert, compare and merge exit 2 naming the file, writing nothing',
+    (_, mutate, message) => {
+      const dir = tree({});
+      const good = join(dir, 'good.json');
+      cli(['scan', DEMO, '-f', 'json', '-o', good, '-q']);
+      const report = JSON.parse(readFileSync(good, 'utf8'));
+      mutate(report);
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify(report));
+      for (const args of [
+        ['convert', bad, '-f', 'sarif'],
+        ['compare', good, bad],
+        ['merge', bad],
+        ['scan', DEMO, '--baseline', bad],
+      ]) {
+        const run = cli(args);
+        expect(run.status).toBe(2);
+        expect(run.stdout).toBe('');
+        expectOneLineError(run.stderr, new RegExp(`^upload-audit: '${bad}' is not .*${message.source}`));
+      }
+    },
+  );
+
+  it.each([
+    ['--policy', '/dev/zero', /cannot read policy file: a device, not a file/],
+    ['--policy', 'FIFO', /cannot read policy file: a FIFO, not a file/],
+    ['--baseline', '/dev/zero', /cannot read report '\/dev\/zero': a device, not a file/],
+    ['--baseline', 'FIFO', /cannot read report '.*': a FIFO, not a file/],
+    ['--baseline', '/', /cannot read report '\/': a folder, not a file/],
+  ])('%s %s is refused at once, never read', (option, given, message) => {
+    const dir = tree({});
+    const path = given === 'FIFO' ? join(dir, 'fifo') : given;
+    if (given === 'FIFO') execFileSync('mkfifo', [path]);
+    const run = cli(['scan', DEMO, option, path], { timeout: 10_000 });
+    expect(run.status).toBe(2);
+    expectOneLineError(run.stderr, message);
+  });
+});
+
+describe('hostile text in errors', () => {
+  it('a policy error quoting bidi and zero-width characters prints them escaped', () => {
+    const dir = tree({ 'p.yaml': 'version: 1\nrules:\n  "bad\u202eevil\u200b": off\n' });
+    const run = cli(['policy', 'check', join(dir, 'p.yaml')]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('rules.bad\\u{202e}evil\\u{200b}: unknown key');
+    expect(run.stderr).not.toMatch(/[\u202e\u200b\x1b]/);
+  });
+
+  it('a restore failure quoting a hostile folder name prints it escaped', () => {
+    const dir = tree({ up: { 'd\x1b[31m': { 'shell.php': '<?php' } }, elsewhere: {} });
+    const root = join(dir, 'up');
+    const quarantine = join(dir, 'q');
+    expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+    rmSync(join(root, 'd\x1b[31m'), { recursive: true });
+    symlinkSync(join(dir, 'elsewhere'), join(root, 'd\x1b[31m'));
+    const run = readdirSync(quarantine).find((n) => n.startsWith('run-'))!;
+    const restore = cli(['restore', join(quarantine, run)]);
+    expect(restore.status).toBe(1);
+    expect(restore.stdout).toContain('d\\x1b[31m');
+    expect(restore.stdout).not.toContain('\x1b');
+  });
+
+  it('fix refuses a quarantine on /proc at once, even in a dry run', () => {
+    const root = tree({ 'a.php': '<?php' });
+    const run = cli(['fix', root, '--quarantine', '/proc/x'], { timeout: 10_000 });
+    expect(run.status).toBe(2);
+    expectOneLineError(run.stderr, /^upload-audit: quarantine '\/proc\/x' is on a kernel filesystem/);
+  });
+});

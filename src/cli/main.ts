@@ -1,0 +1,371 @@
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_ERROR, exitCodeFor } from '../audit/exit-code.js';
+import { compareFindings, loadReport } from '../baseline/compare.js';
+import { latestInHistory, recordHistory } from '../baseline/history.js';
+import { mergeReports } from '../baseline/merge.js';
+import { type Report, SEVERITIES, type Severity } from '../model/types.js';
+import { FORMATS, renderPieces } from '../reporters/index.js';
+import { LIST_LIMIT } from '../sources/directory/listing.js';
+import { realRoot, runScan } from '../sources/directory/run.js';
+import { DEFAULT_UPLOAD_PATH } from '../sources/log/combined.js';
+import { LOG_FORMATS, type LogFormat } from '../sources/log/formats.js';
+import { type Field, parseFieldMapping } from '../sources/log/jsonl.js';
+import { runLog } from '../sources/log/run.js';
+import { InputError, isExpectedError, UsageError } from '../util/errors.js';
+import { escapeUnsafe } from '../util/escape.js';
+import { parseShard } from '../util/shard.js';
+import { VERSION } from '../util/version.js';
+import { registerFixCommands } from './fix.js';
+import { choosePolicy, collect, entryCount, positiveInt } from './options.js';
+import { chalkFor, colorLevel, stdoutErrorTold, writeFileAtomic, writeStdout } from './output.js';
+import { parseOutputs } from './outputs.js';
+import { registerPolicyCommands } from './policy.js';
+import { progressLine } from './progress.js';
+import { registerRuleCommands } from './rules.js';
+
+/** Options every auditing command shares: policy, report format and destination, exit policy. */
+interface ReportFlags {
+  format: string[];
+  output?: string;
+  failOn: Severity | 'none';
+  allowUnevaluated: boolean;
+  color?: boolean;
+  quiet: boolean;
+  policy?: string;
+  policyDiscovery: boolean;
+  showSuppressed: boolean;
+}
+
+interface ScanFlags extends ReportFlags {
+  include: string[];
+  exclude: string[];
+  concurrency: number;
+  baseline?: string;
+  history?: string;
+  keep: number;
+  shard?: string;
+  listLimit: number;
+}
+
+interface LogFlags extends ReportFlags {
+  logFormat: LogFormat | 'auto';
+  field: string[];
+  uploadPath: string;
+  root?: string;
+  concurrency: number;
+}
+
+const EXIT_HELP = `
+Exit status: 0 no finding reaches --fail-on; 1 one does, or an entry could not be
+evaluated (unless --allow-unevaluated); 2 usage, configuration or runtime error.`;
+
+function addReportOptions(command: Command, discovery: string): Command {
+  return command
+    .option(
+      '-f, --format <format[=file]>',
+      `report format: ${FORMATS.join(', ')}; NAME=FILE writes to FILE (repeatable)`,
+      collect,
+      [],
+    )
+    .option('-o, --output <file>', 'write the report (the --format without =FILE) to FILE instead of stdout')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity')
+        .choices([...SEVERITIES, 'none'])
+        .default('high'),
+    )
+    .option('--allow-unevaluated', 'do not fail because some entries could not be evaluated', false)
+    .option('-p, --policy <file>', `policy file (YAML or JSON); default: ${discovery}`)
+    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
+    .option('--show-suppressed', 'list suppressed findings in the table too', false)
+    .option('--color', 'force colored output')
+    .option('--no-color', 'disable colored output (NO_COLOR and FORCE_COLOR are honored too)')
+    .option('-q, --quiet', 'print nothing on stderr but errors', false);
+}
+
+/** Render the report in every chosen format, to stdout or files, and set the exit status. */
+async function emit(
+  report: Report,
+  flags: ReportFlags,
+  outputs = parseOutputs(flags.format, flags.output),
+): Promise<void> {
+  for (const { format, file } of outputs) {
+    const toFile = file !== undefined;
+    const level = colorLevel({
+      flag: flags.color,
+      env: process.env,
+      isTTY: process.stdout.isTTY === true,
+      toFile,
+    });
+    const columns = !toFile && process.stdout.isTTY ? process.stdout.columns : undefined;
+    const text = renderPieces(format, report, {
+      color: chalkFor(level),
+      showSuppressed: flags.showSuppressed,
+      ...(columns && { columns }),
+    });
+    if (file === undefined) {
+      await writeStdout(text);
+      continue;
+    }
+    writeFileAtomic(file, text);
+    if (!flags.quiet) {
+      const s = report.summary;
+      process.stderr.write(
+        `upload-audit: ${s.failed ? 'FAIL' : 'PASS'}: ${s.findings} findings, ${s.notEvaluated} not evaluated; ${format} report written to ${escapeUnsafe(file)}\n`,
+      );
+    }
+  }
+  process.exitCode = report.summary.failed ? 1 : 0;
+}
+
+/** A progress line on stderr for a terminal user; none in CI, with --quiet, or when stderr is redirected. */
+const progressFor = (flags: ReportFlags) => progressLine(process.stderr, !flags.quiet && !process.env.CI);
+
+async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
+  if (flags.baseline !== undefined && flags.history !== undefined)
+    throw new UsageError('use --baseline or --history, not both');
+  const outputs = parseOutputs(flags.format, flags.output);
+  const policy = choosePolicy(flags, realRoot(dir));
+  const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
+  const baseline = previous === undefined ? undefined : loadReport(previous);
+  const progress = progressFor(flags);
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  const report = await runScan({
+    ...flags,
+    root: dir,
+    policy,
+    baseline,
+    shard,
+    ...(progress && { onProgress: progress.update }),
+  });
+  progress?.done();
+  if (flags.history !== undefined) {
+    const written = recordHistory(flags.history, report, flags.keep);
+    if (!flags.quiet)
+      process.stderr.write(
+        `upload-audit: report recorded as ${escapeUnsafe(written)}${previous ? `, compared with ${escapeUnsafe(previous)}` : ' (first run: nothing to compare with)'}\n`,
+      );
+  }
+  await emit(report, flags, outputs);
+}
+
+async function mergeCommand(files: string[], flags: ReportFlags): Promise<void> {
+  await emit(
+    mergeReports(files.map(loadReport), { failOn: flags.failOn, allowUnevaluated: flags.allowUnevaluated }),
+    flags,
+  );
+}
+
+async function convertCommand(file: string, flags: ReportFlags): Promise<void> {
+  await emit(loadReport(file), flags);
+}
+
+async function compareCommand(oldFile: string, newFile: string, flags: ReportFlags): Promise<void> {
+  const before = loadReport(oldFile);
+  const after = loadReport(newFile);
+  const comparison = compareFindings(before, after.findings);
+  const failed =
+    exitCodeFor({
+      findings: comparison.new.filter((f) => !f.suppressed),
+      notEvaluated: 0,
+      failOn: flags.failOn,
+      allowUnevaluated: true,
+    }) !== 0;
+  await emit({ ...after, comparison, summary: { ...after.summary, failOn: flags.failOn, failed } }, flags);
+}
+
+async function logCommand(files: string[], flags: LogFlags): Promise<void> {
+  let uploadPath: RegExp;
+  try {
+    uploadPath = new RegExp(flags.uploadPath, 'i');
+  } catch (error) {
+    throw new InputError(
+      `--upload-path '${flags.uploadPath}': not a regular expression (${(error as Error).message})`,
+    );
+  }
+  const fields: Partial<Record<Field, string>> = Object.fromEntries(flags.field.map(parseFieldMapping));
+  const rootReal = flags.root === undefined ? undefined : realRoot(flags.root);
+  const report = await runLog({
+    files,
+    fields,
+    uploadPath,
+    policy: choosePolicy(flags, rootReal),
+    failOn: flags.failOn,
+    allowUnevaluated: flags.allowUnevaluated,
+    concurrency: flags.concurrency,
+    ...(flags.logFormat !== 'auto' && { format: flags.logFormat }),
+    ...(rootReal !== undefined && { root: rootReal }),
+  });
+  await emit(report, flags);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('upload-audit')
+    .description(
+      'Audit an upload folder or upload log against a policy: every file classified, nothing changed.',
+    )
+    .version(VERSION, '-V, --version')
+    // A usage error is one line like every other error: the tool's prefix, what is wrong, where help is.
+    .configureOutput({
+      outputError: (message, write) =>
+        write(
+          `upload-audit: ${message
+            .trim()
+            .replace(/^error: /, '')
+            .replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`,
+        ),
+    })
+    .exitOverride();
+
+  const scan = program
+    .command('scan')
+    .description('Walk DIR (never following symlinks, dotfiles included), inspect every entry and report.')
+    .argument('<dir>', 'the upload folder to audit')
+    .option('--include <glob>', 'only evaluate files matching GLOB (repeatable)', collect, [])
+    .option(
+      '--exclude <glob>',
+      'skip entries matching GLOB; a matching folder is not entered (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-j, --concurrency <n>',
+      'worker threads (default: the number of cores)',
+      positiveInt,
+      availableParallelism(),
+    )
+    .option(
+      '--baseline <report.json>',
+      'compare with an earlier JSON report; --fail-on then applies to new findings only',
+    )
+    .option(
+      '--history <dir>',
+      'cron: record a timestamped JSON report in DIR and compare with the newest earlier one',
+    )
+    .option('--keep <n>', 'with --history: how many reports to keep', positiveInt, 30)
+    .option(
+      '--shard <k/n>',
+      'audit only shard K of N (a stable hash partition); combine the N reports with merge',
+    )
+    .option(
+      '--list-limit <n>',
+      'a folder of more entries is scanned as it is read, in the order the filesystem gives, instead of listed and sorted first (bounds memory)',
+      entryCount,
+      LIST_LIMIT,
+    );
+  addReportOptions(scan, 'upload-audit.yaml found above DIR or here')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upload-audit scan /var/www/uploads
+  $ upload-audit scan uploads --format json --output report.json
+  $ upload-audit scan uploads --exclude 'cache/**' --fail-on critical
+  $ upload-audit scan uploads --format jsonl | jq 'select(.type == "finding")'
+${EXIT_HELP}`,
+    )
+    .action(scanCommand);
+
+  const log = program
+    .command('log')
+    .description(
+      'Audit the uploads recorded in logs (JSON Lines or combined access logs; .gz read as a stream; - is stdin).',
+    )
+    .argument('<files...>', 'log files')
+    .addOption(
+      new Option('--log-format <format>', 'log format').choices(['auto', ...LOG_FORMATS]).default('auto'),
+    )
+    .option(
+      '--field <name=key>',
+      'JSON Lines: read field NAME from KEY (dotted keys allowed; repeatable)',
+      collect,
+      [],
+    )
+    .option('--upload-path <regex>', 'combined logs: which request paths are uploads', DEFAULT_UPLOAD_PATH)
+    .option(
+      '--root <dir>',
+      'where stored files live: check extension, declared type and stored content agree',
+    )
+    .option(
+      '-j, --concurrency <n>',
+      'worker threads for large plain log files, each reading a part (default: the number of cores)',
+      positiveInt,
+      availableParallelism(),
+    );
+  addReportOptions(log, 'upload-audit.yaml found above --root or here')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ upload-audit log uploads.jsonl
+  $ upload-audit log /var/log/nginx/access.log.1.gz --upload-path '^/api/files'
+  $ upload-audit log uploads.jsonl --root /var/www/uploads --field filename=meta.clientName
+  $ journalctl -o cat -u uploader | upload-audit log -
+${EXIT_HELP}`,
+    )
+    .action(logCommand);
+
+  const compare = program
+    .command('compare')
+    .description('Compare two JSON reports: counts before and after, then new, fixed and moved findings.')
+    .argument('<old>', 'the earlier report (--format json)')
+    .argument('<new>', 'the later report');
+  addReportOptions(compare, 'not used').action(compareCommand);
+
+  const merge = program
+    .command('merge')
+    .description(
+      'Combine the JSON reports of scan --shard 1/N … N/N into one report, as if from a single run.',
+    )
+    .argument('<parts...>', 'shard reports (--format json)');
+  addReportOptions(merge, 'not used').action(mergeCommand);
+
+  const convert = program
+    .command('convert')
+    .description('Render a saved JSON report in other formats (table, sarif, junit, markdown, html …).')
+    .argument('<report>', 'a report written with --format json');
+  addReportOptions(convert, 'not used')
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ upload-audit convert report.json --format sarif=report.sarif --format junit=report.xml --format html=report.html`,
+    )
+    .action(convertCommand);
+
+  registerFixCommands(program);
+  registerPolicyCommands(program);
+  registerRuleCommands(program);
+
+  return program;
+}
+
+/** Each line of the message (a policy error may name several problems) on its own prefixed line. */
+function fail(message: string): void {
+  // Every line is escaped: an error may quote a hostile path or policy key (bidi, escapes).
+  process.stderr.write(
+    message
+      .split('\n')
+      .map((line) => `upload-audit: ${escapeUnsafe(line)}\n`)
+      .join(''),
+  );
+  process.exitCode = EXIT_ERROR;
+}
+
+/** Entry point: every error becomes one line on stderr and exit status 2. */
+export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (!stdoutErrorTold(error)) fail(`cannot write output: ${error.message}`);
+  });
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every usage error is 2, never commander's default 1.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_ERROR;
+    } else if (isExpectedError(error)) {
+      fail(error.message);
+    } else {
+      fail(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.env.UPLOAD_AUDIT_DEBUG) console.error(error);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/** Option parsing shared by every command: repeatable values, counts, and which policy applies. */
+import { InvalidArgumentError } from 'commander';
+import { discoverPolicy, loadPolicyFile, policyTrustProblems } from '../policy/load.js';
+import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
+import { escapeUnsafe } from '../util/escape.js';
+
+/** For repeatable options: `--x a --x b` → ['a', 'b']. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function wholeNumber(value: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw new InvalidArgumentError(
+      max === Number.MAX_SAFE_INTEGER
+        ? 'expected a whole number of at least 1'
+        : `expected a whole number from 1 to ${max}`,
+    );
+  return n;
+}
+
+/** Threads, reports to keep: a whole number from 1 to 256. */
+export const positiveInt = (value: string): number => wholeNumber(value, 256);
+
+/** Entries of a folder: a whole number of at least 1. */
+export const entryCount = (value: string): number => wholeNumber(value, Number.MAX_SAFE_INTEGER);
+
+/** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */
+export function choosePolicy(
+  flags: { policy?: string | undefined; policyDiscovery: boolean },
+  rootReal: string | undefined,
+): PolicySet {
+  if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
+  const found = flags.policyDiscovery ? discoverPolicy(rootReal, process.cwd()) : undefined;
+  if (!found) return defaultPolicySet();
+  const problems = policyTrustProblems(found);
+  // Said even with --quiet: the policy decides what is reported at all.
+  if (problems.length > 0)
+    process.stderr.write(
+      `upload-audit: warning: using the policy '${escapeUnsafe(found)}' found by discovery, but ${problems.join(' and ')}; name the policy you mean with --policy, or use --no-policy-discovery\n`,
+    );
+  return loadPolicyFile(found);
+}

@@ -1,0 +1,291 @@
+import type { Counters } from './counters.js';
+
+/**
+ * The four types that carry everything: Entry (what a source yields), InspectedFile (plain facts
+ * about one entry), Finding (one policy violation) and Report (what every reporter reads).
+ */
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const CATEGORIES = [
+  'size',
+  'mime-mismatch',
+  'dangerous-extension',
+  'path-traversal',
+  'active-content',
+  'archive',
+  'unsafe-filename',
+  'permissions',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** `upload` is a record from an upload log: a name and what the client declared, no file. */
+export type EntryKind =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'fifo'
+  | 'socket'
+  | 'block-device'
+  | 'char-device'
+  | 'upload';
+
+/** One thing a source found: a directory entry relative to the scanned root. */
+export interface Entry {
+  /** Relative to the root, `/`-separated, printable: invalid UTF-8 bytes appear as `\xNN`. */
+  path: string;
+  /** The raw relative path bytes, base64, only when the name is not valid UTF-8. */
+  pathBase64?: string;
+  /** What the filesystem calls it at listing time (dirent type). */
+  kind: EntryKind;
+  /** Set when the final component itself is not valid UTF-8. */
+  invalidUtf8Name?: true;
+}
+
+/** Why an entry could not be evaluated. Never reported as clean. */
+export const NOT_EVALUATED_REASONS = [
+  'vanished',
+  'unreadable',
+  'special-file',
+  'changed-type',
+  'read-error',
+  'unreadable-directory',
+  'malformed-line',
+  'line-too-long',
+  'missing',
+] as const;
+export type NotEvaluatedReason = (typeof NOT_EVALUATED_REASONS)[number];
+
+export interface NotEvaluated {
+  path: string;
+  pathBase64?: string;
+  /** Log sources: where the line is. */
+  location?: { file: string; line: number };
+  reason: NotEvaluatedReason;
+  detail?: string;
+  /**
+   * How many entries this one stands for (absent: one). A log lists its first lines of each
+   * reason one by one; the later ones are counted in one entry at the first of them.
+   */
+  count?: number;
+}
+
+export interface SymlinkFacts {
+  /** What readlink returned, printable. */
+  target: string;
+  /** The absolute path the chain resolved to (lexically where it dangles), printable. */
+  resolved: string;
+  /** True when any hop of the chain leaves the scanned root. */
+  leavesRoot: boolean;
+  dangling: boolean;
+  loop: boolean;
+  hops: number;
+}
+
+/** Detected content type: from file-type (binary signatures) or our own text sniffing. */
+export interface DetectedType {
+  ext: string;
+  mime: string;
+  /** Where the verdict came from. */
+  source: 'signature' | 'text';
+}
+
+/** Plain facts about one entry. Built by inspect, read by rules; no I/O after this point. */
+export interface InspectedFile extends Entry {
+  /** Final path component as decoded UTF-8 (invalid bytes become U+FFFD); display uses `path`. */
+  name: string;
+  size: number;
+  mode: number;
+  nlink: number;
+  mtimeMs: number;
+  /** Extensions and tricks, as a careless server would read the name. */
+  nameInfo: NameAnalysis;
+  /** The head of the file (regular files only), at most limits.maxSniffBytes. */
+  head?: Uint8Array;
+  detected?: DetectedType;
+  symlink?: SymlinkFacts;
+  /** Content that runs in a browser or on a server, found within the read bounds. */
+  active?: ActiveHit[];
+  /** What an archive holds, listed without extracting anything. */
+  archive?: ArchiveFacts;
+  /** Read bounds this entry hit: what was not looked at. */
+  incomplete?: LimitHit[];
+  /** Upload records: what the client declared and what the service did. */
+  declared?: { contentType?: string; size?: number; accepted?: boolean; storedOnDisk?: boolean };
+}
+
+export type ActiveKind =
+  | 'html'
+  | 'svg-script'
+  | 'svg-handler'
+  | 'svg-javascript-url'
+  | 'svg-foreign-object'
+  | 'svg-external-ref'
+  | 'xxe'
+  | 'server-code'
+  | 'pdf-javascript'
+  | 'pdf-launch'
+  | 'pdf-embedded-file'
+  | 'pdf-open-action'
+  | 'macro';
+
+export interface ActiveHit {
+  kind: ActiveKind;
+  /** Where it was found: head, tail, body, stream, or an archive entry's path. */
+  where: string;
+  /** A short excerpt, as found (reporters escape it). */
+  sample: string;
+}
+
+export interface LimitHit {
+  /** The bound's name, as in the policy's `bounds`. */
+  limit: string;
+  detail: string;
+}
+
+export interface ArchiveEntryFacts {
+  /** Path inside the archive; nested archives join with `!` (`inner.zip!x.php`). */
+  path: string;
+  kind: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  /** What the archive says the entry inflates to (never trusted alone). */
+  declaredSize: number;
+  compressedSize?: number;
+  /** What it really inflated to, where it was read. */
+  actualSize?: number;
+  linkTarget?: string;
+  detected?: DetectedType;
+  /** Nesting level: 1 for entries of the file itself. */
+  depth: number;
+}
+
+export interface ArchiveFacts {
+  format: 'zip' | 'tar' | 'gzip';
+  entries: ArchiveEntryFacts[];
+  /** Sum of declared sizes. */
+  declaredTotal: number;
+  /** Entries whose data overlap in the file: the trick of non-recursive zip bombs. */
+  overlapping: boolean;
+  /** Set when the archive could not be read (truncated, malformed). */
+  error?: string;
+  /** Nested archives not opened because of maxArchiveDepth. */
+  tooDeep: string[];
+}
+
+export type Evidence = Record<string, string | number | boolean>;
+
+/** What a rule returns: everything about a finding except what the policy decides. */
+export interface FindingDraft {
+  /** Key into the rule's message templates; reporters turn it into words. */
+  messageId: string;
+  evidence: Evidence;
+  innerPath?: string;
+}
+
+export interface Finding {
+  /** What the entry is: file, directory, symlink, special file, or an upload record from a log. */
+  kind?: EntryKind;
+  ruleId: string;
+  category: Category;
+  severity: Severity;
+  path: string;
+  pathBase64?: string;
+  innerPath?: string;
+  messageId: string;
+  evidence: Evidence;
+  /** sha256 of the whole file, for findings on regular files read within the hash bound. */
+  sha256?: string;
+  fingerprint: string;
+  /** Log sources: the log file and line the record came from, and who sent it. */
+  location?: { file: string; line: number };
+  client?: string;
+  user?: string;
+  /** Set when a policy suppression accepted this finding: kept, but it does not fail the run. */
+  suppressed?: { by: string; reason: string; expires?: string };
+  /**
+   * How many occurrences this entry stands for (absent: one). A log lists the first occurrences
+   * of one fingerprint one by one and counts the later ones on the last listed, so a log of
+   * millions of identical lines holds a bounded number of findings.
+   */
+  count?: number;
+}
+
+/** A suppression as reports mention it (expired, or matched nothing). */
+export interface SuppressionNote {
+  by: string;
+  rule: string;
+  reason: string;
+  expires?: string;
+}
+
+/** What a run counted (entries by kind, excluded, evaluated, bytes), then its verdicts. */
+export interface Summary extends Counters {
+  notEvaluated: number;
+  notEvaluatedByReason: Partial<Record<NotEvaluatedReason, number>>;
+  findings: number;
+  /** Findings accepted by a suppression; not in `findings`, `bySeverity` or `byCategory`. */
+  suppressed: number;
+  bySeverity: Record<Severity, number>;
+  byCategory: Record<Category, number>;
+  failOn: Severity | 'none';
+  /** True when the exit status says the policy failed. */
+  failed: boolean;
+}
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: 'upload-audit'; version: string };
+  root: string;
+  /** The absolute folder findings' paths are relative to (the scanned root; for logs, the cwd). */
+  rootAbsolute?: string;
+  source: 'directory' | 'log';
+  /** Where the policy came from and a digest of its effective content. */
+  policy: { source: string; digest: string };
+  startedAt: string;
+  durationMs: number;
+  summary: Summary;
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  /** Suppressions that expired (and so suppress nothing) and active ones that matched nothing. */
+  suppressions: { expired: SuppressionNote[]; unused: SuppressionNote[] };
+  /** Before/after against a baseline or the previous run; --fail-on then judges new findings only. */
+  comparison?: Comparison;
+  /** Set when this report covers one hash partition of the tree (`scan --shard K/N`). */
+  shard?: { index: number; count: number };
+}
+
+/** How a careless server could read a name differently from its literal form. */
+export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
+
+/** Extensions and tricks of one name, as a careless server would read it. */
+export interface NameAnalysis {
+  /** The final component of the analyzed name: what name rules judge. */
+  base: string;
+  /** Every extension in the literal name, lower-cased, in order (`a.PHP.jpg` → php, jpg). */
+  extensions: string[];
+  /** The last literal extension, if any. */
+  extension: string | undefined;
+  /** The name as a lenient server would store or serve it, lower-cased. */
+  effectiveName: string;
+  effectiveExtension: string | undefined;
+  /** The tricks that made the effective name differ from the literal one. */
+  tricks: NameTrick[];
+}
+
+export type Counts = {
+  bySeverity: Record<Severity, number>;
+  byCategory: Record<Category, number>;
+  total: number;
+};
+
+/** Before/after: a run's findings matched with an earlier report's. */
+export interface Comparison {
+  /** What the current run was compared with. */
+  baseline: { root: string; startedAt: string; policyDigest: string };
+  before: Counts;
+  after: Counts;
+  new: Finding[];
+  fixed: Finding[];
+  moved: { from: Finding; to: Finding }[];
+  unchanged: number;
+}

@@ -1,0 +1,261 @@
+import { closeSync } from 'node:fs';
+import picomatch from 'picomatch';
+import { Auditor } from '../../audit/auditor.js';
+import { hashOpenFile, type InspectContext, inspectEntry } from '../../inspect/inspect.js';
+import { type Counters, emptyCounters } from '../../model/counters.js';
+import type { Finding, NotEvaluated } from '../../model/types.js';
+import type { PolicySet } from '../../policy/policy.js';
+import { errnoCode } from '../../util/errors.js';
+import { shardOf } from '../../util/shard.js';
+import {
+  type DirectoryEntry,
+  type DirectoryJob,
+  entryAt,
+  jobFor,
+  LIST_LIMIT,
+  type Listing,
+  listDirectory,
+} from './listing.js';
+
+/** Everything a scan needs to know, as plain data (it crosses into worker threads). */
+export interface ScanSettings {
+  rootReal: string;
+  policy: PolicySet;
+  include: string[];
+  exclude: string[];
+  /** The run's clock reading, for suppression expiry (the same in every thread). */
+  nowMs: number;
+  /** Only entries whose path hashes to this shard are counted and inspected; folders are walked by all. */
+  shard?: { index: number; count: number };
+  /** Entries a folder may have and still be listed and sorted first (default LIST_LIMIT). */
+  listLimit?: number;
+}
+
+export interface DirectoryResult {
+  /** What is left to scan: the subfolders found, and the later slices of a large folder. */
+  more: DirectoryJob[];
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  counters: Counters;
+}
+
+/**
+ * Entries scanned as one unit of work: a folder of more is cut into slices of this many, which
+ * other threads can take (a flat folder of 100,000 uploads was scanned by one thread, and all
+ * its entries were made at once).
+ */
+export const ENTRIES_PER_SLICE = 1000;
+
+/** The slice of a listing from `start`, ENTRIES_PER_SLICE entries at most. */
+const sliceOf = ({ names, kinds }: Listing, start: number): Listing => ({
+  names: names.slice(start, start + ENTRIES_PER_SLICE),
+  kinds: kinds.slice(start, start + ENTRIES_PER_SLICE),
+});
+
+/**
+ * Entries read from a streamed folder at its turn: sixteen slices, enough for other threads to
+ * share (with a lower --list-limit, that many entries, but at least one slice).
+ */
+const STREAM_BATCH = 16 * ENTRIES_PER_SLICE;
+
+/**
+ * Scan `listing` (of `job`'s folder) a slice at a time: the first slice is returned to scan now,
+ * the others are added to `more` as jobs of their own (without the folder's stream, if any).
+ */
+function firstSlice(job: DirectoryJob, listing: Listing, more: DirectoryJob[]): Listing {
+  if (listing.names.length <= ENTRIES_PER_SLICE) return listing;
+  const { stream: _stream, ...folder } = job;
+  for (let start = ENTRIES_PER_SLICE; start < listing.names.length; start += ENTRIES_PER_SLICE)
+    more.push({ ...folder, slice: sliceOf(listing, start) });
+  return sliceOf(listing, 0);
+}
+
+/** Reused for every file one scanner reads: the head, then (for findings) the hash chunks. */
+const BUFFER_BYTES = 64 * 1024;
+
+/** Processes directories one at a time; one per thread, since it owns the read buffer. */
+export class DirectoryScanner {
+  readonly #auditor: Auditor;
+  readonly #inspect: InspectContext;
+  readonly #isExcluded: (path: string) => boolean;
+  readonly #isIncluded: (path: string) => boolean;
+  readonly #shard: ScanSettings['shard'];
+  readonly #listLimit: number;
+  readonly #streamBatch: number;
+
+  constructor(settings: ScanSettings) {
+    this.#auditor = new Auditor(settings.policy, settings.nowMs);
+    this.#shard = settings.shard;
+    this.#listLimit = settings.listLimit ?? LIST_LIMIT;
+    this.#streamBatch = Math.min(STREAM_BATCH, Math.max(ENTRIES_PER_SLICE, this.#listLimit));
+    const bounds = settings.policy.bounds;
+    this.#inspect = {
+      rootReal: settings.rootReal,
+      limits: bounds,
+      buffer: Buffer.allocUnsafe(Math.max(BUFFER_BYTES, bounds.maxSniffBytes + bounds.maxTailBytes)),
+    };
+    const options = { dot: true };
+    this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;
+    this.#isIncluded = settings.include.length > 0 ? picomatch(settings.include, options) : () => true;
+  }
+
+  async scan(job: DirectoryJob): Promise<DirectoryResult> {
+    const result: DirectoryResult = {
+      more: [],
+      findings: [],
+      notEvaluated: [],
+      counters: emptyCounters(),
+    };
+    let listing = job.slice;
+    if (job.stream) {
+      // A folder too large to list at once: its next batch now, the rest at its next turn.
+      try {
+        listing = job.stream.read(this.#streamBatch);
+      } catch (error) {
+        return this.#unlisted(job, error, result);
+      }
+      if (!job.stream.done) result.more.push(job);
+      listing = firstSlice(job, listing, result.more);
+    } else if (!listing) {
+      let listed: ReturnType<typeof listDirectory>;
+      try {
+        listed = listDirectory(job, this.#listLimit);
+      } catch (error) {
+        return this.#unlisted(job, error, result);
+      }
+      // Below the slices of what was listed, so they are scanned (or shared) before reading on.
+      if (listed.rest) result.more.push({ ...job, stream: listed.rest });
+      // A large folder is scanned in slices: this one now, the others later or by other threads.
+      listing = firstSlice(job, listed, result.more);
+    }
+    for (let i = 0; i < listing.names.length; i++) await this.#entry(entryAt(job, listing, i), result);
+    return result;
+  }
+
+  /** A folder that could not be listed: not evaluated, by its own shard only. */
+  #unlisted(job: DirectoryJob, error: unknown, result: DirectoryResult): DirectoryResult {
+    // Every shard lists every folder; only the folder's own shard reports that it could not.
+    if (this.#shard && shardOf(job.rawPath ?? job.path, this.#shard.count) !== this.#shard.index)
+      return result;
+    const code = errnoCode(error);
+    const reason =
+      code === 'ENOENT' ? 'vanished' : code === 'ESCAPED' ? 'changed-type' : 'unreadable-directory';
+    const detail = code === 'ESCAPED' ? (error as Error).message : (code ?? 'read error');
+    result.notEvaluated.push(withRaw({ path: job.path || '.', reason, detail }, job));
+    return result;
+  }
+
+  async #entry(entry: DirectoryEntry, result: DirectoryResult): Promise<void> {
+    const { counters } = result;
+    if (this.#shard && shardOf(entry.rawPath ?? entry.path, this.#shard.count) !== this.#shard.index) {
+      // Another shard owns this entry; every shard still walks into folders to find its own.
+      if (entry.kind === 'directory' && !this.#isExcluded(entry.path)) result.more.push(jobFor(entry));
+      return;
+    }
+    if (this.#isExcluded(entry.path) || (entry.kind !== 'directory' && !this.#isIncluded(entry.path))) {
+      counters.excluded++;
+      return;
+    }
+    counters.entries++;
+    if (entry.kind === 'file') counters.files++;
+    else if (entry.kind === 'directory') counters.directories++;
+    else if (entry.kind === 'symlink') counters.symlinks++;
+    else counters.other++;
+
+    const outcome = await inspectEntry(entry, this.#inspect);
+    const file = outcome.file;
+    if (outcome.status === 'not-evaluated') {
+      result.notEvaluated.push(
+        withRaw({ path: entry.path, reason: outcome.reason, detail: outcome.detail }, entry),
+      );
+    }
+    if (!file) return;
+    if (outcome.status === 'ok') counters.evaluated++;
+    if (file.kind === 'file') counters.bytes += file.size;
+    if (file.kind === 'directory' && outcome.status === 'ok') result.more.push(jobFor(entry, file.size));
+
+    const fd = outcome.status === 'ok' ? outcome.fd : undefined;
+    try {
+      const pending = this.#auditor.weigh(file);
+      if (pending.length === 0) return;
+      const sha256 = fd === undefined ? undefined : hashOpenFile(fd, file.size, this.#inspect);
+      for (const finding of this.#auditor.complete(pending, sha256)) result.findings.push(finding);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
+
+function withRaw(item: NotEvaluated, from: { rawPath?: Buffer }): NotEvaluated {
+  if (from.rawPath !== undefined) item.pathBase64 = from.rawPath.toString('base64');
+  return item;
+}
+
+/** A folder scan that failed, with the folder it failed in. */
+export class ScanFailure extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Where one thread's walk reports to, and what it may ask for. */
+export interface Walker {
+  /** One folder (or slice of one) done; what it left to scan is already on the walking thread's stack. */
+  result(path: string, result: DirectoryResult): void;
+  /** Folders and slices handed over for a thread that waits. */
+  share(jobs: DirectoryJob[]): void;
+  /** More work when the own stack is empty (the main thread takes shared jobs). */
+  more?(): DirectoryJob | undefined;
+  /** After each job: the main thread lets the workers' messages in here. */
+  pause?(): Promise<void>;
+  /** True once the run is over (another thread failed). */
+  stopped?(): boolean;
+}
+
+/**
+ * The walk every scanning thread does: depth first from a stack of its own, so it never waits
+ * between folders; when some thread is idle (`hungry`), it shares the oldest (largest) half of
+ * its stack, except a folder stream, which holds a handle of this thread. Throws a ScanFailure
+ * naming the folder that failed; handles still open on the stack are closed either way.
+ */
+export async function walkFolders(
+  scanner: DirectoryScanner,
+  stack: DirectoryJob[],
+  hungry: Int32Array,
+  walker: Walker,
+): Promise<void> {
+  try {
+    for (
+      let job = stack.pop() ?? walker.more?.();
+      job && !walker.stopped?.();
+      job = stack.pop() ?? walker.more?.()
+    ) {
+      try {
+        const result = await scanner.scan(job);
+        for (const next of result.more) stack.push(next);
+        result.more = [];
+        walker.result(job.path, result);
+      } catch (error) {
+        job.stream?.close();
+        throw new ScanFailure(job.path, error);
+      }
+      if (stack.length > 1 && Atomics.load(hungry, 0) > 0) share(stack, walker);
+      await walker.pause?.();
+    }
+  } finally {
+    for (const job of stack) job.stream?.close();
+  }
+}
+
+/** Hand the oldest half of the stack to the walker, leaving the folder streams where they are. */
+function share(stack: DirectoryJob[], walker: Walker): void {
+  const half = Math.ceil(stack.length / 2);
+  const shared = stack.slice(0, half).filter((job) => job.stream === undefined);
+  if (shared.length === 0) return;
+  const kept = stack.slice(0, half).filter((job) => job.stream !== undefined);
+  stack.splice(0, half, ...kept);
+  walker.share(shared);
+}

@@ -1,0 +1,186 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { addCounters, type Counters, emptyCounters } from '../../model/counters.js';
+import type { Finding, NotEvaluated } from '../../model/types.js';
+import type { DirectoryJob } from './listing.js';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import {
+  type DirectoryResult,
+  DirectoryScanner,
+  ScanFailure,
+  type ScanSettings,
+  walkFolders,
+} from './scanner.js';
+
+export interface ScanOutcome {
+  findings: Finding[];
+  notEvaluated: NotEvaluated[];
+  counters: Counters;
+}
+
+export interface Progress {
+  counters: Readonly<Counters>;
+  /** The directory just finished, relative to the root. */
+  current: string;
+}
+
+export interface ScheduleOptions {
+  concurrency: number;
+  onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * Buffers become plain Uint8Arrays when they cross a thread; make them Buffers again. A folder
+ * stream never crosses (walkFolders keeps it in its thread).
+ */
+export function reviveJob(job: DirectoryJob): DirectoryJob {
+  const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  const revived: DirectoryJob = {
+    path: job.path,
+    fsPath: typeof job.fsPath === 'string' ? job.fsPath : buf(job.fsPath),
+  };
+  if (job.rawPath !== undefined) revived.rawPath = buf(job.rawPath);
+  if (job.size !== undefined) revived.size = job.size;
+  if (job.slice !== undefined) {
+    const names = job.slice.names.map((name) => (typeof name === 'string' ? name : buf(name)));
+    revived.slice = { names, kinds: job.slice.kinds };
+  }
+  return revived;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** Worker threads need the compiled worker; from sources (tests) the scan runs in-process. */
+export function workersAvailable(): boolean {
+  return existsSync(fileURLToPath(WORKER_URL));
+}
+
+class Collector {
+  readonly outcome: ScanOutcome = { findings: [], notEvaluated: [], counters: emptyCounters() };
+  readonly pending: DirectoryJob[];
+  constructor(
+    root: DirectoryJob,
+    private readonly onProgress?: (progress: Progress) => void,
+  ) {
+    this.pending = [root];
+  }
+  add(path: string, result: DirectoryResult): void {
+    // Left only by a scan in this thread (walkFolders takes `more` onto its own stack before it
+    // reports): nothing here crossed a thread, and a folder stream must stay as it is.
+    for (const next of result.more) this.pending.push(next);
+    for (const f of result.findings) this.outcome.findings.push(f);
+    for (const n of result.notEvaluated) this.outcome.notEvaluated.push(n);
+    addCounters(this.outcome.counters, result.counters);
+    this.onProgress?.({ counters: this.outcome.counters, current: path });
+  }
+}
+
+async function inProcess(settings: ScanSettings, collector: Collector): Promise<void> {
+  const scanner = new DirectoryScanner(settings);
+  try {
+    for (let job = collector.pending.pop(); job; job = collector.pending.pop()) {
+      collector.add(job.path, await scanner.scan(job));
+    }
+  } finally {
+    for (const job of collector.pending) job.stream?.close();
+  }
+}
+
+/**
+ * Scan with `threads` threads: this one, which starts on the root at once, and `threads - 1`
+ * workers, which join when loaded. Each walks from a stack of its own; when some thread waits,
+ * the busy ones hand half of their stacks to the collector's pending list, and idle threads
+ * are given those.
+ */
+function withWorkers(settings: ScanSettings, threads: number, collector: Collector): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const hungryMemory = new SharedArrayBuffer(4);
+    const hungry = new Int32Array(hungryMemory);
+    const workerData: WorkerData = { settings, hungry: hungryMemory };
+    const workers = Array.from({ length: threads - 1 }, () => new Worker(WORKER_URL, { workerData }));
+    const scanner = new DirectoryScanner(settings);
+    const idle: Worker[] = [];
+    let selfIdle = true;
+    let settled = false;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      for (const w of workers) void w.terminate();
+      if (error) reject(error);
+      else resolve();
+    };
+    /** This thread's share of the walk: the same walk as a worker's, reporting here directly. */
+    const scanHere = async (): Promise<void> => {
+      selfIdle = false;
+      try {
+        await walkFolders(scanner, [], hungry, {
+          result: (path, result) => collector.add(path, result),
+          share: (jobs) => {
+            for (const job of jobs) collector.pending.push(job);
+            dispatch();
+          },
+          more: () => collector.pending.pop(),
+          // Let the workers' messages in: without a turn of the event loop none would be read.
+          pause: () => new Promise<void>((next) => setImmediate(next)),
+          stopped: () => settled,
+        });
+      } catch (error) {
+        const path = error instanceof ScanFailure ? error.path : '';
+        const why = error instanceof Error ? error.message : String(error);
+        return finish(new Error(`scan failed in ${path || '.'}: ${why}`));
+      }
+      selfIdle = true;
+      dispatch();
+    };
+    const give = (worker: Worker, jobs: DirectoryJob[]): void => {
+      const message: ToWorker = { type: 'jobs', jobs };
+      worker.postMessage(message);
+    };
+    /** Hand pending directories to idle threads; done when every thread is idle with none left. */
+    const dispatch = (): void => {
+      if (settled) return;
+      // This thread first: it needs no message, and scanHere takes its first job synchronously.
+      if (selfIdle && collector.pending.length > 0) void scanHere();
+      while (idle.length > 0 && collector.pending.length > 0) give(idle.pop()!, [collector.pending.pop()!]);
+      Atomics.store(hungry, 0, idle.length + (selfIdle ? 1 : 0));
+      if (selfIdle && idle.length === workers.length && collector.pending.length === 0) finish();
+    };
+    for (const worker of workers) {
+      idle.push(worker);
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'result':
+            collector.add(message.path, message.result);
+            return;
+          case 'share':
+            for (const job of message.jobs) collector.pending.push(reviveJob(job));
+            return dispatch();
+          case 'idle':
+            idle.push(worker);
+            return dispatch();
+          case 'error':
+            return finish(new Error(`scan worker failed in ${message.path || '.'}: ${message.error}`));
+        }
+      });
+      worker.on('error', (error) => finish(error));
+      // Before the end, an exit would leave its folders unscanned and this promise waiting forever.
+      worker.on('exit', (code) =>
+        finish(new Error(`scan worker stopped (exit code ${code}) before the scan was done`)),
+      );
+    }
+    // This thread takes the root before any worker is loaded.
+    dispatch();
+  });
+}
+
+/** Walk and audit the whole tree below `settings.rootReal`. */
+export async function scanTree(settings: ScanSettings, options: ScheduleOptions): Promise<ScanOutcome> {
+  const collector = new Collector({ path: '', fsPath: settings.rootReal }, options.onProgress);
+  if (options.concurrency > 1 && workersAvailable()) {
+    await withWorkers(settings, options.concurrency, collector);
+  } else {
+    await inProcess(settings, collector);
+  }
+  return collector.outcome;
+}

@@ -1,0 +1,252 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeRepeatedly } from '../../inspect/names.js';
+import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
+import { detectFormat } from './formats.js';
+import { parseFieldMapping, parseJsonLine } from './jsonl.js';
+
+describe('JSON Lines records', () => {
+  it.each([
+    [
+      'snake_case',
+      {
+        original_filename: 'a.jpg',
+        stored_path: 's/a.jpg',
+        size: 10,
+        content_type: 'image/jpeg',
+        user: 'u',
+        ip: '1.2.3.4',
+        timestamp: 't',
+        sha256: 'h',
+        status: 'stored',
+      },
+    ],
+    [
+      'camelCase',
+      {
+        originalName: 'a.jpg',
+        storedPath: 's/a.jpg',
+        bytes: 10,
+        contentType: 'image/jpeg',
+        userId: 'u',
+        clientIp: '1.2.3.4',
+        time: 't',
+        hash: 'h',
+        result: 'stored',
+      },
+    ],
+    [
+      'short names',
+      {
+        filename: 'a.jpg',
+        path: 's/a.jpg',
+        size: '10',
+        mimetype: 'image/jpeg',
+        user: 'u',
+        remote_addr: '1.2.3.4',
+        ts: 't',
+        sha256: 'h',
+        status: 201,
+      },
+    ],
+  ])('recognizes %s field spellings', (_label, object) => {
+    expect(parseJsonLine(JSON.stringify(object), {})).toEqual({
+      filename: 'a.jpg',
+      storedPath: 's/a.jpg',
+      size: 10,
+      contentType: 'image/jpeg',
+      user: 'u',
+      client: '1.2.3.4',
+      timestamp: 't',
+      sha256: 'h',
+      accepted: true,
+    });
+  });
+
+  it.each([
+    [{ status: 'rejected' }, false],
+    [{ status: 403 }, false],
+    [{ rejected: true }, false],
+    [{ accepted: false }, false],
+    [{ stored: true }, true],
+    [{ status: 'weird' }, undefined],
+  ])('reads the outcome from %j', (status, accepted) => {
+    expect(
+      (parseJsonLine(JSON.stringify({ filename: 'a.jpg', ...status }), {}) as { accepted?: boolean })
+        .accepted,
+    ).toBe(accepted);
+  });
+
+  it('maps other names with --field, dotted keys included', () => {
+    const line = JSON.stringify({ upload: { meta: { clientName: 'x.php' } }, 'content.type': 'image/png' });
+    const fields = Object.fromEntries([
+      parseFieldMapping('filename=upload.meta.clientName'),
+      parseFieldMapping('contentType=content.type'),
+    ]);
+    expect(parseJsonLine(line, fields)).toEqual({ filename: 'x.php', contentType: 'image/png' });
+    expect(() => parseFieldMapping('bogus=x')).toThrow(/NAME one of filename/);
+  });
+
+  it.each([
+    ['{not json', 'not valid JSON'],
+    ['[1,2]', 'not a JSON object'],
+    ['"x"', 'not a JSON object'],
+    ['{"user":"u"}', 'no filename or stored path field'],
+    ['{"filename":"a.jpg","size":{"toString":""}}', "field 'size' holds an object, not a number"],
+    ['{"filename":{"valueOf":1},"size":1}', "field 'filename' holds an object, not text"],
+    ['{"filename":"a.jpg","content_type":["image/png"]}', "field 'content_type' holds a list, not text"],
+  ])('rejects %s', (line, reason) => {
+    expect(parseJsonLine(line, {})).toBe(reason);
+  });
+});
+
+describe('combined access logs', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const line = (request: string, status = 201) =>
+    `192.0.2.1 - bob [15/Mar/2024:02:31:55 +0000] "${request} HTTP/1.1" ${status} 12 "-" "curl"`;
+
+  it.each([
+    ['GET /uploads/a.php', undefined],
+    ['POST /login', undefined],
+    ['POST /upload?filename=a.jpg', 'a.jpg'],
+    ['POST /upload?foo=1&file=b.png', 'b.png'],
+    ['POST /api/files?name=x.php%2500.jpg', 'x.php%2500.jpg'],
+    ['PUT /uploads/2024/photo.v2.jpg', 'photo.v2.jpg'],
+    ['PUT /uploads/..%2f..%2fetc%2fpasswd', '..%2f..%2fetc%2fpasswd'],
+    ['POST /upload', undefined],
+  ])('%s → %s', (request, filename) => {
+    const record = parseCombinedLine(line(request), uploads);
+    if (request.startsWith('GET') || request.includes('login')) expect(record).toBeUndefined();
+    else expect(typeof record === 'object' ? record.filename : record).toBe(filename);
+  });
+
+  it('records who and when, and whether the server accepted it', () => {
+    expect(parseCombinedLine(line('POST /upload?filename=a.jpg', 403), uploads)).toMatchObject({
+      client: '192.0.2.1',
+      user: 'bob',
+      timestamp: '15/Mar/2024:02:31:55 +0000',
+      accepted: false,
+    });
+  });
+
+  it('parses like the plain definition (split, decode every key), on lines built to hit each branch', () => {
+    /** The first definition, written for clarity: the fast one must agree with it everywhere. */
+    const COMBINED =
+      /^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: \S+)?" (\d{3}) (?:\d+|-)(?: "[^"]*" "[^"]*")?/;
+    const reference = (text: string): ReturnType<typeof parseCombinedLine> => {
+      const m = COMBINED.exec(text);
+      if (!m) return 'not a combined-format line';
+      const [, client, user, timestamp, method, url, status] = m as unknown as string[];
+      if (!/^(POST|PUT|PATCH)$/i.test(method!) || !uploads.test(url!)) return undefined;
+      const [path = '', query = ''] = url!.split(/\?(.*)/s);
+      const record: Record<string, unknown> = {
+        client,
+        timestamp,
+        requestPath: path,
+        accepted: status!.startsWith('2'),
+      };
+      if (user !== '-') record.user = user;
+      for (const pair of query.split('&')) {
+        const eq = pair.indexOf('=');
+        const key = decodeRepeatedly(eq < 0 ? pair : pair.slice(0, eq), { plusAsSpace: true }).decoded;
+        if (
+          eq >= 0 &&
+          ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'].includes(key.toLowerCase())
+        ) {
+          record.filename = pair.slice(eq + 1);
+          break;
+        }
+      }
+      if (record.filename === undefined) {
+        const decoded = decodeRepeatedly(path.split('/').at(-1) ?? '').decoded;
+        if (/\.[^./\\]+$/.test(decoded) || /[/\\]|\.\./.test(decoded))
+          record.filename = path.split('/').at(-1);
+      }
+      return record;
+    };
+    const piece = fc.oneof(
+      fc.constantFrom(
+        '/',
+        '?',
+        '&',
+        '=',
+        '%',
+        '+',
+        '.',
+        '..',
+        '%2e',
+        '%2F',
+        '\\',
+        '%00',
+        'K',
+        '\u212a',
+        '\ud800',
+      ),
+      fc.constantFrom(
+        'upload',
+        'uploads/',
+        'media/',
+        'FileName',
+        'F%69le',
+        'na+me',
+        'key',
+        'PATH',
+        'x.php',
+        'a.jpg',
+      ),
+      fc.string({ maxLength: 6 }),
+    );
+    const url = fc.array(piece, { maxLength: 12 }).map((parts) => `/${parts.join('')}`);
+    const method = fc.constantFrom('POST', 'post', 'PuT', 'PATCH', 'GET', 'DELETE', 'POSTX');
+    const user = fc.constantFrom('-', 'bob');
+    const status = fc.constantFrom('201', '200', '403', '500');
+    const built = fc
+      .tuple(method, url, user, status)
+      .map(
+        ([m, u, who, st]) =>
+          `192.0.2.1 - ${who} [15/Mar/2024:02:31:55 +0000] "${m} ${u} HTTP/1.1" ${st} 12 "-" "x"`,
+      );
+    // A built line with one character put in or replaced anywhere: spaces of other kinds, quotes
+    // and brackets where fields end, a method that starts like a write.
+    const mangled = fc
+      .tuple(
+        built,
+        fc.nat(),
+        fc.boolean(),
+        fc.constantFrom(' ', '\t', '\u00a0', '\u2028', '"', ']', '[', '-', '7', 'P', 'POST '),
+      )
+      .map(([text, at, replace, put]) => {
+        const i = at % (text.length + 1);
+        return text.slice(0, i) + put + text.slice(replace ? i + 1 : i);
+      });
+    const methods = fc.constantFrom('POST', 'put', 'PATCH', 'GET', 'HEAD', 'POSTS', 'PU', '"POST');
+    const odd = fc
+      .tuple(methods, fc.constantFrom('/upload?name=a.php', '/uploads/x"y.php', '/files/a b.jpg'))
+      .chain(([m, u]) =>
+        fc.constantFrom(
+          `1.2.3.4 - - [t] "${m} ${u}" 201 -`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1" 2010 5`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1"x" 201 5`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1" 201 x`,
+          `1.2.3.4 -  - [t] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 -  [t] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 - - [t] "${m} ${u} HTTP/1.1 201 5`,
+          `1.2.3.4 - - [] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 - - [a]b] "${m} ${u} HTTP/1.1" 201 5`,
+          `1.2.3.4 - - [t] "${m}\t${u} HTTP/1.1" 201 5`,
+        ),
+      );
+    fc.assert(
+      fc.property(fc.oneof(built, mangled, odd, fc.string()), (text) => {
+        expect(parseCombinedLine(text, uploads)).toEqual(reference(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('detects the format from the first line', () => {
+    expect(detectFormat('{"filename":"a"}')).toBe('jsonl');
+    expect(detectFormat(line('GET /'))).toBe('combined');
+    expect(detectFormat('garbage')).toBeUndefined();
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * The log formats, one module each: a new format is one file and one line here. A log's format
+ * is forced with --log-format or detected from its first meaningful line.
+ */
+import { combined } from './combined.js';
+import { jsonl } from './jsonl.js';
+import type { LogFormatModule } from './record.js';
+
+export const FORMATS = { jsonl, combined } satisfies Record<string, LogFormatModule>;
+export type LogFormat = keyof typeof FORMATS;
+export const LOG_FORMATS = Object.keys(FORMATS) as LogFormat[];
+
+/** Which format a log is, from its first meaningful line. */
+export function detectFormat(firstLine: string): LogFormat | undefined {
+  const text = firstLine.trimStart();
+  return LOG_FORMATS.find((id) => FORMATS[id].detect(text));
+}

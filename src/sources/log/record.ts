@@ -1,0 +1,35 @@
+/**
+ * What every log format yields: an upload record, the one shape the log source turns into an
+ * item's facts, and the interface a format module implements.
+ */
+
+/** What a log says about one upload attempt. */
+export interface UploadRecord {
+  /** The name the client sent (may hold a path, tricks, anything). */
+  filename?: string;
+  storedPath?: string;
+  size?: number;
+  contentType?: string;
+  user?: string;
+  client?: string;
+  timestamp?: string;
+  sha256?: string;
+  /** What the service did: true stored, false rejected, undefined unknown. */
+  accepted?: boolean;
+  /** Combined logs: the request path, checked for traversal too. */
+  requestPath?: string;
+}
+/** What parsing a line may use besides the line: the JSON Lines field mapping, the upload paths. */
+export interface ParseOptions {
+  fields: Partial<Record<string, string>>;
+  uploadPath: RegExp;
+}
+
+/**
+ * A log format: recognized from a log's first meaningful line, then parsing each line into an
+ * upload record, a reason it is malformed, or undefined when the line is no upload at all.
+ */
+export interface LogFormatModule {
+  detect(firstLine: string): boolean;
+  parse(text: string, options: ParseOptions): UploadRecord | string | undefined;
+}

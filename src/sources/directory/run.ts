@@ -22,6 +22,8 @@ export interface ScanOptions {
   shard?: { index: number; count: number };
   /** Entries a folder may have and still be listed and sorted before it is scanned. */
   listLimit?: number;
+  /** Filled with the threadId of every thread that scanned something (0: the main thread). */
+  threadsUsed?: Set<number>;
 }
 
 /** The real path of a root to scan, or an InputError naming what is wrong with it. */
@@ -66,7 +68,8 @@ export async function runScan(options: ScanOptions): Promise<Report> {
   // The scanner (file-type, yauzl, the workers) loads with the first scan, not with the CLI:
   // `log` without --root and the other commands never need it (~40 ms of start-up).
   const { scanTree } = await import('./scheduler.js');
-  const { findings, notEvaluated, counters } = await scanTree(settings, schedule);
+  const { findings, notEvaluated, counters, threads } = await scanTree(settings, schedule);
+  for (const thread of threads) options.threadsUsed?.add(thread);
   return assembleReport({
     ...options,
     rootAbsolute: rootReal,

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { elf, jpeg } from '../../test-support/bytes.js';
 import { reportsByThreads } from '../../test-support/cli.js';
 import { symlink, type Tree, tempTrees, writeRawName } from '../../test-support/tree.js';
+import { workerModule } from '../../util/worker-module.js';
+import { runScan } from './run.js';
 import { ENTRIES_PER_SLICE } from './scanner.js';
 
 const tree = tempTrees();
@@ -25,6 +27,26 @@ function writeNotUtf8Php(folder: string, count: number): void {
 }
 
 describe('worker threads', () => {
+  it('do the scanning when threads are asked for, and a worker that cannot start is an error', async () => {
+    const spec: Tree = {};
+    for (let i = 0; i < 40; i++)
+      spec[`d${i}`] = { 'a.jpg': jpeg(), 'b.php': '<?php', sub: { 'c.png': elf() } };
+    const root = tree(spec);
+    const threadsUsed = new Set<number>();
+    const report = await runScan({
+      root,
+      failOn: 'high',
+      allowUnevaluated: false,
+      concurrency: 3,
+      threadsUsed,
+    });
+    expect(report.summary.files).toBe(120);
+    expect([...threadsUsed].filter((t) => t !== 0).length).toBeGreaterThan(0);
+    expect(() => workerModule('./no-such-worker.js', import.meta.url)).toThrow(
+      /worker threads cannot start: .*no-such-worker\.js is missing/,
+    );
+  });
+
   it('share directories between threads and report exactly what one thread reports', () => {
     // Wide folders next to a deep chain: threads run dry at different times and must share.
     const spec: Tree = { deep: chain(40), link: symlink('/etc/passwd') };

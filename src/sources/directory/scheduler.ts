@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addCounters, type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
+import { workerModule } from '../../util/worker-module.js';
 import type { DirectoryJob } from './listing.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 import {
@@ -17,6 +16,8 @@ export interface ScanOutcome {
   findings: Finding[];
   notEvaluated: NotEvaluated[];
   counters: Counters;
+  /** The threads that scanned something (threadId; 0 is the main thread). */
+  threads: Set<number>;
 }
 
 export interface Progress {
@@ -49,15 +50,13 @@ export function reviveJob(job: DirectoryJob): DirectoryJob {
   return revived;
 }
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-
-/** Worker threads need the compiled worker; from sources (tests) the scan runs in-process. */
-export function workersAvailable(): boolean {
-  return existsSync(fileURLToPath(WORKER_URL));
-}
-
 class Collector {
-  readonly outcome: ScanOutcome = { findings: [], notEvaluated: [], counters: emptyCounters() };
+  readonly outcome: ScanOutcome = {
+    findings: [],
+    notEvaluated: [],
+    counters: emptyCounters(),
+    threads: new Set(),
+  };
   readonly pending: DirectoryJob[];
   constructor(
     root: DirectoryJob,
@@ -65,7 +64,9 @@ class Collector {
   ) {
     this.pending = [root];
   }
-  add(path: string, result: DirectoryResult): void {
+  /** `thread`: the threadId that scanned it (0, this thread), so tests can see that workers worked. */
+  add(path: string, result: DirectoryResult, thread = 0): void {
+    this.outcome.threads.add(thread);
     // Left only by a scan in this thread (walkFolders takes `more` onto its own stack before it
     // reports): nothing here crossed a thread, and a folder stream must stay as it is.
     for (const next of result.more) this.pending.push(next);
@@ -98,7 +99,14 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Collect
     const hungryMemory = new SharedArrayBuffer(4);
     const hungry = new Int32Array(hungryMemory);
     const workerData: WorkerData = { settings, hungry: hungryMemory };
-    const workers = Array.from({ length: threads - 1 }, () => new Worker(WORKER_URL, { workerData }));
+    let workers: Worker[];
+    try {
+      const url = workerModule('./worker.js', import.meta.url);
+      workers = Array.from({ length: threads - 1 }, () => new Worker(url, { workerData }));
+    } catch (error) {
+      reject(error);
+      return;
+    }
     const scanner = new DirectoryScanner(settings);
     const idle: Worker[] = [];
     let selfIdle = true;
@@ -151,7 +159,7 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Collect
       worker.on('message', (message: FromWorker) => {
         switch (message.type) {
           case 'result':
-            collector.add(message.path, message.result);
+            collector.add(message.path, message.result, worker.threadId);
             return;
           case 'share':
             for (const job of message.jobs) collector.pending.push(reviveJob(job));
@@ -177,7 +185,7 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Collect
 /** Walk and audit the whole tree below `settings.rootReal`. */
 export async function scanTree(settings: ScanSettings, options: ScheduleOptions): Promise<ScanOutcome> {
   const collector = new Collector({ path: '', fsPath: settings.rootReal }, options.onProgress);
-  if (options.concurrency > 1 && workersAvailable()) {
+  if (options.concurrency > 1) {
     await withWorkers(settings, options.concurrency, collector);
   } else {
     await inProcess(settings, collector);

@@ -80,4 +80,21 @@ describe('logs read in parts', () => {
     expect(reports[1]).toBe(reports[0]);
     expect(reports[2]).toBe(reports[0]);
   });
+
+  it('are audited by worker threads when threads are asked for (the work really leaves this thread)', async () => {
+    const dir = tree({ 'big.jsonl': hostileLog(80_000) });
+    const threadsUsed = new Set<number>();
+    const options: LogOptions = {
+      files: [join(dir, 'big.jsonl')],
+      fields: {},
+      uploadPath,
+      failOn: 'high',
+      allowUnevaluated: false,
+      now: NOW,
+    };
+    const threaded = await runLog({ ...options, concurrency: 3, threadsUsed });
+    expect([...threadsUsed].filter((t) => t !== 0).length).toBeGreaterThan(0);
+    const single = await runLog({ ...options, concurrency: 1 });
+    expect({ ...threaded, durationMs: 0 }).toEqual({ ...single, durationMs: 0 });
+  });
 });

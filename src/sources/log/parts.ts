@@ -3,9 +3,9 @@
  * threads (this one and workers) claim parts until none is left, every part is audited on its
  * own, and the caller renumbers the lines. Gzip and stdin are streams and stay in one thread.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { workerModule } from '../../util/worker-module.js';
 import type { LogAuditor, LogPart, LogPartResult, LogSettings } from './auditor.js';
 import { detectFormat, type LogFormat } from './formats.js';
 import { GZIP_MAGIC } from './lines.js';
@@ -83,8 +83,6 @@ export function splitLog(
   }
 }
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-
 /** Parts per thread: threads that start late or run slow take fewer of them. */
 export const PARTS_PER_THREAD = 8;
 
@@ -98,6 +96,12 @@ export interface LogWorkerData {
 /** A worker's messages: each part's result as soon as it is done (the main thread takes them in
  * while it audits parts of its own), then the end, or the error that stopped it. */
 export type LogWorkerMessage = { part: number; result: LogPartResult } | { done: true } | { error: string };
+
+/** A part's result and the thread that audited it (threadId; 0 is the main thread). */
+export interface AuditedPart {
+  result: LogPartResult;
+  thread: number;
+}
 
 /** Claim parts from the shared counter until none is left; hand each result to `take`. */
 export async function auditClaimed(
@@ -113,31 +117,31 @@ export async function auditClaimed(
 /**
  * Audit the parts with `threads` threads, this one included: it starts at once while workers
  * load, and every thread claims the next part when it is free. Results come back in part order.
- * Without the compiled worker (tests run from sources) this thread does every part.
  */
 export async function auditInParallel(
   parts: LogPart[],
   settings: LogSettings,
   threads: number,
   auditor: LogAuditor,
-): Promise<LogPartResult[]> {
+): Promise<AuditedPart[]> {
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const spawn = existsSync(fileURLToPath(WORKER_URL)) ? Math.min(threads, parts.length) - 1 : 0;
+  const spawn = Math.min(threads, parts.length) - 1;
+  const url = workerModule('./worker.js', import.meta.url);
   const workers: Worker[] = [];
-  const results: LogPartResult[] = new Array(parts.length);
+  const results: AuditedPart[] = new Array(parts.length);
   try {
-    const take = (part: number, result: LogPartResult): void => {
-      results[part] = result;
+    const take = (part: number, result: LogPartResult, thread = 0): void => {
+      results[part] = { result, thread };
     };
     const running = Array.from(
       { length: spawn },
       () =>
         new Promise<void>((resolve, reject) => {
           const data: LogWorkerData = { settings, parts, next };
-          const worker = new Worker(WORKER_URL, { workerData: data });
+          const worker = new Worker(url, { workerData: data });
           workers.push(worker);
           worker.on('message', (message: LogWorkerMessage) => {
-            if ('part' in message) take(message.part, message.result);
+            if ('part' in message) take(message.part, message.result, worker.threadId);
             else if ('done' in message) resolve();
             else reject(new Error(`log worker failed in ${parts[0]!.file}: ${message.error}`));
           });

@@ -36,6 +36,8 @@ export interface LogOptions {
   concurrency?: number;
   /** Smallest file read in parallel parts (default 4 MiB). */
   parallelMinBytes?: number;
+  /** Filled with the threadId of every thread that audited a part (0: the main thread). */
+  threadsUsed?: Set<number>;
 }
 
 /** A log that cannot be opened is bad input (exit 2), named before anything is read. */
@@ -77,13 +79,14 @@ export async function runLog(options: LogOptions): Promise<Report> {
       threads > 1
         ? splitLog(whole, threads * PARTS_PER_THREAD, settings.maxLineBytes, options.parallelMinBytes)
         : undefined;
-    const results = parts
+    const audited = parts
       ? await auditInParallel(parts, settings, threads, auditor)
-      : [await auditor.audit(whole)];
+      : [{ result: await auditor.audit(whole), thread: 0 }];
+    for (const { thread } of audited) options.threadsUsed?.add(thread);
     // Each part lists its first lines of a reason; the log as a whole lists its first ones.
     const unevaluated = new NotEvaluatedLines(file, settings.listedPerReason, collected.notEvaluated);
     let offset = 0;
-    for (const part of results) {
+    for (const { result: part } of audited) {
       for (const finding of part.findings) finding.location!.line += offset;
       collected.merge({ counters: part.counters, findings: part.findings, notEvaluated: [] });
       for (const item of part.notEvaluated)

@@ -2,12 +2,11 @@
  * Deep content checks for one open regular file, each within its named bound: the tail (appended
  * payloads), markup bodies, PDF actions, and archive listings. Facts only; rules judge.
  */
-import type { InspectedFile, LimitHit } from '../model/types.js';
+import type { ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { scanBinary, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
 import { scanPdf } from './pdf.js';
-import { readFully } from './read.js';
 
 /**
  * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`
@@ -33,7 +32,7 @@ export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {
 }
 
 export async function inspectContent(
-  fd: number,
+  source: ByteSource,
   file: InspectedFile,
   tail: Uint8Array | undefined,
   limits: Limits,
@@ -47,7 +46,7 @@ export async function inspectContent(
   }
   if (detected && (detected.ext === 'svg' || detected.ext === 'xml' || detected.ext === 'html')) {
     const length = Math.min(file.size, limits.maxMarkupBytes);
-    active.push(...scanMarkup(readFully(fd, length, 0).toString('utf8'), detected.ext));
+    active.push(...scanMarkup((await source.read(0, length)).toString('utf8'), detected.ext));
     if (file.size > limits.maxMarkupBytes)
       noteIncomplete(file, {
         limit: 'maxMarkupBytes',
@@ -55,11 +54,11 @@ export async function inspectContent(
       });
   } else if (detected?.ext === 'pdf') {
     const length = Math.min(file.size, limits.maxPdfBytes);
-    const scan = scanPdf(readFully(fd, length, 0), file.size > length, limits.maxInflateBytes);
+    const scan = scanPdf(await source.read(0, length), file.size > length, limits.maxInflateBytes);
     active.push(...scan.hits);
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {
-    const result = await inspectArchive(fd, file.size, detected!, file.name, limits);
+    const result = await inspectArchive(source, detected!, file.name, limits);
     if (result) {
       file.archive = result.facts;
       active.push(...result.ctx.active);

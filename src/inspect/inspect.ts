@@ -6,12 +6,11 @@ import {
   lstatSync,
   openSync,
   readlinkSync,
-  readSync,
   realpathSync,
   type Stats,
 } from 'node:fs';
 import { posix } from 'node:path';
-import type { InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../model/types.js';
+import type { ByteSource, InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../model/types.js';
 import type { DirectoryEntry } from '../sources/directory/listing.js';
 import { handleIsAt } from '../util/confined.js';
 import { errnoCode } from '../util/errors.js';
@@ -19,18 +18,21 @@ import { printableBytes } from '../util/escape.js';
 import { inspectContent, noteIncomplete } from './content.js';
 import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
 import type { Limits } from './limits.js';
+import { LocalFile } from './local-file.js';
 import { analyzeName } from './names.js';
 
 export interface InspectContext {
   /** The real (symlink-free) absolute path of the scanned root. */
   rootReal: string;
   limits: Limits;
-  /** Reused for every head read; rules run before the next file is read. */
-  buffer: Buffer;
 }
 
+/**
+ * `source`: a regular file's bytes, still open for the caller (to hash it when it has a finding);
+ * the caller closes it.
+ */
 export type InspectOutcome =
-  | { status: 'ok'; file: InspectedFile; fd?: number }
+  | { status: 'ok'; file: InspectedFile; source?: ByteSource }
   | { status: 'not-evaluated'; reason: NotEvaluatedReason; detail: string; file?: InspectedFile };
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -162,41 +164,49 @@ async function inspectRegular(entry: DirectoryEntry, ctx: InspectContext): Promi
       };
     }
     const file = baseRecord(entry, stats);
-    const { maxSniffBytes, maxTailBytes } = ctx.limits;
-    let tail: Buffer | undefined;
-    if (stats.size <= maxSniffBytes + maxTailBytes) {
-      // Small enough for one read: the head, and the rest of it as the tail.
-      const read = readSync(fd, ctx.buffer, 0, maxSniffBytes + maxTailBytes, 0);
-      file.head = ctx.buffer.subarray(0, Math.min(read, maxSniffBytes));
-      if (read > maxSniffBytes) tail = ctx.buffer.subarray(maxSniffBytes, read);
-    } else {
-      const read = readSync(fd, ctx.buffer, 0, maxSniffBytes, 0);
-      file.head = ctx.buffer.subarray(0, read);
-      // The tail, where appended payloads hide.
-      const tailRead = readSync(fd, ctx.buffer, maxSniffBytes, maxTailBytes, stats.size - maxTailBytes);
-      tail = ctx.buffer.subarray(maxSniffBytes, maxSniffBytes + tailRead);
-    }
-    const known = detectKnown(file.head);
-    if (known === NEEDS_FILE_TYPE) {
-      try {
-        const detected = await detectWithFileType(file.head);
-        if (detected) file.detected = detected;
-      } catch {
-        // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
-      }
-    } else if (known) file.detected = known;
-    try {
-      await inspectContent(fd, file, tail, ctx.limits);
-    } catch (error) {
-      noteIncomplete(file, {
-        limit: 'read-error',
-        detail: error instanceof Error ? error.message : String(error),
-      });
-    }
-    return { status: 'ok', file, fd };
+    const source = new LocalFile(fd, stats.size);
+    await inspectBytes(source, file, ctx.limits);
+    return { status: 'ok', file, source };
   } catch (error) {
     closeSync(fd);
     return { status: 'not-evaluated', ...reasonFor(error) };
+  }
+}
+
+/**
+ * What a regular file's bytes say, read through `source`: the head (detection, content scans),
+ * the tail (where appended payloads hide), then markup, PDF and archive bounds. A failure of the
+ * deeper readers is recorded on the file, never thrown.
+ */
+export async function inspectBytes(source: ByteSource, file: InspectedFile, limits: Limits): Promise<void> {
+  const { maxSniffBytes, maxTailBytes } = limits;
+  let tail: Buffer | undefined;
+  if (source.size <= maxSniffBytes + maxTailBytes) {
+    // Small enough for one read: the head, and the rest of it as the tail.
+    const read = await source.read(0, maxSniffBytes + maxTailBytes);
+    file.head = read.subarray(0, maxSniffBytes);
+    if (read.length > maxSniffBytes) tail = read.subarray(maxSniffBytes);
+  } else {
+    file.head = await source.read(0, maxSniffBytes);
+    tail = await source.read(source.size - maxTailBytes, maxTailBytes);
+  }
+  const head = file.head;
+  const known = detectKnown(head);
+  if (known === NEEDS_FILE_TYPE) {
+    try {
+      const detected = await detectWithFileType(head);
+      if (detected) file.detected = detected;
+    } catch {
+      // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
+    }
+  } else if (known) file.detected = known;
+  try {
+    await inspectContent(source, file, tail, limits);
+  } catch (error) {
+    noteIncomplete(file, {
+      limit: 'read-error',
+      detail: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -229,21 +239,23 @@ export async function inspectEntry(entry: DirectoryEntry, ctx: InspectContext): 
   return { status: 'not-evaluated', reason: 'special-file', detail: `${entry.kind}: never opened`, file };
 }
 
-/** sha256 of a whole open file, or undefined past maxHashBytes or on a read error. */
-export function hashOpenFile(fd: number, size: number, ctx: InspectContext): string | undefined {
-  if (size > ctx.limits.maxHashBytes) return undefined;
+/** sha256 of a whole item, or undefined past maxHashBytes or on a read error. */
+export async function hashSource(source: ByteSource, limits: Limits): Promise<string | undefined> {
+  if (source.size > limits.maxHashBytes) return undefined;
   const hash = createHash('sha256');
   let position = 0;
   try {
     for (;;) {
-      const read = readSync(fd, ctx.buffer, 0, ctx.buffer.length, position);
-      if (read === 0) break;
-      hash.update(ctx.buffer.subarray(0, read));
-      position += read;
-      if (position > ctx.limits.maxHashBytes) return undefined;
+      const piece = await source.read(position, HASH_PIECE_BYTES);
+      if (piece.length === 0) break;
+      hash.update(piece);
+      position += piece.length;
+      if (position > limits.maxHashBytes) return undefined;
     }
   } catch {
     return undefined;
   }
   return hash.digest('hex');
 }
+
+const HASH_PIECE_BYTES = 256 * 1024;

@@ -289,3 +289,15 @@ export interface Comparison {
   moved: { from: Finding; to: Finding }[];
   unchanged: number;
 }
+
+/**
+ * The only way inspect reads an item's bytes: by position, a piece at a time, under the named
+ * bounds. A local file is read through its open handle; a bucket's object by range requests.
+ */
+export interface ByteSource {
+  /** The size the item had when it was opened. */
+  readonly size: number;
+  /** Up to `length` bytes from `position`, in a buffer of their own; fewer only at the end. */
+  read(position: number, length: number): Promise<Buffer>;
+  close(): void;
+}

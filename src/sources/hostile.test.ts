@@ -16,7 +16,7 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashOpenFile, inspectEntry } from '../inspect/inspect.js';
+import { hashSource, inspectEntry } from '../inspect/inspect.js';
 import { DEFAULT_LIMITS } from '../inspect/limits.js';
 import { elf } from '../test-support/bytes.js';
 import { cli } from '../test-support/cli.js';
@@ -27,7 +27,7 @@ import { runLog } from './log/run.js';
 
 const tree = tempTrees();
 const scan = (root: string) => runScan({ root, failOn: 'high', allowUnevaluated: false, concurrency: 1 });
-const ctx = () => ({ rootReal: '/', limits: DEFAULT_LIMITS, buffer: Buffer.alloc(64 * 1024) });
+const ctx = () => ({ rootReal: '/', limits: DEFAULT_LIMITS });
 
 describe('hostile trees', () => {
   it('100,000 entries in one folder: every one counted, read-only', async () => {
@@ -169,7 +169,7 @@ while time.time() < end:
       (f) => f.path === 'huge.php' && f.ruleId === 'dangerous-extension/server-script',
     )!;
     expect(huge.sha256).toBeUndefined();
-    if (outcome.status === 'ok' && outcome.fd !== undefined) closeSync(outcome.fd);
+    if (outcome.status === 'ok') outcome.source?.close();
   });
 
   it('a file that grows while it is hashed is read only up to maxHashBytes', async () => {
@@ -184,13 +184,12 @@ while time.time() < end:
     const context = {
       rootReal: '/',
       limits: { ...DEFAULT_LIMITS, maxHashBytes: 64 * 1024 },
-      buffer: Buffer.alloc(64 * 1024),
     };
     const outcome = await inspectEntry(entry, context);
-    if (outcome.status !== 'ok' || outcome.fd === undefined) throw new Error('expected an open file');
+    if (outcome.status !== 'ok' || outcome.source === undefined) throw new Error('expected an open file');
     writeFileSync(join(root, 'grow.php'), Buffer.alloc(1024 * 1024, 0x41), { flag: 'a' });
-    expect(hashOpenFile(outcome.fd, outcome.file.size, context)).toBeUndefined();
-    closeSync(outcome.fd);
+    expect(await hashSource(outcome.source, context.limits)).toBeUndefined();
+    outcome.source.close();
   });
 
   it('names with every control character, escapes, bidi, invalid UTF-8 and 255 bytes stay escaped in every format', () => {

@@ -2,13 +2,12 @@
  * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
  * tar and gzip streamed. Every byte read from an entry is charged to maxInflateBytes.
  */
-import { readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { ArchiveEntryFacts, ArchiveFacts, DetectedType } from '../../model/types.js';
+import type { ArchiveEntryFacts, ArchiveFacts, ByteSource, DetectedType } from '../../model/types.js';
 import { peek } from '../../util/streams.js';
 import type { Limits } from '../limits.js';
-import { readFully } from '../read.js';
+import { chunksOf } from '../local-file.js';
 import {
   ArchiveContext,
   type NestedFormat,
@@ -17,24 +16,11 @@ import {
   readEntryContent,
 } from './context.js';
 import { walkTar } from './tar.js';
-import { walkZipBuffer, walkZipFd } from './zip.js';
+import { walkZipBuffer, walkZipSource } from './zip.js';
 
 export { nestedFormat } from './context.js';
 
 const TAR_MAGIC_AT = 257;
-/**
- * The file behind a borrowed fd as chunks, by position: the fd stays the caller's to close.
- * Synchronous reads: one per chunk, no round trip through the thread pool per read.
- */
-async function* readFd(fd: number, chunkBytes = 256 * 1024): AsyncGenerator<Buffer> {
-  for (let position = 0; ; ) {
-    const buffer = Buffer.allocUnsafe(chunkBytes);
-    const bytesRead = readSync(fd, buffer, 0, chunkBytes, position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
-  }
-}
 
 /** A gzip stream holds either a tar (tar.gz) or one compressed file, named after the archive. */
 async function walkGzip(
@@ -100,10 +86,9 @@ export interface ArchiveResult {
   ctx: ArchiveContext;
 }
 
-/** Inspect the archive open at `fd`, detected as `detected`; `name` names a gzip's inner file. */
+/** Inspect the archive read from `source`, detected as `detected`; `name` names a gzip's inner file. */
 export async function inspectArchive(
-  fd: number,
-  size: number,
+  source: ByteSource,
   detected: DetectedType,
   name: string,
   limits: Limits,
@@ -120,11 +105,11 @@ export async function inspectArchive(
     tooDeep: ctx.tooDeep,
   };
   try {
-    if (format === 'zip' && size <= limits.maxNestedArchiveBytes)
-      await walkZipBuffer(readFully(fd, size), ctx, 1, '', open);
-    else if (format === 'zip') await walkZipFd(fd, ctx, open);
-    else if (format === 'tar') await walkTar(readFd(fd), ctx, 1, '', open);
-    else await walkGzip(Readable.from(readFd(fd)), ctx, 1, '', innerNameOf(name), open);
+    if (format === 'zip' && source.size <= limits.maxNestedArchiveBytes)
+      await walkZipBuffer(await source.read(0, source.size), ctx, 1, '', open);
+    else if (format === 'zip') await walkZipSource(source, ctx, open);
+    else if (format === 'tar') await walkTar(chunksOf(source), ctx, 1, '', open);
+    else await walkGzip(Readable.from(chunksOf(source)), ctx, 1, '', innerNameOf(name), open);
   } catch (error) {
     facts.error = error instanceof Error ? error.message : String(error);
   }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import type { ArchiveEntryFacts } from '../../model/types.js';
+import type { ArchiveEntryFacts, ByteSource } from '../../model/types.js';
 import { printableBytes } from '../../util/escape.js';
 import { type ArchiveContext, type OpenNested, readEntryContent } from './context.js';
 
@@ -192,8 +192,35 @@ function opened(open: (cb: (err: Error | null, zip: ZipFile) => void) => void): 
   return new Promise((resolve, reject) => open((err, zip) => (err ? reject(err) : resolve(zip))));
 }
 
-export async function walkZipFd(fd: number, ctx: ArchiveContext, openNested: OpenNested): Promise<void> {
-  const zip = await opened((cb) => yauzl.fromFd(fd, OPTIONS, cb));
+/** yauzl's random access through a ByteSource: the central directory and entries by range. */
+class SourceReader extends yauzl.RandomAccessReader {
+  constructor(private readonly source: ByteSource) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const source = this.source;
+    return Readable.from(
+      (async function* () {
+        for (let position = start; position < end; ) {
+          const piece = await source.read(position, Math.min(256 * 1024, end - position));
+          if (piece.length === 0) return;
+          position += piece.length;
+          yield piece;
+        }
+      })(),
+    );
+  }
+}
+
+export async function walkZipSource(
+  source: ByteSource,
+  ctx: ArchiveContext,
+  openNested: OpenNested,
+): Promise<void> {
+  const zip = await opened((cb) =>
+    yauzl.fromRandomAccessReader(new SourceReader(source), source.size, OPTIONS, cb),
+  );
   await walk(zip, ctx, 1, '', openNested);
 }
 

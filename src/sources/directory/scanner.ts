@@ -1,7 +1,6 @@
-import { closeSync } from 'node:fs';
 import picomatch from 'picomatch';
 import { Auditor } from '../../audit/auditor.js';
-import { hashOpenFile, type InspectContext, inspectEntry } from '../../inspect/inspect.js';
+import { hashSource, type InspectContext, inspectEntry } from '../../inspect/inspect.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
@@ -70,10 +69,7 @@ function firstSlice(job: DirectoryJob, listing: Listing, more: DirectoryJob[]): 
   return sliceOf(listing, 0);
 }
 
-/** Reused for every file one scanner reads: the head, then (for findings) the hash chunks. */
-const BUFFER_BYTES = 64 * 1024;
-
-/** Processes directories one at a time; one per thread, since it owns the read buffer. */
+/** Processes directories one at a time; one per thread. */
 export class DirectoryScanner {
   readonly #auditor: Auditor;
   readonly #inspect: InspectContext;
@@ -88,12 +84,7 @@ export class DirectoryScanner {
     this.#shard = settings.shard;
     this.#listLimit = settings.listLimit ?? LIST_LIMIT;
     this.#streamBatch = Math.min(STREAM_BATCH, Math.max(ENTRIES_PER_SLICE, this.#listLimit));
-    const bounds = settings.policy.bounds;
-    this.#inspect = {
-      rootReal: settings.rootReal,
-      limits: bounds,
-      buffer: Buffer.allocUnsafe(Math.max(BUFFER_BYTES, bounds.maxSniffBytes + bounds.maxTailBytes)),
-    };
+    this.#inspect = { rootReal: settings.rootReal, limits: settings.policy.bounds };
     const options = { dot: true };
     this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;
     this.#isIncluded = settings.include.length > 0 ? picomatch(settings.include, options) : () => true;
@@ -174,14 +165,14 @@ export class DirectoryScanner {
     if (file.kind === 'file') counters.bytes += file.size;
     if (file.kind === 'directory' && outcome.status === 'ok') result.more.push(jobFor(entry, file.size));
 
-    const fd = outcome.status === 'ok' ? outcome.fd : undefined;
+    const source = outcome.status === 'ok' ? outcome.source : undefined;
     try {
       const pending = this.#auditor.weigh(file);
       if (pending.length === 0) return;
-      const sha256 = fd === undefined ? undefined : hashOpenFile(fd, file.size, this.#inspect);
+      const sha256 = source === undefined ? undefined : await hashSource(source, this.#inspect.limits);
       for (const finding of this.#auditor.complete(pending, sha256)) result.findings.push(finding);
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      source?.close();
     }
   }
 }

@@ -3,7 +3,7 @@
  * its format into an upload record, the record becomes an item's facts (with what is on disk
  * at its stored path, given --root), and the one Auditor judges it.
  */
-import { closeSync, lstatSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Auditor, FindingTally } from '../../audit/auditor.js';
 import type { InspectContext } from '../../inspect/inspect.js';
@@ -68,7 +68,7 @@ async function addStoredFacts(
     ctx,
   );
   if (outcome.status !== 'ok') return `stored file ${storedPath}: ${outcome.detail}`;
-  if (outcome.fd !== undefined) closeSync(outcome.fd);
+  outcome.source?.close();
   // On the record's own object: a spread copy plus a property gets a hidden class of its own.
   file.declared ??= {};
   file.declared.storedOnDisk = true;
@@ -197,12 +197,7 @@ export class LogAuditor {
     this.#settings = settings;
     this.#detach = keepsFindings;
     this.#auditor = new Auditor(settings.policy, settings.nowMs);
-    const bounds = settings.policy.bounds;
-    this.#ctx = {
-      rootReal: settings.root ?? '/',
-      limits: bounds,
-      buffer: Buffer.allocUnsafe(64 * 1024 + bounds.maxSniffBytes + bounds.maxTailBytes),
-    };
+    this.#ctx = { rootReal: settings.root ?? '/', limits: settings.policy.bounds };
   }
 
   async audit(part: LogPart): Promise<LogPartResult> {

@@ -246,7 +246,12 @@ export async function hashSource(source: ByteSource, limits: Limits): Promise<st
   let position = 0;
   try {
     for (;;) {
-      const piece = await source.read(position, HASH_PIECE_BYTES);
+      // Pieces no larger than what is left (plus one byte, to see a file that grew): a small
+      // file is one small read.
+      const piece = await source.read(
+        position,
+        Math.min(HASH_PIECE_BYTES, Math.max(source.size - position, 0) + 1),
+      );
       if (piece.length === 0) break;
       hash.update(piece);
       position += piece.length;

@@ -3,9 +3,17 @@
  * checked to be where its path says, by the caller), read by position. Reads are synchronous:
  * one system call per piece, no round trip through the thread pool.
  */
-import { closeSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { ByteSource } from '../model/types.js';
 import { readFully } from './read.js';
+
+/**
+ * Small reads land here first and are copied out at their real length: most uploads are smaller
+ * than the head bound, and a buffer of the bound per file was garbage the size of the bound.
+ * One per thread (each worker loads this module); the copy is what a caller keeps.
+ */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
 export class LocalFile implements ByteSource {
   constructor(
@@ -14,7 +22,14 @@ export class LocalFile implements ByteSource {
   ) {}
 
   async read(position: number, length: number): Promise<Buffer> {
-    return readFully(this.fd, length, position);
+    if (length > SCRATCH_BYTES) return readFully(this.fd, length, position);
+    let filled = 0;
+    while (filled < length) {
+      const n = readSync(this.fd, scratch, filled, length - filled, position + filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return Buffer.from(scratch.subarray(0, filled));
   }
 
   close(): void {

@@ -96,9 +96,13 @@ export interface InspectedFile extends Entry {
   /** Final path component as decoded UTF-8 (invalid bytes become U+FFFD); display uses `path`. */
   name: string;
   size: number;
-  mode: number;
-  nlink: number;
-  mtimeMs: number;
+  /**
+   * What the filesystem or store says of the item, where it has one: a record from an upload
+   * log has none of these (it is a name and what the client declared), so none is made up.
+   */
+  mode?: number;
+  nlink?: number;
+  mtimeMs?: number;
   /** Extensions and tricks, as a careless server would read the name. */
   nameInfo: NameAnalysis;
   /** The head of the file (regular files only), at most limits.maxSniffBytes. */

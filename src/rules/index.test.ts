@@ -56,6 +56,8 @@ describe('rules that need a fact', () => {
   const full = (): InspectedFile =>
     facts('photos.zip', {
       size: 10,
+      mode: 0o106777,
+      nlink: 3,
       detected: detected('zip', 'application/zip'),
       archive: {
         format: 'zip',

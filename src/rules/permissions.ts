@@ -12,7 +12,8 @@ export const executableBitRule = defineRule({
   fix: 'chmod a-x the file (upload-audit fix can do it); make the handler create files 0644 or stricter.',
   kinds: ['file'],
   messages: { executable: 'the mode {mode} has executable bits' },
-  check: (file) => (file.mode & 0o111 ? draft('executable', { mode: octal(file.mode) }) : undefined),
+  needs: 'mode',
+  check: (file) => (file.mode! & 0o111 ? draft('executable', { mode: octal(file.mode!) }) : undefined),
 });
 
 export const worldWritableRule = defineRule({
@@ -25,7 +26,8 @@ export const worldWritableRule = defineRule({
   fix: 'chmod o-w (upload-audit fix can do it); make the handler use a strict umask.',
   kinds: ['file', 'directory'],
   messages: { writable: 'the mode {mode} lets every user write to it' },
-  check: (file) => (file.mode & 0o002 ? draft('writable', { mode: octal(file.mode) }) : undefined),
+  needs: 'mode',
+  check: (file) => (file.mode! & 0o002 ? draft('writable', { mode: octal(file.mode!) }) : undefined),
 });
 
 export const setuidRule = defineRule({
@@ -38,11 +40,11 @@ export const setuidRule = defineRule({
   fix: 'Remove the bits (chmod ug-s) and find out how they were set; uploads never need them.',
   kinds: ['file'],
   messages: { setuid: 'the mode {mode} has {bits}' },
+  needs: 'mode',
   check(file) {
-    const bits = [file.mode & 0o4000 ? 'setuid' : '', file.mode & 0o2000 ? 'setgid' : ''].filter(Boolean);
-    return bits.length > 0
-      ? draft('setuid', { mode: octal(file.mode), bits: bits.join(' and ') })
-      : undefined;
+    const mode = file.mode!;
+    const bits = [mode & 0o4000 ? 'setuid' : '', mode & 0o2000 ? 'setgid' : ''].filter(Boolean);
+    return bits.length > 0 ? draft('setuid', { mode: octal(mode), bits: bits.join(' and ') }) : undefined;
   },
 });
 
@@ -69,5 +71,6 @@ export const hardLinkRule = defineRule({
   fix: 'Find the other links (find / -samefile FILE) and decide which name should exist.',
   kinds: ['file'],
   messages: { links: 'the file has {nlink} hard links' },
-  check: (file) => (file.nlink > 1 ? draft('links', { nlink: file.nlink }) : undefined),
+  needs: 'nlink',
+  check: (file) => (file.nlink! > 1 ? draft('links', { nlink: file.nlink! }) : undefined),
 });

@@ -36,9 +36,6 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
     kind: 'upload',
     name,
     size: record.size ?? 0,
-    mode: 0,
-    nlink: 1,
-    mtimeMs: 0,
     nameInfo: analyzeName(clientBaseName(name)),
     declared,
   };

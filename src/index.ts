@@ -1,0 +1,13 @@
+/**
+ * upload-audit as a library: the runs the CLI makes, the one per-item Auditor and the functions
+ * that audit one item (a file below a root, or bytes in flight), the policy loader, the report
+ * types.
+ */
+export { Auditor, Collector } from './audit/auditor.js';
+export { auditBytes, type Declared } from './audit/one.js';
+export type * from './model/types.js';
+export { loadPolicyFile } from './policy/load.js';
+export { defaultPolicySet, type PolicySet } from './policy/policy.js';
+export { auditPath } from './sources/directory/one.js';
+export { realRoot, runScan, type ScanOptions } from './sources/directory/run.js';
+export { type LogOptions, runLog } from './sources/log/run.js';

@@ -95,18 +95,30 @@ export class Collector implements Collected {
   readonly counters = emptyCounters();
   readonly findings: Finding[] = [];
   readonly notEvaluated: NotEvaluated[] = [];
-  readonly #tally = new FindingTally(this.findings);
+  /** The threads whose work was collected (threadId; 0 is the main thread). */
+  readonly threads = new Set<number>();
+  readonly #tally: FindingTally | undefined;
+
+  /**
+   * `repeats`: the source can yield one finding many times (a log's identical lines), so later
+   * occurrences are counted, not listed. A folder's findings are unique by path: no tally.
+   */
+  constructor({ repeats = false } = {}) {
+    this.#tally = repeats ? new FindingTally(this.findings) : undefined;
+  }
 
   addFindings(findings: readonly Finding[]): void {
-    for (const finding of findings) this.#tally.add(finding);
+    if (this.#tally) for (const finding of findings) this.#tally.add(finding);
+    else for (const finding of findings) this.findings.push(finding);
   }
 
   addNotEvaluated(item: NotEvaluated): void {
     this.notEvaluated.push(item);
   }
 
-  /** Take in what a thread or part collected. */
-  merge(part: Collected): void {
+  /** Take in what a thread or part collected; `thread`, the threadId that did the work. */
+  merge(part: Collected, thread = 0): void {
+    this.threads.add(thread);
     addCounters(this.counters, part.counters);
     this.addFindings(part.findings);
     for (const item of part.notEvaluated) this.notEvaluated.push(item);

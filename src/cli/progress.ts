@@ -4,7 +4,7 @@
  * not a terminal, in CI, or with --quiet.
  */
 
-import type { Progress } from '../sources/directory/scheduler.js';
+import type { Progress } from '../audit/run.js';
 import { escapeUnsafe } from '../util/escape.js';
 
 const REDRAW_MS = 100;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { addCounters, type Counters, emptyCounters } from '../../model/counters.js';
-import type { Finding, NotEvaluated } from '../../model/types.js';
+import type { Collector } from '../../audit/auditor.js';
+import type { Progress } from '../../audit/run.js';
 import { workerModule } from '../../util/worker-module.js';
 import type { DirectoryJob } from './listing.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
@@ -11,20 +11,6 @@ import {
   type ScanSettings,
   walkFolders,
 } from './scanner.js';
-
-export interface ScanOutcome {
-  findings: Finding[];
-  notEvaluated: NotEvaluated[];
-  counters: Counters;
-  /** The threads that scanned something (threadId; 0 is the main thread). */
-  threads: Set<number>;
-}
-
-export interface Progress {
-  counters: Readonly<Counters>;
-  /** The directory just finished, relative to the root. */
-  current: string;
-}
 
 export interface ScheduleOptions {
   concurrency: number;
@@ -50,34 +36,27 @@ export function reviveJob(job: DirectoryJob): DirectoryJob {
   return revived;
 }
 
-class Collector {
-  readonly outcome: ScanOutcome = {
-    findings: [],
-    notEvaluated: [],
-    counters: emptyCounters(),
-    threads: new Set(),
-  };
+/** The folders still to scan, and where the results of every thread go: the run's Collector. */
+class Walk {
   readonly pending: DirectoryJob[];
   constructor(
     root: DirectoryJob,
+    private readonly collector: Collector,
     private readonly onProgress?: (progress: Progress) => void,
   ) {
     this.pending = [root];
   }
   /** `thread`: the threadId that scanned it (0, this thread), so tests can see that workers worked. */
   add(path: string, result: DirectoryResult, thread = 0): void {
-    this.outcome.threads.add(thread);
     // Left only by a scan in this thread (walkFolders takes `more` onto its own stack before it
     // reports): nothing here crossed a thread, and a folder stream must stay as it is.
     for (const next of result.more) this.pending.push(next);
-    for (const f of result.findings) this.outcome.findings.push(f);
-    for (const n of result.notEvaluated) this.outcome.notEvaluated.push(n);
-    addCounters(this.outcome.counters, result.counters);
-    this.onProgress?.({ counters: this.outcome.counters, current: path });
+    this.collector.merge(result, thread);
+    this.onProgress?.({ counters: this.collector.counters, current: path });
   }
 }
 
-async function inProcess(settings: ScanSettings, collector: Collector): Promise<void> {
+async function inProcess(settings: ScanSettings, collector: Walk): Promise<void> {
   const scanner = new DirectoryScanner(settings);
   try {
     for (let job = collector.pending.pop(); job; job = collector.pending.pop()) {
@@ -94,7 +73,7 @@ async function inProcess(settings: ScanSettings, collector: Collector): Promise<
  * the busy ones hand half of their stacks to the collector's pending list, and idle threads
  * are given those.
  */
-function withWorkers(settings: ScanSettings, threads: number, collector: Collector): Promise<void> {
+function withWorkers(settings: ScanSettings, threads: number, collector: Walk): Promise<void> {
   return new Promise((resolve, reject) => {
     const hungryMemory = new SharedArrayBuffer(4);
     const hungry = new Int32Array(hungryMemory);
@@ -182,13 +161,13 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Collect
   });
 }
 
-/** Walk and audit the whole tree below `settings.rootReal`. */
-export async function scanTree(settings: ScanSettings, options: ScheduleOptions): Promise<ScanOutcome> {
-  const collector = new Collector({ path: '', fsPath: settings.rootReal }, options.onProgress);
-  if (options.concurrency > 1) {
-    await withWorkers(settings, options.concurrency, collector);
-  } else {
-    await inProcess(settings, collector);
-  }
-  return collector.outcome;
+/** Walk and audit the whole tree below `settings.rootReal`, into `collector`. */
+export async function scanTree(
+  settings: ScanSettings,
+  options: ScheduleOptions,
+  collector: Collector,
+): Promise<void> {
+  const walk = new Walk({ path: '', fsPath: settings.rootReal }, collector, options.onProgress);
+  if (options.concurrency > 1) await withWorkers(settings, options.concurrency, walk);
+  else await inProcess(settings, walk);
 }

@@ -5,11 +5,13 @@
  * items here; nothing in this module knows where an item came from.
  */
 import { addCounters, type Counters, emptyCounters } from '../model/counters.js';
-import type { Finding, InspectedFile, NotEvaluated } from '../model/types.js';
+import type { Finding, InspectedFile, NotEvaluated, SourceItem } from '../model/types.js';
 import { PolicyResolver, type PolicySet } from '../policy/policy.js';
 import { evaluate, type PendingFinding } from './evaluate.js';
 import { finalize } from './fingerprint.js';
 import { Suppressor } from './suppress.js';
+
+let inspect: typeof import('../inspect/inspect.js') | undefined;
 
 export class Auditor {
   readonly #policies: PolicyResolver;
@@ -22,6 +24,23 @@ export class Auditor {
   ) {
     this.#policies = new PolicyResolver(policy);
     this.#suppressor = new Suppressor(policy.suppressions, nowMs);
+  }
+
+  /**
+   * The whole per-item pipeline: the item's bytes inspected (within the policy's bounds), then
+   * weighed, and, for an item with findings, hashed, fingerprinted and marked. The bytes stay the
+   * caller's to close.
+   */
+  async audit(item: SourceItem, decorate?: (finding: Finding) => void): Promise<Finding[]> {
+    const { facts, bytes } = item;
+    // Loaded with the first item that has bytes: file-type and yauzl cost ~40 ms of start-up,
+    // which `log` without --root and the other commands never need.
+    inspect ??= bytes ? await import('../inspect/inspect.js') : undefined;
+    if (bytes) await inspect!.inspectBytes(bytes, facts, this.policy.bounds);
+    const pending = this.weigh(facts);
+    if (pending.length === 0) return [];
+    const sha256 = item.sha256 ?? (bytes ? await inspect!.hashSource(bytes, this.policy.bounds) : undefined);
+    return this.complete(pending, sha256, decorate);
   }
 
   /**

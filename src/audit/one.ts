@@ -3,7 +3,6 @@
  * run: what a watch mode calls for each file that lands, and what a check server calls for an
  * upload in flight. Both go through the one Auditor.
  */
-import { hashSource, inspectBytes } from '../inspect/inspect.js';
 import { analyzeName, lastComponent } from '../inspect/names.js';
 import type { ByteSource, Finding, InspectedFile } from '../model/types.js';
 import type { Auditor } from './auditor.js';
@@ -28,8 +27,5 @@ export async function auditBytes(
   const name = lastComponent(declared.name);
   const facts: InspectedFile = { path, kind: 'file', name, size: source.size, nameInfo: analyzeName(name) };
   if (declared.contentType !== undefined) facts.declared = { contentType: declared.contentType };
-  await inspectBytes(source, facts, auditor.policy.bounds);
-  const pending = auditor.weigh(facts);
-  if (pending.length === 0) return { facts, findings: [] };
-  return { facts, findings: auditor.complete(pending, await hashSource(source, auditor.policy.bounds)) };
+  return { facts, findings: await auditor.audit({ facts, bytes: source }) };
 }

@@ -305,3 +305,14 @@ export interface ByteSource {
   read(position: number, length: number): Promise<Buffer>;
   close(): void;
 }
+
+/**
+ * One item as a source hands it to the Auditor: what the source knows of it (name, kind, what
+ * the filesystem, store or log says) and, where it has content, its bytes, open for inspection.
+ */
+export interface SourceItem {
+  facts: InspectedFile;
+  bytes?: ByteSource;
+  /** A content hash the source already knows (a log may record one): no bytes are read for it. */
+  sha256?: string;
+}

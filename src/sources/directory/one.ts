@@ -2,8 +2,8 @@
 import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Auditor } from '../../audit/auditor.js';
-import { hashSource, inspectEntry } from '../../inspect/inspect.js';
 import type { EntryKind, Finding, NotEvaluated } from '../../model/types.js';
+import { entryFacts } from './entry.js';
 import { type DirectoryJob, entryAt } from './listing.js';
 
 function kindOf(path: string): EntryKind | undefined {
@@ -35,7 +35,7 @@ export async function auditPath(
   const kind = kindOf(`${job.fsPath}/${name}`);
   if (kind === undefined) return { findings: [], notEvaluated: { path: relPath, reason: 'vanished' } };
   const entry = entryAt(job, { names: [name], kinds: [kind] }, 0);
-  const outcome = await inspectEntry(entry, { rootReal, limits: auditor.policy.bounds });
+  const outcome = entryFacts(entry, { rootReal, limits: auditor.policy.bounds });
   const notEvaluated: NotEvaluated | undefined =
     outcome.status === 'not-evaluated'
       ? { path: entry.path, reason: outcome.reason, detail: outcome.detail }
@@ -43,9 +43,8 @@ export async function auditPath(
   if (!outcome.file) return { findings: [], ...(notEvaluated && { notEvaluated }) };
   const source = outcome.status === 'ok' ? outcome.source : undefined;
   try {
-    const pending = auditor.weigh(outcome.file);
-    const sha256 = pending.length > 0 && source ? await hashSource(source, auditor.policy.bounds) : undefined;
-    return { findings: auditor.complete(pending, sha256), ...(notEvaluated && { notEvaluated }) };
+    const findings = await auditor.audit({ facts: outcome.file, ...(source && { bytes: source }) });
+    return { findings, ...(notEvaluated && { notEvaluated }) };
   } finally {
     source?.close();
   }

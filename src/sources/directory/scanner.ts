@@ -1,11 +1,11 @@
 import picomatch from 'picomatch';
 import { Auditor } from '../../audit/auditor.js';
-import { hashSource, type InspectContext, inspectEntry } from '../../inspect/inspect.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
 import { errnoCode } from '../../util/errors.js';
 import { shardOf } from '../../util/shard.js';
+import { entryFacts, type InspectContext } from './entry.js';
 import {
   type DirectoryEntry,
   type DirectoryJob,
@@ -153,7 +153,7 @@ export class DirectoryScanner {
     else if (entry.kind === 'symlink') counters.symlinks++;
     else counters.other++;
 
-    const outcome = await inspectEntry(entry, this.#inspect);
+    const outcome = entryFacts(entry, this.#inspect);
     const file = outcome.file;
     if (outcome.status === 'not-evaluated') {
       result.notEvaluated.push(
@@ -167,10 +167,8 @@ export class DirectoryScanner {
 
     const source = outcome.status === 'ok' ? outcome.source : undefined;
     try {
-      const pending = this.#auditor.weigh(file);
-      if (pending.length === 0) return;
-      const sha256 = source === undefined ? undefined : await hashSource(source, this.#inspect.limits);
-      for (const finding of this.#auditor.complete(pending, sha256)) result.findings.push(finding);
+      const findings = await this.#auditor.audit({ facts: file, ...(source && { bytes: source }) });
+      for (const finding of findings) result.findings.push(finding);
     } finally {
       source?.close();
     }

@@ -6,11 +6,11 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Auditor, FindingTally } from '../../audit/auditor.js';
-import type { InspectContext } from '../../inspect/inspect.js';
 import { analyzeName, decodeRepeatedly, lastComponent } from '../../inspect/names.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
+import { entryFacts, type InspectContext } from '../directory/entry.js';
 import { detectFormat, FORMATS, type LogFormat } from './formats.js';
 import type { Field } from './jsonl.js';
 import { detached, logBytes, splitLineBatches } from './lines.js';
@@ -58,12 +58,15 @@ async function addStoredFacts(
   } catch {
     return file.declared?.accepted === false ? undefined : `stored file ${storedPath} is missing`;
   }
-  // Loaded here, not at start-up: only audits with --root look at files (file-type, yauzl: ~40 ms).
-  const { inspectEntry } = await import('../../inspect/inspect.js');
-  const outcome = await inspectEntry(
+  const outcome = entryFacts(
     { path: rel, name: rel, decodedName: lastComponent(rel), kind: 'file', fsPath: full },
     ctx,
   );
+  // Loaded here, not at start-up: only audits with --root look at bytes (file-type, yauzl: ~40 ms).
+  if (outcome.status === 'ok' && outcome.source) {
+    const { inspectBytes } = await import('../../inspect/inspect.js');
+    await inspectBytes(outcome.source, outcome.file, ctx.limits);
+  }
   if (outcome.status !== 'ok') return `stored file ${storedPath}: ${outcome.detail}`;
   outcome.source?.close();
   // On the record's own object: a spread copy plus a property gets a hidden class of its own.

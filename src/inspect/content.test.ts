@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import fc from '../test-support/fast-check.js';
 import { mayHoldCode } from './content.js';
 
 /** The definition the fast pre-filter must match: any of these byte strings anywhere. */

@@ -1,7 +1,7 @@
-import fc from 'fast-check';
 import { fileTypeFromBuffer } from 'file-type';
 import { describe, expect, it } from 'vitest';
 import { elf, gif, jpeg, pdf, pe, png, tar, zip } from '../test-support/bytes.js';
+import fc from '../test-support/fast-check.js';
 import { detectKnown, detectType, NEEDS_FILE_TYPE } from './detect.js';
 import { looksLikeText } from './sniff.js';
 

@@ -1,6 +1,6 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRepeatedly } from '../../inspect/names.js';
+import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
 import { detectFormat } from './formats.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';

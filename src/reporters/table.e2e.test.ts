@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chalkFor } from '../cli/output.js';
+import fc from '../test-support/fast-check.js';
 import { REPORTERS } from './index.js';
 import { largest } from './shared.js';
 import { tableBlocks } from './table.js';

@@ -5,9 +5,10 @@
  */
 export { Auditor, Collector } from './audit/auditor.js';
 export { auditBytes, type Declared } from './audit/one.js';
+export { type RunOptions, runAudit, type Source } from './audit/run.js';
 export type * from './model/types.js';
 export { loadPolicyFile } from './policy/load.js';
 export { defaultPolicySet, type PolicySet } from './policy/policy.js';
 export { auditPath } from './sources/directory/one.js';
-export { realRoot, runScan, type ScanOptions } from './sources/directory/run.js';
-export { type LogOptions, runLog } from './sources/log/run.js';
+export { DirectorySource, realRoot, runScan, type ScanOptions } from './sources/directory/run.js';
+export { type LogOptions, LogSource, runLog } from './sources/log/run.js';

@@ -8,10 +8,7 @@ import { RULES } from '../rules/index.js';
 export type PendingFinding = Omit<Finding, 'fingerprint' | 'sha256'>;
 
 /** The one place severity is decided: rule id override, then category override, then default. */
-export function severityFor(
-  rule: Pick<Rule, 'id' | 'category' | 'defaultSeverity'>,
-  policy: Policy,
-): SeverityOrOff {
+function severityFor(rule: Pick<Rule, 'id' | 'category' | 'defaultSeverity'>, policy: Policy): SeverityOrOff {
   return policy.severity[rule.id] ?? policy.severity[rule.category] ?? rule.defaultSeverity;
 }
 

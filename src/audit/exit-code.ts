@@ -1,8 +1,8 @@
 import type { Finding, Severity } from '../model/types.js';
 import { reaches } from './severity.js';
 
-export const EXIT_OK = 0;
-export const EXIT_POLICY_FAILED = 1;
+const EXIT_OK = 0;
+const EXIT_POLICY_FAILED = 1;
 export const EXIT_ERROR = 2;
 
 export interface ExitInputs {

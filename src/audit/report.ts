@@ -19,7 +19,7 @@ import { compareSeverityDesc } from './severity.js';
 import { suppressionReport } from './suppress.js';
 
 /** Most severe first, then by path, inner path and rule: the same order however the work was split. */
-export function compareFindings(a: Finding, b: Finding): number {
+function compareFindings(a: Finding, b: Finding): number {
   return (
     compareSeverityDesc(a.severity, b.severity) ||
     byText(a.location?.file ?? '', b.location?.file ?? '') ||

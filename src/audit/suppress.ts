@@ -12,9 +12,9 @@ export function isExpired(suppression: Pick<Suppression, 'expires'>, nowMs: numb
 }
 
 /** How reports name a suppression: its place in the policy file. */
-export const suppressionId = (s: Pick<Suppression, 'index'>): string => `suppressions[${s.index}]`;
+const suppressionId = (s: Pick<Suppression, 'index'>): string => `suppressions[${s.index}]`;
 
-export function noteFor(s: Suppression): SuppressionNote {
+function noteFor(s: Suppression): SuppressionNote {
   return {
     by: suppressionId(s),
     rule: s.rule,

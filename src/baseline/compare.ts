@@ -89,7 +89,7 @@ export function compareFindings(
 
 /** Read a report written by `--format json`; anything else is bad input, named in one line. */
 /** A JSON report can hold a million findings; past this it could not be parsed anyway. */
-export const MAX_REPORT_BYTES = 512 * 1024 * 1024;
+const MAX_REPORT_BYTES = 512 * 1024 * 1024;
 
 /** Read a report written with --format json, checked against its schema before any use. */
 export function loadReport(file: string): Report {

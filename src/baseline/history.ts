@@ -12,8 +12,7 @@ import { errnoCode, InputError } from '../util/errors.js';
 const PATTERN = /^upload-audit-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:-\d{3})?Z\.json$/;
 
 /** `upload-audit-2026-11-24T03-40-00-123Z.json`: sorts by time as text. */
-export const historyName = (startedAt: string): string =>
-  `upload-audit-${startedAt.replace(/[:.]/g, '-')}.json`;
+const historyName = (startedAt: string): string => `upload-audit-${startedAt.replace(/[:.]/g, '-')}.json`;
 
 function reportsIn(dir: string): string[] {
   try {

@@ -4,7 +4,7 @@
  * detected content types an extension may legitimately hold.
  */
 
-export const TYPE_CLASSES = ['image', 'document', 'archive', 'other'] as const;
+const TYPE_CLASSES = ['image', 'document', 'archive', 'other'] as const;
 export type TypeClass = (typeof TYPE_CLASSES)[number];
 
 const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).filter(Boolean));

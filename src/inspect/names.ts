@@ -6,7 +6,7 @@
 import type { NameAnalysis, NameTrick } from '../model/types.js';
 
 /** Rounds of percent-decoding before we stop (covers double and triple encoding). */
-export const MAX_DECODE_ROUNDS = 4;
+const MAX_DECODE_ROUNDS = 4;
 
 export interface DecodeOptions {
   /** Treat `+` as a space (query strings and form fields). */

@@ -35,7 +35,7 @@ export class PolicyError extends InputError {
 }
 
 /** The largest policy file we read: policies are hand-written, a bigger one is a mistake. */
-export const MAX_POLICY_BYTES = 1024 * 1024;
+const MAX_POLICY_BYTES = 1024 * 1024;
 
 export const POLICY_FILE_NAMES = ['upload-audit.yaml', '.upload-audit.yaml'] as const;
 

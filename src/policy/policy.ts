@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, type Limits } from '../inspect/limits.js';
 import type { Severity } from '../model/types.js';
 
 export type SeverityOrOff = Severity | 'off';
-export type PolicyMode = 'denylist' | 'allowlist';
+type PolicyMode = 'denylist' | 'allowlist';
 
 /** The effective policy for one path: what is allowed, how big, and how much each finding weighs. */
 export interface Policy {

@@ -22,7 +22,7 @@ export type Spec =
       check?: (value: Record<string, unknown>) => string | undefined;
     };
 
-export interface KeySpec {
+interface KeySpec {
   what: string;
   values?: readonly string[];
   pattern?: RegExp;

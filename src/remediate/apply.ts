@@ -68,7 +68,7 @@ export const raw = (base64: string): Buffer => Buffer.from(base64, 'base64');
 export const under = (dir: string, relBase64: string): Buffer =>
   Buffer.concat([Buffer.from(`${dir}/`), raw(relBase64)]);
 /** The parent folder of a raw path (latin1 keeps every byte). */
-export const parentOf = (path: Buffer): Buffer => Buffer.from(dirname(path.toString('latin1')), 'latin1');
+const parentOf = (path: Buffer): Buffer => Buffer.from(dirname(path.toString('latin1')), 'latin1');
 
 /** Filesystems that are views of the kernel, not storage: nothing can be kept there. */
 const PSEUDO_FILESYSTEMS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x1cd1 /* devpts */]);
@@ -224,7 +224,7 @@ function entryKindOf(stats: Stats): EntryKind {
   return stats.isBlockDevice() ? 'block-device' : 'char-device';
 }
 
-export function kindName(stats: Stats): string {
+function kindName(stats: Stats): string {
   if (stats.isSymbolicLink()) return 'symlink';
   if (stats.isDirectory()) return 'folder';
   if (stats.isFIFO()) return 'FIFO';

@@ -59,7 +59,7 @@ export type Record =
   | { op: 'restored'; id: number; time: string }
   | { op: 'complete'; time: string };
 
-export const JOURNAL = 'journal.jsonl';
+const JOURNAL = 'journal.jsonl';
 
 export class Journal {
   #fd: number | undefined;

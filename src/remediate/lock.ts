@@ -8,7 +8,7 @@ import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { errnoCode, InputError } from '../util/errors.js';
 
-export const LOCK = '.lock';
+const LOCK = '.lock';
 
 interface Holder {
   pid: number;

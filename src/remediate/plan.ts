@@ -7,7 +7,7 @@ import { reaches } from '../audit/severity.js';
 import { type Counts, countFindings } from '../baseline/compare.js';
 import type { Category, Finding, Report, Severity } from '../model/types.js';
 
-export type ActionKind = 'quarantine' | 'chmod';
+type ActionKind = 'quarantine' | 'chmod';
 
 export interface Action {
   kind: ActionKind;

@@ -12,7 +12,7 @@ import { findingPlace } from './shared.js';
 import type { Reporter } from './types.js';
 
 /** How many findings (and not-evaluated entries) the report lists; the rest are counted. */
-export const MARKDOWN_TOP = 50;
+const MARKDOWN_TOP = 50;
 
 /** Text safe inside a Markdown table cell: no markup, no HTML, no pipes, no line breaks. */
 export function mdEscape(text: string): string {

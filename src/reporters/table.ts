@@ -57,7 +57,7 @@ function widths(columns: number | undefined, ruleWidth: number): number[] | unde
  * Break words longer than the cell into pieces, so word wrapping never has to cut one (cli-table3
  * truncates such words, and its mid-word wrapping miscounts color codes). Plain text only.
  */
-export function breakLongWords(text: string, width: number): string {
+function breakLongWords(text: string, width: number): string {
   const room = Math.max(4, width - 2);
   return text
     .split(' ')

@@ -13,9 +13,9 @@ import { defineRule, draft } from './define.js';
 import { mimeMismatch } from './mime.js';
 
 /** More findings than this for one rule in one archive are summarized in the last one. */
-export const MAX_ENTRY_FINDINGS = 25;
+const MAX_ENTRY_FINDINGS = 25;
 /** A declared total beyond this is a declared-size bomb, whatever the ratio. */
-export const DECLARED_BOMB_BYTES = 4 * 1024 ** 3;
+const DECLARED_BOMB_BYTES = 4 * 1024 ** 3;
 
 /** An entry's own name: the last component of its path in the innermost archive. */
 const baseName = (path: string): string => lastComponent(path.split('!').at(-1)!.replace(/\/+$/, ''));

@@ -1,7 +1,7 @@
 import type { Category, EntryKind, FindingDraft, InspectedFile, Severity } from '../model/types.js';
 import type { Policy } from '../policy/policy.js';
 
-export interface RuleMeta {
+interface RuleMeta {
   /** `category/name`; part of the output contract. */
   id: string;
   category: Category;
@@ -43,13 +43,13 @@ export const ALL_KINDS = [
 ] as const;
 
 /** Optional facts of an inspected record that whole rule families depend on. */
-export type RecordFact = 'archive' | 'active' | 'incomplete' | 'mode' | 'nlink';
+type RecordFact = 'archive' | 'active' | 'incomplete' | 'mode' | 'nlink';
 
 export interface RuleContext {
   policy: Policy;
 }
 
-export type RuleResult = FindingDraft | readonly FindingDraft[] | undefined;
+type RuleResult = FindingDraft | readonly FindingDraft[] | undefined;
 
 export interface Rule extends RuleMeta {
   /** Pure: no I/O, no clock, no randomness. */

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 
-export const SEED = 20261206;
+const SEED = 20261206;
 fc.configureGlobal({ seed: SEED });
 
 export default fc;

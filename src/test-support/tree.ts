@@ -36,12 +36,12 @@ export const file = (content: string | Buffer, mode: number): Special =>
   new Special('file', '', content, mode);
 export const dir = (tree: Tree, mode: number): Special => new Special('dir', '', tree, mode);
 
-export type Node = string | Buffer | Special | Tree;
+type Node = string | Buffer | Special | Tree;
 export interface Tree {
   [name: string]: Node;
 }
 
-export function writeTree(at: string | Buffer, tree: Tree): void {
+function writeTree(at: string | Buffer, tree: Tree): void {
   for (const [name, node] of Object.entries(tree)) {
     writeNode(Buffer.concat([Buffer.from(at), Buffer.from('/'), Buffer.from(name)]), node);
   }
@@ -68,7 +68,7 @@ function writeNode(path: Buffer, node: Node): void {
 }
 
 /** A new temp folder holding `tree`; returns its path. */
-export function makeTree(tree: Tree): string {
+function makeTree(tree: Tree): string {
   const root = mkdtempSync(join(tmpdir(), 'upload-audit-test-'));
   writeTree(root, tree);
   return root;

@@ -27,7 +27,7 @@ import { printableBytes } from './escape.js';
 
 const PROC_FD = '/proc/self/fd';
 /** Whether this system names open handles under /proc/self/fd (Linux). */
-export const HAS_PROC_FD = existsSync(PROC_FD);
+const HAS_PROC_FD = existsSync(PROC_FD);
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 /** Never block on a FIFO swapped in for a file, never follow a final symlink. */
@@ -60,7 +60,7 @@ export class Folder {
 const SLASH = 0x2f;
 
 /** The components of a relative raw path; `.`, `..` and empty ones are refused. */
-export function components(rel: Buffer): Buffer[] {
+function components(rel: Buffer): Buffer[] {
   const parts: Buffer[] = [];
   let start = 0;
   for (let i = 0; i <= rel.length; i++) {
@@ -136,7 +136,7 @@ function checkPlainFolder(path: Buffer): void {
  * Where an open handle really is, as the kernel sees it now (`/proc/self/fd/N`), or undefined
  * where the system cannot say. A deleted file reads as its old path plus " (deleted)".
  */
-export function handlePath(fd: number): Buffer | undefined {
+function handlePath(fd: number): Buffer | undefined {
   if (!HAS_PROC_FD) return undefined;
   try {
     return readlinkSync(`${PROC_FD}/${fd}`, { encoding: 'buffer' });
@@ -167,7 +167,7 @@ export const sameInode = (a: { dev: number; ino: number }, b: { dev: number; ino
   a.dev === b.dev && a.ino === b.ino;
 
 /** A handle that turned out to lie outside the path it was opened by (a parent swapped for a symlink). */
-export class EscapedError extends Error {
+class EscapedError extends Error {
   override readonly name = 'EscapedError';
   readonly code = 'ESCAPED';
 }

@@ -94,7 +94,7 @@ const within = (p: string, root: string): boolean =>
   p === root || p.startsWith(root === '/' ? '/' : `${root}/`);
 
 /** Follow a link chain by reading links only (never opening a target), bounded by maxSymlinkHops. */
-export function resolveSymlink(linkPath: string | Buffer, rootReal: string, limits: Limits): SymlinkFacts {
+function resolveSymlink(linkPath: string | Buffer, rootReal: string, limits: Limits): SymlinkFacts {
   const root = latin1(rootReal);
   let current = latin1(linkPath);
   const first = readlinkSync(bytes(current), { encoding: 'buffer' });

@@ -19,7 +19,7 @@ import type { UploadRecord } from './record.js';
 const NO_FORMAT = 'not a line of any log format upload-audit reads (JSON Lines, combined access log)';
 
 /** A client name's final component once decoded: what a server would store it as. */
-export const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(name).decoded);
+const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(name).decoded);
 
 /** An upload record as a rule input: kind `upload`, the client's name, what it declared. */
 export function uploadRecord(record: UploadRecord): InspectedFile | undefined {

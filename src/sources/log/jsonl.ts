@@ -5,7 +5,7 @@
 import { InputError } from '../../util/errors.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
-export const FIELDS = [
+const FIELDS = [
   'filename',
   'storedPath',
   'size',
@@ -19,7 +19,7 @@ export const FIELDS = [
 export type Field = (typeof FIELDS)[number];
 
 /** Field spellings recognized without configuration (snake_case and camelCase alike). */
-export const FIELD_ALIASES: Record<Field, readonly string[]> = {
+const FIELD_ALIASES: Record<Field, readonly string[]> = {
   filename: [
     'filename',
     'file_name',

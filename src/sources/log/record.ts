@@ -20,7 +20,7 @@ export interface UploadRecord {
   requestPath?: string;
 }
 /** What parsing a line may use besides the line: the JSON Lines field mapping, the upload paths. */
-export interface ParseOptions {
+interface ParseOptions {
   fields: Partial<Record<string, string>>;
   uploadPath: RegExp;
 }

@@ -16,10 +16,9 @@ export function fingerprintOf(finding: Omit<PendingFinding, 'severity'>, sha256:
 }
 
 /**
- * The finding with its fingerprint (and content hash): the pending finding itself, completed.
- * Not a copy: in this V8, `{ ...pending, fingerprint }` gives every object a hidden class of its
- * own (a map and its descriptors, ~320 bytes, half of what a finding held), and made every read
- * of a finding's fields megamorphic. Stores on the object evaluate built keep one shape.
+ * The finding with its fingerprint (and content hash): the pending finding itself, completed,
+ * not a copy (a run can hold hundreds of thousands of findings; docs/performance.md says what a
+ * copy cost).
  */
 export function finalize(finding: PendingFinding, sha256: string | undefined): Finding {
   const done = finding as Finding;

@@ -69,7 +69,6 @@ async function addStoredFacts(
   }
   if (outcome.status !== 'ok') return `stored file ${storedPath}: ${outcome.detail}`;
   outcome.source?.close();
-  // On the record's own object: a spread copy plus a property gets a hidden class of its own.
   file.declared ??= {};
   file.declared.storedOnDisk = true;
   file.size = outcome.file.size;

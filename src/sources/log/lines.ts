@@ -24,11 +24,9 @@ export const GZIP_MAGIC = [0x1f, 0x8b];
 const CHUNK_BYTES = 256 * 1024;
 
 /**
- * A chunk's lines are decoded this many bytes at a time (whole lines; a longer line alone). V8
- * puts a string of over 128 KiB in its own mapped pages: decoding a 256 KiB chunk in one string
- * mapped, faulted in and unmapped a fresh 256 KiB per chunk, and took 115 ms per 122 MB against
- * 20 ms in windows that stay in the young generation (32 KiB: under 128 KiB even as UTF-16).
- * Splitting a 1M-line access log: 164 -> 79 ms.
+ * A chunk's lines are decoded this many bytes at a time (whole lines; a longer line alone):
+ * V8 gives every string of over 128 KiB pages of its own, mapped and unmapped each time, and
+ * 32 KiB stays under that even as UTF-16 (docs/performance.md has the measurements).
  */
 export const DECODE_BYTES = 32 * 1024;
 

@@ -53,8 +53,7 @@ export async function inspectContent(
         detail: `only the first ${length} bytes were scanned`,
       });
   } else if (detected?.ext === 'pdf') {
-    const length = Math.min(file.size, limits.maxPdfBytes);
-    const scan = scanPdf(await source.read(0, length), file.size > length, limits.maxInflateBytes);
+    const scan = await scanPdf(source, limits);
     active.push(...scan.hits);
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {

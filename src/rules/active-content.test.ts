@@ -127,6 +127,38 @@ describe('active-content: PDF', () => {
       pdf('/Names << /EmbeddedFiles << /Names [(a.exe) 9 0 R] >> >> '),
       ['pdf-attachment'],
     ],
+    [
+      'an escaped name inside a compressed object stream',
+      flate('<< /OpenAction << /S /J#61vaScript /JS (x) >> >>'),
+      ['pdf-action'],
+    ],
+    [
+      // Page content is drawing data: text that reads like a key there runs nothing.
+      'a compressed page content stream that talks about /JavaScript and /Launch',
+      Buffer.concat([
+        pdf(),
+        (() => {
+          const body = deflateSync(Buffer.from('BT (see /JavaScript and /Launch in chapter 3) Tj ET'));
+          return Buffer.concat([
+            Buffer.from(`5 0 obj\n<< /Filter /FlateDecode /Length ${body.length} >>\nstream\n`),
+            body,
+            Buffer.from('\nendstream\nendobj\n'),
+          ]);
+        })(),
+      ]),
+      [],
+    ],
+    [
+      'a key cut in two by the boundary between two pieces read',
+      Buffer.concat([
+        pdf().subarray(0, 9),
+        // /Launch starts 3 bytes before the 1 MiB mark, where a piece would end without overlap.
+        Buffer.alloc(1024 * 1024 - 3 - 10 - 9, 0x20),
+        Buffer.from('<< /F (x) /Launch >>\n'),
+        pdf().subarray(9),
+      ]),
+      ['pdf-action'],
+    ],
   ])('%s', async (_label, bytes, expected) => {
     expect(await active('doc.pdf', bytes)).toEqual(expected);
   });

@@ -39,8 +39,12 @@ export class Auditor {
     if (bytes) await inspect!.inspectBytes(bytes, facts, this.policy.bounds);
     const pending = this.weigh(facts);
     if (pending.length === 0) return [];
-    const sha256 = item.sha256 ?? (bytes ? await inspect!.hashSource(bytes, this.policy.bounds) : undefined);
-    return this.complete(pending, sha256, decorate);
+    const content = item.sha256
+      ? { sha256: item.sha256, key: item.sha256 }
+      : bytes
+        ? await inspect!.contentIdentity(bytes, this.policy.bounds)
+        : {};
+    return this.complete(pending, content.sha256, decorate, content.key);
   }
 
   /**
@@ -60,10 +64,11 @@ export class Auditor {
     pending: PendingFinding[],
     sha256: string | undefined,
     decorate?: (f: Finding) => void,
+    contentKey = sha256,
   ): Finding[] {
     const findings: Finding[] = [];
     for (const draft of pending) {
-      const finding = finalize(draft, sha256);
+      const finding = finalize(draft, sha256, contentKey);
       decorate?.(finding);
       this.#suppressor.apply(finding);
       findings.push(finding);

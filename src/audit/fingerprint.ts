@@ -20,9 +20,9 @@ export function fingerprintOf(finding: Omit<PendingFinding, 'severity'>, sha256:
  * not a copy (a run can hold hundreds of thousands of findings; docs/performance.md says what a
  * copy cost).
  */
-export function finalize(finding: PendingFinding, sha256: string | undefined): Finding {
+export function finalize(finding: PendingFinding, sha256: string | undefined, contentKey = sha256): Finding {
   const done = finding as Finding;
-  done.fingerprint = fingerprintOf(finding, sha256);
+  done.fingerprint = fingerprintOf(finding, contentKey);
   if (sha256 !== undefined) done.sha256 = sha256;
   return done;
 }

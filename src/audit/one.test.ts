@@ -73,3 +73,27 @@ describe('auditing one item', () => {
     expect(clean.facts.detected?.mime).toBe('image/jpeg');
   });
 });
+
+describe('content identity past maxHashBytes', () => {
+  it('a large item is not hashed whole: no sha256, and its fingerprint follows its size and ends', async () => {
+    const base = defaultPolicySet();
+    const policy = { ...base, bounds: { ...base.bounds, maxHashBytes: 64 * 1024 } };
+    const auditor = new Auditor(policy, NOW.getTime());
+    const big = Buffer.concat([Buffer.from('<?php system($_GET[1]); ?>'), Buffer.alloc(200 * 1024, 0x20)]);
+    const first = await auditBytes(inMemory(big), { name: 'shell.php' }, auditor);
+    const again = await auditBytes(inMemory(Buffer.from(big)), { name: 'shell.php' }, auditor);
+    const changed = Buffer.from(big);
+    changed[5] = 0x58;
+    const other = await auditBytes(inMemory(changed), { name: 'shell.php' }, auditor);
+    expect(first.findings.length).toBeGreaterThan(0);
+    expect(first.findings.every((f) => f.sha256 === undefined)).toBe(true);
+    expect(again.findings.map((f) => f.fingerprint)).toEqual(first.findings.map((f) => f.fingerprint));
+    expect(other.findings[0]!.fingerprint).not.toBe(first.findings[0]!.fingerprint);
+    const small = await auditBytes(
+      inMemory(Buffer.from('<?php system($_GET[1]); ?>')),
+      { name: 'shell.php' },
+      auditor,
+    );
+    expect(small.findings[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

@@ -46,8 +46,40 @@ export async function inspectBytes(source: ByteSource, file: InspectedFile, limi
   }
 }
 
+/** What identifies an item's content in fingerprints: its sha256, or past maxHashBytes a sampled digest. */
+export interface ContentIdentity {
+  /** sha256 of the whole item, up to maxHashBytes. */
+  sha256?: string;
+  /** What fingerprints use: the sha256, or `sampled:` a digest of the size, first and last MiB. */
+  key?: string;
+}
+
+/** How much of each end of a large item the sampled digest reads. */
+const SAMPLE_BYTES = 1024 * 1024;
+
+/**
+ * The content identity of an item with a finding. Up to maxHashBytes, its sha256; past it, the
+ * whole file is not read (a nightly scan would hash every large video again): a digest of its
+ * size and its first and last MiB keeps a renamed large file matched as moved, and the finding
+ * carries no sha256.
+ */
+export async function contentIdentity(source: ByteSource, limits: Limits): Promise<ContentIdentity> {
+  if (source.size <= limits.maxHashBytes) {
+    const sha256 = await hashSource(source, limits);
+    return sha256 === undefined ? {} : { sha256, key: sha256 };
+  }
+  try {
+    const hash = createHash('sha256').update(`${source.size}\0`);
+    hash.update(await source.read(0, SAMPLE_BYTES));
+    hash.update(await source.read(Math.max(0, source.size - SAMPLE_BYTES), SAMPLE_BYTES));
+    return { key: `sampled:${hash.digest('hex')}` };
+  } catch {
+    return {};
+  }
+}
+
 /** sha256 of a whole item, or undefined past maxHashBytes or on a read error. */
-export async function hashSource(source: ByteSource, limits: Limits): Promise<string | undefined> {
+async function hashSource(source: ByteSource, limits: Limits): Promise<string | undefined> {
   if (source.size > limits.maxHashBytes) return undefined;
   const hash = createHash('sha256');
   let position = 0;

@@ -37,7 +37,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxArchiveEntries: 10_000,
   maxArchiveDepth: 3,
   maxNestedArchiveBytes: 16 * MiB,
-  maxHashBytes: 256 * MiB,
+  maxHashBytes: 16 * MiB,
   maxSymlinkHops: 40,
 };
 

@@ -190,7 +190,7 @@ export const POLICY_SCHEMA: Spec = {
           },
           maxHashBytes: {
             spec: { type: 'size' },
-            doc: 'Largest flagged file that gets a content hash (sha256).',
+            doc: 'Largest flagged file that gets a content hash (sha256); larger ones are fingerprinted by their size and first and last MiB.',
             example: '256MiB',
           },
           maxSymlinkHops: {

@@ -14,6 +14,7 @@ export const SERVER_SCRIPT_EXTENSIONS = set(`
   php php2 php3 php4 php5 php6 php7 php8 phtml pht phar phps pgif shtml shtm stm inc
   asp aspx asa cer cdx ashx asmx axd cshtml vbhtml svc
   jsp jspx jsw jsv jspf jhtml
+  cfm cfml cfc
   cgi pl pm py pyc rb sh bash
 `);
 

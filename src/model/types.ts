@@ -29,7 +29,9 @@ export type EntryKind =
   | 'socket'
   | 'block-device'
   | 'char-device'
-  | 'upload';
+  | 'upload'
+  /** A request in an access log that ran a script inside an upload folder: evidence of use. */
+  | 'request';
 
 /** One thing a source found: a directory entry relative to the scanned root. */
 export interface Entry {
@@ -54,6 +56,7 @@ export const NOT_EVALUATED_REASONS = [
   'malformed-line',
   'line-too-long',
   'missing',
+  'name-not-logged',
 ] as const;
 export type NotEvaluatedReason = (typeof NOT_EVALUATED_REASONS)[number];
 
@@ -117,6 +120,11 @@ export interface InspectedFile extends Entry {
   incomplete?: LimitHit[];
   /** Upload records: what the client declared and what the service did. */
   declared?: { contentType?: string; size?: number; accepted?: boolean; storedOnDisk?: boolean };
+  /**
+   * Access-log requests that ran a script inside an upload folder: the method, the status the
+   * server answered, who asked and when, and (with --root) whether the script is still stored.
+   */
+  request?: { method: string; status: number; client?: string; time?: string; stored?: 'present' | 'absent' };
 }
 
 export type ActiveKind =

@@ -55,7 +55,7 @@ import {
   tooLongRule,
   whitespaceRule,
 } from './unsafe-filename.js';
-import { declaredTypeRule, rejectedButStoredRule, threeWayRule } from './upload-log.js';
+import { declaredTypeRule, rejectedButStoredRule, scriptRunRule, threeWayRule } from './upload-log.js';
 
 /** Every rule, in the order they are documented. */
 export const RULES: readonly Rule[] = [
@@ -75,6 +75,7 @@ export const RULES: readonly Rule[] = [
   serverConfigRule,
   notAllowed,
   rejectedButStoredRule,
+  scriptRunRule,
   dotDotRule,
   absoluteNameRule,
   backslashRule,

@@ -130,3 +130,39 @@ export const rejectedButStoredRule = defineRule({
   check: (file) =>
     file.declared?.accepted === false && file.declared.storedOnDisk ? draft('stored') : undefined,
 });
+
+/** Answers that mean the script ran: success, and the redirects a script sends (a login page, say). */
+const RAN = (status: number): boolean => (status >= 200 && status < 300) || status === 302 || status === 303;
+
+export const scriptRunRule = defineRule({
+  id: 'dangerous-extension/script-run',
+  category: 'dangerous-extension',
+  defaultSeverity: 'critical',
+  description:
+    'Access logs: a request ran a server script inside an upload folder and was answered (a web shell in use).',
+  rationale:
+    'An upload folder holds data. A script there that answers requests is a web shell, and the log shows it being used: by whom, when, and that the server ran it. Requests answered 4xx or 5xx are probes that did not run, and are not reported.',
+  fix: 'Treat the host as compromised: quarantine the script (with --root the finding says whether it is still stored), block the client, find what it ran; deny script execution in upload folders.',
+  kinds: ['request'],
+  messages: {
+    ran: '{method} of the script {script} inside an upload folder was answered {status}, for {client} at {time}{stored}',
+  },
+  check(file) {
+    const request = file.request;
+    if (!request || !RAN(request.status)) return undefined;
+    const stored =
+      request.stored === 'present'
+        ? '; it is still stored under --root'
+        : request.stored === 'absent'
+          ? '; it is no longer stored under --root'
+          : '';
+    return draft('ran', {
+      method: request.method,
+      script: file.path,
+      status: request.status,
+      client: request.client ?? 'an unknown client',
+      time: request.time ?? 'an unknown time',
+      stored,
+    });
+  },
+});

@@ -21,10 +21,15 @@ const NO_FORMAT = 'not a line of any log format upload-audit reads (JSON Lines, 
 /** A client name's final component once decoded: what a server would store it as. */
 const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(name).decoded);
 
-/** An upload record as a rule input: kind `upload`, the client's name, what it declared. */
+/**
+ * An upload record as a rule input: kind `upload`, the client's name, what it declared. A
+ * request that ran a script inside an upload folder is kind `request`, named by that script.
+ * Undefined when the log holds no name for the upload (an access log's multipart POST): the
+ * request path names the endpoint, not the file, and is never judged as a name.
+ */
 export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
-  const name =
-    record.filename ?? (record.storedPath && lastComponent(record.storedPath)) ?? record.requestPath;
+  if (record.executed) return scriptRequest(record, record.executed);
+  const name = record.filename ?? (record.storedPath && lastComponent(record.storedPath));
   if (name === undefined) return undefined;
   // Plain assignments, not conditional spreads: this runs once per log line.
   const declared: NonNullable<InspectedFile['declared']> = {};
@@ -41,6 +46,34 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
   };
   if (name.includes('\uFFFD')) file.invalidUtf8Name = true;
   return file;
+}
+
+function scriptRequest(record: UploadRecord, executed: NonNullable<UploadRecord['executed']>): InspectedFile {
+  const path = record.requestPath ?? executed.script;
+  const request: NonNullable<InspectedFile['request']> = { method: executed.method, status: executed.status };
+  if (record.client !== undefined) request.client = record.client;
+  if (record.timestamp !== undefined) request.time = record.timestamp;
+  return {
+    path,
+    kind: 'request',
+    name: path,
+    size: 0,
+    nameInfo: analyzeName(clientBaseName(executed.script)),
+    request,
+  };
+}
+
+/** With --root: whether the script a request ran is still stored below the root. */
+function scriptStored(script: string, rootReal: string): 'present' | 'absent' | undefined {
+  const full = resolve(rootReal, decodeRepeatedly(script).decoded);
+  const rel = relative(rootReal, full);
+  if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  try {
+    lstatSync(full);
+    return 'present';
+  } catch {
+    return 'absent';
+  }
 }
 
 /** Add what is on disk at the record's stored path; a missing accepted upload is not evaluated. */
@@ -236,8 +269,21 @@ export class LogAuditor {
           continue;
         }
         const record = uploadRecord(parsed);
-        if (!record) continue;
-        counters.files++;
+        if (!record) {
+          skip(
+            line.number,
+            'name-not-logged',
+            'an upload whose file name is not in the log (a multipart body): nothing to judge',
+          );
+          continue;
+        }
+        if (record.request) {
+          counters.other++;
+          if (root !== undefined && parsed.executed) {
+            const stored = scriptStored(parsed.executed.script, root);
+            if (stored) record.request.stored = stored;
+          }
+        } else counters.files++;
         if (root !== undefined && parsed.storedPath !== undefined) {
           const problem = await addStoredFacts(record, parsed.storedPath, root, this.#ctx);
           if (problem) skip(line.number, 'missing', problem);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SERVER_SCRIPT_EXTENSIONS } from '../../inspect/filetypes.js';
 import { decodeRepeatedly } from '../../inspect/names.js';
 import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
@@ -106,18 +107,47 @@ describe('combined access logs', () => {
     `192.0.2.1 - bob [15/Mar/2024:02:31:55 +0000] "${request} HTTP/1.1" ${status} 12 "-" "curl"`;
 
   it.each([
-    ['GET /uploads/a.php', undefined],
+    ['GET /uploads/a.jpg', undefined],
     ['POST /login', undefined],
     ['POST /upload?filename=a.jpg', 'a.jpg'],
     ['POST /upload?foo=1&file=b.png', 'b.png'],
     ['POST /api/files?name=x.php%2500.jpg', 'x.php%2500.jpg'],
     ['PUT /uploads/2024/photo.v2.jpg', 'photo.v2.jpg'],
     ['PUT /uploads/..%2f..%2fetc%2fpasswd', '..%2f..%2fetc%2fpasswd'],
+    ['PUT /dav/uploads/../../x.php', '../../x.php'],
+    ['POST /upload.php?file=cv.pdf', 'cv.pdf'],
     ['POST /upload', undefined],
   ])('%s → %s', (request, filename) => {
     const record = parseCombinedLine(line(request), uploads);
     if (request.startsWith('GET') || request.includes('login')) expect(record).toBeUndefined();
     else expect(typeof record === 'object' ? record.filename : record).toBe(filename);
+  });
+
+  it.each([
+    [
+      'GET /uploads/2024/05/shell.php?cmd=id',
+      200,
+      { method: 'GET', status: 200, script: '2024/05/shell.php' },
+    ],
+    ['POST /media/x/c99.PHTML', 200, { method: 'POST', status: 200, script: 'x/c99.PHTML' }],
+    ['GET /uploads/a/sh%2ephp', 404, { method: 'GET', status: 404, script: 'a/sh%2ephp' }],
+    ['GET /files/cmd.aspx?c=dir', 302, { method: 'GET', status: 302, script: 'cmd.aspx' }],
+  ])('%s answered %i is a script run inside an upload folder', (request, status, executed) => {
+    expect(parseCombinedLine(line(request, status), uploads)).toMatchObject({
+      executed,
+      client: '192.0.2.1',
+    });
+  });
+
+  it.each([
+    'GET /upload.php?step=2',
+    'GET /uploads/photo.jpg',
+    'GET /index.php?page=uploads',
+    'GET /wp-admin/admin.php',
+    'POST /api/upload.php',
+  ])('%s is no script run inside an upload folder', (request) => {
+    const record = parseCombinedLine(line(request, 200), uploads);
+    expect(typeof record === 'object' ? record.executed : record).toBeUndefined();
   });
 
   it('records who and when, and whether the server accepted it', () => {
@@ -137,8 +167,26 @@ describe('combined access logs', () => {
       const m = COMBINED.exec(text);
       if (!m) return 'not a combined-format line';
       const [, client, user, timestamp, method, url, status] = m as unknown as string[];
-      if (!/^(POST|PUT|PATCH)$/i.test(method!) || !uploads.test(url!)) return undefined;
       const [path = '', query = ''] = url!.split(/\?(.*)/s);
+      // Below the upload folder: what follows a match of the upload path that ends in a slash.
+      const folder = uploads.exec(path);
+      const below =
+        folder?.[0].endsWith('/') && path.length > folder.index + folder[0].length
+          ? path.slice(folder.index + folder[0].length)
+          : undefined;
+      const script = below && decodeRepeatedly(below).decoded.split(/[/\\]/).at(-1)!;
+      const ext = script?.includes('.') ? script.slice(script.lastIndexOf('.') + 1).toLowerCase() : '';
+      if (below && SERVER_SCRIPT_EXTENSIONS.has(ext) && !/^(PUT|PATCH)$/i.test(method!)) {
+        const run: Record<string, unknown> = {
+          client,
+          timestamp,
+          requestPath: path,
+          executed: { method: method!.toUpperCase(), status: Number(status), script: below },
+        };
+        if (user !== '-') run.user = user;
+        return run;
+      }
+      if (!/^(POST|PUT|PATCH)$/i.test(method!) || !uploads.test(url!)) return undefined;
       const record: Record<string, unknown> = {
         client,
         timestamp,
@@ -157,6 +205,12 @@ describe('combined access logs', () => {
           break;
         }
       }
+      if (
+        record.filename === undefined &&
+        below &&
+        /(^|[/\\])\.\.([/\\]|$)/.test(decodeRepeatedly(below).decoded)
+      )
+        record.filename = below;
       if (record.filename === undefined) {
         const decoded = decodeRepeatedly(path.split('/').at(-1) ?? '').decoded;
         if (/\.[^./\\]+$/.test(decoded) || /[/\\]|\.\./.test(decoded))

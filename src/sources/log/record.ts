@@ -18,6 +18,11 @@ export interface UploadRecord {
   accepted?: boolean;
   /** Combined logs: the request path, checked for traversal too. */
   requestPath?: string;
+  /**
+   * Combined logs: a request that ran a script inside an upload folder (evidence of a live web
+   * shell), not an upload. `script` is the path below the upload folder.
+   */
+  executed?: { method: string; status: number; script: string };
 }
 /** What parsing a line may use besides the line: the JSON Lines field mapping, the upload paths. */
 interface ParseOptions {

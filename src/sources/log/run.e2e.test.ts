@@ -98,7 +98,9 @@ describe('log audits', () => {
   it('keeps benign traffic quiet: GETs, unicode names, dotted query strings, + for spaces', async () => {
     const dir = tree({
       'access.log': [
-        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "GET /media/a.php?v=1.2.3 HTTP/1.1" 200 1 "-" "x"',
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "GET /media/a.jpg?v=1.2.3 HTTP/1.1" 200 1 "-" "x"',
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "GET /upload.php?step=2 HTTP/1.1" 200 1 "-" "x"',
+        '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "GET /uploads/probe.php HTTP/1.1" 404 1 "-" "x"',
         '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "POST /upload?filename=%E5%B1%A5%E6%AD%B4.pdf&v=2.0.1 HTTP/1.1" 201 1 "-" "x"',
         '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "POST /upload?filename=my+holiday+photo.jpg HTTP/1.1" 201 1 "-" "x"',
         '1.2.3.4 - - [14/Mar/2024:09:12:05 +0000] "PUT /uploads/summer.beach.2023.png HTTP/1.1" 201 1 "-" "x"',
@@ -106,6 +108,30 @@ describe('log audits', () => {
       'uploads.jsonl': `${JSON.stringify({ filename: 'Résumé 履歴書.pdf', size: 1000, content_type: 'application/pdf' })}\n`,
     });
     expect(await rules([`${dir}/access.log`, `${dir}/uploads.jsonl`])).toEqual([]);
+  });
+
+  it('reports a script run inside an upload folder as critical, with who, when and whether it is still stored', async () => {
+    const dir = tree({
+      'access.log': [
+        '198.51.100.7 - - [05/May/2024:03:04:05 +0000] "GET /uploads/2024/05/shell.php?cmd=id HTTP/1.1" 200 31 "-" "curl"',
+        '198.51.100.7 - - [05/May/2024:03:04:09 +0000] "POST /uploads/2024/05/gone.php HTTP/1.1" 200 31 "-" "curl"',
+        '198.51.100.8 - - [05/May/2024:03:05:00 +0000] "POST /upload HTTP/1.1" 201 64 "-" "Mozilla/5.0"',
+      ].join('\n'),
+      root: { '2024': { '05': { 'shell.php': '<?php system($_GET["cmd"]);' } } },
+    });
+    const report = await run([`${dir}/access.log`], `${dir}/root`);
+    const runs = report.findings.filter((f) => f.ruleId === 'dangerous-extension/script-run');
+    expect(runs.map((f) => [f.severity, f.path, f.location?.line, f.client])).toEqual([
+      ['critical', '/uploads/2024/05/shell.php', 1, '198.51.100.7'],
+      ['critical', '/uploads/2024/05/gone.php', 2, '198.51.100.7'],
+    ]);
+    expect(renderMessage(runs[0]!)).toBe(
+      'GET of the script /uploads/2024/05/shell.php inside an upload folder was answered 200, for 198.51.100.7 at 05/May/2024:03:04:05 +0000; it is still stored under --root',
+    );
+    expect(renderMessage(runs[1]!)).toMatch(/; it is no longer stored under --root$/);
+    // The multipart POST names no file: counted as not evaluated, never judged by its endpoint.
+    expect(report.findings.filter((f) => f.location?.line === 3)).toEqual([]);
+    expect(report.notEvaluated).toMatchObject([{ reason: 'name-not-logged', location: { line: 3 } }]);
   });
 
   it('checks each decoding trick on client names', async () => {

@@ -20,6 +20,10 @@ function firstHit(kind: ActiveKind, pattern: RegExp, text: string, where: string
 const SERVER_CODE: RegExp[] = [
   /<\?php[\s(]/i,
   /<\?=\s*[$a-z_]/i,
+  /<\?\s+(?:echo|print|eval|assert|system|exec|passthru|shell_exec|include|require)[\s(]/i,
+  /<%@\s*(?:page|language|webhandler|webservice|import|control|master|assembly)\b/i,
+  /<%!\s*(?:public|private|static|import|class|string|void|int|java\.)/i,
+  /<cf(?:execute|script|file|http|object|invoke|registry)\b/i,
   /<script\s+language\s*=\s*["']?php/i,
   /__halt_compiler\s*\(/i,
   /<%@\s*page\s/i,

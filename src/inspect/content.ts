@@ -10,8 +10,9 @@ import { scanPdf } from './pdf.js';
 
 /**
  * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`
- * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`…), or `__halt`/`__HALT`. Most files
- * have none. One native search for `<` and a table look-up beats a search per marker.
+ * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`…), `<cf` (ColdFusion), or
+ * `__halt`/`__HALT`. Most files have none. One native search for `<` and a table look-up beats a
+ * search per marker.
  */
 const AFTER_LT = new Uint8Array(256);
 for (const c of '?%sShHiIj') AFTER_LT[c.charCodeAt(0)] = 1;
@@ -22,7 +23,12 @@ export const mayHoldCode = (bytes: Uint8Array): boolean => {
   for (let i = buf.indexOf(LT); i !== -1 && i < last; i = buf.indexOf(LT, i + 1)) {
     if (AFTER_LT[buf[i + 1]!] === 1) return true;
   }
-  return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
+  return (
+    buf.includes('__halt', 0, 'latin1') ||
+    buf.includes('__HALT', 0, 'latin1') ||
+    buf.includes('<cf', 0, 'latin1') ||
+    buf.includes('<CF', 0, 'latin1')
+  );
 };
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */

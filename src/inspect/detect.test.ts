@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { elf, gif, jpeg, pdf, pe, png, tar, zip } from '../test-support/bytes.js';
 import fc from '../test-support/fast-check.js';
 import { detectKnown, detectType, NEEDS_FILE_TYPE } from './detect.js';
-import { looksLikeText } from './sniff.js';
+import { looksLikeText, sniffText } from './sniff.js';
 
 describe('detectType', () => {
   it.each([
@@ -115,5 +115,31 @@ describe('looksLikeText', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('server code in text, short and long forms', () => {
+  const kind = (text: string) => sniffText(Buffer.from(text))?.ext;
+  it.each([
+    ['<? system($_GET["c"]); ?>', 'php'],
+    ['<?\n  @$x = $_POST["p"]; eval($x);', 'php'],
+    ['<?=`$_GET[c]`?>', 'php'],
+    ['<%@ Page Language="C#" %>\n<script runat=server>', 'jsp'],
+    ['<%@ WebHandler Language="C#" Class="Handler" %>\nusing System;', 'asp'],
+    [`<% eval request("x") ${'x'.repeat(5000)} %>`, 'asp'],
+    ['<%! String cmd; %>', 'jsp'],
+    ['<cfexecute name="cmd.exe" arguments="/c whoami" timeout="5" />', 'cfm'],
+    ['<cfscript>writeOutput(1)</cfscript>', 'cfm'],
+  ])('%j is %s', (text, ext) => {
+    expect(kind(text)).toBe(ext);
+  });
+
+  it.each([
+    '<?xml version="1.0"?>\n<?xml-stylesheet href="a.xsl"?>\n<r/>',
+    'Results: 45% of users <% more than last year',
+    'a <? b and c',
+    'see the <cfml> reference',
+  ])('%j is not server code', (text) => {
+    expect(['php', 'asp', 'jsp', 'cfm']).not.toContain(kind(text));
   });
 });

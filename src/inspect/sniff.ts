@@ -18,6 +18,19 @@ export function looksLikeText(bytes: Uint8Array): boolean {
   return bad / bytes.length < 0.05;
 }
 
+/**
+ * PHP: `<?php`, `<?=`, or a short open tag `<?` followed by a statement (not `<?xml`, whose
+ * processing instructions start the same way).
+ */
+const PHP =
+  /<\?php|<\?=|<\?\s+(?:echo|print|eval|assert|system|exec|passthru|shell_exec|popen|proc_open|include|require|if\s*\(|foreach|@?\$[a-z_])/i;
+/** An ASP or ASP.NET directive, or a block that starts with code, whose `%>` may lie past the head. */
+const ASP_OPEN =
+  /<%@\s*(?:page|language|webhandler|webservice|import|control|master|assembly|codepage)\b|<%[=]?\s*(?:eval|execute|response\.|request[.([]|server\.|createobject|dim\s|set\s+\w+\s*=|on\s+error)/i;
+/** ColdFusion tags that run code, read or write files, or fetch URLs. */
+const COLDFUSION =
+  /<cf(?:execute|script|file|http|object|invoke|set|output|query|directory|registry|include|module|component|function|dump)\b/i;
+
 const HTML_START =
   /^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|script|iframe|meta|title|style|form)[\s>/]/i;
 const SVG_TAG = /<svg[\s>]/i;
@@ -42,10 +55,11 @@ export function classifyText(head: Uint8Array): DetectedType {
       ? text('php', 'application/x-httpd-php')
       : text('sh', 'text/x-shellscript');
   }
-  if (/<\?php|<\?=/i.test(src)) return text('php', 'application/x-httpd-php');
-  if (/<jsp:|<%@\s*page\s/.test(src)) return text('jsp', 'application/x-jsp');
-  if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src))
+  if (PHP.test(src)) return text('php', 'application/x-httpd-php');
+  if (/<jsp:|<%@\s*page\s|<%!\s*[a-z]/i.test(src)) return text('jsp', 'application/x-jsp');
+  if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src) || ASP_OPEN.test(src))
     return text('asp', 'application/x-asp');
+  if (COLDFUSION.test(src)) return text('cfm', 'application/x-coldfusion');
   if (start.startsWith('<')) {
     if (HTML_START.test(start)) return text('html', 'text/html');
     if (SVG_TAG.test(start)) return text('svg', 'image/svg+xml');

@@ -35,6 +35,37 @@ describe('active-content: server-side code in binary files', () => {
     ],
     ['short echo tag', 'a.gif', Buffer.concat([gif(), Buffer.from('<?= $_GET[1] ?>')]), ['server-code']],
     ['JSP in a JPEG', 'a.jpg', jpeg('<%@ page import="java.io.*" %>'), ['server-code']],
+    ['a PHP short open tag in a JPEG', 'a.jpg', jpeg('<? system($_GET["c"]); ?>'), ['server-code']],
+    [
+      'an ASP.NET handler directive in a JPEG',
+      'a.jpg',
+      jpeg('<%@ WebHandler Language="C#" Class="H" %>'),
+      ['server-code'],
+    ],
+    [
+      'an ASP.NET page directive in a GIF',
+      'a.gif',
+      Buffer.concat([gif(), Buffer.from('<%@ Page Language="Jscript"%>')]),
+      ['server-code'],
+    ],
+    [
+      'a JSP declaration in a PNG tail',
+      'a.png',
+      Buffer.concat([png(), Buffer.from('<%! public String run() { return ""; } %>')]),
+      ['server-code'],
+    ],
+    [
+      'ColdFusion in a GIF',
+      'a.gif',
+      Buffer.concat([gif(), Buffer.from('<cfexecute name="cmd.exe" arguments="/c dir">')]),
+      ['server-code'],
+    ],
+    [
+      'an XML processing instruction in a JPEG comment',
+      'a.jpg',
+      jpeg('<?xml version="1.0"?><?xpacket begin=""?>'),
+      [],
+    ],
     [
       'ASP in a PNG tail',
       'a.png',

@@ -26,7 +26,7 @@ const codes = (chars: string[]): string =>
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
 /** Device names Windows reserves in every folder, with or without an extension. */
-const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(?:\.|$)/i;
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$) *(?:\.|$)/i;
 
 export const bidiRule = nameRule({
   id: 'unsafe-filename/bidi',
@@ -62,7 +62,7 @@ export const reservedRule = nameRule({
   id: 'unsafe-filename/reserved',
   defaultSeverity: 'medium',
   description:
-    'A Windows reserved device name (CON, PRN, AUX, NUL, COM1–9, LPT1–9), with or without an extension.',
+    'A Windows reserved device name (CON, PRN, AUX, NUL, COM0–9, LPT0–9, CONIN$, CONOUT$, CLOCK$), with or without an extension.',
   rationale:
     'On Windows, nul.txt or CON is a device, not a file: copying, backing up or serving the folder there fails or hangs.',
   fix: 'Rename the file; make the handler generate stored names.',

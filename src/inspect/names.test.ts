@@ -149,3 +149,26 @@ describe('the fast name helpers', () => {
     );
   });
 });
+
+describe('traversal in look-alike and nested forms', () => {
+  it.each([
+    ['．．／．．／etc／passwd', ['dot-dot']],
+    ['..∕..∕etc∕passwd', ['dot-dot']],
+    ['..＼..＼windows＼win.ini', ['dot-dot']],
+    ['....//....//etc/passwd', ['dot-dot']],
+    ['....\\\\....\\\\x.asp', ['dot-dot']],
+  ])('%s climbs out', (name, forms) => {
+    expect(traversalForms(name).forms).toEqual(forms);
+  });
+
+  it.each([
+    'wait....jpg',
+    'a..b.jpg',
+    'report...final.pdf',
+    '.../notes.txt',
+    'ｆｕｌｌｗｉｄｔｈ.jpg',
+    '½ price.png',
+  ])('%s does not', (name) => {
+    expect(traversalForms(name).forms).toEqual([]);
+  });
+});

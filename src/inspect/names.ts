@@ -114,6 +114,11 @@ export function decodeRepeatedly(
 
 export type TraversalForm = 'dot-dot' | 'absolute' | 'drive' | 'unc' | 'backslash';
 
+/** Characters that NFKC or a lenient server maps to `.`, `/` or `\` (fullwidth forms, division slash). */
+const COMPATIBLE = /[\uff0e\uff0f\uff3c\u2024\u2215\u2044\u29f5\ufe68\ufe52]/;
+const SLASH_LIKE = /[\u2215\u2044]/g;
+const BACKSLASH_LIKE = /[\u29f5]/g;
+
 let lastTraversal:
   | { input: string; plus: boolean; result: { forms: TraversalForm[]; decoded: string } }
   | undefined;
@@ -134,13 +139,19 @@ function computeTraversalForms(
   input: string,
   options: DecodeOptions,
 ): { forms: TraversalForm[]; decoded: string } {
-  const { decoded } = decodeRepeatedly(input, options);
+  const { decoded: raw } = decodeRepeatedly(input, options);
+  // Look-alikes a server's Unicode normalization turns into `.`, `/` and `\` count as them.
+  const decoded = COMPATIBLE.test(raw)
+    ? raw.normalize('NFKC').replace(SLASH_LIKE, '/').replace(BACKSLASH_LIKE, '\\')
+    : raw;
   // Every form needs a separator, a colon or `..`: most names have none of them.
   if (!decoded.includes('..') && !/[\\/:]/.test(decoded)) return { forms: [], decoded };
   const forms = new Set<TraversalForm>();
   const cut = decoded.split('\0')[0] ?? '';
   const slashed = decoded.replaceAll('\\', '/');
-  if (slashed.split('/').some((seg) => /^\.\. *$/.test(seg))) forms.add('dot-dot');
+  const climbs = (path: string): boolean => path.split('/').some((seg) => /^\.\. *$/.test(seg));
+  // `....//` survives a filter that strips `../` once: it becomes `../`.
+  if (climbs(slashed) || climbs(slashed.replaceAll('../', ''))) forms.add('dot-dot');
   if (/^\\\\|^\/\//.test(cut)) forms.add('unc');
   else if (slashed.startsWith('/')) forms.add('absolute');
   if (/^[a-zA-Z]:/.test(cut)) forms.add('drive');

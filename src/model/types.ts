@@ -119,7 +119,14 @@ export interface InspectedFile extends Entry {
   /** Read bounds this entry hit: what was not looked at. */
   incomplete?: LimitHit[];
   /** Upload records: what the client declared and what the service did. */
-  declared?: { contentType?: string; size?: number; accepted?: boolean; storedOnDisk?: boolean };
+  declared?: {
+    contentType?: string;
+    size?: number;
+    accepted?: boolean;
+    storedOnDisk?: boolean;
+    /** The stored path the log records resolves outside the upload root (with --root) or climbs with `..`. */
+    storedOutside?: string;
+  };
   /**
    * Access-log requests that ran a script inside an upload folder: the method, the status the
    * server answered, who asked and when, and (with --root) whether the script is still stored.

@@ -35,7 +35,13 @@ import {
   wrongTypeRule,
 } from './mime-mismatch.js';
 import notAllowed from './not-allowed.js';
-import { absoluteNameRule, backslashRule, dotDotRule, symlinkEscapeRule } from './path-traversal.js';
+import {
+  absoluteNameRule,
+  backslashRule,
+  dotDotRule,
+  storedOutsideRule,
+  symlinkEscapeRule,
+} from './path-traversal.js';
 import {
   executableBitRule,
   hardLinkRule,
@@ -55,7 +61,13 @@ import {
   tooLongRule,
   whitespaceRule,
 } from './unsafe-filename.js';
-import { declaredTypeRule, rejectedButStoredRule, scriptRunRule, threeWayRule } from './upload-log.js';
+import {
+  declaredMarkupRule,
+  declaredTypeRule,
+  rejectedButStoredRule,
+  scriptRunRule,
+  threeWayRule,
+} from './upload-log.js';
 
 /** Every rule, in the order they are documented. */
 export const RULES: readonly Rule[] = [
@@ -80,6 +92,7 @@ export const RULES: readonly Rule[] = [
   absoluteNameRule,
   backslashRule,
   symlinkEscapeRule,
+  storedOutsideRule,
   polyglotRule,
   htmlRule,
   svgScriptRule,
@@ -88,6 +101,7 @@ export const RULES: readonly Rule[] = [
   macroRule,
   externalRefRule,
   pdfAttachmentRule,
+  declaredMarkupRule,
   incompleteRule,
   zipSlipRule,
   linkEntryRule,

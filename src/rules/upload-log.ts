@@ -166,3 +166,34 @@ export const scriptRunRule = defineRule({
     });
   },
 });
+
+/** Declared types a browser renders as a page (and runs the scripts of), and the names that may carry them. */
+const MARKUP_TYPES: Record<string, readonly string[]> = {
+  'text/html': ['html', 'htm', 'xhtml'],
+  'application/xhtml+xml': ['xhtml', 'xht', 'html', 'htm'],
+  'image/svg+xml': ['svg', 'svgz'],
+  'text/xml': ['xml', 'svg', 'xsd', 'rss', 'atom'],
+  'application/xml': ['xml', 'svg', 'xsd', 'rss', 'atom'],
+};
+
+export const declaredMarkupRule = defineRule({
+  id: 'active-content/declared-markup',
+  category: 'active-content',
+  defaultSeverity: 'high',
+  description:
+    'Upload logs: the client declared a type browsers render as a page (text/html, SVG, XML) for a name that is not one.',
+  rationale:
+    'A service that stores and serves the declared Content-Type sends this "image" as HTML: the browser runs whatever script it holds, on your origin. Stored cross-site scripting through an avatar.',
+  fix: 'Make the handler set the Content-Type from the checked content and serve uploads with nosniff and Content-Disposition: attachment; look at this file.',
+  kinds: ['upload'],
+  messages: {
+    markup: 'the client declared {declaredType}, which browsers render as a page, for a .{extension} name',
+  },
+  check(file) {
+    const mime = mimeOf(file.declared?.contentType);
+    const fits = mime === undefined ? undefined : ownValue(MARKUP_TYPES, mime);
+    const ext = file.nameInfo.extension;
+    if (fits === undefined || (ext !== undefined && fits.includes(ext))) return undefined;
+    return draft('markup', { declaredType: mime!, extension: ext ?? '(none)' });
+  },
+});

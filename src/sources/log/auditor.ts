@@ -6,7 +6,7 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Auditor, FindingTally } from '../../audit/auditor.js';
-import { analyzeName, decodeRepeatedly, lastComponent } from '../../inspect/names.js';
+import { analyzeName, decodeRepeatedly, lastComponent, traversalForms } from '../../inspect/names.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
@@ -36,6 +36,9 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
   if (record.contentType !== undefined) declared.contentType = record.contentType;
   if (record.size !== undefined) declared.size = record.size;
   if (record.accepted !== undefined) declared.accepted = record.accepted;
+  // Without --root, a stored path that climbs with `..` is still outside wherever it started.
+  if (record.storedPath !== undefined && traversalForms(record.storedPath).forms.includes('dot-dot'))
+    declared.storedOutside = record.storedPath;
   const file: InspectedFile = {
     path: name,
     kind: 'upload',
@@ -85,7 +88,12 @@ async function addStoredFacts(
 ): Promise<string | undefined> {
   const full = isAbsolute(storedPath) ? storedPath : resolve(rootReal, storedPath);
   const rel = relative(rootReal, full);
-  if (rel.startsWith('..') || isAbsolute(rel)) return `stored path ${storedPath} is outside --root`;
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    // Judged as traversal (path-traversal/stored-outside): the service wrote outside its folder.
+    file.declared ??= {};
+    file.declared.storedOutside = storedPath;
+    return undefined;
+  }
   try {
     if (!lstatSync(full).isFile()) return `stored path ${storedPath} is not a regular file`;
   } catch {

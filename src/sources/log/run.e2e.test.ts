@@ -184,8 +184,35 @@ describe('log audits', () => {
     ]);
     expect(report.notEvaluated.map((n) => `${n.location?.line} ${n.reason} ${n.detail}`)).toEqual([
       '5 missing stored file gone.jpg is missing',
-      '7 missing stored path ../../etc/passwd is outside --root',
     ]);
+    // A stored path outside the root is where the write happened: traversal, whatever the name.
+    expect(
+      report.findings
+        .filter((f) => f.ruleId === 'path-traversal/stored-outside')
+        .map((f) => `${f.location?.line} ${f.severity}`),
+    ).toEqual(['7 critical']);
+  });
+
+  it('judge a stored path that climbs out, and markup declared for an image name, without --root', async () => {
+    const log = tree({
+      'u.jsonl': [
+        { filename: 'avatar.jpg', stored_path: 'avatars/../../../var/www/html/avatar.jpg' },
+        { filename: 'avatar.jpg', stored_path: 'avatars/2024/avatar.jpg', content_type: 'text/html' },
+        { filename: 'logo.png', content_type: 'image/svg+xml' },
+        { filename: 'page.html', content_type: 'text/html; charset=utf-8' },
+        { filename: 'drawing.svg', content_type: 'image/svg+xml' },
+        { filename: 'photo.jpg', stored_path: 'a/b/photo.jpg', content_type: 'image/jpeg' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    });
+    const report = await run([`${log}/u.jsonl`]);
+    const ids = (line: number) =>
+      report.findings.filter((f) => f.location?.line === line).map((f) => f.ruleId);
+    expect(ids(1)).toContain('path-traversal/stored-outside');
+    expect(ids(2)).toContain('active-content/declared-markup');
+    expect(ids(3)).toContain('active-content/declared-markup');
+    for (const line of [4, 5, 6]) expect(ids(line)).toEqual([]);
   });
 
   it('take Content-Types and names that are Object.prototype keys as plain text', async () => {

@@ -85,6 +85,28 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
   return hits;
 }
 
+/**
+ * A cell that starts a formula (=, +, -, @, after a delimiter or quote) calling what runs a
+ * command, a DDE link or a fetch: `=cmd|' /C calc'!A0`, `@SUM(1+1)*cmd|...`, `=HYPERLINK(...)`.
+ * Plain arithmetic (`=2+3`), negative numbers and @mentions are not formulas that run anything.
+ */
+const CSV_FORMULA = new RegExp(
+  [
+    // =, +, - or @ starting a formula that pipes to a program or calls a fetching/linking function
+    `(?:^|[\\n\\r,;\\t])[ "']*[=+\\-@][^\\n\\r,;\\t]{0,80}?(?:\\b(?:cmd|powershell|pwsh|mshta|rundll32|msiexec)\\s*\\||\\b(?:hyperlink|dde|ddeauto|importxml|importdata|importhtml|importrange|webservice|filterxml|call|register)\\s*\\()`,
+    // @FUNCTION( at a cell start: the formula prefix filters that look for = miss
+    `(?:^|[\\n\\r,;\\t])[ "']*@[a-z]+\\s*\\(`,
+  ].join('|'),
+  'im',
+);
+
+/** Spreadsheet formulas that run commands or fetch, in text a spreadsheet would open (CSV, TSV). */
+export function scanCsv(bytes: Uint8Array, where: string): ActiveHit[] {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const hit = firstHit('csv-formula', CSV_FORMULA, text, where);
+  return hit ? [hit] : [];
+}
+
 /** Office macro storage, by entry path: vbaProject.bin in OOXML, Basic/ and Scripts/ in ODF. */
 export function isMacroEntry(path: string): boolean {
   return /(?:^|\/)vbaProject\.bin$/i.test(path) || /^(?:Basic|Scripts)\/.+/.test(path);

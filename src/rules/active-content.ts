@@ -150,3 +150,15 @@ export const incompleteRule = defineRule({
     }));
   },
 });
+
+export const csvFormulaRule = hitRule({
+  id: 'active-content/csv-formula',
+  defaultSeverity: 'medium',
+  description:
+    'A CSV or TSV cell that starts a formula running a command, a DDE link or a fetch (=cmd|, @SUM(…)*cmd|, =HYPERLINK(, =IMPORTXML(…).',
+  rationale:
+    'Whoever opens the export in a spreadsheet runs it: a command on their machine (DDE), or their data sent out through a link or an import function (CSV injection).',
+  fix: 'Quarantine the file; make the handler (and every export) prefix cells starting with = + - @ with a quote.',
+  kinds: ['csv-formula'],
+  message: 'a cell starts a formula that runs or fetches something ({sample})',
+});

@@ -48,16 +48,19 @@ describe('archive: zip', () => {
   it('opens nested archives and names entries with their inner path', async () => {
     expect(await archive('bundle.zip', nest(1, zip({ 'x.php': '<?php' })))).toEqual([
       'dangerous-entry level1.zip!x.php',
+      'nested level1.zip',
     ]);
   });
 
   it('stops at maxArchiveDepth and says so', async () => {
     const deep = nest(4, zip({ 'x.php': '<?php' }));
     expect(await archive('bundle.zip', deep)).toEqual([
+      'nested level1.zip',
       'too-deep level1.zip!level2.zip!level3.zip!level4.zip',
     ]);
     expect(await archive('bundle.zip', deep, 'bounds: { maxArchiveDepth: 8 }')).toEqual([
       'dangerous-entry level1.zip!level2.zip!level3.zip!level4.zip!x.php',
+      'nested level1.zip',
     ]);
   });
 

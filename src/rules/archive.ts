@@ -1,3 +1,4 @@
+import { contentKindOf } from '../inspect/filetypes.js';
 import { BOMB_MIN_BYTES, BOMB_RATIO } from '../inspect/limits.js';
 import { analyzeName, lastComponent, traversalForms } from '../inspect/names.js';
 import type { ArchiveEntryFacts, Evidence, FindingDraft, InspectedFile } from '../model/types.js';
@@ -210,4 +211,20 @@ export const unreadableRule = archiveRule({
     }
     return out;
   },
+});
+
+export const nestedRule = archiveRule({
+  id: 'archive/nested',
+  defaultSeverity: 'low',
+  description: 'An archive that holds another archive (a zip in a zip, a tar.gz in a zip …).',
+  rationale:
+    'Scanners and upload filters that open one level never see what a nested archive holds; upload-audit opens them to maxArchiveDepth, and says they are there.',
+  fix: 'Accept nested archives only where the use case needs them; unpack and check every level.',
+  messages: { nested: 'the archive holds another archive: {entry} ({type})' },
+  check: (file) =>
+    perEntry(file, 'nested', (entry) =>
+      entry.depth === 1 && entry.detected && contentKindOf(entry.detected.ext) === 'archive'
+        ? { entry: entry.path.split('!').at(-1)!, type: entry.detected.mime }
+        : undefined,
+    ),
 });

@@ -17,6 +17,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'pdf-embedded-file',
   'pdf-open-action',
   'macro',
+  'csv-formula',
 ];
 
 describe('rule registry', () => {
@@ -65,6 +66,13 @@ describe('rules that need a fact', () => {
           { path: '../x.php', kind: 'file', declaredSize: 5e9, compressedSize: 1, actualSize: 6e9, depth: 1 },
           { path: 'cat.jpg', kind: 'file', declaredSize: 10, depth: 1, detected: elfType },
           { path: 'link', kind: 'symlink', declaredSize: 0, linkTarget: '/etc/passwd', depth: 1 },
+          {
+            path: 'inner.zip',
+            kind: 'file',
+            declaredSize: 10,
+            depth: 1,
+            detected: detected('zip', 'application/zip'),
+          },
         ],
         declaredTotal: 5e9,
         overlapping: true,

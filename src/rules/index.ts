@@ -1,5 +1,6 @@
 import { CATEGORIES, type Category } from '../model/types.js';
 import {
+  csvFormulaRule,
   externalRefRule,
   htmlRule,
   incompleteRule,
@@ -15,6 +16,7 @@ import {
   dangerousEntryRule,
   entryMismatchRule,
   linkEntryRule,
+  nestedRule,
   tooDeepRule,
   unreadableRule,
   zipSlipRule,
@@ -102,6 +104,7 @@ export const RULES: readonly Rule[] = [
   externalRefRule,
   pdfAttachmentRule,
   declaredMarkupRule,
+  csvFormulaRule,
   incompleteRule,
   zipSlipRule,
   linkEntryRule,
@@ -109,6 +112,7 @@ export const RULES: readonly Rule[] = [
   dangerousEntryRule,
   entryMismatchRule,
   tooDeepRule,
+  nestedRule,
   unreadableRule,
   bidiRule,
   controlRule,

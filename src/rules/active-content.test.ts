@@ -231,6 +231,28 @@ describe('active-content: Office macros', () => {
       ['macro'],
     ],
     [
+      // Its content types say macro-enabled, so it is detected as an .xlsm, not a zip: still opened.
+      'an xlsm detected as macro-enabled',
+      'budget.xlsm',
+      zip({
+        '[Content_Types].xml':
+          '<Types><Override ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/></Types>',
+        'xl/workbook.xml': '<workbook/>',
+        'xl/vbaProject.bin': 'Attribute VB_Name',
+      }),
+      ['macro'],
+    ],
+    [
+      'an xlsm detected as macro-enabled, without macro storage',
+      'budget.xlsm',
+      zip({
+        '[Content_Types].xml':
+          '<Types><Override ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/></Types>',
+        'xl/workbook.xml': '<workbook/>',
+      }),
+      [],
+    ],
+    [
       'an xlsx that smuggles vbaProject.bin',
       'sheet.xlsx',
       zip({ '[Content_Types].xml': '<Types/>', 'xl/vbaProject.bin': 'x' }),

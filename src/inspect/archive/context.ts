@@ -46,10 +46,44 @@ export class ArchiveContext {
 export type NestedFormat = 'zip' | 'tar' | 'gzip';
 
 /** The archive format a detected type opens as, if any. */
+/**
+ * Formats that are zips inside: Office (macro-enabled and template forms too: a .xlsm is exactly
+ * where macros are), OpenDocument, EPUB, Java and Android packages.
+ */
+const ZIP_BASED = new Set([
+  'zip',
+  'docx',
+  'xlsx',
+  'pptx',
+  'docm',
+  'xlsm',
+  'pptm',
+  'dotx',
+  'dotm',
+  'xltx',
+  'xltm',
+  'potx',
+  'potm',
+  'ppsx',
+  'ppsm',
+  'xlam',
+  'ppam',
+  'sldm',
+  'odt',
+  'ods',
+  'odp',
+  'odg',
+  'ott',
+  'epub',
+  'jar',
+  'apk',
+  'xpi',
+  'vsdx',
+]);
+
 export function nestedFormat(detected: DetectedType | undefined): NestedFormat | undefined {
   if (!detected) return undefined;
-  if (['zip', 'docx', 'xlsx', 'pptx', 'odt', 'ods', 'odp', 'epub', 'jar', 'apk'].includes(detected.ext))
-    return 'zip';
+  if (ZIP_BASED.has(detected.ext)) return 'zip';
   if (detected.ext === 'tar') return 'tar';
   if (detected.ext === 'gz' || detected.ext === 'tar.gz') return 'gzip';
   return undefined;

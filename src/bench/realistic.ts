@@ -8,8 +8,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
-import { elf } from '../test-support/bytes.js';
+import { crc32, deflateSync } from 'node:zlib';
+import { elf, type ZipEntry, zip } from '../test-support/bytes.js';
 import { prng } from './generate.js';
 
 const KiB = 1024;
@@ -138,53 +138,6 @@ function writePdf(path: string, size: number, random: () => number): void {
   writeSparse(path, imageStart + imageBytes + tail.length, head, tail);
 }
 
-interface ZipEntry {
-  name: string;
-  data: Buffer;
-  deflate: boolean;
-}
-
-/** A real zip: local headers, data (deflated or stored), central directory, end record. */
-function zipOf(entries: ZipEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name);
-    const data = e.deflate ? deflateRawSync(e.data) : e.data;
-    const crc = crc32(e.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, data);
-    centrals.push(central, name);
-    offset += 30 + name.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
 const OFFICE: Record<string, { type: string; part: string; root: string }> = {
   docx: { type: 'wordprocessingml.document', part: 'word/document.xml', root: 'w:document' },
   xlsx: { type: 'spreadsheetml.sheet', part: 'xl/worksheets/sheet1.xml', root: 'worksheet' },
@@ -194,31 +147,21 @@ const OFFICE: Record<string, { type: string; part: string; root: string }> = {
 function office(ext: string, size: number, random: () => number): Buffer {
   const { type, part, root } = OFFICE[ext]!;
   const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${body}`);
-  return zipOf([
-    {
-      name: '[Content_Types].xml',
+  return zip({
+    '[Content_Types].xml': {
       data: xml(
         `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/${part}" ContentType="application/vnd.openxmlformats-officedocument.${type}.main+xml"/></Types>`,
       ),
       deflate: true,
     },
-    {
-      name: '_rels/.rels',
+    '_rels/.rels': {
       data: xml('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'),
       deflate: true,
     },
-    {
-      name: part,
-      data: xml(`<${root}>${prose(random, Math.max(2 * KiB, size * 4))}</${root}>`),
-      deflate: true,
-    },
-    { name: 'docProps/core.xml', data: xml('<cp:coreProperties/>'), deflate: true },
-    {
-      name: 'media/image1.jpeg',
-      data: Buffer.concat([jpegHead(), Buffer.alloc(Math.floor(size / 2))]),
-      deflate: false,
-    },
-  ]);
+    [part]: { data: xml(`<${root}>${prose(random, Math.max(2 * KiB, size * 4))}</${root}>`), deflate: true },
+    'docProps/core.xml': { data: xml('<cp:coreProperties/>'), deflate: true },
+    'media/image1.jpeg': { data: Buffer.concat([jpegHead(), Buffer.alloc(Math.floor(size / 2))]) },
+  });
 }
 
 /** One file: its name and how to write it, about `size` bytes. About 3% are problems. */
@@ -240,23 +183,20 @@ function pick(dir: string, i: number, random: () => number): () => void {
       writePdf(join(dir, `doc-${i}.pdf`), Math.max(4 * KiB, logNormal(random, 250 * KiB, 1.2)), random);
   }
   if (r < 0.65) {
-    const entries: ZipEntry[] = [];
+    const entries: Record<string, ZipEntry> = {};
     const count = 2 + Math.floor(random() * 12);
-    for (let k = 0; k < count; k++)
-      entries.push(
-        k % 3 === 2
-          ? {
-              name: `photos/p${k}.jpg`,
-              data: Buffer.concat([jpegHead(), Buffer.alloc(Math.floor(size / count))]),
-              deflate: false,
-            }
-          : {
-              name: `docs/notes-${k}.txt`,
-              data: Buffer.from(prose(random, Math.floor(size / count) + 200)),
-              deflate: true,
-            },
-      );
-    return () => writeFileSync(join(dir, `bundle-${i}.zip`), zipOf(entries));
+    for (let k = 0; k < count; k++) {
+      if (k % 3 === 2)
+        entries[`photos/p${k}.jpg`] = {
+          data: Buffer.concat([jpegHead(), Buffer.alloc(Math.floor(size / count))]),
+        };
+      else
+        entries[`docs/notes-${k}.txt`] = {
+          data: prose(random, Math.floor(size / count) + 200),
+          deflate: true,
+        };
+    }
+    return () => writeFileSync(join(dir, `bundle-${i}.zip`), zip(entries));
   }
   if (r < 0.7) {
     const ext = ['docx', 'xlsx', 'pptx'][Math.floor(random() * 3)]!;

@@ -35,8 +35,9 @@ import {
 } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { writeFileAtomic } from '../cli/output.js';
-import type { EntryKind, Finding } from '../model/types.js';
+import type { Finding } from '../model/types.js';
 import { renderMessage } from '../rules/messages.js';
+import { entryKindOf } from '../sources/directory/entry.js';
 import {
   ConfinementError,
   type Folder,
@@ -213,15 +214,6 @@ function copyFile(from: Buffer, to: Buffer, stats: Stats): void {
   } finally {
     closeSync(input);
   }
-}
-
-function entryKindOf(stats: Stats): EntryKind {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isSocket()) return 'socket';
-  return stats.isBlockDevice() ? 'block-device' : 'char-device';
 }
 
 function kindName(stats: Stats): string {

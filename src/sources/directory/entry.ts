@@ -18,7 +18,13 @@ import { posix } from 'node:path';
 import type { Limits } from '../../inspect/limits.js';
 import { LocalFile } from '../../inspect/local-file.js';
 import { analyzeName } from '../../inspect/names.js';
-import type { ByteSource, InspectedFile, NotEvaluatedReason, SymlinkFacts } from '../../model/types.js';
+import type {
+  ByteSource,
+  EntryKind,
+  InspectedFile,
+  NotEvaluatedReason,
+  SymlinkFacts,
+} from '../../model/types.js';
 import { handleIsAt } from '../../util/confined.js';
 import { errnoCode } from '../../util/errors.js';
 import { printableBytes } from '../../util/escape.js';
@@ -60,6 +66,16 @@ function reasonFor(error: unknown): { reason: NotEvaluatedReason; detail: string
   if (code === 'EACCES' || code === 'EPERM') return { reason: 'unreadable', detail: code };
   if (code === 'ELOOP') return { reason: 'changed-type', detail: 'became a symlink after listing' };
   return { reason: 'read-error', detail: code };
+}
+
+/** What lstat says an entry is, as an EntryKind. */
+export function entryKindOf(stats: Stats): EntryKind {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  return stats.isBlockDevice() ? 'block-device' : 'char-device';
 }
 
 function describe(stats: Stats): string {

@@ -3,18 +3,12 @@ import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Auditor } from '../../audit/auditor.js';
 import type { EntryKind, Finding, NotEvaluated } from '../../model/types.js';
-import { entryFacts } from './entry.js';
+import { entryFacts, entryKindOf } from './entry.js';
 import { type DirectoryJob, entryAt } from './listing.js';
 
 function kindOf(path: string): EntryKind | undefined {
   try {
-    const stats = lstatSync(path);
-    if (stats.isFile()) return 'file';
-    if (stats.isDirectory()) return 'directory';
-    if (stats.isSymbolicLink()) return 'symlink';
-    if (stats.isFIFO()) return 'fifo';
-    if (stats.isSocket()) return 'socket';
-    return stats.isBlockDevice() ? 'block-device' : 'char-device';
+    return entryKindOf(lstatSync(path));
   } catch {
     return undefined;
   }

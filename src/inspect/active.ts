@@ -51,18 +51,34 @@ export function scanBinary(bytes: Uint8Array, where: string): ActiveHit[] {
   return hits;
 }
 
+/** An element name, with or without a namespace prefix (`<a:script xmlns:a="…xhtml">` runs too). */
+const NS = '(?:[a-z][\\w.-]*:)?';
+
+/**
+ * A reference that makes a renderer or converter fetch or read something: a resource load over
+ * the web (`<image href>`, `<use href>`, `@import`, `url()`; a navigation link `<a href>` fetches
+ * nothing), or any reference through a scheme that reads files or runs code in converters
+ * (`file:`, `expect:`, ImageMagick's `text:`, `msl:`, `ephemeral:` …).
+ */
+const EXTERNAL_REF = new RegExp(
+  [
+    `<${NS}(?:image|use|feImage|script|iframe|embed|object|img|link|audio|video|source|tref|track)\\b[^>]*?\\s(?:xlink:)?(?:href|src)\\s*=\\s*["']?\\s*(?:https?:|//|ftp:)`,
+    `(?:href|src)\\s*=\\s*["']?\\s*(?:file|expect|text|msl|ephemeral|label|vid|caption|mvg|fd|gopher|jar|php|phar|dict|ldap):`,
+    `@import\\s+(?:url\\()?["']?\\s*(?:https?:|//)`,
+    `url\\(\\s*["']?\\s*(?:https?:|//|file:)`,
+  ].join('|'),
+  'i',
+);
+
 const MARKUP_CHECKS: [ActiveKind, RegExp][] = [
-  ['svg-script', /<script[\s>/]/i],
+  ['svg-script', new RegExp(`<${NS}script[\\s>/]`, 'i')],
   ['svg-handler', /<[a-z][^>]*\son[a-z]+\s*=/i],
   [
     'svg-javascript-url',
     /(?:href|src|from|to|values)\s*=\s*["']?\s*(?:javascript|vbscript|data\s*:\s*text\/html)\s*:?/i,
   ],
-  ['svg-foreign-object', /<foreignObject[\s>/]/i],
-  [
-    'svg-external-ref',
-    /(?:xlink:)?href\s*=\s*["']\s*(?:https?:|\/\/|file:|ftp:)|@import\s+(?:url\()?["']?\s*(?:https?:|\/\/)|url\(\s*["']?\s*(?:https?:|\/\/)/i,
-  ],
+  ['svg-foreign-object', new RegExp(`<${NS}foreignObject[\\s>/]`, 'i')],
+  ['svg-external-ref', EXTERNAL_REF],
 ];
 
 const XXE = /<!DOCTYPE[^>[]*\[[\s\S]*?<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\s/i;

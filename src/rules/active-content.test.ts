@@ -100,6 +100,24 @@ describe('active-content: markup', () => {
     ['foreignObject', svg('<foreignObject><iframe src="x"/></foreignObject>'), ['svg-script']],
     ['external image', svg('<image href="https://tracker.example/p.gif"/>'), ['external-reference']],
     [
+      'a script element with a namespace prefix',
+      svg('<h:script xmlns:h="http://www.w3.org/1999/xhtml">alert(1)</h:script>'),
+      ['svg-script'],
+    ],
+    [
+      'a prefixed foreignObject',
+      svg('<s:foreignObject xmlns:s="http://www.w3.org/2000/svg"/>'),
+      ['svg-script'],
+    ],
+    [
+      'an image converter pseudo-scheme',
+      svg('<image xlink:href="text:/etc/passwd"/>'),
+      ['external-reference'],
+    ],
+    ['a file: reference through use', svg('<use href="file:///etc/passwd#x"/>'), ['external-reference']],
+    ['an ordinary navigation link', svg('<a href="https://example.com/about"><text>about</text></a>'), []],
+    ['an embedded data: image', svg('<image href="data:image/png;base64,iVBORw0KGgo="/>'), []],
+    [
       'XXE',
       `<?xml version="1.0"?>\n<!DOCTYPE svg [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>\n${svg('<text>&x;</text>')}`,
       ['xxe'],

@@ -94,6 +94,15 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
       if (hit) hits.push(hit);
     }
   }
+  if (kind !== 'html') {
+    const xslt = firstHit(
+      'xslt',
+      /<(?:[a-z][\w.-]*:)?(?:stylesheet|transform)\b[^>]*XSL\/Transform/i,
+      text,
+      'body',
+    );
+    if (xslt) hits.push(xslt);
+  }
   const xxe = firstHit('xxe', XXE, text, 'body');
   if (xxe) hits.push(xxe);
   const code = SERVER_CODE.map((p) => firstHit('server-code', p, text, 'body')).find(Boolean);

@@ -143,3 +143,17 @@ describe('server code in text, short and long forms', () => {
     expect(['php', 'asp', 'jsp', 'cfm']).not.toContain(kind(text));
   });
 });
+
+describe('playlists and XML without a prolog', () => {
+  const kind = (text: string) => sniffText(Buffer.from(text))?.ext;
+  it.each([
+    ['#EXTM3U\n#EXTINF:10,\nconcat:http://x/a|file:///etc/passwd\n', 'm3u8'],
+    ['<x:root xmlns:x="urn:x"><x:a/></x:root>', 'xml'],
+    ['<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><r>&e;</r>', 'xml'],
+    ['some text first\n<!DOCTYPE r [<!ENTITY e SYSTEM "http://x/">]><r/>', 'xml'],
+    ['<p>just a paragraph</p>', 'txt'],
+    ['# a markdown title\n\nEXTM3U is a format', 'txt'],
+  ])('%j is %s', (text, ext) => {
+    expect(kind(text)).toBe(ext);
+  });
+});

@@ -31,6 +31,9 @@ const ASP_OPEN =
 const COLDFUSION =
   /<cf(?:execute|script|file|http|object|invoke|set|output|query|directory|registry|include|module|component|function|dump)\b/i;
 
+/** XML without a prolog: a root element that declares a namespace. */
+const XML_ROOT = /^<[a-z_][\w.:-]*\s[^>]*\bxmlns(?::[\w.-]+)?\s*=/i;
+
 const HTML_START =
   /^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|script|iframe|meta|title|style|form)[\s>/]/i;
 const SVG_TAG = /<svg[\s>]/i;
@@ -50,6 +53,8 @@ export function classifyText(head: Uint8Array): DetectedType {
     .toString('latin1')
     .replace(/^\xef\xbb\xbf/, '');
   const start = src.trimStart();
+  // HLS/M3U playlists: video converters (ffmpeg) follow the URLs and file paths they list.
+  if (start.startsWith('#EXTM3U')) return text('m3u8', 'application/vnd.apple.mpegurl');
   if (start.startsWith('#!')) {
     return /^#!\S*php/.test(start)
       ? text('php', 'application/x-httpd-php')
@@ -63,7 +68,10 @@ export function classifyText(head: Uint8Array): DetectedType {
   if (start.startsWith('<')) {
     if (HTML_START.test(start)) return text('html', 'text/html');
     if (SVG_TAG.test(start)) return text('svg', 'image/svg+xml');
-    if (start.startsWith('<?xml')) return text('xml', 'application/xml');
+    if (start.startsWith('<?xml') || /^<!DOCTYPE\s/i.test(start) || XML_ROOT.test(start))
+      return text('xml', 'application/xml');
   }
+  // A document type with entities after some text is still XML to a parser that is handed it.
+  if (/<!DOCTYPE[^>[]*\[[\s\S]*?<!ENTITY/i.test(src)) return text('xml', 'application/xml');
   return text('txt', 'text/plain');
 }

@@ -149,7 +149,9 @@ export type ActiveKind =
   | 'pdf-open-action'
   | 'macro'
   /** A spreadsheet cell that starts a formula which runs a command or fetches (CSV injection). */
-  | 'csv-formula';
+  | 'csv-formula'
+  /** An XSLT stylesheet: server-side transforms run what it calls (php:function, msxsl:script). */
+  | 'xslt';
 
 export interface ActiveHit {
   kind: ActiveKind;

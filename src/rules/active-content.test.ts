@@ -126,6 +126,20 @@ describe('active-content: markup', () => {
     expect(await active('logo.svg', text)).toEqual(expected);
   });
 
+  it('reports XSLT stylesheets whatever their extension, and not other XML', async () => {
+    const xsl = (root: string) =>
+      `<?xml version="1.0"?><${root} version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"/></${root}>`;
+    expect(await active('t.xsl', xsl('xsl:stylesheet'))).toEqual(['xslt']);
+    expect(await active('data.xml', xsl('xsl:transform'))).toEqual(['xslt']);
+    expect(await active('feed.xml', '<?xml version="1.0"?><rss version="2.0"><channel/></rss>')).toEqual([]);
+    expect(
+      await active(
+        'page.xml',
+        '<?xml version="1.0"?><stylesheet-notes>see XSL/Transform docs</stylesheet-notes>',
+      ),
+    ).toEqual([]);
+  });
+
   it('reports HTML documents whatever their extension, and leaves XML without entities alone', async () => {
     expect(await active('page.html', '<!DOCTYPE html><html><body>hi</body></html>')).toEqual(['html']);
     expect(

@@ -162,3 +162,14 @@ export const csvFormulaRule = hitRule({
   kinds: ['csv-formula'],
   message: 'a cell starts a formula that runs or fetches something ({sample})',
 });
+
+export const xsltRule = hitRule({
+  id: 'active-content/xslt',
+  defaultSeverity: 'high',
+  description: 'An XSLT stylesheet (an XML document in the XSL Transform namespace), whatever its extension.',
+  rationale:
+    'A service that applies uploaded stylesheets runs them: XSLT processors call out to the host language (php:function, msxsl:script, Java extensions) and read files (document()).',
+  fix: 'Quarantine the file; never apply stylesheets from uploads, or disable extension functions and document().',
+  kinds: ['xslt'],
+  message: 'the XML is an XSLT stylesheet ({sample})',
+});

@@ -18,6 +18,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'pdf-open-action',
   'macro',
   'csv-formula',
+  'xslt',
 ];
 
 describe('rule registry', () => {

@@ -9,6 +9,7 @@ import {
   pdfAttachmentRule,
   polyglotRule,
   svgScriptRule,
+  xsltRule,
   xxeRule,
 } from './active-content.js';
 import {
@@ -33,6 +34,7 @@ import {
   imageTypeRule,
   markupRule,
   executableRule as mimeExecutableRule,
+  playlistRule,
   unrecognizedRule,
   wrongTypeRule,
 } from './mime-mismatch.js';
@@ -77,6 +79,7 @@ export const RULES: readonly Rule[] = [
   sizeEmpty,
   mimeExecutableRule,
   markupRule,
+  playlistRule,
   wrongTypeRule,
   unrecognizedRule,
   imageTypeRule,
@@ -105,6 +108,7 @@ export const RULES: readonly Rule[] = [
   pdfAttachmentRule,
   declaredMarkupRule,
   csvFormulaRule,
+  xsltRule,
   incompleteRule,
   zipSlipRule,
   linkEntryRule,

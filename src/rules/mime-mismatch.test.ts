@@ -17,6 +17,7 @@ const JPG = detected('jpg', 'image/jpeg');
 const ZIP = detected('zip', 'application/zip');
 const DOCX = detected('docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
 const PDF = detected('pdf', 'application/pdf');
+const M3U = detected('m3u8', 'application/vnd.apple.mpegurl', 'text');
 
 /** Which mime-mismatch rules fire for a name and a detected type. */
 function fired(name: string, type: DetectedType | undefined, size = 100): string[] {
@@ -28,6 +29,9 @@ describe('mime-mismatch rules', () => {
   it.each([
     // benign: the content keeps the extension's promise
     ['photo.jpg', JPG, []],
+    ['live.m3u8', M3U, []],
+    ['clip.avi', M3U, ['mime-mismatch/playlist']],
+    ['movie.mp4', M3U, ['mime-mismatch/playlist']],
     ['photo.JPEG', JPG, []],
     ['icon.png', PNG, []],
     ['letter.docx', DOCX, []],

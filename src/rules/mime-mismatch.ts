@@ -36,6 +36,17 @@ export const markupRule = verdictRule('markup', {
   message: 'the content is {detectedType} but the extension is {extension}',
 });
 
+export const playlistRule = verdictRule('playlist', {
+  id: 'mime-mismatch/playlist',
+  defaultSeverity: 'high',
+  description: 'An HLS/M3U playlist stored under an audio or video extension (.mp4, .avi …).',
+  rationale:
+    'Video converters (ffmpeg and what wraps it) open a playlist and follow what it lists: local files (file:, concat:) end up in the output thumbnail or transcode, network URLs are fetched from the server (SSRF).',
+  fix: 'Quarantine the file; make the handler check media signatures and run converters with protocols restricted (-protocol_whitelist).',
+  messageId: 'playlist',
+  message: 'the content is an HLS/M3U playlist but the extension is {extension}',
+});
+
 export const imageTypeRule = verdictRule('image-type', {
   id: 'mime-mismatch/image-type',
   defaultSeverity: 'low',

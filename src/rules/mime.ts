@@ -8,7 +8,12 @@ import {
 } from '../inspect/filetypes.js';
 import type { Evidence, InspectedFile } from '../model/types.js';
 
-export type MimeVerdict = 'executable' | 'markup' | 'image-type' | 'wrong-type' | 'unrecognized';
+export type MimeVerdict = 'executable' | 'markup' | 'playlist' | 'image-type' | 'wrong-type' | 'unrecognized';
+
+/** Extensions of audio and video that converters open: a playlist behind one is followed, not played. */
+const MEDIA_EXTENSIONS = new Set(
+  'mp4 m4v mov avi mkv webm flv wmv mpg mpeg 3gp ts mts m2ts ogv mp3 m4a wav ogg oga flac aac wma'.split(' '),
+);
 
 const MARKUP_EXTENSIONS = new Set(['svg', 'xml', 'html', 'htm']);
 
@@ -20,6 +25,7 @@ function verdictFor(file: InspectedFile): MimeVerdict | undefined {
   const kind = detected && contentKindOf(detected.ext);
   if ((kind === 'executable' || kind === 'server-script') && !announcesCode) return 'executable';
   if (ext === undefined || file.size === 0) return undefined;
+  if (detected?.ext === 'm3u8' && MEDIA_EXTENSIONS.has(ext)) return 'playlist';
   const expected = BINARY_FORMATS.get(ext);
   if (expected) {
     if (!detected || detected.ext === 'txt') return 'unrecognized';

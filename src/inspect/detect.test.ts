@@ -157,3 +157,35 @@ describe('playlists and XML without a prolog', () => {
     expect(kind(text)).toBe(ext);
   });
 });
+
+describe('valid files file-type alone would misread', () => {
+  it('UTF-16 text with a byte order mark is text, and its content is still judged', async () => {
+    const le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = (text: string) => {
+      const body = Buffer.from(text, 'utf16le');
+      body.swap16();
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), body]);
+    };
+    expect((await detectType(le('Hello, plain text.\r\n')))?.ext).toBe('txt');
+    expect((await detectType(be('Big endian notes')))?.ext).toBe('txt');
+    expect((await detectType(le('<?xml version="1.0" encoding="UTF-16"?><r/>')))?.ext).toBe('xml');
+    expect((await detectType(le('<?php system($_GET[1]); ?>')))?.ext).toBe('php');
+    // Not text after the mark (an MPEG audio frame starts FF FE too): left to file-type.
+    const frames = Buffer.alloc(4096);
+    for (let i = 0; i < frames.length; i++) frames[i] = (i * 7919 + 13) & 0xff;
+    frames[0] = 0xff;
+    frames[1] = 0xfe;
+    expect((await detectType(frames))?.ext).not.toBe('txt');
+  });
+
+  it('a TIFF whose first directory lies past the head is a TIFF', async () => {
+    const head = Buffer.alloc(4096);
+    head.write('II*\0', 0, 'latin1');
+    head.writeUInt32LE(20_008, 4);
+    expect(await detectType(head)).toEqual({ ext: 'tif', mime: 'image/tiff', source: 'signature' });
+    const big = Buffer.alloc(4096);
+    big.write('MM\0*', 0, 'latin1');
+    big.writeUInt32BE(1_000_000, 4);
+    expect((await detectType(big))?.ext).toBe('tif');
+  });
+});

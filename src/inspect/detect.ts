@@ -76,6 +76,36 @@ function plainZip(head: Uint8Array): boolean {
   return true;
 }
 
+const REPLACEMENT = Buffer.from('\ufffd');
+const TIFF: DetectedType = { ext: 'tif', mime: 'image/tiff', source: 'signature' };
+
+/** `II*\0` or `MM\0*`, then a first-directory offset past the header. */
+function isTiffHeader(head: Uint8Array): boolean {
+  if (head.length < 8) return false;
+  const little = head[0] === 0x49 && head[1] === 0x49 && head[2] === 0x2a && head[3] === 0;
+  const big = head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 0x2a;
+  if (!little && !big) return false;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return view.getUint32(4, little) >= 8;
+}
+
+/**
+ * The head as UTF-8, when it is UTF-16 text with a byte order mark (FF FE or FE FF) that decodes
+ * to text; undefined otherwise.
+ */
+function utf16Text(head: Uint8Array): Buffer | undefined {
+  if (head.length < 4) return undefined;
+  const le = head[0] === 0xff && head[1] === 0xfe;
+  const be = head[0] === 0xfe && head[1] === 0xff;
+  if (!le && !be) return undefined;
+  const body = Buffer.from(head.subarray(2, 2 + ((head.length - 2) & ~1)));
+  if (be) body.swap16();
+  const text = Buffer.from(body.toString('utf16le'), 'utf8');
+  // Random bytes after FF FE (an MPEG audio frame) decode to lone surrogates, written as U+FFFD.
+  if (text.includes(REPLACEMENT)) return undefined;
+  return looksLikeText(text.subarray(0, TEXT_SNIFF_BYTES)) ? text : undefined;
+}
+
 /** What `detectKnown` returns when only file-type can tell. */
 export const NEEDS_FILE_TYPE = Symbol('needs file-type');
 
@@ -87,6 +117,12 @@ export function detectKnown(head: Uint8Array): DetectedType | undefined | typeof
   if (head.length === 0) return undefined;
   const common = commonSignature(head);
   if (common) return common;
+  // A TIFF's signature is in its first bytes; file-type also wants the first directory, which
+  // may lie at the end of the file, past the head: a valid TIFF would read as unrecognized.
+  if (isTiffHeader(head)) return TIFF;
+  // UTF-16 text with its byte order mark: FF FE looks like an MPEG audio frame to file-type.
+  const utf16 = utf16Text(head);
+  if (utf16) return classifyText(utf16);
   // file-type knows binary signatures only; text goes straight to our own sniffing.
   if (looksLikeText(head.subarray(0, TEXT_SNIFF_BYTES))) return classifyText(head);
   return NEEDS_FILE_TYPE;

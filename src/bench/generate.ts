@@ -42,7 +42,24 @@ function fileFor(i: number, random: () => number, clean: boolean): [string, Buff
 }
 
 /** Beside the tree, not in it: a dotfile inside would be a finding of its own. */
-const completeMarker = (dir: string): string => `${dir}.complete`;
+export const completeMarker = (dir: string): string => `${dir}.complete`;
+
+/**
+ * Date-sharded folders of FILES_PER_FOLDER files, as upload handlers lay them out: the folder of
+ * file `i` (made now) when it is the first of its folder, undefined otherwise.
+ */
+export function dateFolder(dir: string, i: number): string | undefined {
+  if (i % FILES_PER_FOLDER !== 0) return undefined;
+  const day = Math.floor(i / FILES_PER_FOLDER);
+  const folder = join(
+    dir,
+    String(2020 + Math.floor(day / 365)),
+    String(1 + (Math.floor(day / 31) % 12)).padStart(2, '0'),
+    String(1 + (day % 31)).padStart(2, '0'),
+  );
+  mkdirSync(folder, { recursive: true });
+  return folder;
+}
 
 /** Whether generateTree finished writing `dir` in an earlier run. */
 export const treeIsGenerated = (dir: string): boolean => existsSync(completeMarker(dir));
@@ -58,16 +75,7 @@ export function generateTree(dir: string, files: number, { clean = false } = {})
   const random = prng(files);
   let folder = '';
   for (let i = 0; i < files; i++) {
-    if (i % FILES_PER_FOLDER === 0) {
-      const day = Math.floor(i / FILES_PER_FOLDER);
-      folder = join(
-        dir,
-        String(2020 + Math.floor(day / 365)),
-        String(1 + (Math.floor(day / 31) % 12)).padStart(2, '0'),
-        String(1 + (day % 31)).padStart(2, '0'),
-      );
-      mkdirSync(folder, { recursive: true });
-    }
+    folder = dateFolder(dir, i) ?? folder;
     const [name, bytes] = fileFor(i, random, clean);
     writeFileSync(join(folder, name), bytes);
   }

@@ -6,15 +6,14 @@
  * parser reads (image data, media) are holes in sparse files: they cost no disk, and reading
  * them still costs what reading bytes costs. Deterministic: the same size gives the same tree.
  */
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
-import { elf, type ZipEntry, zip } from '../test-support/bytes.js';
-import { prng } from './generate.js';
+import { deflateSync } from 'node:zlib';
+import { elf, pngChunk, type ZipEntry, zip } from '../test-support/bytes.js';
+import { completeMarker, dateFolder, prng } from './generate.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const FILES_PER_FOLDER = 100;
 
 /** Log-normal: exp(mu + sigma * N(0, 1)), by Box-Muller. */
 function logNormal(random: () => number, median: number, sigma: number): number {
@@ -73,18 +72,10 @@ function pngHead(size: number): Buffer {
   ihdr.writeUInt32BE(1024, 0);
   ihdr.writeUInt32BE(768, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, 'latin1');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, crc]);
-  };
   const idat = Buffer.alloc(8);
   idat.writeUInt32BE(Math.max(0, size - 8 - 25 - 12 - 12), 0);
   idat.write('IDAT', 4, 'latin1');
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), idat]);
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), pngChunk('IHDR', ihdr), idat]);
 }
 
 const PNG_END = Buffer.from('0000000049454e44ae426082', 'hex');
@@ -164,12 +155,6 @@ function office(ext: string, size: number, random: () => number): Buffer {
   });
 }
 
-/** One file: its name and how to write it, about `size` bytes. About 3% are problems. */
-function writeFile(dir: string, i: number, random: () => number): void {
-  const write = pick(dir, i, random);
-  write();
-}
-
 /** The writer of file `i`, chosen by its kind. */
 function pick(dir: string, i: number, random: () => number): () => void {
   const r = random();
@@ -238,8 +223,6 @@ function pick(dir: string, i: number, random: () => number): () => void {
   return () => writeFileSync(join(dir, `empty-${i}.jpg`), '');
 }
 
-const completeMarker = (dir: string): string => `${dir}.complete`;
-
 export const realisticTreeIsGenerated = (dir: string): boolean => existsSync(completeMarker(dir));
 
 /** Write the realistic tree of `files` files into `dir` once (kept and reused when complete). */
@@ -249,17 +232,8 @@ export function generateRealisticTree(dir: string, files: number): void {
   const random = prng(files * 7 + 1);
   let folder = '';
   for (let i = 0; i < files; i++) {
-    if (i % FILES_PER_FOLDER === 0) {
-      const day = Math.floor(i / FILES_PER_FOLDER);
-      folder = join(
-        dir,
-        String(2020 + Math.floor(day / 372)),
-        String(1 + (Math.floor(day / 31) % 12)).padStart(2, '0'),
-        String(1 + (day % 31)).padStart(2, '0'),
-      );
-      mkdirSync(folder, { recursive: true });
-    }
-    writeFile(folder, i, random);
+    folder = dateFolder(dir, i) ?? folder;
+    pick(folder, i, random)();
   }
   writeFileSync(completeMarker(dir), '');
 }

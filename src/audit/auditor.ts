@@ -32,18 +32,17 @@ export class Auditor {
    * caller's to close.
    */
   async audit(item: SourceItem, decorate?: (finding: Finding) => void): Promise<Finding[]> {
-    const { facts, bytes } = item;
+    const { facts, bytes, sha256 } = item;
+    if (!bytes) return this.complete(this.weigh(facts), sha256, decorate);
     // Loaded with the first item that has bytes: file-type and yauzl cost ~40 ms of start-up,
     // which `log` without --root and the other commands never need.
-    inspect ??= bytes ? await import('../inspect/inspect.js') : undefined;
-    if (bytes) await inspect!.inspectBytes(bytes, facts, this.policy.bounds);
+    inspect ??= await import('../inspect/inspect.js');
+    await inspect.inspectBytes(bytes, facts, this.policy.bounds);
     const pending = this.weigh(facts);
     if (pending.length === 0) return [];
-    const content = item.sha256
-      ? { sha256: item.sha256, key: item.sha256 }
-      : bytes
-        ? await inspect!.contentIdentity(bytes, this.policy.bounds)
-        : {};
+    const content = sha256
+      ? { sha256, key: sha256 }
+      : await inspect.contentIdentity(bytes, this.policy.bounds);
     return this.complete(pending, content.sha256, decorate, content.key);
   }
 

@@ -28,7 +28,7 @@ const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(
  * request path names the endpoint, not the file, and is never judged as a name.
  */
 export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
-  if (record.executed) return scriptRequest(record, record.executed);
+  if (record.executed) return requestFacts(record, record.executed);
   const name = record.filename ?? (record.storedPath && lastComponent(record.storedPath));
   if (name === undefined) return undefined;
   // Plain assignments, not conditional spreads: this runs once per log line.
@@ -51,7 +51,8 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
   return file;
 }
 
-function scriptRequest(record: UploadRecord, executed: NonNullable<UploadRecord['executed']>): InspectedFile {
+/** A request that ran a script inside an upload folder, as facts of kind `request`. */
+function requestFacts(record: UploadRecord, executed: NonNullable<UploadRecord['executed']>): InspectedFile {
   const path = record.requestPath ?? executed.script;
   const request: NonNullable<InspectedFile['request']> = { method: executed.method, status: executed.status };
   if (record.client !== undefined) request.client = record.client;

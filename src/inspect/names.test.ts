@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from '../test-support/fast-check.js';
 import {
   analyzeName,
+  climbsOut,
   decodeRepeatedly,
   extensionsOf,
   isPlainName,
@@ -170,5 +171,19 @@ describe('traversal in look-alike and nested forms', () => {
     '½ price.png',
   ])('%s does not', (name) => {
     expect(traversalForms(name).forms).toEqual([]);
+  });
+});
+
+describe('climbsOut', () => {
+  it.each([
+    ['2024/03/14/0.jpg', false],
+    ['a..b/c.jpg', false],
+    ['avatars/../../../var/www/x.jpg', true],
+    ['avatars/%2e%2e/%2e%2e/x', true],
+    ['a/．．／．．／x', true],
+    ['....//....//etc/passwd', true],
+  ])('%s -> %s, as traversalForms says', (path, expected) => {
+    expect(climbsOut(path)).toBe(expected);
+    expect(climbsOut(path)).toBe(traversalForms(path).forms.includes('dot-dot'));
   });
 });

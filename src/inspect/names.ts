@@ -150,14 +150,27 @@ function computeTraversalForms(
   const cut = decoded.split('\0')[0] ?? '';
   const slashed = decoded.replaceAll('\\', '/');
   const climbs = (path: string): boolean => path.split('/').some((seg) => /^\.\. *$/.test(seg));
-  // `....//` survives a filter that strips `../` once: it becomes `../`.
-  if (climbs(slashed) || climbs(slashed.replaceAll('../', ''))) forms.add('dot-dot');
+  // `....//` survives a filter that strips `../` once: it becomes `../`. Either needs `..`.
+  if (decoded.includes('..') && (climbs(slashed) || climbs(slashed.replaceAll('../', ''))))
+    forms.add('dot-dot');
   if (/^\\\\|^\/\//.test(cut)) forms.add('unc');
   else if (slashed.startsWith('/')) forms.add('absolute');
   if (/^[a-zA-Z]:/.test(cut)) forms.add('drive');
   if (decoded.includes('\\') && !forms.has('dot-dot') && !forms.has('unc')) forms.add('backslash');
   return { forms: [...forms], decoded };
 }
+
+/**
+ * Whether a path climbs out of where it starts once decoded (traversalForms' `dot-dot`), decided
+ * without decoding for the paths that cannot: no `..`, no escape, nothing outside ASCII (a
+ * look-alike dot or slash is not ASCII). Runs once per upload record with a stored path.
+ */
+export function climbsOut(path: string): boolean {
+  if (!path.includes('..') && !path.includes('%') && !NOT_ASCII.test(path)) return false;
+  return traversalForms(path).forms.includes('dot-dot');
+}
+
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** The most a name component may take on common filesystems (ext4, NTFS, APFS): 255 bytes. */
 export const MAX_NAME_BYTES = 255;

@@ -6,7 +6,7 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Auditor, FindingTally } from '../../audit/auditor.js';
-import { analyzeName, decodeRepeatedly, lastComponent, traversalForms } from '../../inspect/names.js';
+import { analyzeName, climbsOut, decodeRepeatedly, lastComponent } from '../../inspect/names.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
@@ -37,7 +37,7 @@ export function uploadRecord(record: UploadRecord): InspectedFile | undefined {
   if (record.size !== undefined) declared.size = record.size;
   if (record.accepted !== undefined) declared.accepted = record.accepted;
   // Without --root, a stored path that climbs with `..` is still outside wherever it started.
-  if (record.storedPath !== undefined && traversalForms(record.storedPath).forms.includes('dot-dot'))
+  if (record.storedPath !== undefined && climbsOut(record.storedPath))
     declared.storedOutside = record.storedPath;
   const file: InspectedFile = {
     path: name,

@@ -25,14 +25,12 @@ export const mayHoldCode = (bytes: Uint8Array): boolean => {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const last = buf.length - 1;
   for (let i = buf.indexOf(LT); i !== -1 && i < last; i = buf.indexOf(LT, i + 1)) {
-    if (AFTER_LT[buf[i + 1]!] === 1) return true;
+    const next = buf[i + 1]!;
+    if (AFTER_LT[next] === 1) return true;
+    // `<cf`, either case: checked here, in the one pass over the `<`s.
+    if ((next | 0x20) === 0x63 && ((buf[i + 2] ?? 0) | 0x20) === 0x66) return true;
   }
-  return (
-    buf.includes('__halt', 0, 'latin1') ||
-    buf.includes('__HALT', 0, 'latin1') ||
-    buf.includes('<cf', 0, 'latin1') ||
-    buf.includes('<CF', 0, 'latin1')
-  );
+  return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
 };
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */

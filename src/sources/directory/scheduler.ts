@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Collector } from '../../audit/auditor.js';
 import type { Progress } from '../../audit/run.js';
-import { workerModule } from '../../util/worker-module.js';
+import { WorkerGroup } from '../../util/threads.js';
 import type { DirectoryJob } from './listing.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 import {
@@ -78,25 +78,44 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Walk): 
     const hungryMemory = new SharedArrayBuffer(4);
     const hungry = new Int32Array(hungryMemory);
     const workerData: WorkerData = { settings, hungry: hungryMemory };
-    let workers: Worker[];
+    const idle: Worker[] = [];
+    let selfIdle = true;
+    let group: WorkerGroup<FromWorker>;
+    const finish = (error?: Error): void => {
+      if (group.stopped) return;
+      group.stop();
+      if (error) reject(error);
+      else resolve();
+    };
     try {
-      const url = workerModule('./worker.js', import.meta.url);
-      workers = Array.from({ length: threads - 1 }, () => new Worker(url, { workerData }));
+      group = new WorkerGroup<FromWorker>({
+        module: './worker.js',
+        from: import.meta.url,
+        count: threads - 1,
+        workerData,
+        what: 'scan worker',
+        onFailure: reject,
+        onMessage: (message, worker) => {
+          switch (message.type) {
+            case 'result':
+              collector.add(message.path, message.result, worker.threadId);
+              return;
+            case 'share':
+              for (const job of message.jobs) collector.pending.push(reviveJob(job));
+              return dispatch();
+            case 'idle':
+              idle.push(worker);
+              return dispatch();
+            case 'error':
+              return finish(new Error(`scan worker failed in ${message.path || '.'}: ${message.error}`));
+          }
+        },
+      });
     } catch (error) {
       reject(error);
       return;
     }
     const scanner = new DirectoryScanner(settings);
-    const idle: Worker[] = [];
-    let selfIdle = true;
-    let settled = false;
-    const finish = (error?: Error): void => {
-      if (settled) return;
-      settled = true;
-      for (const w of workers) void w.terminate();
-      if (error) reject(error);
-      else resolve();
-    };
     /** This thread's share of the walk: the same walk as a worker's, reporting here directly. */
     const scanHere = async (): Promise<void> => {
       selfIdle = false;
@@ -110,7 +129,7 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Walk): 
           more: () => collector.pending.pop(),
           // Let the workers' messages in: without a turn of the event loop none would be read.
           pause: () => new Promise<void>((next) => setImmediate(next)),
-          stopped: () => settled,
+          stopped: () => group.stopped,
         });
       } catch (error) {
         const path = error instanceof ScanFailure ? error.path : '';
@@ -126,36 +145,14 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Walk): 
     };
     /** Hand pending directories to idle threads; done when every thread is idle with none left. */
     const dispatch = (): void => {
-      if (settled) return;
+      if (group.stopped) return;
       // This thread first: it needs no message, and scanHere takes its first job synchronously.
       if (selfIdle && collector.pending.length > 0) void scanHere();
       while (idle.length > 0 && collector.pending.length > 0) give(idle.pop()!, [collector.pending.pop()!]);
       Atomics.store(hungry, 0, idle.length + (selfIdle ? 1 : 0));
-      if (selfIdle && idle.length === workers.length && collector.pending.length === 0) finish();
+      if (selfIdle && idle.length === group.workers.length && collector.pending.length === 0) finish();
     };
-    for (const worker of workers) {
-      idle.push(worker);
-      worker.on('message', (message: FromWorker) => {
-        switch (message.type) {
-          case 'result':
-            collector.add(message.path, message.result, worker.threadId);
-            return;
-          case 'share':
-            for (const job of message.jobs) collector.pending.push(reviveJob(job));
-            return dispatch();
-          case 'idle':
-            idle.push(worker);
-            return dispatch();
-          case 'error':
-            return finish(new Error(`scan worker failed in ${message.path || '.'}: ${message.error}`));
-        }
-      });
-      worker.on('error', (error) => finish(error));
-      // Before the end, an exit would leave its folders unscanned and this promise waiting forever.
-      worker.on('exit', (code) =>
-        finish(new Error(`scan worker stopped (exit code ${code}) before the scan was done`)),
-      );
-    }
+    idle.push(...group.workers);
     // This thread takes the root before any worker is loaded.
     dispatch();
   });

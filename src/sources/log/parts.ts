@@ -4,8 +4,7 @@
  * own, and the caller renumbers the lines. Gzip and stdin are streams and stay in one thread.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { workerModule } from '../../util/worker-module.js';
+import { WorkerGroup } from '../../util/threads.js';
 import type { LogAuditor, LogPart, LogPartResult, LogSettings } from './auditor.js';
 import { detectFormat, type LogFormat } from './formats.js';
 import { GZIP_MAGIC } from './lines.js';
@@ -126,37 +125,46 @@ export async function auditInParallel(
 ): Promise<AuditedPart[]> {
   const next = new Int32Array(new SharedArrayBuffer(4));
   const spawn = Math.min(threads, parts.length) - 1;
-  const url = workerModule('./worker.js', import.meta.url);
-  const workers: Worker[] = [];
   const results: AuditedPart[] = new Array(parts.length);
+  const take = (part: number, result: LogPartResult, thread = 0): void => {
+    results[part] = { result, thread };
+  };
+  let group: WorkerGroup<LogWorkerMessage> | undefined;
   try {
-    const take = (part: number, result: LogPartResult, thread = 0): void => {
-      results[part] = { result, thread };
-    };
-    const running = Array.from(
-      { length: spawn },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const data: LogWorkerData = { settings, parts, next };
-          const worker = new Worker(url, { workerData: data });
-          workers.push(worker);
-          worker.on('message', (message: LogWorkerMessage) => {
-            if ('part' in message) take(message.part, message.result, worker.threadId);
-            else if ('done' in message) resolve();
-            else reject(new Error(`log worker failed in ${parts[0]!.file}: ${message.error}`));
-          });
-          worker.once('error', reject);
-          // After 'done' this is a no-op; before it, parts would be missing.
-          worker.once('exit', (code) =>
-            reject(new Error(`log worker stopped (exit code ${code}) before it was done`)),
-          );
-        }),
-    );
-    await Promise.all([auditClaimed(auditor, parts, next, take), ...running]);
+    let workersDone = Promise.resolve();
+    if (spawn > 0) {
+      let resolve = (): void => {};
+      let reject = (_: Error): void => {};
+      workersDone = new Promise<void>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      let done = 0;
+      const data: LogWorkerData = { settings, parts, next };
+      // Throws before this thread claims a part when the workers cannot start.
+      group = new WorkerGroup<LogWorkerMessage>({
+        module: './worker.js',
+        from: import.meta.url,
+        count: spawn,
+        workerData: data,
+        what: 'log worker',
+        onFailure: reject,
+        onMessage: (message, worker) => {
+          if ('part' in message) take(message.part, message.result, worker.threadId);
+          else if ('error' in message)
+            reject(new Error(`log worker failed in ${parts[0]!.file}: ${message.error}`));
+          else {
+            group?.release(worker);
+            if (++done === spawn) resolve();
+          }
+        },
+      });
+    }
+    await Promise.all([auditClaimed(auditor, parts, next, take), workersDone]);
     return results;
   } finally {
     // Done, or one part failed: no thread claims another part, and no worker keeps the process alive.
     Atomics.store(next, 0, parts.length);
-    for (const worker of workers) void worker.terminate();
+    group?.stop();
   }
 }

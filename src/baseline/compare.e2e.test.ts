@@ -6,7 +6,7 @@ import type { Report } from '../model/types.js';
 import { REPORTERS } from '../reporters/index.js';
 import { runScan } from '../sources/directory/run.js';
 import { elf, jpeg } from '../test-support/bytes.js';
-import { cli, normalizeTiming } from '../test-support/cli.js';
+import { cliInProcess, normalizeTiming } from '../test-support/cli.js';
 import { expectGolden } from '../test-support/golden.js';
 import { tempTrees } from '../test-support/tree.js';
 import { compareFindings } from './compare.js';
@@ -43,7 +43,7 @@ describe('compareFindings', () => {
     expect(c.after.total).toBe(3);
   });
 
-  it('ignores suppressed findings on both sides', () => {
+  it('ignores suppressed findings on both sides', async () => {
     const f = {
       ruleId: 'r',
       category: 'size',
@@ -68,50 +68,53 @@ describe('compareFindings', () => {
 });
 
 describe('baseline and history on the command line', () => {
-  it('--baseline: --fail-on judges new findings only (accept the debt, block new problems)', () => {
+  it('--baseline: --fail-on judges new findings only (accept the debt, block new problems)', async () => {
     const root = tree({ 'old.php': '<?php' });
     const baseline = join(tree({}), 'baseline.json');
-    expect(cli(['scan', root, '--format', 'json', '--output', baseline, '-q']).status).toBe(1);
-    expect(cli(['scan', root, '--baseline', baseline]).status).toBe(0);
+    expect((await cliInProcess(['scan', root, '--format', 'json', '--output', baseline, '-q'])).status).toBe(
+      1,
+    );
+    expect((await cliInProcess(['scan', root, '--baseline', baseline])).status).toBe(0);
     writeFileSync(join(root, 'x.png'), jpeg());
-    expect(cli(['scan', root, '--baseline', baseline]).status).toBe(0);
+    expect((await cliInProcess(['scan', root, '--baseline', baseline])).status).toBe(0);
     writeFileSync(join(root, 'new.php'), '<?php');
-    const run = cli(['scan', root, '--baseline', baseline, '--no-color']);
+    const run = await cliInProcess(['scan', root, '--baseline', baseline, '--no-color']);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('New (2):'); // x.png (a JPEG: low, under --fail-on) and new.php
     expect(run.stdout).toContain('new.php');
   });
 
-  it('--history records timestamped reports, compares with the newest and keeps N', () => {
+  it('--history records timestamped reports, compares with the newest and keeps N', async () => {
     const root = tree({ 'a.php': '<?php' });
     const history = join(tree({}), 'history');
     // The first run has nothing to compare with; later ones find nothing new, so they pass.
     for (let i = 0; i < 4; i++)
-      expect(cli(['scan', root, '--history', history, '--keep', '2', '-q', '--format', 'json']).status).toBe(
-        i === 0 ? 1 : 0,
-      );
+      expect(
+        (await cliInProcess(['scan', root, '--history', history, '--keep', '2', '-q', '--format', 'json']))
+          .status,
+      ).toBe(i === 0 ? 1 : 0);
     const names = readdirSync(history);
     expect(names).toHaveLength(2);
     expect(names.every((n) => /^upload-audit-\d{4}-.*Z\.json$/.test(n))).toBe(true);
     writeFileSync(join(root, 'b.asp'), 'x');
-    const run = cli(['scan', root, '--history', history, '--format', 'json']);
+    const run = await cliInProcess(['scan', root, '--history', history, '--format', 'json']);
     expect(run.stderr).toMatch(/report recorded as .*, compared with /);
     expect(JSON.parse(run.stdout).comparison).toMatchObject({ unchanged: 1, new: [{ path: 'b.asp' }] });
   });
 
-  it('compare OLD NEW renders the before/after and judges new findings', () => {
+  it('compare OLD NEW renders the before/after and judges new findings', async () => {
     const dir = tree({ up: { 'a.php': '<?php' } });
     const old = join(dir, 'old.json');
     const now = join(dir, 'new.json');
-    cli(['scan', join(dir, 'up'), '--format', 'json', '-o', old, '-q']);
+    await cliInProcess(['scan', join(dir, 'up'), '--format', 'json', '-o', old, '-q']);
     writeFileSync(join(dir, 'up/b.jsp'), 'x');
     rmSync(join(dir, 'up/a.php'));
-    cli(['scan', join(dir, 'up'), '--format', 'json', '-o', now, '-q']);
-    const run = cli(['compare', old, now, '--no-color']);
+    await cliInProcess(['scan', join(dir, 'up'), '--format', 'json', '-o', now, '-q']);
+    const run = await cliInProcess(['compare', old, now, '--no-color']);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/1 new, 1 fixed, 0 moved, 0 unchanged/);
-    expect(cli(['compare', old, old]).status).toBe(0);
-    const bad = cli(['compare', old, join(dir, 'up/b.jsp')]);
+    expect((await cliInProcess(['compare', old, old])).status).toBe(0);
+    const bad = await cliInProcess(['compare', old, join(dir, 'up/b.jsp')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^upload-audit: '.*b\.jsp' is not a JSON report/);
   });

@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jpeg, png } from '../test-support/bytes.js';
-import { cli, normalizeTiming } from '../test-support/cli.js';
+import { cli, cliInProcess, normalizeTiming } from '../test-support/cli.js';
 import { expectGolden } from '../test-support/golden.js';
 import { fifo, file, tempTrees } from '../test-support/tree.js';
 
@@ -31,23 +31,23 @@ function expectOneLineError(stderr: string, pattern: RegExp): void {
 }
 
 describe('scan the bundled demo folder', () => {
-  it('prints a table of findings and a summary, and exits 1', () => {
-    const { status, stdout, stderr } = cli(['scan', DEMO]);
+  it('prints a table of findings and a summary, and exits 1', async () => {
+    const { status, stdout, stderr } = await cliInProcess(['scan', DEMO]);
     expect(status).toBe(1);
     expect(stderr).toBe('');
     expectGolden('cli/demo.table', normalizeTiming(stdout));
   });
 
-  it('writes the documented JSON report', () => {
-    const { status, stdout } = cli(['scan', DEMO, '--format', 'json']);
+  it('writes the documented JSON report', async () => {
+    const { status, stdout } = await cliInProcess(['scan', DEMO, '--format', 'json']);
     expect(status).toBe(1);
     expectGolden('cli/demo.json', normalizeTiming(stdout));
   });
 
   it.each(['sarif', 'junit', 'markdown', 'html'])(
     'renders the demo as %s, matching its golden file',
-    (format) => {
-      const { status, stdout } = cli(['scan', DEMO, '--format', format]);
+    async (format) => {
+      const { status, stdout } = await cliInProcess(['scan', DEMO, '--format', format]);
       expect(status).toBe(1);
       const stable = normalizeTiming(stdout)
         .replace(/"(start|end)TimeUtc":"[^"]+"/g, '"$1TimeUtc":"<time>"')
@@ -59,8 +59,8 @@ describe('scan the bundled demo folder', () => {
     },
   );
 
-  it('streams JSON Lines: a finding per line, then one summary', () => {
-    const { stdout } = cli(['scan', DEMO, '--format', 'jsonl']);
+  it('streams JSON Lines: a finding per line, then one summary', async () => {
+    const { stdout } = await cliInProcess(['scan', DEMO, '--format', 'jsonl']);
     const lines = stdout
       .trimEnd()
       .split('\n')
@@ -69,36 +69,38 @@ describe('scan the bundled demo folder', () => {
     expect(lines.slice(0, -1).every((l) => l.type === 'finding')).toBe(true);
   });
 
-  it('gives the same report with worker threads as in-process', () => {
-    const one = cli(['scan', DEMO, '--format', 'json', '-j', '1']);
-    const two = cli(['scan', DEMO, '--format', 'json', '-j', '2']);
+  it('gives the same report with worker threads as in-process', async () => {
+    const one = await cliInProcess(['scan', DEMO, '--format', 'json', '-j', '1']);
+    const two = await cliInProcess(['scan', DEMO, '--format', 'json', '-j', '2']);
     expect(normalizeTiming(two.stdout)).toBe(normalizeTiming(one.stdout));
   });
 });
 
 describe('exit codes', () => {
-  it('0 when no finding reaches --fail-on', () => {
+  it('0 when no finding reaches --fail-on', async () => {
     const root = tree({ 'a.jpg': jpeg(), 'b.png': png() });
-    expect(cli(['scan', root]).status).toBe(0);
-    expect(cli(['scan', DEMO, '--fail-on', 'none']).status).toBe(0);
+    expect((await cliInProcess(['scan', root])).status).toBe(0);
+    expect((await cliInProcess(['scan', DEMO, '--fail-on', 'none'])).status).toBe(0);
   });
 
-  it('1 when one does, at the chosen threshold', () => {
+  it('1 when one does, at the chosen threshold', async () => {
     const root = tree({ 'thumb.png': jpeg() });
-    expect(cli(['scan', root]).status).toBe(0);
-    expect(cli(['scan', root, '--fail-on', 'low']).status).toBe(1);
+    expect((await cliInProcess(['scan', root])).status).toBe(0);
+    expect((await cliInProcess(['scan', root, '--fail-on', 'low'])).status).toBe(1);
   });
 
-  it('1 when an entry could not be evaluated, unless --allow-unevaluated', () => {
+  it('1 when an entry could not be evaluated, unless --allow-unevaluated', async () => {
     const root = tree({ 'a.jpg': jpeg(), pipe: fifo() });
-    const run = cli(['scan', root, '--format', 'json']);
+    const run = await cliInProcess(['scan', root, '--format', 'json']);
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout).notEvaluated).toEqual([
       { path: 'pipe', reason: 'special-file', detail: 'fifo: never opened' },
     ]);
     // The FIFO is also a permissions/special-file finding (high); isolate the not-evaluated cause.
-    expect(cli(['scan', root, '--fail-on', 'critical']).status).toBe(1);
-    expect(cli(['scan', root, '--fail-on', 'critical', '--allow-unevaluated']).status).toBe(0);
+    expect((await cliInProcess(['scan', root, '--fail-on', 'critical'])).status).toBe(1);
+    expect((await cliInProcess(['scan', root, '--fail-on', 'critical', '--allow-unevaluated'])).status).toBe(
+      0,
+    );
   });
 
   it.each([
@@ -116,8 +118,8 @@ describe('exit codes', () => {
       ['scan', DEMO, '--output', '/nonexistent/dir/report.json'],
       /^upload-audit: cannot write '\/nonexistent\/dir\/report.json': ENOENT$/,
     ],
-  ])('2 with one clear line for %j', (args, message) => {
-    const { status, stderr, stdout } = cli(args);
+  ])('2 with one clear line for %j', async (args, message) => {
+    const { status, stderr, stdout } = await cliInProcess(args);
     expect(status).toBe(2);
     expect(stdout).toBe('');
     expectOneLineError(stderr, message);
@@ -126,10 +128,12 @@ describe('exit codes', () => {
   it('-o writes to a device or FIFO as it is, and through a symlink without replacing it', async () => {
     const dir = tree({ 'real.json': 'old' });
     symlinkSync(join(dir, 'real.json'), join(dir, 'link.json'));
-    expect(cli(['scan', DEMO, '-f', 'json', '-o', join(dir, 'link.json'), '-q']).status).toBe(1);
+    expect(
+      (await cliInProcess(['scan', DEMO, '-f', 'json', '-o', join(dir, 'link.json'), '-q'])).status,
+    ).toBe(1);
     expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'real.json'), 'utf8')).summary.failed).toBe(true);
-    expect(cli(['scan', DEMO, '-o', '/dev/null', '-q']).status).toBe(1);
+    expect((await cliInProcess(['scan', DEMO, '-o', '/dev/null', '-q'])).status).toBe(1);
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
     const pipe = join(dir, 'pipe');
     execFileSync('mkfifo', [pipe]);
@@ -139,7 +143,7 @@ describe('exit codes', () => {
       got += chunk;
     });
     const done = new Promise((r) => reader.on('exit', r));
-    expect(cli(['scan', DEMO, '-f', 'json', '-o', pipe, '-q']).status).toBe(1);
+    expect((await cliInProcess(['scan', DEMO, '-f', 'json', '-o', pipe, '-q'])).status).toBe(1);
     await done;
     expect(JSON.parse(got).summary.failed).toBe(true);
     expect(lstatSync(pipe).isFIFO()).toBe(true);
@@ -158,33 +162,42 @@ describe('exit codes', () => {
     }
   });
 
-  it('0 for --help and --version', () => {
-    expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    const help = cli(['scan', '--help']);
+  it('0 for --help and --version', async () => {
+    expect((await cliInProcess(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const help = await cliInProcess(['scan', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Examples:');
   });
 });
 
 describe('output', () => {
-  it('--output writes the report to a file and nothing to stdout', () => {
+  it('--output writes the report to a file and nothing to stdout', async () => {
     const dir = tree({});
     const out = join(dir, 'report.json');
-    const { status, stdout, stderr } = cli(['scan', DEMO, '--format', 'json', '--output', out]);
+    const { status, stdout, stderr } = await cliInProcess([
+      'scan',
+      DEMO,
+      '--format',
+      'json',
+      '--output',
+      out,
+    ]);
     expect(status).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^upload-audit: FAIL: \d+ findings, 0 not evaluated; json report written to /);
     expect(JSON.parse(readFileSync(out, 'utf8')).summary.failed).toBe(true);
-    expect(cli(['scan', DEMO, '--output', out, '--quiet']).stderr).toBe('');
+    expect((await cliInProcess(['scan', DEMO, '--output', out, '--quiet'])).stderr).toBe('');
   });
 
-  it('colors only on request or on a terminal, honoring NO_COLOR and FORCE_COLOR', () => {
+  it('colors only on request or on a terminal, honoring NO_COLOR and FORCE_COLOR', async () => {
     const esc = '\x1b[';
-    expect(cli(['scan', DEMO]).stdout).not.toContain(esc);
-    expect(cli(['scan', DEMO], { env: { FORCE_COLOR: '1' } }).stdout).toContain(esc);
-    expect(cli(['scan', DEMO, '--color']).stdout).toContain(esc);
-    expect(cli(['scan', DEMO, '--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(esc);
-    expect(cli(['scan', DEMO], { env: { FORCE_COLOR: '0' } }).stdout).not.toContain(esc);
+    expect((await cliInProcess(['scan', DEMO])).stdout).not.toContain(esc);
+    expect((await cliInProcess(['scan', DEMO], { FORCE_COLOR: '1' })).stdout).toContain(esc);
+    expect((await cliInProcess(['scan', DEMO, '--color'])).stdout).toContain(esc);
+    expect((await cliInProcess(['scan', DEMO, '--no-color'], { FORCE_COLOR: '1' })).stdout).not.toContain(
+      esc,
+    );
+    expect((await cliInProcess(['scan', DEMO], { FORCE_COLOR: '0' })).stdout).not.toContain(esc);
   });
 });
 
@@ -206,28 +219,28 @@ describe('unreadable entries', () => {
 });
 
 describe('policy commands', () => {
-  it('policy show prints the commented default; policy init writes it and refuses to overwrite', () => {
-    const show = cli(['policy', 'show']);
+  it('policy show prints the commented default; policy init writes it and refuses to overwrite', async () => {
+    const show = await cliInProcess(['policy', 'show']);
     expect(show.status).toBe(0);
     expect(show.stdout).toMatch(/^# upload-audit policy/);
     const dir = tree({});
     const file = join(dir, 'upload-audit.yaml');
-    expect(cli(['policy', 'init', file]).status).toBe(0);
+    expect((await cliInProcess(['policy', 'init', file])).status).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(show.stdout);
-    const again = cli(['policy', 'init', file]);
+    const again = await cliInProcess(['policy', 'init', file]);
     expect(again.status).toBe(2);
     expectOneLineError(again.stderr, /exists; use --force to overwrite it/);
-    expect(cli(['policy', 'init', file, '--force']).status).toBe(0);
-    expect(cli(['policy', 'check', file]).status).toBe(0);
+    expect((await cliInProcess(['policy', 'init', file, '--force'])).status).toBe(0);
+    expect((await cliInProcess(['policy', 'check', file])).status).toBe(0);
   });
 
-  it('policy check and scan --policy exit 2 with every problem on its own line', () => {
+  it('policy check and scan --policy exit 2 with every problem on its own line', async () => {
     const dir = tree({ 'p.yaml': 'version: 1\nmode: whitelist\nrules: { size/emptyy: off }\n' });
     for (const args of [
       ['policy', 'check', join(dir, 'p.yaml')],
       ['scan', DEMO, '--policy', join(dir, 'p.yaml')],
     ]) {
-      const run = cli(args);
+      const run = await cliInProcess(args);
       expect(run.status).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr.trimEnd().split('\n')).toEqual([
@@ -239,42 +252,46 @@ describe('policy commands', () => {
     }
   });
 
-  it('scan uses a discovered policy unless --no-policy-discovery', () => {
+  it('scan uses a discovered policy unless --no-policy-discovery', async () => {
     const dir = tree({
       uploads: { 'thumb.png': jpeg() },
       'upload-audit.yaml': 'version: 1\nrules: { mime-mismatch/image-type: critical }\n',
     });
     const uploads = join(dir, 'uploads');
-    const found = JSON.parse(cli(['scan', uploads, '--format', 'json']).stdout);
+    const found = JSON.parse((await cliInProcess(['scan', uploads, '--format', 'json'])).stdout);
     expect(found.policy.source).toBe(join(dir, 'upload-audit.yaml'));
     expect(found.findings[0].severity).toBe('critical');
-    const off = JSON.parse(cli(['scan', uploads, '--format', 'json', '--no-policy-discovery']).stdout);
+    const off = JSON.parse(
+      (await cliInProcess(['scan', uploads, '--format', 'json', '--no-policy-discovery'])).stdout,
+    );
     expect(off.policy.source).toBe('built-in');
     expect(off.findings[0].severity).toBe('low');
   });
 
-  it('rules lists every rule; explain knows rules and categories and rejects the rest', () => {
-    expect(cli(['rules']).stdout).toContain('dangerous-extension/double-extension');
-    expect(cli(['explain', 'path-traversal']).stdout).toContain('path-traversal/symlink-escape');
-    const bad = cli(['explain', 'nope']);
+  it('rules lists every rule; explain knows rules and categories and rejects the rest', async () => {
+    expect((await cliInProcess(['rules'])).stdout).toContain('dangerous-extension/double-extension');
+    expect((await cliInProcess(['explain', 'path-traversal'])).stdout).toContain(
+      'path-traversal/symlink-escape',
+    );
+    const bad = await cliInProcess(['explain', 'nope']);
     expect(bad.status).toBe(2);
     expectOneLineError(bad.stderr, /unknown rule or category 'nope'/);
   });
 });
 
 describe('suppressed findings on the command line', () => {
-  it('are hidden in the table unless --show-suppressed, and never fail the run', () => {
+  it('are hidden in the table unless --show-suppressed, and never fail the run', async () => {
     const dir = tree({
       uploads: { 'thumb.png': jpeg() },
       'p.yaml':
         "version: 1\nrules: { mime-mismatch/image-type: critical }\nsuppressions:\n  - { rule: mime-mismatch/image-type, paths: ['*.png'], reason: 'legacy thumbs' }\n",
     });
     const args = ['scan', join(dir, 'uploads'), '--policy', join(dir, 'p.yaml')];
-    const hidden = cli(args);
+    const hidden = await cliInProcess(args);
     expect(hidden.status).toBe(0);
     expect(hidden.stdout).not.toContain('thumb.png');
     expect(hidden.stdout).toContain('1 suppressed (--show-suppressed to list them)');
-    const shown = cli([...args, '--show-suppressed']);
+    const shown = await cliInProcess([...args, '--show-suppressed']);
     expect(shown.status).toBe(0);
     expect(shown.stdout).toContain('thumb.png');
     expect(shown.stdout).toContain('legacy thumbs');
@@ -307,10 +324,10 @@ describe('hostile inputs: reports and policies', () => {
   ];
   it.each(mutations)(
     'a report with %s: convert, compare and merge exit 2 naming the file, writing nothing',
-    (_, mutate, message) => {
+    async (_, mutate, message) => {
       const dir = tree({});
       const good = join(dir, 'good.json');
-      cli(['scan', DEMO, '-f', 'json', '-o', good, '-q']);
+      await cliInProcess(['scan', DEMO, '-f', 'json', '-o', good, '-q']);
       const report = JSON.parse(readFileSync(good, 'utf8'));
       mutate(report);
       const bad = join(dir, 'bad.json');
@@ -321,7 +338,7 @@ describe('hostile inputs: reports and policies', () => {
         ['merge', bad],
         ['scan', DEMO, '--baseline', bad],
       ]) {
-        const run = cli(args);
+        const run = await cliInProcess(args);
         expect(run.status).toBe(2);
         expect(run.stdout).toBe('');
         expectOneLineError(run.stderr, new RegExp(`^upload-audit: '${bad}' is not .*${message.source}`));
@@ -335,7 +352,7 @@ describe('hostile inputs: reports and policies', () => {
     ['--baseline', '/dev/zero', /cannot read report '\/dev\/zero': a device, not a file/],
     ['--baseline', 'FIFO', /cannot read report '.*': a FIFO, not a file/],
     ['--baseline', '/', /cannot read report '\/': a folder, not a file/],
-  ])('%s %s is refused at once, never read', (option, given, message) => {
+  ])('%s %s is refused at once, never read', async (option, given, message) => {
     const dir = tree({});
     const path = given === 'FIFO' ? join(dir, 'fifo') : given;
     if (given === 'FIFO') execFileSync('mkfifo', [path]);
@@ -346,29 +363,29 @@ describe('hostile inputs: reports and policies', () => {
 });
 
 describe('hostile text in errors', () => {
-  it('a policy error quoting bidi and zero-width characters prints them escaped', () => {
+  it('a policy error quoting bidi and zero-width characters prints them escaped', async () => {
     const dir = tree({ 'p.yaml': 'version: 1\nrules:\n  "bad\u202eevil\u200b": off\n' });
-    const run = cli(['policy', 'check', join(dir, 'p.yaml')]);
+    const run = await cliInProcess(['policy', 'check', join(dir, 'p.yaml')]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('rules.bad\\u{202e}evil\\u{200b}: unknown key');
     expect(run.stderr).not.toMatch(/[\u202e\u200b\x1b]/);
   });
 
-  it('a restore failure quoting a hostile folder name prints it escaped', () => {
+  it('a restore failure quoting a hostile folder name prints it escaped', async () => {
     const dir = tree({ up: { 'd\x1b[31m': { 'shell.php': '<?php' } }, elsewhere: {} });
     const root = join(dir, 'up');
     const quarantine = join(dir, 'q');
-    expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+    expect((await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply'])).status).toBe(0);
     rmSync(join(root, 'd\x1b[31m'), { recursive: true });
     symlinkSync(join(dir, 'elsewhere'), join(root, 'd\x1b[31m'));
     const run = readdirSync(quarantine).find((n) => n.startsWith('run-'))!;
-    const restore = cli(['restore', join(quarantine, run)]);
+    const restore = await cliInProcess(['restore', join(quarantine, run)]);
     expect(restore.status).toBe(1);
     expect(restore.stdout).toContain('d\\x1b[31m');
     expect(restore.stdout).not.toContain('\x1b');
   });
 
-  it('fix refuses a quarantine on /proc at once, even in a dry run', () => {
+  it('fix refuses a quarantine on /proc at once, even in a dry run', async () => {
     const root = tree({ 'a.php': '<?php' });
     const run = cli(['fix', root, '--quarantine', '/proc/x'], { timeout: 10_000 });
     expect(run.status).toBe(2);

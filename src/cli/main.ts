@@ -350,11 +350,17 @@ function fail(message: string): void {
   process.exitCode = EXIT_ERROR;
 }
 
+let watchingStdout = false;
+
 /** Entry point: every error becomes one line on stderr and exit status 2. */
 export async function main(argv: string[]): Promise<void> {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (!stdoutErrorTold(error)) fail(`cannot write output: ${error.message}`);
-  });
+  // Once per process: tests call main() many times in one process.
+  if (!watchingStdout) {
+    watchingStdout = true;
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (!stdoutErrorTold(error)) fail(`cannot write output: ${error.message}`);
+    });
+  }
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -24,11 +24,11 @@ const INVALID = 'fixtures/policies/invalid';
 describe('invalid policies: one fixture per message', () => {
   const fixtures = readdirSync(join(PROJECT_ROOT, INVALID)).filter((f) => !f.endsWith('.expected'));
 
-  it('has a fixture for every kind of problem', () => {
+  it('has a fixture for every kind of problem', async () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(fixtures)('%s', (name) => {
+  it.each(fixtures)('%s', async (name) => {
     const file = `${INVALID}/${name}`;
     const expected = readFileSync(join(PROJECT_ROOT, file.replace(/\.\w+$/, '.expected')), 'utf8');
     let problems: string[] = [];
@@ -41,7 +41,7 @@ describe('invalid policies: one fixture per message', () => {
     expect(problems.map((p) => `upload-audit: ${p}\n`).join('')).toBe(expected);
   });
 
-  it('reports every problem of a file, not just the first', () => {
+  it('reports every problem of a file, not just the first', async () => {
     const text = 'version: 1\nmode: whitelist\nrules: { size/empty: severe }\nextra: 1\n';
     expect(() => parsePolicyText(text, 'p.yaml')).toThrow(PolicyError);
     try {
@@ -57,7 +57,7 @@ describe('invalid policies: one fixture per message', () => {
 });
 
 describe('generated policy documents', () => {
-  it('policy show prints a file that validates and means exactly the built-in default', () => {
+  it('policy show prints a file that validates and means exactly the built-in default', async () => {
     const set = toPolicySet(parsePolicyText(defaultPolicyYaml(), 'default.yaml'), 'built-in');
     expect(set.digest).toBe(defaultPolicySet().digest);
     expect(parsePolicyText(defaultPolicyYaml(), 'x')).toEqual(
@@ -65,14 +65,14 @@ describe('generated policy documents', () => {
     );
   });
 
-  it('the commented examples validate once uncommented', () => {
+  it('the commented examples validate once uncommented', async () => {
     for (const [key, example] of Object.entries(LIST_EXAMPLES)) {
       const text = `version: 1\n${key}:\n${example.replace(/^/gm, '  ')}\n`;
       expect(() => parsePolicyText(text, `${key}-example.yaml`)).not.toThrow();
     }
   });
 
-  it('README carries the current policy reference', () => {
+  it('README carries the current policy reference', async () => {
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
     const start =
       '<!-- policy-reference:start (generated from src/policy/schema.ts; UPDATE_GOLDEN=1 npm test rewrites it) -->\n';
@@ -86,7 +86,7 @@ describe('generated policy documents', () => {
     expect(readme).toContain(start + generated + end);
   });
 
-  it('accepts JSON as well as YAML, with the same meaning', () => {
+  it('accepts JSON as well as YAML, with the same meaning', async () => {
     const yaml = parsePolicyText(
       'version: 1\nlimits: { sizes: { image: 2MiB } }\nrules: { size: off }\n',
       'p.yaml',
@@ -102,7 +102,7 @@ describe('generated policy documents', () => {
 describe('policy discovery', () => {
   const tree = tempTrees();
 
-  it('finds upload-audit.yaml above the root, nearest first, then in the current directory', () => {
+  it('finds upload-audit.yaml above the root, nearest first, then in the current directory', async () => {
     const base = tree({ srv: { www: { uploads: {} } }, work: {} });
     const root = join(base, 'srv/www/uploads');
     expect(discoverPolicy(root, join(base, 'work'))).toBeUndefined();
@@ -114,7 +114,7 @@ describe('policy discovery', () => {
     expect(discoverPolicy(root, join(base, 'work'))).toBe(join(base, 'srv/www/upload-audit.yaml'));
   });
 
-  it('never takes a policy from inside the scanned tree, which uploaders control', () => {
+  it('never takes a policy from inside the scanned tree, which uploaders control', async () => {
     const base = tree({ uploads: { sub: {} } });
     const root = join(base, 'uploads');
     writeFileSync(join(root, 'upload-audit.yaml'), 'version: 1\nrules: { dangerous-extension: off }\n');
@@ -128,7 +128,7 @@ describe('policy discovery', () => {
     expect(discoverPolicy(root, join(root, '..x'))).toBeUndefined();
   });
 
-  it('warns when a discovered policy or its folder can be written by others', () => {
+  it('warns when a discovered policy or its folder can be written by others', async () => {
     const base = tree({ uploads: { '2024': { 'a.php': '<?php' } } });
     writeFileSync(join(base, 'uploads/upload-audit.yaml'), 'version: 1\n');
     chmodSync(join(base, 'uploads'), 0o777);

@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../bench/generate.js';
 import { runScan } from '../sources/directory/run.js';
 import { jpeg, png } from '../test-support/bytes.js';
-import { BIN, cli } from '../test-support/cli.js';
+import { BIN, cliInProcess } from '../test-support/cli.js';
 import { file, inventory, tempTrees } from '../test-support/tree.js';
 import { applyPlan, completeRun, type MoveOps, openRun, prepareQuarantine } from './apply.js';
 import { journalState, readJournal } from './journal.js';
@@ -47,39 +47,42 @@ async function planFor(root: string, minSeverity: 'low' | 'medium' | 'high' = 'l
 }
 
 describe('restore never acts through a symlink', () => {
-  it('leaves the target of a symlink swapped in for a chmod-fixed file alone', () => {
+  it('leaves the target of a symlink swapped in for a chmod-fixed file alone', async () => {
     const dir = tree({
       up: { 'ww.png': file(png(), 0o666), 'su.png': file(png(), 0o4755) },
       secret: file('s', 0o600),
     });
     const root = join(dir, 'up');
     const quarantine = join(dir, 'q');
-    expect(cli(['fix', root, '--quarantine', quarantine, '--apply', '--min-severity', 'low']).status).toBe(0);
+    expect(
+      (await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply', '--min-severity', 'low']))
+        .status,
+    ).toBe(0);
     for (const name of ['ww.png', 'su.png']) {
       rmSync(join(root, name));
       symlinkSync(join(dir, 'secret'), join(root, name));
     }
-    const restore = cli(['restore', onlyRun(quarantine)]);
+    const restore = await cliInProcess(['restore', onlyRun(quarantine)]);
     expect(restore.stdout).toMatch(/^0 restored, 0 conflict\(s\), 2 failed/);
     expect(restore.stdout).toContain('a symlink stands there now');
     expect(restore.status).toBe(1);
     expect(modeOf(join(dir, 'secret'))).toBe(0o600);
   });
 
-  it('does not restore into a folder a parent was swapped for', () => {
+  it('does not restore into a folder a parent was swapped for', async () => {
     const dir = tree({ up: { sub: { 'shell.php': '<?php system($_GET[1]);' } }, elsewhere: {} });
     const root = join(dir, 'up');
     const quarantine = join(dir, 'q');
-    expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+    expect((await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply'])).status).toBe(0);
     rmSync(join(root, 'sub'), { recursive: true });
     symlinkSync(join(dir, 'elsewhere'), join(root, 'sub'));
-    const restore = cli(['restore', onlyRun(quarantine)]);
+    const restore = await cliInProcess(['restore', onlyRun(quarantine)]);
     expect(restore.status).toBe(1);
     expect(restore.stdout).toMatch(/failed: sub\/shell\.php: .*is no longer a folder/);
     expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
     // Once the folder is a folder again, the same restore finishes.
     rmSync(join(root, 'sub'));
-    expect(cli(['restore', onlyRun(quarantine)]).stdout).toMatch(/^1 restored/);
+    expect((await cliInProcess(['restore', onlyRun(quarantine)])).stdout).toMatch(/^1 restored/);
     expect(readFileSync(join(root, 'sub/shell.php'), 'utf8')).toBe('<?php system($_GET[1]);');
   });
 });
@@ -166,7 +169,7 @@ describe('a quarantine on another filesystem (copy path)', () => {
     });
   });
 
-  it('settles an open intent for a FIFO left by a kill, instead of failing every resume', () => {
+  it('settles an open intent for a FIFO left by a kill, instead of failing every resume', async () => {
     const root = tree({});
     execFileSync('mkfifo', [join(root, 'pipe.php')]);
     const quarantine = prepareQuarantine(root, join(tree({}), 'q'));
@@ -223,10 +226,10 @@ describe('a quarantine on another filesystem (copy path)', () => {
 });
 
 describe('restore after a kill', () => {
-  it('finishes a restore killed after its move, and one that never saw its done record', () => {
+  it('finishes a restore killed after its move, and one that never saw its done record', async () => {
     const root = tree({ 'a.php': '<?php 1;', 'b.php': '<?php 2;' });
     const quarantine = join(tree({}), 'q');
-    expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+    expect((await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply'])).status).toBe(0);
     const runDir = onlyRun(quarantine);
     const journalFile = join(runDir, 'journal.jsonl');
     const records = readFileSync(journalFile, 'utf8')
@@ -245,11 +248,11 @@ describe('restore after a kill', () => {
         .filter((l) => l !== JSON.stringify({ op: 'done', id: second.id, how: 'rename' }))
         .join('\n'),
     );
-    const restore = cli(['restore', runDir]);
+    const restore = await cliInProcess(['restore', runDir]);
     expect(restore.stdout).toBe('2 restored, 0 conflict(s), 0 failed\n');
     expect(restore.status).toBe(0);
     expect(readFileSync(join(root, 'b.php'), 'utf8')).toBe('<?php 2;');
-    expect(cli(['restore', runDir]).stdout).toBe('0 restored, 0 conflict(s), 0 failed\n');
+    expect((await cliInProcess(['restore', runDir])).stdout).toBe('0 restored, 0 conflict(s), 0 failed\n');
   });
 
   it('kill -9 at seeded random points of a restore: the next restore finishes it exactly', async () => {
@@ -262,14 +265,14 @@ describe('restore after a kill', () => {
       const root = join(dir, 'up');
       const quarantine = join(dir, 'q');
       const before = inventory(root);
-      expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+      expect((await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply'])).status).toBe(0);
       const runDir = onlyRun(quarantine);
       const child = spawn(process.execPath, [BIN, 'restore', runDir], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 40 + Math.floor(random() * 150)));
       child.kill('SIGKILL');
       await new Promise((r) => child.on('exit', r));
       if (child.exitCode === null) interrupted++;
-      const again = cli(['restore', runDir]);
+      const again = await cliInProcess(['restore', runDir]);
       expect(again.stdout).toMatch(/ 0 conflict\(s\), 0 failed\n$/);
       expect(again.status).toBe(0);
       expect(timeless(inventory(root))).toEqual(timeless(before));
@@ -279,7 +282,7 @@ describe('restore after a kill', () => {
 });
 
 describe('one remediation at a time', () => {
-  it('refuses a second apply or a restore while a live run holds the quarantine; takes over a dead one', () => {
+  it('refuses a second apply or a restore while a live run holds the quarantine; takes over a dead one', async () => {
     const root = tree({ 'a.php': '<?php 1;' });
     const quarantine = join(tree({}), 'q');
     mkdirSync(quarantine, { mode: 0o700 });
@@ -287,7 +290,7 @@ describe('one remediation at a time', () => {
       join(quarantine, '.lock'),
       JSON.stringify({ pid: process.pid, what: 'fix --apply', since: 'then' }),
     );
-    const second = cli(['fix', root, '--quarantine', quarantine, '--apply']);
+    const second = await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply']);
     expect(second.status).toBe(2);
     expect(second.stderr).toBe(
       `upload-audit: quarantine '${quarantine}' is in use by fix --apply (pid ${process.pid}, since then); try again when it ends\n`,
@@ -298,13 +301,13 @@ describe('one remediation at a time', () => {
       join(quarantine, '.lock'),
       JSON.stringify({ pid: 2 ** 22 + 1, what: 'fix --apply', since: 'then' }),
     );
-    expect(cli(['fix', root, '--quarantine', quarantine, '--apply']).status).toBe(0);
+    expect((await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply'])).status).toBe(0);
     expect(existsSync(join(quarantine, '.lock'))).toBe(false);
     writeFileSync(
       join(quarantine, '.lock'),
       JSON.stringify({ pid: process.pid, what: 'fix --apply', since: 'then' }),
     );
-    expect(cli(['restore', onlyRun(quarantine)]).stderr).toMatch(/is in use by fix --apply/);
+    expect((await cliInProcess(['restore', onlyRun(quarantine)])).stderr).toMatch(/is in use by fix --apply/);
   });
 
   it('two applies started at once on one tree never share a run', async () => {
@@ -327,7 +330,8 @@ describe('one remediation at a time', () => {
         .map((r) => (r as { id: number }).id);
       expect(new Set(ids).size).toBe(ids.length);
     }
-    for (const run of runsOf(quarantine)) expect(cli(['restore', join(quarantine, run)]).status).toBe(0);
+    for (const run of runsOf(quarantine))
+      expect((await cliInProcess(['restore', join(quarantine, run)])).status).toBe(0);
     expect(inventory(root)).toEqual(before);
   });
 });
@@ -336,7 +340,7 @@ describe('a full quarantine', () => {
   const canMount = process.getuid?.() === 0;
   it.skipIf(!canMount)(
     'is a one-line error naming it, with nothing half-written, and restore undoes what moved',
-    () => {
+    async () => {
       const dir = tree({ up: {} });
       const root = join(dir, 'up');
       for (let i = 0; i < 8; i++) writeFileSync(join(root, `big-${i}.php`), Buffer.alloc(40 * 1024, 0x41));
@@ -346,13 +350,13 @@ describe('a full quarantine', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', small]);
       try {
         const quarantine = join(small, 'q');
-        const run = cli(['fix', root, '--quarantine', quarantine, '--apply']);
+        const run = await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply']);
         expect(run.status).toBe(2);
         expect(run.stderr).toMatch(/^upload-audit: quarantine '.*small\/q' is full \(ENOSPC\): [^\n]*\n$/);
         const all = [...readdirSync(root), ...readdirSync(small, { recursive: true }).map(String)];
         expect(all.filter((n) => n.endsWith('.partial'))).toEqual([]);
         expect(readdirSync(root).length).toBeGreaterThan(0);
-        expect(cli(['restore', onlyRun(quarantine)]).status).toBe(0);
+        expect((await cliInProcess(['restore', onlyRun(quarantine)])).status).toBe(0);
         expect(timeless(inventory(root))).toEqual(timeless(before));
       } finally {
         execFileSync('umount', [small]);
@@ -365,21 +369,23 @@ describe('a full quarantine', () => {
 });
 
 describe('names that print alike', () => {
-  it('a name spelled s\\xff.php and one holding the byte 0xFF print differently and are both acted on', () => {
+  it('a name spelled s\\xff.php and one holding the byte 0xFF print differently and are both acted on', async () => {
     const root = tree({ 's\\xff.php': '<?php 1;' });
     writeFileSync(
       Buffer.concat([Buffer.from(`${root}/s`), Buffer.from([0xff]), Buffer.from('.php')]),
       '<?php 2;',
     );
     const quarantine = join(tree({}), 'q');
-    const plan = cli(['fix', root, '--quarantine', quarantine]);
+    const plan = await cliInProcess(['fix', root, '--quarantine', quarantine]);
     expect(plan.stdout).toMatch(/Plan: 2 actions/);
     expect(plan.stdout).toContain('quarantine   s\\\\xff.php');
     expect(plan.stdout).toContain('quarantine   s\\xff.php');
-    const run = cli(['fix', root, '--quarantine', quarantine, '--apply']);
+    const run = await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply']);
     expect(run.stdout).toMatch(/2 moved to quarantine .*0 failed/);
     expect(readdirSync(root)).toEqual([]);
-    expect(cli(['restore', onlyRun(quarantine)]).stdout).toBe('2 restored, 0 conflict(s), 0 failed\n');
+    expect((await cliInProcess(['restore', onlyRun(quarantine)])).stdout).toBe(
+      '2 restored, 0 conflict(s), 0 failed\n',
+    );
     expect(
       readdirSync(root, { encoding: 'buffer' })
         .map((n) => n.toString('hex'))

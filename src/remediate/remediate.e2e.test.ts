@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../bench/generate.js';
 import { runScan } from '../sources/directory/run.js';
 import { elf, jpeg, png } from '../test-support/bytes.js';
-import { BIN, cli } from '../test-support/cli.js';
+import { BIN, cliInProcess } from '../test-support/cli.js';
 import { file, inventory, symlink, tempTrees } from '../test-support/tree.js';
 import { applyPlan, completeRun, type MoveOps, openRun, prepareQuarantine } from './apply.js';
 import { journalState, readJournal } from './journal.js';
@@ -58,11 +58,19 @@ const uploads = () => ({
 });
 
 describe('fix: the plan', () => {
-  it('changes nothing without --apply', () => {
+  it('changes nothing without --apply', async () => {
     const root = tree(uploads());
     const before = inventory(root);
     const quarantine = join(tree({}), 'q');
-    const run = cli(['fix', root, '--quarantine', quarantine, '--min-severity', 'medium', '--no-color']);
+    const run = await cliInProcess([
+      'fix',
+      root,
+      '--quarantine',
+      quarantine,
+      '--min-severity',
+      'medium',
+      '--no-color',
+    ]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/Plan: 5 actions/);
     expect(run.stdout).toContain('chmod -0111  2024/run.jpg');
@@ -72,9 +80,9 @@ describe('fix: the plan', () => {
     expect(existsSync(quarantine)).toBe(false);
   });
 
-  it('refuses a quarantine inside the scanned folder', () => {
+  it('refuses a quarantine inside the scanned folder', async () => {
     const root = tree(uploads());
-    const run = cli(['fix', root, '--quarantine', join(root, 'q')]);
+    const run = await cliInProcess(['fix', root, '--quarantine', join(root, 'q')]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
       /^upload-audit: quarantine '.*' is inside the scanned folder; it must be outside it\n$/,
@@ -96,11 +104,11 @@ describe('fix: the plan', () => {
 });
 
 describe('fix --apply and restore', () => {
-  it('quarantines with a manifest, re-scans, and restore puts every file back exactly', () => {
+  it('quarantines with a manifest, re-scans, and restore puts every file back exactly', async () => {
     const root = tree(uploads());
     const quarantine = join(tree({}), 'q');
     const before = files(root);
-    const run = cli([
+    const run = await cliInProcess([
       'fix',
       root,
       '--quarantine',
@@ -130,23 +138,23 @@ describe('fix --apply and restore', () => {
     );
     expect(existsSync(join(root, '2024/shell.php'))).toBe(false);
     expect(statSync(join(root, '2024/run.jpg')).mode & 0o777).toBe(0o644);
-    const restore = cli(['restore', runDir]);
+    const restore = await cliInProcess(['restore', runDir]);
     expect(restore.stdout).toBe('5 restored, 0 conflict(s), 0 failed\n');
     expect(files(root)).toEqual(before);
-    expect(cli(['restore', runDir]).stdout).toBe('0 restored, 0 conflict(s), 0 failed\n');
+    expect((await cliInProcess(['restore', runDir])).stdout).toBe('0 restored, 0 conflict(s), 0 failed\n');
   });
 
-  it('never overwrites a file that now exists at the original path; --force moves it aside', () => {
+  it('never overwrites a file that now exists at the original path; --force moves it aside', async () => {
     const root = tree(uploads());
     const quarantine = join(tree({}), 'q');
-    cli(['fix', root, '--quarantine', quarantine, '--apply']);
+    await cliInProcess(['fix', root, '--quarantine', quarantine, '--apply']);
     const runDir = join(quarantine, readdirSync(quarantine)[0]!);
     writeFileSync(join(root, '2024/shell.php'), 'a newer upload');
-    const refused = cli(['restore', runDir, '--only', '2024/shell.php']);
+    const refused = await cliInProcess(['restore', runDir, '--only', '2024/shell.php']);
     expect(refused.status).toBe(1);
     expect(refused.stdout).toContain('conflict: 2024/shell.php exists now; not overwritten');
     expect(readFileSync(join(root, '2024/shell.php'), 'utf8')).toBe('a newer upload');
-    const forced = cli(['restore', runDir, '--only', '2024/shell.php', '--force']);
+    const forced = await cliInProcess(['restore', runDir, '--only', '2024/shell.php', '--force']);
     expect(forced.status).toBe(0);
     expect(readFileSync(join(root, '2024/shell.php'), 'utf8')).toBe('<?php echo 1;');
     const aside = readdirSync(join(root, '2024')).find((n) =>
@@ -242,7 +250,7 @@ describe('crash safety', () => {
       expect(readdirSync(root).sort()).toEqual(['ok.jpg']);
       // ... and restore reverses it exactly.
       for (const run of readdirSync(quarantine).filter((r) => r.startsWith('run-')))
-        expect(cli(['restore', join(quarantine, run)]).status).toBe(0);
+        expect((await cliInProcess(['restore', join(quarantine, run)])).status).toBe(0);
       expect(files(root)).toEqual(original);
     }
     expect(interrupted).toBeGreaterThan(0);

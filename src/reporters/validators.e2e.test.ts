@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sortReport } from '../audit/report.js';
 import { chalkFor } from '../cli/output.js';
-import { cli, PROJECT_ROOT } from '../test-support/cli.js';
+import { cliInProcess, PROJECT_ROOT } from '../test-support/cli.js';
 import { sampleReport } from '../test-support/sample-report.js';
 import { REPORTERS } from './index.js';
 import { MAX_SARIF_BYTES, MAX_SARIF_RESULTS } from './sarif.js';
@@ -93,9 +93,9 @@ describe('SARIF passes the official schema and the SARIF Multitool with GitHub r
 
   it('for the demo folder scan and an upload-log audit', async () => {
     const scan = join(dir, 'demo.sarif');
-    cli(['scan', 'fixtures/demo-uploads', '--format', `sarif=${scan}`, '-q']);
+    await cliInProcess(['scan', 'fixtures/demo-uploads', '--format', `sarif=${scan}`, '-q']);
     const log = join(dir, 'log.sarif');
-    cli([
+    await cliInProcess([
       'log',
       'fixtures/logs/uploads.jsonl',
       '--root',
@@ -108,7 +108,7 @@ describe('SARIF passes the official schema and the SARIF Multitool with GitHub r
     await validate('validate-sarif.sh', log, '--github');
   }, 600_000);
 
-  it('stays within GitHub’s limits (25,000 results, 10 MB) and says what it left out', () => {
+  it('stays within GitHub’s limits (25,000 results, 10 MB) and says what it left out', async () => {
     const r = sample();
     const one = r.findings[0]!;
     const total = MAX_SARIF_RESULTS + 10;
@@ -141,12 +141,20 @@ describe('JUnit passes the Jenkins schema and real parsers whose counts must agr
       write('sample.xml', REPORTERS.junit(sample(), { color: chalkFor(0) })),
     );
     const scan = join(dir, 'demo.xml');
-    cli(['scan', 'fixtures/demo-uploads', '--format', `junit=${scan}`, '-q']);
+    await cliInProcess(['scan', 'fixtures/demo-uploads', '--format', `junit=${scan}`, '-q']);
     await validate('validate-junit.sh', scan);
     const baseline = join(dir, 'base.json');
-    cli(['scan', 'fixtures/demo-uploads/users', '--format', `json=${baseline}`, '-q']);
+    await cliInProcess(['scan', 'fixtures/demo-uploads/users', '--format', `json=${baseline}`, '-q']);
     const compared = join(dir, 'compared.xml');
-    cli(['scan', 'fixtures/demo-uploads', '--baseline', baseline, '--format', `junit=${compared}`, '-q']);
+    await cliInProcess([
+      'scan',
+      'fixtures/demo-uploads',
+      '--baseline',
+      baseline,
+      '--format',
+      `junit=${compared}`,
+      '-q',
+    ]);
     await validate('validate-junit.sh', compared);
   }, 600_000);
 });

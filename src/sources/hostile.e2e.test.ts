@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { contentIdentity, inspectBytes } from '../inspect/inspect.js';
 import { DEFAULT_LIMITS } from '../inspect/limits.js';
 import { elf } from '../test-support/bytes.js';
-import { cli } from '../test-support/cli.js';
+import { cliInProcess } from '../test-support/cli.js';
 import { fifo, inventory, tempTrees, writeRawName } from '../test-support/tree.js';
 import { entryFacts } from './directory/entry.js';
 import { runScan } from './directory/run.js';
@@ -196,7 +196,7 @@ while time.time() < end:
     outcome.source.close();
   });
 
-  it('names with every control character, escapes, bidi, invalid UTF-8 and 255 bytes stay escaped in every format', () => {
+  it('names with every control character, escapes, bidi, invalid UTF-8 and 255 bytes stay escaped in every format', async () => {
     const root = tree({});
     for (let c = 1; c < 32; c++)
       if (c !== 0x2f) writeRawName(root, Buffer.from([0x61, c, 0x2e, 0x70, 0x68, 0x70]), '<?php');
@@ -206,7 +206,7 @@ while time.time() < end:
     writeRawName(root, Buffer.from(`${'x'.repeat(251)}.php`), '<?php');
     const before = inventory(root);
     for (const format of ['table', 'json', 'jsonl', 'sarif', 'junit', 'markdown', 'html']) {
-      const run = cli(['scan', root, '--format', format]);
+      const run = await cliInProcess(['scan', root, '--format', format]);
       expect(run.status).toBe(1);
       expect(run.stderr).toBe('');
       expect(run.stdout, format).not.toMatch(
@@ -214,7 +214,7 @@ while time.time() < end:
       );
       if (format === 'json') expect(JSON.parse(run.stdout).summary.files).toBe(35);
     }
-    const lines = cli(['scan', root, '--no-color', '--format', 'table']).stdout.split('\n');
+    const lines = (await cliInProcess(['scan', root, '--no-color', '--format', 'table'])).stdout.split('\n');
     const widths = new Set(lines.filter((l) => /^[│├┌└]/.test(l)).map((l) => [...l].length));
     expect(widths.size).toBe(1);
     expect(inventory(root)).toEqual(before);
@@ -286,7 +286,7 @@ describe('hostile logs', () => {
     expect(report.notEvaluated.filter((n) => n.location?.file === garbage).length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('a log that is not readable as a stream ends the run with one line and exit 2, no stack trace', () => {
+  it('a log that is not readable as a stream ends the run with one line and exit 2, no stack trace', async () => {
     const root = tree({ dir: {} });
     const run = spawnSync(process.execPath, ['bin/upload-audit.js', 'log', join(root, 'dir')], {
       encoding: 'utf8',

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LISTED_OCCURRENCES } from '../../audit/auditor.js';
 import { renderMessage } from '../../rules/messages.js';
 import { elf, jpeg, png } from '../../test-support/bytes.js';
-import { cli, normalizeTiming } from '../../test-support/cli.js';
+import { cli, cliInProcess, normalizeTiming } from '../../test-support/cli.js';
 import { expectGolden } from '../../test-support/golden.js';
 import { tempTrees } from '../../test-support/tree.js';
 import { DEFAULT_UPLOAD_PATH } from './combined.js';
@@ -56,8 +56,8 @@ describe('log audits', () => {
     expect(threaded.summary.findings).toBe(300_000);
   }, 60_000);
 
-  it('match their golden reports (JSON Lines with --root, and an access log)', () => {
-    const jsonl = cli([
+  it('match their golden reports (JSON Lines with --root, and an access log)', async () => {
+    const jsonl = await cliInProcess([
       'log',
       'fixtures/logs/uploads.jsonl',
       '--root',
@@ -67,7 +67,7 @@ describe('log audits', () => {
     ]);
     expect(jsonl.status).toBe(1);
     expectGolden('cli/log-uploads.json', normalizeTiming(jsonl.stdout));
-    const access = cli(['log', 'fixtures/logs/access.log', '--format', 'json']);
+    const access = await cliInProcess(['log', 'fixtures/logs/access.log', '--format', 'json']);
     expectGolden('cli/log-access.json', normalizeTiming(access.stdout));
   });
 
@@ -239,14 +239,14 @@ describe('log audits', () => {
     ]);
   });
 
-  it('reads stdin with -, and names a missing log in one line with exit 2', () => {
+  it('reads stdin with -, and names a missing log in one line with exit 2', async () => {
     const stdin = cli(['log', '-', '--format', 'jsonl'], { input: '{"filename":"x.php"}\n' });
     expect(stdin.status).toBe(1);
     expect(stdin.stdout).toContain('dangerous-extension/server-script');
-    const missing = cli(['log', 'no-such.log']);
+    const missing = await cliInProcess(['log', 'no-such.log']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toBe("upload-audit: cannot read log 'no-such.log': no such file\n");
-    expect(cli(['log', 'x', '--upload-path', '(']).stderr).toMatch(
+    expect((await cliInProcess(['log', 'x', '--upload-path', '('])).stderr).toMatch(
       /^upload-audit: --upload-path '\(': not a regular expression/,
     );
   });

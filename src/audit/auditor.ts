@@ -56,6 +56,14 @@ export class Auditor {
   }
 
   /**
+   * Findings judged by an earlier run (an incremental rescan's stored verdict, unsuppressed):
+   * marked by today's suppressions, whose dates and paths may have changed since.
+   */
+  resuppress(findings: Finding[]): void {
+    for (const finding of findings) this.#suppressor.apply(finding);
+  }
+
+  /**
    * The findings: fingerprinted with the content's sha256, given the source's own facts by
    * `decorate` (a log's line and client), then marked by suppressions.
    */

@@ -108,6 +108,7 @@ export interface ReportParts {
   allowUnevaluated: boolean;
   baseline?: Report | undefined;
   shard?: Report['shard'] | undefined;
+  incremental?: Report['incremental'] | undefined;
 }
 
 /** The finished report of any source: sorted, summarized, compared and with the suppression notes. */
@@ -129,5 +130,6 @@ export function assembleReport(p: ReportParts): Report {
     suppressions: suppressionReport(p.policy.suppressions, p.findings, p.started.getTime()),
     ...(comparison && { comparison }),
     ...(p.shard && { shard: p.shard }),
+    ...(p.incremental && { incremental: p.incremental }),
   };
 }

@@ -3,7 +3,7 @@
  * a bucket), lets it audit its items with the run's policy into one Collector, and assembles the
  * report (sorted, summarized, compared with a baseline). Nothing here knows where items come from.
  */
-import type { Report, Severity } from '../model/types.js';
+import type { IncrementalSummary, Report, Severity } from '../model/types.js';
 import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
 import { Collector } from './auditor.js';
 import { assembleReport } from './report.js';
@@ -31,6 +31,8 @@ export interface Source {
   /** Where findings' paths are relative to: the real folder; for logs, the working directory. */
   readonly rootAbsolute: string;
   readonly kind: Report['source'];
+  /** After collect: what an incremental run did, for sources that keep a state. */
+  readonly incremental?: IncrementalSummary | undefined;
   /** Audit every item with the run's policy (through the one Auditor) into `collector`. */
   collect(run: RunContext, collector: Collector): Promise<void>;
 }
@@ -78,5 +80,6 @@ export async function runAudit(source: Source, options: RunOptions): Promise<Rep
     counters: collector.counters,
     findings: collector.findings,
     notEvaluated: collector.notEvaluated,
+    ...(source.incremental && { incremental: source.incremental }),
   });
 }

@@ -93,9 +93,11 @@ describe('baseline and history on the command line', () => {
         (await cliInProcess(['scan', root, '--history', history, '--keep', '2', '-q', '--format', 'json']))
           .status,
       ).toBe(i === 0 ? 1 : 0);
-    const names = readdirSync(history);
-    expect(names).toHaveLength(2);
-    expect(names.every((n) => /^upload-audit-\d{4}-.*Z\.json$/.test(n))).toBe(true);
+    // Two reports kept, and the state of incremental rescans that --history keeps by default.
+    const names = readdirSync(history).sort();
+    expect(names).toHaveLength(3);
+    expect(names.slice(1).every((n) => /^upload-audit-\d{4}-.*Z\.json$/.test(n))).toBe(true);
+    expect(names[0]).toBe('scan-state');
     writeFileSync(join(root, 'b.asp'), 'x');
     const run = await cliInProcess(['scan', root, '--history', history, '--format', 'json']);
     expect(run.stderr).toMatch(/report recorded as .*, compared with /);

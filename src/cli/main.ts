@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_ERROR, exitCodeFor } from '../audit/exit-code.js';
 import { compareFindings, loadReport } from '../baseline/compare.js';
@@ -46,6 +48,9 @@ interface ScanFlags extends ReportFlags {
   keep: number;
   shard?: string;
   listLimit: number;
+  /** A path; false with --no-state. */
+  state?: string | false;
+  ignoreCtime: boolean;
 }
 
 interface LogFlags extends ReportFlags {
@@ -130,15 +135,27 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   const baseline = previous === undefined ? undefined : loadReport(previous);
   const progress = progressFor(flags);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  const stateFile = stateFileFor(flags, shard);
+  const { state: _, ...scanFlags } = flags;
   const report = await runScan({
-    ...flags,
+    ...scanFlags,
     root: dir,
     policy,
     baseline,
     shard,
+    ...(stateFile !== undefined && { state: { file: stateFile, ignoreCtime: flags.ignoreCtime } }),
     ...(progress && { onProgress: progress.update }),
   });
   progress?.done();
+  const incremental = report.incremental;
+  if (incremental && !flags.quiet) {
+    const counts = `${incremental.reused} files unchanged and not opened, ${incremental.reread} read`;
+    process.stderr.write(
+      incremental.mode === 'incremental'
+        ? `upload-audit: incremental rescan: ${counts}\n`
+        : `upload-audit: state '${escapeUnsafe(incremental.state)}' not used (${escapeUnsafe(incremental.why ?? '')}): every file read; the next run can use the new one\n`,
+    );
+  }
   if (flags.history !== undefined) {
     const written = recordHistory(flags.history, report, flags.keep);
     if (!flags.quiet)
@@ -147,6 +164,19 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
       );
   }
   await emit(report, flags, outputs);
+}
+
+/** --state, or with --history the state kept in that folder (one per shard); none with --no-state. */
+function stateFileFor(
+  flags: ScanFlags,
+  shard: { index: number; count: number } | undefined,
+): string | undefined {
+  if (flags.state === false) return undefined;
+  if (flags.state !== undefined) return flags.state;
+  if (flags.ignoreCtime) throw new UsageError('--ignore-ctime needs --state or --history');
+  if (flags.history === undefined) return undefined;
+  mkdirSync(flags.history, { recursive: true, mode: 0o750 });
+  return join(flags.history, shard ? `scan-state-${shard.index}-of-${shard.count}` : 'scan-state');
 }
 
 async function mergeCommand(files: string[], flags: ReportFlags): Promise<void> {
@@ -246,6 +276,16 @@ export function buildProgram(): Command {
     .option(
       '--shard <k/n>',
       'audit only shard K of N (a stable hash partition); combine the N reports with merge',
+    )
+    .option(
+      '--state <file>',
+      "incremental rescans: keep each file's verdict in FILE; the next run opens only files whose inode, size, mtime, ctime, mode or owner changed (default with --history: DIR/scan-state)",
+    )
+    .option('--no-state', 'with --history: read every file, keep no state')
+    .option(
+      '--ignore-ctime',
+      'with --state: do not compare ctime (for network and FUSE mounts that report it unreliably)',
+      false,
     )
     .option(
       '--list-limit <n>',

@@ -275,6 +275,22 @@ export interface Report {
   comparison?: Comparison;
   /** Set when this report covers one hash partition of the tree (`scan --shard K/N`). */
   shard?: { index: number; count: number };
+  /** Set when the run kept a state file (`scan --state`): which mode ran, and what it skipped. */
+  incremental?: IncrementalSummary;
+}
+
+/**
+ * What an incremental rescan did. `incremental`: the previous state was used; `full`: it could
+ * not be (`why`), so every file was read. Either way the findings are a full scan's.
+ */
+export interface IncrementalSummary {
+  mode: 'incremental' | 'full';
+  state: string;
+  why?: string;
+  /** Regular files whose verdict was taken from the state, unopened. */
+  reused: number;
+  /** Regular files read this run (new, changed, racy, or no usable state). */
+  reread: number;
 }
 
 /** How a careless server could read a name differently from its literal form. */

@@ -139,6 +139,15 @@ export function withDigest(set: Omit<PolicySet, 'digest'>): PolicySet {
   return { source, digest, ...effective };
 }
 
+/**
+ * A digest of what decides a verdict (rules, limits, bounds, overrides) and not of suppressions,
+ * which every run applies anew: an incremental rescan reuses verdicts only under the same one.
+ */
+export function verdictDigest(set: PolicySet): string {
+  const { bounds, base, overrides } = set;
+  return `sha256:${createHash('sha256').update(JSON.stringify({ bounds, base, overrides })).digest('hex')}`;
+}
+
 /** The built-in policy set (no file). */
 export function defaultPolicySet(): PolicySet {
   return withDigest({

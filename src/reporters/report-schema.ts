@@ -187,6 +187,17 @@ const REPORT_SCHEMA = {
         count: { type: 'integer', minimum: 1, maximum: MAX_SHARDS },
       },
     },
+    incremental: {
+      type: 'object',
+      required: ['mode', 'state', 'reused', 'reread'],
+      properties: {
+        mode: { enum: ['incremental', 'full'] },
+        state: { type: 'string' },
+        why: { type: 'string' },
+        reused: count,
+        reread: count,
+      },
+    },
   },
 } as const;
 

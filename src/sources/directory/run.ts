@@ -2,8 +2,20 @@
 import { realpathSync, statSync } from 'node:fs';
 import type { Collector } from '../../audit/auditor.js';
 import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
-import type { Report } from '../../model/types.js';
+import {
+  type LoadedState,
+  loadState,
+  STATE_FORMAT,
+  STATE_FORMAT_VERSION,
+  type StateHeader,
+  StateWriter,
+} from '../../incremental/state-file.js';
+import type { IncrementalSummary, Report } from '../../model/types.js';
+import { verdictDigest } from '../../policy/policy.js';
 import { errnoCode, InputError } from '../../util/errors.js';
+import { VERSION } from '../../util/version.js';
+import type { ScanSettings } from './scanner.js';
+import type { ScheduleOptions } from './scheduler.js';
 
 export interface ScanOptions extends RunOptions {
   root: string;
@@ -14,6 +26,8 @@ export interface ScanOptions extends RunOptions {
   shard?: { index: number; count: number };
   /** Entries a folder may have and still be listed and sorted before it is scanned. */
   listLimit?: number;
+  /** Keep a state file: unchanged files are judged by the verdict stored there, unopened. */
+  state?: { file: string; ignoreCtime: boolean; racyMarginMs?: number };
 }
 
 /** The real path of a root to scan, or an InputError naming what is wrong with it. */
@@ -41,9 +55,13 @@ export class DirectorySource implements Source {
   readonly kind = 'directory';
   readonly root: string;
   readonly rootAbsolute: string;
+  incremental: IncrementalSummary | undefined;
 
   constructor(
-    private readonly options: Pick<ScanOptions, 'root' | 'include' | 'exclude' | 'shard' | 'listLimit'>,
+    private readonly options: Pick<
+      ScanOptions,
+      'root' | 'include' | 'exclude' | 'shard' | 'listLimit' | 'state'
+    >,
   ) {
     this.root = options.root;
     this.rootAbsolute = realRoot(options.root);
@@ -51,7 +69,7 @@ export class DirectorySource implements Source {
 
   async collect(run: RunContext, collector: Collector): Promise<void> {
     const { options } = this;
-    const settings = {
+    const settings: ScanSettings = {
       rootReal: this.rootAbsolute,
       policy: run.policy,
       ...(options.shard && { shard: options.shard }),
@@ -63,11 +81,69 @@ export class DirectorySource implements Source {
     // The scanner (file-type, yauzl, the workers) loads with the first scan, not with the CLI:
     // `log` without --root and the other commands never need it (~40 ms of start-up).
     const { scanTree } = await import('./scheduler.js');
-    await scanTree(
-      settings,
-      { concurrency: run.threads, ...(run.onProgress && { onProgress: run.onProgress }) },
-      collector,
-    );
+    const schedule: ScheduleOptions = {
+      concurrency: run.threads,
+      ...(run.onProgress && { onProgress: run.onProgress }),
+    };
+    if (!options.state) return scanTree(settings, schedule, collector);
+
+    const { file, ignoreCtime, racyMarginMs } = options.state;
+    const { header, previous } = this.#previousState(run, file, ignoreCtime);
+    settings.incremental = {
+      ignoreCtime,
+      ...(racyMarginMs !== undefined && { racyMarginMs }),
+      ...(previous.usable && { previous: { table: previous.table, startedMs: previous.header.startedMs } }),
+    };
+    const summary: IncrementalSummary = {
+      mode: previous.usable ? 'incremental' : 'full',
+      state: file,
+      ...(!previous.usable && { why: previous.why }),
+      reused: 0,
+      reread: 0,
+    };
+    const writer = new StateWriter(file, header);
+    try {
+      await scanTree(
+        settings,
+        {
+          ...schedule,
+          onState: (state) => {
+            writer.add(state.lines, state.entries);
+            summary.reused += state.reused;
+            summary.reread += state.reread;
+          },
+        },
+        collector,
+      );
+      writer.commit();
+    } catch (error) {
+      writer.abandon();
+      throw error;
+    }
+    this.incremental = summary;
+  }
+
+  /** This run's state header, and what the state file holds for it. */
+  #previousState(
+    run: RunContext,
+    file: string,
+    ignoreCtime: boolean,
+  ): { header: StateHeader; previous: LoadedState } {
+    const { shard } = this.options;
+    const header: StateHeader = {
+      format: STATE_FORMAT,
+      formatVersion: STATE_FORMAT_VERSION,
+      tool: VERSION,
+      policy: verdictDigest(run.policy),
+      source: 'directory',
+      root: this.rootAbsolute,
+      shard: shard ? `${shard.index}/${shard.count}` : null,
+      ignoreCtime,
+      // The wall clock, not the run's (injectable) one: racy entries are judged against file times.
+      startedMs: Date.now(),
+    };
+    const { startedMs: _, ...expected } = header;
+    return { header, previous: loadState(file, expected) };
   }
 }
 

@@ -1,10 +1,12 @@
 import picomatch from 'picomatch';
 import { Auditor } from '../../audit/auditor.js';
+import { entryHashHex, type TableData, VerdictTable } from '../../incremental/table.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
 import { errnoCode } from '../../util/errors.js';
 import { shardOf } from '../../util/shard.js';
+import { type ChangeKey, changeKeyOf, RACY_MARGIN_MS } from './change-key.js';
 import { entryFacts, type InspectContext } from './entry.js';
 import {
   type DirectoryEntry,
@@ -28,6 +30,22 @@ export interface ScanSettings {
   shard?: { index: number; count: number };
   /** Entries a folder may have and still be listed and sorted first (default LIST_LIMIT). */
   listLimit?: number;
+  /** Set when the run keeps a state file: the previous run's verdicts, if usable. */
+  incremental?: {
+    previous?: { table: TableData; startedMs: number };
+    ignoreCtime: boolean;
+    /** Entries changed this near the previous run's start are read again (default RACY_MARGIN_MS). */
+    racyMarginMs?: number;
+  };
+}
+
+/** What one folder (or slice) adds to the new state file, and what it skipped. */
+export interface StateLines {
+  /** `hex\n` or `hex findings-json\n` per regular file evaluated. */
+  lines: string;
+  entries: number;
+  reused: number;
+  reread: number;
 }
 
 export interface DirectoryResult {
@@ -36,6 +54,8 @@ export interface DirectoryResult {
   findings: Finding[];
   notEvaluated: NotEvaluated[];
   counters: Counters;
+  /** Only when the run keeps a state file. */
+  state?: StateLines;
 }
 
 /**
@@ -78,6 +98,8 @@ export class DirectoryScanner {
   readonly #shard: ScanSettings['shard'];
   readonly #listLimit: number;
   readonly #streamBatch: number;
+  readonly #incremental: ScanSettings['incremental'];
+  readonly #previous: VerdictTable | undefined;
 
   constructor(settings: ScanSettings) {
     this.#auditor = new Auditor(settings.policy, settings.nowMs);
@@ -85,6 +107,9 @@ export class DirectoryScanner {
     this.#listLimit = settings.listLimit ?? LIST_LIMIT;
     this.#streamBatch = Math.min(STREAM_BATCH, Math.max(ENTRIES_PER_SLICE, this.#listLimit));
     this.#inspect = { rootReal: settings.rootReal, limits: settings.policy.bounds };
+    this.#incremental = settings.incremental;
+    const previous = settings.incremental?.previous;
+    this.#previous = previous && new VerdictTable(previous.table);
     const options = { dot: true };
     this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;
     this.#isIncluded = settings.include.length > 0 ? picomatch(settings.include, options) : () => true;
@@ -97,6 +122,7 @@ export class DirectoryScanner {
       notEvaluated: [],
       counters: emptyCounters(),
     };
+    if (this.#incremental) result.state = { lines: '', entries: 0, reused: 0, reread: 0 };
     let listing = job.slice;
     if (job.stream) {
       // A folder too large to list at once: its next batch now, the rest at its next turn.
@@ -153,6 +179,10 @@ export class DirectoryScanner {
     else if (entry.kind === 'symlink') counters.symlinks++;
     else counters.other++;
 
+    // An incremental rescan: a regular file whose change key is the stored one is not opened.
+    const key = entry.kind === 'file' && this.#incremental ? this.#changeKey(entry) : undefined;
+    if (key && this.#reuse(key, result)) return;
+
     const outcome = entryFacts(entry, this.#inspect);
     const file = outcome.file;
     if (outcome.status === 'not-evaluated') {
@@ -169,10 +199,56 @@ export class DirectoryScanner {
     try {
       const findings = await this.#auditor.audit({ facts: file, ...(source && { bytes: source }) });
       for (const finding of findings) result.findings.push(finding);
+      // Only what was read whole is stored: an entry not evaluated is tried again next run.
+      if (key && outcome.status === 'ok') record(result.state!, key.hex, findings, 'reread');
     } finally {
       source?.close();
     }
   }
+
+  #changeKey(entry: DirectoryEntry): (ChangeKey & { hex: string }) | undefined {
+    const key = changeKeyOf(entry.fsPath, this.#incremental!.ignoreCtime);
+    if (key === undefined) return undefined;
+    // Raw bytes for a name that is not valid UTF-8: its printable path may stand for others.
+    const name = entry.rawPath ? `b:${entry.rawPath.toString('base64')}` : `p:${entry.path}`;
+    return { ...key, hex: entryHashHex(name, key.text) };
+  }
+
+  /** Take the stored verdict of an unchanged file, suppressions applied anew; false to read it. */
+  #reuse(key: ChangeKey & { hex: string }, result: DirectoryResult): boolean {
+    const previous = this.#incremental!.previous;
+    // Changed so near the last run's start that the key may not show a change: read it.
+    const margin = this.#incremental!.racyMarginMs ?? RACY_MARGIN_MS;
+    if (!previous || key.changedMs >= previous.startedMs - margin) return false;
+    const stored = this.#previous!.get(key.hex);
+    if (stored === undefined) return false;
+    let findings: Finding[] = [];
+    if (!stored.clean) {
+      try {
+        findings = JSON.parse(stored.findingsJson) as Finding[];
+      } catch {
+        return false; // unreadable verdict: read the file instead
+      }
+      this.#auditor.resuppress(findings);
+    }
+    result.counters.evaluated++;
+    result.counters.bytes += key.size;
+    for (const finding of findings) result.findings.push(finding);
+    record(result.state!, key.hex, findings, 'reused');
+    return true;
+  }
+}
+
+/** Add an entry's verdict to the new state: its findings as found, before any suppression. */
+function record(state: StateLines, hex: string, findings: Finding[], how: 'reused' | 'reread'): void {
+  state.entries++;
+  state[how]++;
+  if (findings.length === 0) {
+    state.lines += `${hex}\n`;
+    return;
+  }
+  const unsuppressed = findings.map(({ suppressed: _, ...finding }) => finding);
+  state.lines += `${hex} ${JSON.stringify(unsuppressed)}\n`;
 }
 
 function withRaw(item: NotEvaluated, from: { rawPath?: Buffer }): NotEvaluated {

@@ -9,12 +9,15 @@ import {
   DirectoryScanner,
   ScanFailure,
   type ScanSettings,
+  type StateLines,
   walkFolders,
 } from './scanner.js';
 
 export interface ScheduleOptions {
   concurrency: number;
   onProgress?: (progress: Progress) => void;
+  /** Each folder's lines for the new state file, in this thread, as results come in. */
+  onState?: (state: StateLines) => void;
 }
 
 /**
@@ -42,7 +45,7 @@ class Walk {
   constructor(
     root: DirectoryJob,
     private readonly collector: Collector,
-    private readonly onProgress?: (progress: Progress) => void,
+    private readonly options: Omit<ScheduleOptions, 'concurrency'>,
   ) {
     this.pending = [root];
   }
@@ -52,7 +55,8 @@ class Walk {
     // reports): nothing here crossed a thread, and a folder stream must stay as it is.
     for (const next of result.more) this.pending.push(next);
     this.collector.merge(result, thread);
-    this.onProgress?.({ counters: this.collector.counters, current: path });
+    if (result.state) this.options.onState?.(result.state);
+    this.options.onProgress?.({ counters: this.collector.counters, current: path });
   }
 }
 
@@ -164,7 +168,7 @@ export async function scanTree(
   options: ScheduleOptions,
   collector: Collector,
 ): Promise<void> {
-  const walk = new Walk({ path: '', fsPath: settings.rootReal }, collector, options.onProgress);
+  const walk = new Walk({ path: '', fsPath: settings.rootReal }, collector, options);
   if (options.concurrency > 1) await withWorkers(settings, options.concurrency, walk);
   else await inProcess(settings, walk);
 }

@@ -1,0 +1,131 @@
+/**
+ * The previous run's verdicts, held for lookups from every scan thread: an open-addressing hash
+ * table over shared memory, keyed by a 64-bit hash of an entry's name and change key. A million
+ * entries are three typed arrays (about 24 MiB), not a million objects, and cross into worker
+ * threads without a copy.
+ *
+ * A lookup hits only when both the name and the change key hash to a stored value: a changed
+ * entry misses (and is read again) unless its new key collides with a stored one in 64 bits.
+ */
+
+/** Two 32-bit lanes of a 64-bit hash of `text` (a cyrb53-style mix of its UTF-16 code units). */
+function hash64(text: string): [number, number] {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return [h1 >>> 0, h2 >>> 0];
+}
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+/** The 16 hex digits a state file stores for an entry: its name and change key, hashed. */
+export function entryHashHex(name: string, changeKey: string): string {
+  const [a, b] = hash64(`${name}\u0000${changeKey}`);
+  return hex8(a) + hex8(b);
+}
+
+/** What a table is as plain data: shared buffers a worker thread rebuilds it from. */
+export interface TableData {
+  /** Three words a slot: hash high, hash low, verdict (0 empty, 1 clean, n >= 2 findings n - 2). */
+  slots: SharedArrayBuffer;
+  /** Two numbers per entry with findings: offset and length of its findings JSON in `text`. */
+  spans: SharedArrayBuffer;
+  /** The findings JSON of every entry that had findings, one after another (UTF-8). */
+  text: SharedArrayBuffer;
+}
+
+const EMPTY = 0;
+const CLEAN = 1;
+
+/** A stored verdict: no findings (`clean`), or the findings as the JSON the state file holds. */
+export type StoredVerdict = { clean: true } | { clean: false; findingsJson: string };
+
+export class VerdictTable {
+  readonly #slots: Uint32Array;
+  readonly #mask: number;
+  readonly #spans: Float64Array;
+  readonly #text: Uint8Array;
+
+  constructor(readonly data: TableData) {
+    this.#slots = new Uint32Array(data.slots);
+    this.#mask = this.#slots.length / 3 - 1;
+    this.#spans = new Float64Array(data.spans);
+    this.#text = new Uint8Array(data.text);
+  }
+
+  /** The verdict stored for this hash (16 hex digits), if any. */
+  get(hex: string): StoredVerdict | undefined {
+    const hi = Number.parseInt(hex.slice(0, 8), 16);
+    const lo = Number.parseInt(hex.slice(8), 16);
+    for (let slot = (lo ^ hi) & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const at = slot * 3;
+      const verdict = this.#slots[at + 2]!;
+      if (verdict === EMPTY) return undefined;
+      if (this.#slots[at] !== hi || this.#slots[at + 1] !== lo) continue;
+      if (verdict === CLEAN) return { clean: true };
+      const span = (verdict - 2) * 2;
+      const start = this.#spans[span]!;
+      const json = Buffer.from(this.#text.buffer, start, this.#spans[span + 1]!).toString('utf8');
+      return { clean: false, findingsJson: json };
+    }
+  }
+}
+
+/** Builds a table from a state file's lines, for at most `capacity` entries. */
+export class TableBuilder {
+  readonly #slots: Uint32Array;
+  readonly #mask: number;
+  readonly #spans: number[] = [];
+  readonly #texts: Buffer[] = [];
+  #textBytes = 0;
+  #count = 0;
+
+  constructor(readonly capacity: number) {
+    // At most half full, so a probe ends soon at an empty slot.
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.#slots = new Uint32Array(new SharedArrayBuffer(size * 3 * 4));
+    this.#mask = size - 1;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Store one entry; `findingsJson` as UTF-8 bytes, or undefined for a clean entry. */
+  add(hex: string, findingsJson: Buffer | undefined): void {
+    if (this.#count >= this.capacity) throw new Error('more entries than the table was sized for');
+    const hi = Number.parseInt(hex.slice(0, 8), 16);
+    const lo = Number.parseInt(hex.slice(8), 16);
+    let verdict = CLEAN;
+    if (findingsJson !== undefined) {
+      verdict = 2 + this.#spans.length / 2;
+      this.#spans.push(this.#textBytes, findingsJson.length);
+      this.#texts.push(findingsJson);
+      this.#textBytes += findingsJson.length;
+    }
+    let slot = (lo ^ hi) & this.#mask;
+    while (this.#slots[slot * 3 + 2] !== EMPTY) slot = (slot + 1) & this.#mask;
+    this.#slots.set([hi, lo, verdict], slot * 3);
+    this.#count++;
+  }
+
+  finish(): TableData {
+    const spans = new SharedArrayBuffer(Math.max(8, this.#spans.length * 8));
+    new Float64Array(spans).set(this.#spans);
+    const text = new SharedArrayBuffer(Math.max(1, this.#textBytes));
+    const bytes = new Uint8Array(text);
+    let at = 0;
+    for (const piece of this.#texts) {
+      bytes.set(piece, at);
+      at += piece.length;
+    }
+    return { slots: this.#slots.buffer as SharedArrayBuffer, spans, text };
+  }
+}

@@ -6,7 +6,7 @@
  * targets of issue 8, each judged met or not on this run's medians.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,18 @@ int main(int argc, char **argv) {
   pthread_join(a, 0); pthread_join(b, 0); printf("%ld\\n", counts[0] + counts[1]); return 0;
 }
 `;
+
+/**
+ * The floor of an incremental rescan: two threads walk the tree and lstat every entry, as a
+ * rescan must to see what changed, and read nothing.
+ */
+const LSTAT_FLOOR_C = FLOOR_C.replace(
+  '#include <unistd.h>',
+  '#include <sys/stat.h>\n#include <unistd.h>',
+).replace(
+  'else if (e->d_type == DT_REG) { int fd = open(child, O_RDONLY | O_NOFOLLOW); if (fd >= 0) { if (read(fd, buf, sizeof buf) >= 0) counts[t]++; close(fd); } }',
+  'else { struct stat st; if (lstat(child, &st) == 0 && S_ISREG(st.st_mode)) counts[t]++; (void)buf; }',
+);
 
 /**
  * The deep floor: two threads walk the tree and read exactly what upload-audit's default bounds
@@ -397,6 +409,48 @@ function realistic(files: number, runs: number): Target[] {
   return targets;
 }
 
+const LSTAT_FLOOR = 'C walk + lstat floor (2 threads)';
+const OURS_RESCAN = 'upload-audit scan --state (unchanged)';
+
+/**
+ * An incremental rescan of the unchanged tree (issue 20): beside the C walk-and-lstat floor and
+ * find, after two seeding runs 2 s apart, so no file is racy against the state's run.
+ */
+function rescanTargets(tree: string, files: number, runs: number, fullSeconds: number): Target[] {
+  const floor = compiled('lstat-floor', LSTAT_FLOOR_C);
+  const state = join(WORK, `state-${files}`);
+  rmSync(state, { force: true });
+  const rescan = ourCommand(`scan ${tree} --state ${state}`);
+  measure(rescan);
+  execFileSync('sleep', ['2.1']);
+  measure(rescan);
+  const r = compare(
+    'Incremental rescan of the unchanged tree',
+    files,
+    'files',
+    [
+      ours(OURS_RESCAN, `scan ${tree} --state ${state}`),
+      { name: 'find -type f | wc -l', command: `find ${tree} -type f | wc -l` },
+      { name: LSTAT_FLOOR, command: `${floor} ${tree}` },
+    ],
+    runs,
+  );
+  const report = JSON.parse(readFileSync(OUT, 'utf8')) as { incremental?: { mode: string; reused: number } };
+  console.log(
+    `(the last rescan: ${report.incremental?.mode}, ${report.incremental?.reused.toLocaleString('en-US')} files not opened; a full scan took ${fullSeconds.toFixed(2)} s)`,
+  );
+  const us = r.get(OURS_RESCAN)!;
+  const ratio = us.seconds / r.get(LSTAT_FLOOR)!.seconds;
+  const within = files >= 1_000_000 ? 1.5 : 3;
+  return [
+    {
+      target: `${files.toLocaleString('en-US')} unchanged files: rescan within ${within}× the walk-and-lstat floor, peak RSS under 150 MiB`,
+      measured: `${times(ratio)} the floor, ${us.rssMiB.toFixed(0)} MiB`,
+      met: ratio <= within && us.rssMiB < 150,
+    },
+  ];
+}
+
 const OURS_SCAN = 'upload-audit scan (every rule)';
 const FILE_PEER = 'find | xargs -P2 file --mime-type';
 const FLOOR_PEER = 'C floor (2 threads, read 4 KiB)';
@@ -448,6 +502,7 @@ async function main(): Promise<void> {
     const small = Math.round(files / 10);
     const memory = cleanMemory(small, files, Math.min(runs, 3));
     targets.push(...directoryTargets(files, results, memory, files - small));
+    targets.push(...rescanTargets(tree, files, runs, results.get(OURS_SCAN)!.seconds));
   }
   if (values.only !== 'dir' && values.only !== 'realistic') {
     console.log();

@@ -57,7 +57,6 @@ export type LoadedState =
   | { usable: true; header: StateHeader; table: TableData; entries: number }
   | { usable: false; why: string };
 
-const HEX_LINE = /^[0-9a-f]{16}$/;
 const CHUNK = 1024 * 1024;
 
 /** Every line of the file, as byte ranges of the chunk read, without holding the whole file. */
@@ -79,6 +78,18 @@ function* lines(fd: number): Generator<Buffer> {
     carry = Buffer.from(data);
   }
   if (carry.length > 0) yield carry;
+}
+
+/** The value of the 8 lowercase hex digits at `at`, or -1 when they are not. */
+function hex32(line: Buffer, at: number): number {
+  let value = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = line[i]!;
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
 }
 
 /** What differs between a stored header and this run's, in words; undefined when it fits. */
@@ -137,9 +148,10 @@ export function loadState(file: string, expected: Omit<StateHeader, 'startedMs'>
     let ended: number | undefined;
     for (const line of reader) {
       if (ended !== undefined) return { usable: false, why: 'it is damaged (lines after its end)' };
-      const hex = line.subarray(0, 16).toString('latin1');
-      if (line.length >= 16 && HEX_LINE.test(hex) && (line.length === 16 || line[16] === 0x20)) {
-        table.add(hex, line.length === 16 ? undefined : Buffer.from(line.subarray(17)));
+      const hi = line.length >= 16 ? hex32(line, 0) : -1;
+      const lo = hi >= 0 ? hex32(line, 8) : -1;
+      if (lo >= 0 && (line.length === 16 || line[16] === 0x20)) {
+        table.add(hi, lo, line.length === 16 ? undefined : Buffer.from(line.subarray(17)));
         continue;
       }
       const end = /^\{"end":(\d+)\}$/.exec(line.toString('latin1'));

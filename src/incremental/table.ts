@@ -8,26 +8,51 @@
  * entry misses (and is read again) unless its new key collides with a stored one in 64 bits.
  */
 
-/** Two 32-bit lanes of a 64-bit hash of `text` (a cyrb53-style mix of its UTF-16 code units). */
-function hash64(text: string): [number, number] {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
+/**
+ * An entry's identity in a state: a 64-bit hash (two 32-bit lanes, a cyrb53-style mix) of its
+ * name's UTF-16 code units and of each 64-bit word of its change key. The key's numbers are mixed
+ * as they are, never turned into text: a rescan hashes every file it lists.
+ */
+export class EntryHash {
+  hi = 0;
+  lo = 0;
+  readonly #word = new BigUint64Array(1);
+  readonly #halves = new Uint32Array(this.#word.buffer);
+
+  /** Hash `name` and then every value of `key` (bigints taken modulo 2^64). */
+  of(name: string, key: readonly bigint[]): this {
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    for (const value of key) {
+      this.#word[0] = value;
+      for (const c of this.#halves) {
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+      }
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    this.hi = h1 >>> 0;
+    this.lo = h2 >>> 0;
+    return this;
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return [h1 >>> 0, h2 >>> 0];
+
+  /** The 16 hex digits a state file stores. */
+  get hex(): string {
+    return hex8(this.hi) + hex8(this.lo);
+  }
 }
 
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
-
-/** The 16 hex digits a state file stores for an entry: its name and change key, hashed. */
-export function entryHashHex(name: string, changeKey: string): string {
-  const [a, b] = hash64(`${name}\u0000${changeKey}`);
-  return hex8(a) + hex8(b);
+const HEX = '0123456789abcdef';
+function hex8(n: number): string {
+  let text = '';
+  for (let shift = 28; shift >= 0; shift -= 4) text += HEX[(n >>> shift) & 15];
+  return text;
 }
 
 /** What a table is as plain data: shared buffers a worker thread rebuilds it from. */
@@ -59,10 +84,8 @@ export class VerdictTable {
     this.#text = new Uint8Array(data.text);
   }
 
-  /** The verdict stored for this hash (16 hex digits), if any. */
-  get(hex: string): StoredVerdict | undefined {
-    const hi = Number.parseInt(hex.slice(0, 8), 16);
-    const lo = Number.parseInt(hex.slice(8), 16);
+  /** The verdict stored for this hash, if any. */
+  get(hi: number, lo: number): StoredVerdict | undefined {
     for (let slot = (lo ^ hi) & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const at = slot * 3;
       const verdict = this.#slots[at + 2]!;
@@ -99,10 +122,8 @@ export class TableBuilder {
   }
 
   /** Store one entry; `findingsJson` as UTF-8 bytes, or undefined for a clean entry. */
-  add(hex: string, findingsJson: Buffer | undefined): void {
+  add(hi: number, lo: number, findingsJson: Buffer | undefined): void {
     if (this.#count >= this.capacity) throw new Error('more entries than the table was sized for');
-    const hi = Number.parseInt(hex.slice(0, 8), 16);
-    const lo = Number.parseInt(hex.slice(8), 16);
     let verdict = CLEAN;
     if (findingsJson !== undefined) {
       verdict = 2 + this.#spans.length / 2;
@@ -112,7 +133,9 @@ export class TableBuilder {
     }
     let slot = (lo ^ hi) & this.#mask;
     while (this.#slots[slot * 3 + 2] !== EMPTY) slot = (slot + 1) & this.#mask;
-    this.#slots.set([hi, lo, verdict], slot * 3);
+    this.#slots[slot * 3] = hi;
+    this.#slots[slot * 3 + 1] = lo;
+    this.#slots[slot * 3 + 2] = verdict;
     this.#count++;
   }
 

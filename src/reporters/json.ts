@@ -59,6 +59,7 @@ function documentWithout(report: Report, findings: unknown): Record<string, unkn
     suppressions: report.suppressions,
     ...(report.comparison && { comparison: jsonComparison(report.comparison) }),
     ...(report.shard && { shard: report.shard }),
+    ...(report.incremental && { incremental: report.incremental }),
   };
 }
 
@@ -125,6 +126,7 @@ export function* jsonlPieces(report: Report): Generator<string> {
         unchanged: report.comparison.unchanged,
       },
     }),
+    ...(report.incremental && { incremental: report.incremental }),
   });
 }
 

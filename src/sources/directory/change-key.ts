@@ -14,8 +14,8 @@ import { type BigIntStats, lstatSync } from 'node:fs';
 export const RACY_MARGIN_MS = 2000;
 
 export interface ChangeKey {
-  /** device, inode, size, mtime, ctime (unless ignored), mode, links, owner: all as text. */
-  text: string;
+  /** device, inode, size, mtime and ctime (0 when ignored) in ns, mode, links, owner, group. */
+  values: bigint[];
   /** lstat's size, for the bytes counter of a skipped file. */
   size: number;
   /** Newest of mtime and (unless ignored) ctime, in ms: for the racy check. */
@@ -31,8 +31,18 @@ export function changeKeyOf(fsPath: string | Buffer, ignoreCtime: boolean): Chan
     return undefined; // gone or unreadable: the full read says which
   }
   if (!stats.isFile()) return undefined;
-  const ctime = ignoreCtime ? '-' : String(stats.ctimeNs);
-  const text = `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${ctime}:${stats.mode}:${stats.nlink}:${stats.uid}:${stats.gid}`;
+  const ctime = ignoreCtime ? 0n : stats.ctimeNs;
+  const values = [
+    stats.dev,
+    stats.ino,
+    stats.size,
+    stats.mtimeNs,
+    ctime,
+    stats.mode,
+    stats.nlink,
+    stats.uid,
+    stats.gid,
+  ];
   const newest = ignoreCtime || stats.mtimeNs > stats.ctimeNs ? stats.mtimeNs : stats.ctimeNs;
-  return { text, size: Number(stats.size), changedMs: Number(newest / 1_000_000n) };
+  return { values, size: Number(stats.size), changedMs: Number(newest / 1_000_000n) };
 }

@@ -265,6 +265,15 @@ describe('scan --state: incremental rescans', () => {
         .sort(),
     ).toEqual(['scan-state-1-of-2', 'scan-state-2-of-2']);
     expect(readFileSync(join(history, 'scan-state-2-of-2'), 'utf8')).toContain('"shard":"2/2"');
+    // The JSON and JSON Lines reports say which mode ran (every file is racy this soon after).
+    const state = newStateFile();
+    await cliInProcess(['scan', root, '--state', state, '-q', '-o', '/dev/null']);
+    const json = JSON.parse((await cliInProcess(['scan', root, '--state', state, '-f', 'json'])).stdout);
+    expect(json.incremental).toEqual({ mode: 'incremental', state, reused: 0, reread: REGULAR_FILES });
+    const jsonl = (await cliInProcess(['scan', root, '--state', state, '-f', 'jsonl'])).stdout
+      .trim()
+      .split('\n');
+    expect(JSON.parse(jsonl.at(-1)!).incremental).toMatchObject({ mode: 'incremental' });
     const noState = await cliInProcess([
       'scan',
       root,

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { Auditor } from '../../audit/auditor.js';
-import { entryHashHex, type TableData, VerdictTable } from '../../incremental/table.js';
+import { EntryHash, type TableData, VerdictTable } from '../../incremental/table.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
@@ -100,6 +100,8 @@ export class DirectoryScanner {
   readonly #streamBatch: number;
   readonly #incremental: ScanSettings['incremental'];
   readonly #previous: VerdictTable | undefined;
+  /** One per scanner: an entry's hash is used before the next entry's is made. */
+  readonly #hash = new EntryHash();
 
   constructor(settings: ScanSettings) {
     this.#auditor = new Auditor(settings.policy, settings.nowMs);
@@ -206,21 +208,22 @@ export class DirectoryScanner {
     }
   }
 
-  #changeKey(entry: DirectoryEntry): (ChangeKey & { hex: string }) | undefined {
+  #changeKey(entry: DirectoryEntry): StoredKey | undefined {
     const key = changeKeyOf(entry.fsPath, this.#incremental!.ignoreCtime);
     if (key === undefined) return undefined;
     // Raw bytes for a name that is not valid UTF-8: its printable path may stand for others.
     const name = entry.rawPath ? `b:${entry.rawPath.toString('base64')}` : `p:${entry.path}`;
-    return { ...key, hex: entryHashHex(name, key.text) };
+    const { hi, lo, hex } = this.#hash.of(name, key.values);
+    return { size: key.size, changedMs: key.changedMs, hi, lo, hex };
   }
 
   /** Take the stored verdict of an unchanged file, suppressions applied anew; false to read it. */
-  #reuse(key: ChangeKey & { hex: string }, result: DirectoryResult): boolean {
+  #reuse(key: StoredKey, result: DirectoryResult): boolean {
     const previous = this.#incremental!.previous;
     // Changed so near the last run's start that the key may not show a change: read it.
     const margin = this.#incremental!.racyMarginMs ?? RACY_MARGIN_MS;
     if (!previous || key.changedMs >= previous.startedMs - margin) return false;
-    const stored = this.#previous!.get(key.hex);
+    const stored = this.#previous!.get(key.hi, key.lo);
     if (stored === undefined) return false;
     let findings: Finding[] = [];
     if (!stored.clean) {
@@ -237,6 +240,13 @@ export class DirectoryScanner {
     record(result.state!, key.hex, findings, 'reused');
     return true;
   }
+}
+
+/** A regular file's change key as a state holds it: hashed with its name. */
+interface StoredKey extends Omit<ChangeKey, 'values'> {
+  hi: number;
+  lo: number;
+  hex: string;
 }
 
 /** Add an entry's verdict to the new state: its findings as found, before any suppression. */

@@ -66,11 +66,11 @@ export const storedOutsideRule = defineRule({
   category: 'path-traversal',
   defaultSeverity: 'critical',
   description:
-    'Upload logs: the path the service stored the upload at lies outside the upload root (with --root), or climbs out with `..`, whatever the client called the file.',
+    'Upload logs: the path the service stored the upload at lies outside the upload root (with --root), or climbs out with `..`, whatever the client called the file; buckets: an object key that climbs out with `..` (a sync to disk writes it outside its folder).',
   rationale:
     'The name the client sent may look harmless while the path the service built from it (or from another field) escaped: the write already happened outside the folder uploads belong in.',
   fix: 'Find and remove the stored file; make the handler build stored paths from generated names and check that they stay inside the upload root.',
-  kinds: ['upload'],
+  kinds: ['upload', 'file'],
   messages: { outside: 'the upload was stored at {stored}, outside the upload folder' },
   check: (file) =>
     file.declared?.storedOutside === undefined

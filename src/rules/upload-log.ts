@@ -60,11 +60,12 @@ export const declaredTypeRule = defineRule({
   id: 'mime-mismatch/declared-type',
   category: 'mime-mismatch',
   defaultSeverity: 'medium',
-  description: 'Upload logs: the Content-Type the client declared does not fit the file name’s extension.',
+  description:
+    'Upload logs and buckets: the Content-Type the client declared (or the bucket stored) does not fit the file name’s extension.',
   rationale:
     'Attackers set Content-Type: image/jpeg on shell.php because handlers that check only the header let it through; honest clients rarely disagree with themselves.',
   fix: 'Make the handler ignore the declared type and check the content; look at what this client uploaded.',
-  kinds: ['upload'],
+  kinds: ['upload', 'file'],
   messages: { declared: 'the client declared {declaredType} for a .{extension} name' },
   check(file) {
     if (declaredFits(file) !== false) return undefined;
@@ -80,11 +81,11 @@ export const threeWayRule = defineRule({
   category: 'mime-mismatch',
   defaultSeverity: 'high',
   description:
-    'Upload logs with --root: the extension, the declared Content-Type and the stored content do not all agree.',
+    'Upload logs with --root, and buckets: the extension, the declared (or stored) Content-Type and the content do not all agree.',
   rationale:
     'Each of the three can be forged alone; a file whose name, header and bytes tell three different stories passed a check that looked at only one of them.',
   fix: 'Quarantine the stored file; make the handler derive the type from the content and store it under a matching name.',
-  kinds: ['upload'],
+  kinds: ['upload', 'file'],
   messages: {
     disagree: 'name .{extension}, declared {declaredType}, stored content {detectedType}: {disagreement}',
   },
@@ -93,6 +94,8 @@ export const threeWayRule = defineRule({
     const ext = file.nameInfo.extension;
     if (!detected || ext === undefined) return undefined;
     const declared = mimeOf(file.declared?.contentType);
+    // A stored file with no declared type (on disk) is mime-mismatch's alone.
+    if (file.kind !== 'upload' && declared === undefined) return undefined;
     const problems: string[] = [];
     if (declaredFits(file) === false) problems.push('name vs declared');
     const contentKind = contentKindOf(detected.ext);
@@ -181,11 +184,11 @@ export const declaredMarkupRule = defineRule({
   category: 'active-content',
   defaultSeverity: 'high',
   description:
-    'Upload logs: the client declared a type browsers render as a page (text/html, SVG, XML) for a name that is not one.',
+    'Upload logs and buckets: the client declared (or the bucket serves) a type browsers render as a page (text/html, SVG, XML) for a name that is not one.',
   rationale:
     'A service that stores and serves the declared Content-Type sends this "image" as HTML: the browser runs whatever script it holds, on your origin. Stored cross-site scripting through an avatar.',
   fix: 'Make the handler set the Content-Type from the checked content and serve uploads with nosniff and Content-Disposition: attachment; look at this file.',
-  kinds: ['upload'],
+  kinds: ['upload', 'file'],
   messages: {
     markup: 'the client declared {declaredType}, which browsers render as a page, for a .{extension} name',
   },

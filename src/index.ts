@@ -12,3 +12,4 @@ export { defaultPolicySet, type PolicySet } from './policy/policy.js';
 export { auditPath } from './sources/directory/one.js';
 export { DirectorySource, realRoot, runScan, type ScanOptions } from './sources/directory/run.js';
 export { type LogOptions, LogSource, runLog } from './sources/log/run.js';
+export { type BucketOptions, BucketSource, runBucket } from './sources/s3/run.js';

@@ -261,7 +261,7 @@ export interface Report {
   root: string;
   /** The absolute folder findings' paths are relative to (the scanned root; for logs, the cwd). */
   rootAbsolute?: string;
-  source: 'directory' | 'log';
+  source: 'directory' | 'log' | 'bucket';
   /** Where the policy came from and a digest of its effective content. */
   policy: { source: string; digest: string };
   startedAt: string;

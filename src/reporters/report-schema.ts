@@ -106,7 +106,7 @@ const REPORT_SCHEMA = {
     },
     root: text,
     rootAbsolute: text,
-    source: { enum: ['directory', 'log'] },
+    source: { enum: ['directory', 'log', 'bucket'] },
     policy: { type: 'object', required: ['source', 'digest'], properties: { source: text, digest: text } },
     startedAt: { type: 'string', pattern: '^\\d{4}-\\d\\d-\\d\\dT' },
     durationMs: count,

@@ -1,0 +1,181 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../model/types.js';
+import { jpeg, pdf, zip } from '../../test-support/bytes.js';
+import { cliInProcess } from '../../test-support/cli.js';
+import { S3_ENV, startBucketServer, type TestBucketServer } from '../../test-support/s3.js';
+import { tempTrees } from '../../test-support/tree.js';
+
+const tree = tempTrees();
+let server: TestBucketServer;
+
+/** A large object of which only the bounds should be fetched: a JPEG head, then 6 MiB. */
+const large = Buffer.concat([jpeg(), Buffer.alloc(6 * 1024 * 1024, 0x20)]);
+
+const OBJECTS = {
+  'avatars/ok.jpg': { body: jpeg(), type: 'image/jpeg' },
+  'avatars/shell.php.jpg': { body: '<?php system($_GET["c"]); ?>', type: 'image/jpeg' },
+  'avatars/page.jpg': {
+    body: '<html><body><script>alert(document.cookie)</script></body></html>',
+    type: 'text/html',
+  },
+  'docs/report.pdf': { body: pdf(), type: 'application/pdf' },
+  'docs/holiday.jpg': { body: large, type: 'image/jpeg' },
+  'docs/bundle.zip': { body: zip({ '../../evil.php': '<?php eval($_POST[1]);' }), type: 'application/zip' },
+  'x/.htaccess': { body: 'AddType application/x-httpd-php .jpg', type: 'text/plain' },
+  'x/..\\..\\cron.php': { body: '<?php', type: 'application/octet-stream' },
+};
+
+beforeAll(async () => {
+  server = await startBucketServer();
+  await server.bucket('uploads', OBJECTS);
+}, 60_000);
+afterAll(() => server?.stop());
+
+const scanBucket = (url: string, ...args: string[]) =>
+  cliInProcess(
+    ['scan', url, '--endpoint-url', server.endpoint, '--path-style', '-f', 'json', ...args],
+    S3_ENV,
+  );
+
+const hits = (report: Report): string[] => report.findings.map((f) => `${f.path} ${f.ruleId}`).sort();
+
+describe('scan s3://BUCKET', () => {
+  it('judges objects by key, size, content and the Content-Type the bucket stored', async () => {
+    const run = await scanBucket('s3://uploads');
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.source).toBe('bucket');
+    expect(report.summary).toMatchObject({ files: 8, evaluated: 8, notEvaluated: 0 });
+    const found = hits(report);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'avatars/shell.php.jpg dangerous-extension/double-extension',
+        'avatars/shell.php.jpg mime-mismatch/three-way',
+        'avatars/page.jpg active-content/declared-markup',
+        'avatars/page.jpg mime-mismatch/declared-type',
+        'docs/bundle.zip archive/zip-slip',
+        'x/.htaccess dangerous-extension/server-config',
+        'x/..\\\\..\\\\cron.php path-traversal/stored-outside',
+      ]),
+    );
+    expect(found.some((h) => h.startsWith('avatars/ok.jpg') || h.startsWith('docs/report.pdf'))).toBe(false);
+    expect(found.some((h) => h.startsWith('docs/holiday.jpg'))).toBe(false);
+  });
+
+  it('fetches what the read bounds say, not what the objects hold', async () => {
+    const run = await scanBucket('s3://uploads', '-o', '/dev/null');
+    const [, requests, fetched, stored] = /(\d+) range requests fetched (\d+) bytes of the (\d+) stored/.exec(
+      run.stderr,
+    )!;
+    expect(Number(stored)).toBeGreaterThan(large.length);
+    expect(Number(fetched) / Number(stored)).toBeLessThan(0.05);
+    expect(Number(requests)).toBeGreaterThan(0);
+  });
+
+  it('reports what a scan of the same files on disk reports, but for the stored types', async () => {
+    const root = tree({});
+    for (const [key, { body }] of Object.entries(OBJECTS)) {
+      mkdirSync(dirname(join(root, key)), { recursive: true });
+      writeFileSync(join(root, key), body);
+    }
+    const disk = JSON.parse((await cliInProcess(['scan', root, '-f', 'json'])).stdout) as Report;
+    const bucket = JSON.parse((await scanBucket('s3://uploads')).stdout) as Report;
+    const byStoredType = new Set([
+      'mime-mismatch/three-way',
+      'mime-mismatch/declared-type',
+      'active-content/declared-markup',
+      'path-traversal/stored-outside',
+    ]);
+    const withoutStored = (r: Report) =>
+      r.findings
+        .filter((f) => !byStoredType.has(f.ruleId) && f.category !== 'permissions')
+        .map((f) => `${f.path} ${f.ruleId} ${f.fingerprint}`)
+        .sort();
+    expect(withoutStored(bucket)).toEqual(withoutStored(disk));
+  });
+
+  it('takes a prefix as the root, shards by key, and a bucket that cannot be listed is exit 2', async () => {
+    const docs = JSON.parse((await scanBucket('s3://uploads/docs')).stdout) as Report;
+    expect(docs.summary.files).toBe(3);
+    expect(hits(docs)).toEqual([
+      'bundle.zip active-content/server-code',
+      'bundle.zip archive/dangerous-entry',
+      'bundle.zip archive/zip-slip',
+    ]);
+    const all = hits(JSON.parse((await scanBucket('s3://uploads')).stdout));
+    const parts: string[] = [];
+    for (const shard of ['1/2', '2/2'])
+      parts.push(...hits(JSON.parse((await scanBucket('s3://uploads', '--shard', shard)).stdout)));
+    expect(parts.sort()).toEqual(all);
+    const missing = await scanBucket('s3://no-such-bucket');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^upload-audit: cannot list 's3:\/\/no-such-bucket': NoSuchBucket \(HTTP 404\)\n$/,
+    );
+    const badName = await scanBucket('s3://A');
+    expect(badName.status).toBe(2);
+    const state = await scanBucket('s3://uploads', '--state', '/tmp/x');
+    expect(state.stderr).toBe(
+      'upload-audit: --state and --ignore-ctime work on folders only (not yet on buckets)\n',
+    );
+  });
+
+  it('retries throttling with backoff, and an object it may not read is not evaluated, never clean', async () => {
+    await server.bucket('flaky', {
+      'slow.jpg': { body: jpeg(), type: 'image/jpeg' },
+      'secret.php': { body: '<?php', type: 'text/plain' },
+      'fine.jpg': { body: jpeg(), type: 'image/jpeg' },
+    });
+    // A proxy in front of the store: SlowDown twice for slow.jpg, AccessDenied always for secret.php.
+    const upstream = new URL(server.endpoint);
+    let slowDowns = 0;
+    const proxy: Server = createServer((req, res) => {
+      const answer = (status: number, code: string) => {
+        res.writeHead(status, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+      };
+      if (req.method === 'GET' && req.url?.includes('slow.jpg') && slowDowns < 2) {
+        slowDowns++;
+        return answer(503, 'SlowDown');
+      }
+      if (req.url?.includes('secret.php') && !req.url.includes('list-type'))
+        return answer(403, 'AccessDenied');
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (answered) => {
+          res.writeHead(answered.statusCode ?? 502, answered.headers);
+          answered.pipe(res);
+        },
+      );
+      req.pipe(forward);
+    });
+    await new Promise<void>((listening) => proxy.listen(0, '127.0.0.1', listening));
+    try {
+      const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const run = await cliInProcess(
+        ['scan', 's3://flaky', '--endpoint-url', endpoint, '--path-style', '-f', 'json'],
+        S3_ENV,
+      );
+      const report = JSON.parse(run.stdout) as Report;
+      expect(slowDowns).toBe(2);
+      expect(report.summary).toMatchObject({ files: 3, evaluated: 2, notEvaluated: 1 });
+      expect(report.notEvaluated).toEqual([
+        { path: 'secret.php', reason: 'unreadable', detail: 'AccessDenied (HTTP 403)' },
+      ]);
+      // Not evaluated fails the gate unless the operator accepts gaps.
+      expect(run.status).toBe(1);
+    } finally {
+      await new Promise((closed) => proxy.close(closed));
+    }
+  });
+});

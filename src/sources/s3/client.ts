@@ -1,0 +1,42 @@
+/**
+ * The S3 client of a bucket source: the SDK's own credential chain and region, an endpoint for
+ * S3-compatible stores, and retries of throttling (503 SlowDown) and transient errors with
+ * backoff (the SDK's standard retry strategy).
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface BucketClientOptions {
+  /** --endpoint-url; the SDK also reads AWS_ENDPOINT_URL(_S3) itself. */
+  endpoint?: string;
+  /** --path-style: `host/bucket/key` addressing, which MinIO and most self-hosted stores need. */
+  pathStyle?: boolean;
+  /** Requests in flight at most (the HTTP connection pool's size). */
+  maxRequests: number;
+  /** Attempts per request, the first included. */
+  maxAttempts?: number;
+}
+
+export function bucketClient(options: BucketClientOptions): S3Client {
+  // The SDK warns on every start under Node 20 that its releases after January 2027 need Node
+  // 22; stderr is the operator's channel for our notes, and the pinned SDK runs here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new S3Client({
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    forcePathStyle: options.pathStyle ?? false,
+    // A region is required to sign; S3-compatible stores ignore it.
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    maxAttempts: options.maxAttempts ?? 5,
+    retryMode: 'standard',
+    // Only when an operation requires a checksum: S3-compatible stores that predate the SDK's
+    // default checksums (aws-chunked uploads, CRC32 headers) refuse them.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    followRegionRedirects: true,
+    requestHandler: {
+      httpAgent: { maxSockets: options.maxRequests, keepAlive: true },
+      httpsAgent: { maxSockets: options.maxRequests, keepAlive: true },
+      requestTimeout: 60_000,
+      connectionTimeout: 10_000,
+    },
+  });
+}

@@ -1,0 +1,26 @@
+/** `s3://BUCKET[/PREFIX]`: where a bucket source reads, checked before any request is made. */
+import { InputError } from '../../util/errors.js';
+
+export interface BucketLocation {
+  bucket: string;
+  /** Keys start with this; findings' paths are the keys without it. Empty, or ending in `/`. */
+  prefix: string;
+}
+
+/** Bucket names as S3 allows them (3-63 of lower-case letters, digits, dots and dashes). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export const isBucketUrl = (root: string): boolean => root.startsWith('s3://');
+
+export function parseBucketUrl(url: string): BucketLocation {
+  const rest = url.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  let prefix = slash < 0 ? '' : rest.slice(slash + 1);
+  if (!BUCKET.test(bucket))
+    throw new InputError(
+      `cannot scan '${url}': '${bucket}' is not a bucket name (expected s3://BUCKET[/PREFIX])`,
+    );
+  if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+  return { bucket, prefix };
+}

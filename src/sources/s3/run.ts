@@ -1,0 +1,192 @@
+/**
+ * `upload-audit scan s3://BUCKET[/PREFIX]`: a bucket's objects as a Source. Listed a page at a
+ * time (ListObjectsV2, never a HEAD per object), each object read only as far as the read bounds
+ * go, by range requests, with a bounded number of requests in flight. The key is the name the
+ * rules judge; the Content-Type the bucket stores is the type the client declared.
+ */
+import {
+  type _Object,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import picomatch from 'picomatch';
+import { Auditor, type Collector } from '../../audit/auditor.js';
+import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
+import { analyzeName, climbsOut } from '../../inspect/names.js';
+import type { InspectedFile, NotEvaluatedReason, Report } from '../../model/types.js';
+import { InputError } from '../../util/errors.js';
+import { printableBytes } from '../../util/escape.js';
+import { shardOf } from '../../util/shard.js';
+import { type BucketClientOptions, bucketClient } from './client.js';
+import { type BucketLocation, parseBucketUrl } from './location.js';
+import { type FetchTally, ObjectBytes } from './object-bytes.js';
+
+export interface BucketOptions extends RunOptions {
+  /** s3://BUCKET[/PREFIX] */
+  url: string;
+  include?: string[];
+  exclude?: string[];
+  shard?: { index: number; count: number };
+  client: BucketClientOptions;
+}
+
+/** An SDK error in a few words: its code and the HTTP status, never its stack. */
+function describe(error: unknown): { name: string; status: number | undefined; text: string } {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? 'Error';
+  return { name, status, text: status === undefined ? name : `${name} (HTTP ${status})` };
+}
+
+/** What an SDK error says of one object, in the words of the not-evaluated list. */
+function reasonFor(error: unknown): { reason: NotEvaluatedReason; detail: string } {
+  const { name, status, text } = describe(error);
+  if (status === 404 || name === 'NoSuchKey')
+    return { reason: 'vanished', detail: 'deleted since it was listed' };
+  if (status === 412) return { reason: 'changed-type', detail: 'rewritten since it was listed' };
+  if (status === 403) return { reason: 'unreadable', detail: text };
+  return { reason: 'read-error', detail: text };
+}
+
+/** Run `task` over `items` with at most `limit` running at once. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await task(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+export class BucketSource implements Source {
+  readonly kind = 'bucket';
+  readonly root: string;
+  readonly rootAbsolute: string;
+  readonly location: BucketLocation;
+  /** Range requests and bytes fetched by the run, for its note and the bench. */
+  readonly fetched: FetchTally = { requests: 0, bytes: 0 };
+  /** Bytes the listed objects hold. */
+  storedBytes = 0;
+  readonly #isExcluded: (path: string) => boolean;
+  readonly #isIncluded: (path: string) => boolean;
+
+  constructor(
+    private readonly options: Pick<BucketOptions, 'url' | 'include' | 'exclude' | 'shard' | 'client'>,
+  ) {
+    this.location = parseBucketUrl(options.url);
+    this.root = options.url;
+    this.rootAbsolute = `s3://${this.location.bucket}/${this.location.prefix}`;
+    const globs = { dot: true };
+    const { include = [], exclude = [] } = options;
+    this.#isExcluded = exclude.length > 0 ? picomatch(exclude, globs) : () => false;
+    this.#isIncluded = include.length > 0 ? picomatch(include, globs) : () => true;
+  }
+
+  async collect(run: RunContext, collector: Collector): Promise<void> {
+    const client = bucketClient(this.options.client);
+    const auditor = new Auditor(run.policy, run.nowMs);
+    const { bucket, prefix } = this.location;
+    const list = (token?: string): Promise<ListObjectsV2CommandOutput> =>
+      client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            ...(prefix !== '' && { Prefix: prefix }),
+            ...(token !== undefined && { ContinuationToken: token }),
+          }),
+        )
+        .catch((error: unknown) => {
+          // Without the listing nothing can be said of what is in the bucket: bad input, exit 2.
+          throw new InputError(`cannot list '${this.root}': ${describe(error).text}`);
+        });
+    try {
+      let page: Promise<ListObjectsV2CommandOutput> | undefined = list();
+      while (page) {
+        const listed: ListObjectsV2CommandOutput = await page;
+        // The next page is asked for while this one is audited.
+        page =
+          listed.IsTruncated && listed.NextContinuationToken ? list(listed.NextContinuationToken) : undefined;
+        await eachLimited(listed.Contents ?? [], this.options.client.maxRequests, (object) =>
+          this.#object(client, auditor, object, run, collector),
+        );
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async #object(
+    client: S3Client,
+    auditor: Auditor,
+    object: _Object,
+    run: RunContext,
+    collector: Collector,
+  ): Promise<void> {
+    const key = object.Key ?? '';
+    const path = key.slice(this.location.prefix.length);
+    if (path === '') return; // the prefix's own folder marker
+    const { shard } = this.options;
+    if (shard && shardOf(path, shard.count) !== shard.index) return;
+    const { counters } = collector;
+    if (this.#isExcluded(path) || !this.#isIncluded(path)) {
+      counters.excluded++;
+      return;
+    }
+    counters.entries++;
+    const size = object.Size ?? 0;
+    // A key ending in / is a folder marker some tools make: a folder, not content.
+    if (key.endsWith('/') && size === 0) {
+      counters.directories++;
+      counters.evaluated++;
+      return;
+    }
+    counters.files++;
+    this.storedBytes += size;
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    // As on disk: a backslash is shown doubled, and such a key keeps its raw form beside it.
+    const printable = path.includes('\\') ? printableBytes(Buffer.from(path), true) : path;
+    const facts: InspectedFile = {
+      path: printable,
+      ...(printable !== path && { pathBase64: Buffer.from(path).toString('base64') }),
+      kind: 'file',
+      name,
+      size,
+      nameInfo: analyzeName(name),
+      ...(object.LastModified && { mtimeMs: object.LastModified.getTime() }),
+    };
+    // A key that climbs with .. lands outside its folder when the bucket is synced to disk.
+    if (climbsOut(path)) facts.declared = { storedOutside: path };
+    const declare = (contentType: string): void => {
+      facts.declared = { ...facts.declared, contentType };
+    };
+    const bytes =
+      size > 0
+        ? new ObjectBytes(client, this.location.bucket, key, size, this.fetched, declare, object.ETag)
+        : undefined;
+    try {
+      if (!bytes) {
+        // Nothing to read; the one request that tells its stored type.
+        const head = await client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }));
+        if (head.ContentType !== undefined) declare(head.ContentType);
+      }
+      collector.addFindings(await auditor.audit({ facts, ...(bytes && { bytes }) }));
+      counters.evaluated++;
+      counters.bytes += size;
+    } catch (error) {
+      collector.addNotEvaluated({ path: printable, ...reasonFor(error) });
+    } finally {
+      bytes?.close();
+    }
+    run.onProgress?.({ counters, current: printable });
+  }
+}
+
+/** Audit a bucket's objects: the bucket source through the one audit pipeline. */
+export function runBucket(options: BucketOptions): Promise<Report> {
+  return runAudit(new BucketSource(options), options);
+}

@@ -1,0 +1,91 @@
+/**
+ * A real S3-compatible server for the tests: s3rver (a devDependency) in a child process on
+ * 127.0.0.1, on a port the system picks, storing into a temp folder. It speaks the S3 REST API
+ * the AWS SDK speaks (ListObjectsV2, ranged GET, HEAD, PUT, COPY, DELETE); its continuation
+ * tokens use a cipher OpenSSL 3 keeps in its legacy provider, hence the flag.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PROJECT_ROOT } from './cli.js';
+
+const SERVER = `
+import S3rver from 's3rver';
+const server = new S3rver({ address: '127.0.0.1', port: 0, directory: process.argv[1], silent: true });
+const { port } = await server.run();
+console.log(port);
+process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+`;
+
+/** What s3rver accepts as credentials; the SDK reads them from the environment like any. */
+export const S3_ENV = {
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REGION: 'us-east-1',
+};
+
+export interface TestBucketServer {
+  endpoint: string;
+  client: S3Client;
+  /** Make a bucket holding these objects (a string or bytes, or with the Content-Type to store). */
+  bucket(
+    name: string,
+    objects: Record<string, string | Buffer | { body: string | Buffer; type: string }>,
+  ): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBucketServer(): Promise<TestBucketServer> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const directory = mkdtempSync(join(tmpdir(), 'ua-s3-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '--no-warnings', '--input-type=module', '-e', SERVER, directory],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited (${code}) before it listened`)));
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: S3_ENV.AWS_REGION,
+    credentials: { accessKeyId: S3_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: S3_ENV.AWS_SECRET_ACCESS_KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return {
+    endpoint,
+    client,
+    async bucket(name, objects) {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+      for (const [key, value] of Object.entries(objects)) {
+        const { body, type } =
+          typeof value === 'object' && !Buffer.isBuffer(value) ? value : { body: value, type: undefined };
+        await client.send(
+          new PutObjectCommand({
+            Bucket: name,
+            Key: key,
+            Body: body,
+            ...(type !== undefined && { ContentType: type }),
+          }),
+        );
+      }
+    },
+    async stop() {
+      client.destroy();
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}

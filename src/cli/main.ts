@@ -136,8 +136,8 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
     throw new UsageError('use --baseline or --history, not both');
   const outputs = parseOutputs(flags.format, flags.output);
   const bucket = isBucketUrl(dir);
-  if (bucket && (typeof flags.state === 'string' || flags.ignoreCtime))
-    throw new UsageError('--state and --ignore-ctime work on folders only (not yet on buckets)');
+  if (bucket && flags.ignoreCtime)
+    throw new UsageError('--ignore-ctime is for folders: a bucket rescan compares ETags');
   const policy = choosePolicy(flags, bucket ? undefined : realRoot(dir));
   const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
   const baseline = previous === undefined ? undefined : loadReport(previous);
@@ -146,12 +146,14 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   const { state: _, ...scanFlags } = flags;
   const run = { ...scanFlags, policy, baseline, shard, ...(progress && { onProgress: progress.update }) };
   let report: Report;
+  const stateFile = stateFileFor(flags, shard);
   if (bucket) {
     // The AWS SDK loads only for a bucket: ~100 ms that scans of folders never pay.
     const { BucketSource } = await import('../sources/s3/run.js');
     const source = new BucketSource({
       ...run,
       url: dir,
+      ...(stateFile !== undefined && { state: stateFile }),
       client: {
         maxRequests: flags.maxRequests,
         pathStyle: flags.pathStyle,
@@ -164,7 +166,6 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
         `upload-audit: ${source.fetched.requests} range requests fetched ${source.fetched.bytes} bytes of the ${source.storedBytes} stored\n`,
       );
   } else {
-    const stateFile = stateFileFor(flags, shard);
     report = await runScan({
       ...run,
       root: dir,

@@ -43,7 +43,7 @@ export interface StateHeader {
   tool: string;
   /** A digest of the policy's rules, limits and bounds (suppressions are applied anew each run). */
   policy: string;
-  source: 'directory';
+  source: 'directory' | 'bucket';
   root: string;
   /** "K/N" for one shard's state, null for a whole tree. */
   shard: string | null;

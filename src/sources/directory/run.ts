@@ -2,18 +2,9 @@
 import { realpathSync, statSync } from 'node:fs';
 import type { Collector } from '../../audit/auditor.js';
 import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
-import {
-  type LoadedState,
-  loadState,
-  STATE_FORMAT,
-  STATE_FORMAT_VERSION,
-  type StateHeader,
-  StateWriter,
-} from '../../incremental/state-file.js';
+import { IncrementalSession } from '../../incremental/session.js';
 import type { IncrementalSummary, Report } from '../../model/types.js';
-import { verdictDigest } from '../../policy/policy.js';
 import { errnoCode, InputError } from '../../util/errors.js';
-import { VERSION } from '../../util/version.js';
 import type { ScanSettings } from './scanner.js';
 import type { ScheduleOptions } from './scheduler.js';
 
@@ -88,62 +79,23 @@ export class DirectorySource implements Source {
     if (!options.state) return scanTree(settings, schedule, collector);
 
     const { file, ignoreCtime, racyMarginMs } = options.state;
-    const { header, previous } = this.#previousState(run, file, ignoreCtime);
+    const session = new IncrementalSession({
+      file,
+      policy: run.policy,
+      source: 'directory',
+      root: this.rootAbsolute,
+      shard: options.shard,
+      ignoreCtime,
+    });
+    const { previous } = session;
     settings.incremental = {
       ignoreCtime,
       ...(racyMarginMs !== undefined && { racyMarginMs }),
       ...(previous.usable && { previous: { table: previous.table, startedMs: previous.header.startedMs } }),
     };
-    const summary: IncrementalSummary = {
-      mode: previous.usable ? 'incremental' : 'full',
-      state: file,
-      ...(!previous.usable && { why: previous.why }),
-      reused: 0,
-      reread: 0,
-    };
-    const writer = new StateWriter(file, header);
-    try {
-      await scanTree(
-        settings,
-        {
-          ...schedule,
-          onState: (state) => {
-            writer.add(state.lines, state.entries);
-            summary.reused += state.reused;
-            summary.reread += state.reread;
-          },
-        },
-        collector,
-      );
-      writer.commit();
-    } catch (error) {
-      writer.abandon();
-      throw error;
-    }
-    this.incremental = summary;
-  }
-
-  /** This run's state header, and what the state file holds for it. */
-  #previousState(
-    run: RunContext,
-    file: string,
-    ignoreCtime: boolean,
-  ): { header: StateHeader; previous: LoadedState } {
-    const { shard } = this.options;
-    const header: StateHeader = {
-      format: STATE_FORMAT,
-      formatVersion: STATE_FORMAT_VERSION,
-      tool: VERSION,
-      policy: verdictDigest(run.policy),
-      source: 'directory',
-      root: this.rootAbsolute,
-      shard: shard ? `${shard.index}/${shard.count}` : null,
-      ignoreCtime,
-      // The wall clock, not the run's (injectable) one: racy entries are judged against file times.
-      startedMs: Date.now(),
-    };
-    const { startedMs: _, ...expected } = header;
-    return { header, previous: loadState(file, expected) };
+    this.incremental = await session.run(() =>
+      scanTree(settings, { ...schedule, onState: (state) => session.add(state.lines, state) }, collector),
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import { Auditor } from '../../audit/auditor.js';
+import { stateLine, storedFindings } from '../../incremental/session.js';
 import { EntryHash, type TableData, VerdictTable } from '../../incremental/table.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
@@ -225,15 +226,9 @@ export class DirectoryScanner {
     if (!previous || key.changedMs >= previous.startedMs - margin) return false;
     const stored = this.#previous!.get(key.hi, key.lo);
     if (stored === undefined) return false;
-    let findings: Finding[] = [];
-    if (!stored.clean) {
-      try {
-        findings = JSON.parse(stored.findingsJson) as Finding[];
-      } catch {
-        return false; // unreadable verdict: read the file instead
-      }
-      this.#auditor.resuppress(findings);
-    }
+    const findings = stored.clean ? [] : storedFindings(stored.findingsJson);
+    if (findings === undefined) return false; // an unreadable verdict: read the file instead
+    this.#auditor.resuppress(findings);
     result.counters.evaluated++;
     result.counters.bytes += key.size;
     for (const finding of findings) result.findings.push(finding);
@@ -253,12 +248,7 @@ interface StoredKey extends Omit<ChangeKey, 'values'> {
 function record(state: StateLines, hex: string, findings: Finding[], how: 'reused' | 'reread'): void {
   state.entries++;
   state[how]++;
-  if (findings.length === 0) {
-    state.lines += `${hex}\n`;
-    return;
-  }
-  const unsuppressed = findings.map(({ suppressed: _, ...finding }) => finding);
-  state.lines += `${hex} ${JSON.stringify(unsuppressed)}\n`;
+  state.lines += stateLine(hex, findings);
 }
 
 function withRaw(item: NotEvaluated, from: { rawPath?: Buffer }): NotEvaluated {

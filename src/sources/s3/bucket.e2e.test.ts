@@ -2,9 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../model/types.js';
-import { jpeg, pdf, zip } from '../../test-support/bytes.js';
+import { elf, jpeg, pdf, zip } from '../../test-support/bytes.js';
 import { cliInProcess } from '../../test-support/cli.js';
 import { S3_ENV, startBucketServer, type TestBucketServer } from '../../test-support/s3.js';
 import { tempTrees } from '../../test-support/tree.js';
@@ -40,6 +41,13 @@ const scanBucket = (url: string, ...args: string[]) =>
     ['scan', url, '--endpoint-url', server.endpoint, '--path-style', '-f', 'json', ...args],
     S3_ENV,
   );
+
+/** An ELF binary padded to `size` bytes. */
+function elfOfSize(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  elf().copy(bytes);
+  return bytes;
+}
 
 const hits = (report: Report): string[] => report.findings.map((f) => `${f.path} ${f.ruleId}`).sort();
 
@@ -118,9 +126,9 @@ describe('scan s3://BUCKET', () => {
     );
     const badName = await scanBucket('s3://A');
     expect(badName.status).toBe(2);
-    const state = await scanBucket('s3://uploads', '--state', '/tmp/x');
-    expect(state.stderr).toBe(
-      'upload-audit: --state and --ignore-ctime work on folders only (not yet on buckets)\n',
+    const ctime = await scanBucket('s3://uploads', '--ignore-ctime', '--history', tree({}));
+    expect(ctime.stderr).toBe(
+      'upload-audit: --ignore-ctime is for folders: a bucket rescan compares ETags\n',
     );
   });
 
@@ -177,5 +185,42 @@ describe('scan s3://BUCKET', () => {
     } finally {
       await new Promise((closed) => proxy.close(closed));
     }
+  });
+
+  it('--state: an unchanged bucket is one listing, a rewritten object is read again', async () => {
+    await server.bucket('nightly', {
+      'a/ok.jpg': { body: jpeg(), type: 'image/jpeg' },
+      'a/shell.php.jpg': { body: '<?php echo 1;', type: 'image/jpeg' },
+      'b/doc.pdf': { body: pdf(), type: 'application/pdf' },
+    });
+    const state = join(tree({}), 'bucket-state');
+    const comparable = (stdout: string) => {
+      const { startedAt: _s, durationMs: _d, incremental: _i, ...rest } = JSON.parse(stdout) as Report;
+      return JSON.stringify(rest);
+    };
+    const full = await scanBucket('s3://nightly');
+    const first = await scanBucket('s3://nightly', '--state', state);
+    expect(JSON.parse(first.stdout).incremental).toMatchObject({ mode: 'full', reread: 3 });
+    const again = await scanBucket('s3://nightly', '--state', state);
+    expect(JSON.parse(again.stdout).incremental).toMatchObject({ mode: 'incremental', reused: 3, reread: 0 });
+    expect(again.stderr).toContain('0 range requests fetched 0 bytes');
+    expect(comparable(again.stdout)).toBe(comparable(full.stdout));
+    // Rewritten behind the tool's back with the same size: a new ETag.
+    await server.client.send(
+      new PutObjectCommand({
+        Bucket: 'nightly',
+        Key: 'a/ok.jpg',
+        Body: elfOfSize(jpeg().length),
+        ContentType: 'image/jpeg',
+      }),
+    );
+    const changed = await scanBucket('s3://nightly', '--state', state);
+    expect(JSON.parse(changed.stdout).incremental).toMatchObject({
+      mode: 'incremental',
+      reused: 2,
+      reread: 1,
+    });
+    expect(comparable(changed.stdout)).toBe(comparable((await scanBucket('s3://nightly')).stdout));
+    expect(hits(JSON.parse(changed.stdout))).toContain('a/ok.jpg mime-mismatch/executable');
   });
 });

@@ -14,8 +14,10 @@ import {
 import picomatch from 'picomatch';
 import { Auditor, type Collector } from '../../audit/auditor.js';
 import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
+import { IncrementalSession, stateLine, storedFindings } from '../../incremental/session.js';
+import { EntryHash, VerdictTable } from '../../incremental/table.js';
 import { analyzeName, climbsOut } from '../../inspect/names.js';
-import type { InspectedFile, NotEvaluatedReason, Report } from '../../model/types.js';
+import type { IncrementalSummary, InspectedFile, NotEvaluatedReason, Report } from '../../model/types.js';
 import { InputError } from '../../util/errors.js';
 import { printableBytes } from '../../util/escape.js';
 import { shardOf } from '../../util/shard.js';
@@ -30,6 +32,8 @@ export interface BucketOptions extends RunOptions {
   exclude?: string[];
   shard?: { index: number; count: number };
   client: BucketClientOptions;
+  /** Keep a state file: objects whose ETag, size and time are the stored ones are not read. */
+  state?: string;
 }
 
 /** An SDK error in a few words: its code and the HTTP status, never its stack. */
@@ -72,11 +76,18 @@ export class BucketSource implements Source {
   readonly fetched: FetchTally = { requests: 0, bytes: 0 };
   /** Bytes the listed objects hold. */
   storedBytes = 0;
+  incremental: IncrementalSummary | undefined;
   readonly #isExcluded: (path: string) => boolean;
   readonly #isIncluded: (path: string) => boolean;
+  #session: IncrementalSession | undefined;
+  #previous: VerdictTable | undefined;
+  readonly #hash = new EntryHash();
 
   constructor(
-    private readonly options: Pick<BucketOptions, 'url' | 'include' | 'exclude' | 'shard' | 'client'>,
+    private readonly options: Pick<
+      BucketOptions,
+      'url' | 'include' | 'exclude' | 'shard' | 'client' | 'state'
+    >,
   ) {
     this.location = parseBucketUrl(options.url);
     this.root = options.url;
@@ -88,6 +99,20 @@ export class BucketSource implements Source {
   }
 
   async collect(run: RunContext, collector: Collector): Promise<void> {
+    if (this.options.state === undefined) return this.#collect(run, collector);
+    this.#session = new IncrementalSession({
+      file: this.options.state,
+      policy: run.policy,
+      source: 'bucket',
+      root: this.rootAbsolute,
+      shard: this.options.shard,
+    });
+    const { previous } = this.#session;
+    if (previous.usable) this.#previous = new VerdictTable(previous.table);
+    this.incremental = await this.#session.run(() => this.#collect(run, collector));
+  }
+
+  async #collect(run: RunContext, collector: Collector): Promise<void> {
     const client = bucketClient(this.options.client);
     const auditor = new Auditor(run.policy, run.nowMs);
     const { bucket, prefix } = this.location;
@@ -161,6 +186,21 @@ export class BucketSource implements Source {
     };
     // A key that climbs with .. lands outside its folder when the bucket is synced to disk.
     if (climbsOut(path)) facts.declared = { storedOutside: path };
+    // An incremental rescan: an object whose ETag, size and time are the stored ones. Keys are
+    // compared whole; the ETag changes with the content, so no racy window applies.
+    const hash =
+      this.#session &&
+      this.#hash.of(`k:${key}\u0000${object.ETag ?? ''}`, [
+        BigInt(size),
+        BigInt(object.LastModified?.getTime() ?? 0),
+      ]);
+    const key64 = hash && { hi: hash.hi, lo: hash.lo, hex: hash.hex };
+    if (key64 && this.#reuse(key64, auditor, collector)) {
+      counters.evaluated++;
+      counters.bytes += size;
+      run.onProgress?.({ counters, current: printable });
+      return;
+    }
     const declare = (contentType: string): void => {
       facts.declared = { ...facts.declared, contentType };
     };
@@ -174,15 +214,29 @@ export class BucketSource implements Source {
         const head = await client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }));
         if (head.ContentType !== undefined) declare(head.ContentType);
       }
-      collector.addFindings(await auditor.audit({ facts, ...(bytes && { bytes }) }));
+      const findings = await auditor.audit({ facts, ...(bytes && { bytes }) });
+      collector.addFindings(findings);
       counters.evaluated++;
       counters.bytes += size;
+      if (key64) this.#session!.add(stateLine(key64.hex, findings), { entries: 1, reused: 0, reread: 1 });
     } catch (error) {
       collector.addNotEvaluated({ path: printable, ...reasonFor(error) });
     } finally {
       bytes?.close();
     }
     run.onProgress?.({ counters, current: printable });
+  }
+
+  /** The stored findings of an unchanged object, suppressions applied anew; false to read it. */
+  #reuse(key: { hi: number; lo: number; hex: string }, auditor: Auditor, collector: Collector): boolean {
+    const stored = this.#previous?.get(key.hi, key.lo);
+    if (stored === undefined) return false;
+    const findings = stored.clean ? [] : storedFindings(stored.findingsJson);
+    if (findings === undefined) return false;
+    auditor.resuppress(findings);
+    collector.addFindings(findings);
+    this.#session!.add(stateLine(key.hex, findings), { entries: 1, reused: 1, reread: 0 });
+    return true;
   }
 }
 

@@ -2,14 +2,18 @@
  * A real S3-compatible server for the tests: s3rver (a devDependency) in a child process on
  * 127.0.0.1, on a port the system picks, storing into a temp folder. It speaks the S3 REST API
  * the AWS SDK speaks (ListObjectsV2, ranged GET, HEAD, PUT, COPY, DELETE); its continuation
- * tokens use a cipher OpenSSL 3 keeps in its legacy provider, hence the flag.
+ * tokens use a cipher OpenSSL 3 keeps in its legacy provider, hence the flag. The bench uses it
+ * too, so nothing here imports vitest.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { PROJECT_ROOT } from './cli.js';
+
+/** Where s3rver is installed (a devDependency of the project). */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const SERVER = `
 import S3rver from 's3rver';

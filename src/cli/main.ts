@@ -277,10 +277,15 @@ export function buildProgram(): Command {
     .command('scan')
     .description('Walk DIR (never following symlinks, dotfiles included), inspect every entry and report.')
     .argument('<dir>', 'the upload folder to audit, or s3://BUCKET[/PREFIX]')
-    .option('--include <glob>', 'only evaluate files matching GLOB (repeatable)', collect, [])
+    .option(
+      '--include <glob>',
+      'only evaluate files matching GLOB, .gitignore style: without a slash it matches a name at any depth (repeatable)',
+      collect,
+      [],
+    )
     .option(
       '--exclude <glob>',
-      'skip entries matching GLOB; a matching folder is not entered (repeatable)',
+      'skip entries matching GLOB, .gitignore style (`.htaccess` at any depth, `/tmp` at the root, `cache/**`); a matching folder is not entered (repeatable)',
       collect,
       [],
     )

@@ -172,6 +172,23 @@ describe('include and exclude', () => {
     expect(hits(report)).toEqual(['keep/b.php dangerous-extension/server-script']);
     expect(report.summary.excluded).toBe(2);
   });
+
+  it('reads a pattern without a slash as .gitignore does: a name at any depth', async () => {
+    const root = tree({
+      '.htaccess': 'x',
+      users: { bob: { '.htaccess': 'AddType x .jpg', 'shell.php': '<?php', 'me.png': elf() } },
+      tmp: { 'a.php': '<?php' },
+      keep: { tmp: { 'b.php': '<?php' } },
+    });
+    const excluded = await scan(root, { exclude: ['.htaccess', '/tmp'] });
+    expect(hits(excluded)).toEqual([
+      'keep/tmp/b.php dangerous-extension/server-script',
+      'users/bob/me.png mime-mismatch/executable',
+      'users/bob/shell.php dangerous-extension/server-script',
+    ]);
+    const pngs = await scan(root, { include: ['*.png'] });
+    expect(hits(pngs)).toEqual(['users/bob/me.png mime-mismatch/executable']);
+  });
 });
 
 describe('permissions and names on a real tree', () => {

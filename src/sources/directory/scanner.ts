@@ -1,4 +1,3 @@
-import picomatch from 'picomatch';
 import { Auditor } from '../../audit/auditor.js';
 import { stateLine, storedFindings } from '../../incremental/session.js';
 import { EntryHash, type TableData, VerdictTable } from '../../incremental/table.js';
@@ -6,6 +5,7 @@ import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
 import { errnoCode } from '../../util/errors.js';
+import { pathMatcher } from '../../util/globs.js';
 import { shardOf } from '../../util/shard.js';
 import { type ChangeKey, changeKeyOf, RACY_MARGIN_MS } from './change-key.js';
 import { entryFacts, type InspectContext } from './entry.js';
@@ -113,9 +113,8 @@ export class DirectoryScanner {
     this.#incremental = settings.incremental;
     const previous = settings.incremental?.previous;
     this.#previous = previous && new VerdictTable(previous.table);
-    const options = { dot: true };
-    this.#isExcluded = settings.exclude.length > 0 ? picomatch(settings.exclude, options) : () => false;
-    this.#isIncluded = settings.include.length > 0 ? picomatch(settings.include, options) : () => true;
+    this.#isExcluded = pathMatcher(settings.exclude) ?? (() => false);
+    this.#isIncluded = pathMatcher(settings.include) ?? (() => true);
   }
 
   async scan(job: DirectoryJob): Promise<DirectoryResult> {

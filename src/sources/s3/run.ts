@@ -11,7 +11,6 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import picomatch from 'picomatch';
 import { Auditor, type Collector } from '../../audit/auditor.js';
 import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
 import { IncrementalSession, stateLine, storedFindings } from '../../incremental/session.js';
@@ -20,6 +19,7 @@ import { analyzeName, climbsOut } from '../../inspect/names.js';
 import type { IncrementalSummary, InspectedFile, NotEvaluatedReason, Report } from '../../model/types.js';
 import { InputError } from '../../util/errors.js';
 import { printableBytes } from '../../util/escape.js';
+import { pathMatcher } from '../../util/globs.js';
 import { shardOf } from '../../util/shard.js';
 import { type BucketClientOptions, bucketClient } from './client.js';
 import { type BucketLocation, parseBucketUrl } from './location.js';
@@ -92,10 +92,8 @@ export class BucketSource implements Source {
     this.location = parseBucketUrl(options.url);
     this.root = options.url;
     this.rootAbsolute = `s3://${this.location.bucket}/${this.location.prefix}`;
-    const globs = { dot: true };
-    const { include = [], exclude = [] } = options;
-    this.#isExcluded = exclude.length > 0 ? picomatch(exclude, globs) : () => false;
-    this.#isIncluded = include.length > 0 ? picomatch(include, globs) : () => true;
+    this.#isExcluded = pathMatcher(options.exclude ?? []) ?? (() => false);
+    this.#isIncluded = pathMatcher(options.include ?? []) ?? (() => true);
   }
 
   async collect(run: RunContext, collector: Collector): Promise<void> {

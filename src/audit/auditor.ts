@@ -32,7 +32,7 @@ export class Auditor {
    * caller's to close.
    */
   async audit(item: SourceItem, decorate?: (finding: Finding) => void): Promise<Finding[]> {
-    const { facts, bytes, sha256 } = item;
+    const { facts, bytes, sha256, contentKey } = item;
     if (!bytes) return this.complete(this.weigh(facts), sha256, decorate);
     // Loaded with the first item that has bytes: file-type and yauzl cost ~40 ms of start-up,
     // which `log` without --root and the other commands never need.
@@ -42,7 +42,9 @@ export class Auditor {
     if (pending.length === 0) return [];
     const content = sha256
       ? { sha256, key: sha256 }
-      : await inspect.contentIdentity(bytes, this.policy.bounds);
+      : contentKey !== undefined
+        ? { key: contentKey }
+        : await inspect.contentIdentity(bytes, this.policy.bounds);
     return this.complete(pending, content.sha256, decorate, content.key);
   }
 

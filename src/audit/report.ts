@@ -109,12 +109,15 @@ export interface ReportParts {
   baseline?: Report | undefined;
   shard?: Report['shard'] | undefined;
   incremental?: Report['incremental'] | undefined;
+  /** With a baseline: judge its new findings only (the default), or all. */
+  judge?: 'new' | 'all' | undefined;
 }
 
 /** The finished report of any source: sorted, summarized, compared and with the suppression notes. */
 export function assembleReport(p: ReportParts): Report {
   sortReport(p.findings, p.notEvaluated);
-  const comparison = p.baseline && compareBaseline(p.baseline, p.findings);
+  const judged = p.judge ?? 'new';
+  const comparison = p.baseline && { ...compareBaseline(p.baseline, p.findings), judged };
   return {
     schemaVersion: 1,
     tool: { name: 'upload-audit', version: VERSION },
@@ -124,7 +127,7 @@ export function assembleReport(p: ReportParts): Report {
     policy: { source: p.policy.source, digest: p.policy.digest },
     startedAt: p.started.toISOString(),
     durationMs: Math.max(0, p.ended.getTime() - p.started.getTime()),
-    summary: summarize({ ...p, ...(comparison && { failFindings: comparison.new }) }),
+    summary: summarize({ ...p, ...(comparison && judged === 'new' && { failFindings: comparison.new }) }),
     findings: p.findings,
     notEvaluated: p.notEvaluated,
     suppressions: suppressionReport(p.policy.suppressions, p.findings, p.started.getTime()),

@@ -46,8 +46,10 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void;
   /** Injectable clock, for reproducible reports in tests. */
   now?: () => Date;
-  /** Compare with this earlier report: new, fixed, moved; --fail-on judges new findings only. */
+  /** Compare with this earlier report: new, fixed, moved. */
   baseline?: Report;
+  /** With a baseline, what --fail-on judges: its new findings only (default), or every finding. */
+  judge?: 'new' | 'all';
   /** Set when the source audits one hash partition of what it holds. */
   shard?: { index: number; count: number };
   /** Filled with the threadId of every thread that did work (0: the main thread). */

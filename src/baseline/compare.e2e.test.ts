@@ -67,6 +67,16 @@ describe('compareFindings', () => {
   });
 });
 
+/** The newest report in a history folder. */
+const latest = (history: string): string =>
+  join(
+    history,
+    readdirSync(history)
+      .filter((n) => n.startsWith('upload-audit-'))
+      .sort()
+      .at(-1)!,
+  );
+
 describe('baseline and history on the command line', () => {
   it('--baseline: --fail-on judges new findings only (accept the debt, block new problems)', async () => {
     const root = tree({ 'old.php': '<?php' });
@@ -82,17 +92,32 @@ describe('baseline and history on the command line', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('New (2):'); // x.png (a JPEG: low, under --fail-on) and new.php
     expect(run.stdout).toContain('new.php');
+    expect(run.stdout).toContain('(judging the 2 new only)');
   });
 
   it('--history records timestamped reports, compares with the newest and keeps N', async () => {
     const root = tree({ 'a.php': '<?php' });
     const history = join(tree({}), 'history');
-    // The first run has nothing to compare with; later ones find nothing new, so they pass.
+    // Every run judges every finding: an unchanged tree with a critical finding keeps failing.
     for (let i = 0; i < 4; i++)
       expect(
         (await cliInProcess(['scan', root, '--history', history, '--keep', '2', '-q', '--format', 'json']))
           .status,
-      ).toBe(i === 0 ? 1 : 0);
+      ).toBe(1);
+    // Asked for, it judges the new ones only, and says so.
+    const newOnly = await cliInProcess([
+      'scan',
+      root,
+      '--history',
+      history,
+      '--keep',
+      '2',
+      '--judge',
+      'new',
+      '--no-color',
+    ]);
+    expect(newOnly.status).toBe(0);
+    expect(newOnly.stdout).toContain('(judging the 0 new only)');
     // Two reports kept, and the state of incremental rescans that --history keeps by default.
     const names = readdirSync(history).sort();
     expect(names).toHaveLength(3);
@@ -101,7 +126,14 @@ describe('baseline and history on the command line', () => {
     writeFileSync(join(root, 'b.asp'), 'x');
     const run = await cliInProcess(['scan', root, '--history', history, '--format', 'json']);
     expect(run.stderr).toMatch(/report recorded as .*, compared with /);
-    expect(JSON.parse(run.stdout).comparison).toMatchObject({ unchanged: 1, new: [{ path: 'b.asp' }] });
+    expect(JSON.parse(run.stdout).comparison).toMatchObject({
+      unchanged: 1,
+      new: [{ path: 'b.asp' }],
+      judged: 'all',
+    });
+    const all = await cliInProcess(['scan', root, '--baseline', latest(history), '--judge', 'all', '-q']);
+    expect(all.status).toBe(1);
+    expect(all.stdout).not.toContain('judging the');
   });
 
   it('compare OLD NEW renders the before/after and judges new findings', async () => {

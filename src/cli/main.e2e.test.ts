@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Report } from '../model/types.js';
 import { jpeg, png } from '../test-support/bytes.js';
 import { cli, cliInProcess, normalizeTiming } from '../test-support/cli.js';
 import { expectGolden } from '../test-support/golden.js';
@@ -198,6 +199,31 @@ describe('output', () => {
       esc,
     );
     expect((await cliInProcess(['scan', DEMO], { FORCE_COLOR: '0' })).stdout).not.toContain(esc);
+  });
+});
+
+describe('--severity', () => {
+  it('shows findings at or above the level in every format; the summary and the exit status stay whole', async () => {
+    const whole = JSON.parse((await cliInProcess(['scan', DEMO, '-f', 'json'])).stdout) as Report;
+    const run = await cliInProcess(['scan', DEMO, '-f', 'json', '--severity', 'critical']);
+    expect(run.status).toBe(1);
+    const shown = JSON.parse(run.stdout) as Report;
+    const critical = whole.findings.filter((f) => f.severity === 'critical');
+    expect(critical.length).toBeGreaterThan(0);
+    expect(shown.findings).toEqual(critical);
+    expect(shown.summary).toEqual(whole.summary);
+    expect(shown.view).toEqual({ severity: 'critical', hidden: whole.findings.length - critical.length });
+    const sarif = JSON.parse(
+      (await cliInProcess(['scan', DEMO, '-f', 'sarif', '--severity', 'critical'])).stdout,
+    );
+    expect(sarif.runs[0].results).toHaveLength(critical.length);
+    const table = await cliInProcess(['scan', DEMO, '--severity', 'high', '--no-color']);
+    expect(table.stdout).toMatch(/\(\d+ findings below high not shown: --severity high\)/);
+    expect(table.stdout).not.toMatch(/^\s*(low|medium|info)\b/m);
+    // The exit status follows --fail-on, not what is shown.
+    expect(
+      (await cliInProcess(['scan', DEMO, '--severity', 'critical', '--fail-on', 'low', '-q'])).status,
+    ).toBe(1);
   });
 });
 

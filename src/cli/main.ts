@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_ERROR, exitCodeFor } from '../audit/exit-code.js';
 import { runAudit } from '../audit/run.js';
+import { atOrAbove } from '../audit/severity.js';
 import { compareFindings, loadReport } from '../baseline/compare.js';
 import { latestInHistory, recordHistory } from '../baseline/history.js';
 import { mergeReports } from '../baseline/merge.js';
@@ -39,6 +40,7 @@ interface ReportFlags {
   policy?: string;
   policyDiscovery: boolean;
   showSuppressed: boolean;
+  severity?: Severity;
 }
 
 interface ScanFlags extends ReportFlags {
@@ -55,6 +57,7 @@ interface ScanFlags extends ReportFlags {
   ignoreCtime: boolean;
   endpointUrl?: string;
   pathStyle: boolean;
+  judge?: 'new' | 'all';
   maxRequests: number;
 }
 
@@ -88,6 +91,12 @@ function addReportOptions(command: Command, discovery: string): Command {
     .option('-p, --policy <file>', `policy file (YAML or JSON); default: ${discovery}`)
     .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
     .option('--show-suppressed', 'list suppressed findings in the table too', false)
+    .addOption(
+      new Option(
+        '--severity <level>',
+        'show only findings at or above LEVEL, in every format (the summary counts all; the exit status still follows --fail-on)',
+      ).choices([...SEVERITIES]),
+    )
     .option('--color', 'force colored output')
     .option('--no-color', 'disable colored output (NO_COLOR and FORCE_COLOR are honored too)')
     .option('-q, --quiet', 'print nothing on stderr but errors', false);
@@ -95,10 +104,11 @@ function addReportOptions(command: Command, discovery: string): Command {
 
 /** Render the report in every chosen format, to stdout or files, and set the exit status. */
 async function emit(
-  report: Report,
+  whole: Report,
   flags: ReportFlags,
   outputs = parseOutputs(flags.format, flags.output),
 ): Promise<void> {
+  const report = flags.severity === undefined ? whole : atOrAbove(whole, flags.severity);
   for (const { format, file } of outputs) {
     const toFile = file !== undefined;
     const level = colorLevel({
@@ -144,7 +154,16 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   const progress = progressFor(flags);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
   const { state: _, ...scanFlags } = flags;
-  const run = { ...scanFlags, policy, baseline, shard, ...(progress && { onProgress: progress.update }) };
+  // A baseline accepts today's debt (new only); a history reports the change but judges all.
+  const judge = flags.judge ?? (flags.history !== undefined ? 'all' : 'new');
+  const run = {
+    ...scanFlags,
+    policy,
+    baseline,
+    shard,
+    judge,
+    ...(progress && { onProgress: progress.update }),
+  };
   let report: Report;
   const stateFile = stateFileFor(flags, shard);
   if (bucket) {
@@ -297,13 +316,19 @@ export function buildProgram(): Command {
     )
     .option(
       '--baseline <report.json>',
-      'compare with an earlier JSON report; --fail-on then applies to new findings only',
+      'compare with an earlier JSON report; --fail-on then judges new findings only (see --judge)',
     )
     .option(
       '--history <dir>',
-      'cron: record a timestamped JSON report in DIR and compare with the newest earlier one',
+      'cron: record a timestamped JSON report in DIR and compare with the newest earlier one; --fail-on still judges every finding (see --judge)',
     )
     .option('--keep <n>', 'with --history: how many reports to keep', positiveInt, 30)
+    .addOption(
+      new Option(
+        '--judge <which>',
+        'with --baseline or --history, what --fail-on judges: the new findings only, or all (default: new with --baseline, all with --history)',
+      ).choices(['new', 'all']),
+    )
     .option(
       '--shard <k/n>',
       'audit only shard K of N (a stable hash partition); combine the N reports with merge',

@@ -275,6 +275,8 @@ export interface Report {
   comparison?: Comparison;
   /** Set when this report covers one hash partition of the tree (`scan --shard K/N`). */
   shard?: { index: number; count: number };
+  /** Set when the report is shown with `--severity`: the least severity listed, and how many findings were left out. */
+  view?: { severity: Severity; hidden: number };
   /** Set when the run kept a state file (`scan --state`): which mode ran, and what it skipped. */
   incremental?: IncrementalSummary;
 }
@@ -327,6 +329,11 @@ export interface Comparison {
   fixed: Finding[];
   moved: { from: Finding; to: Finding }[];
   unchanged: number;
+  /**
+   * What --fail-on judged: the new findings only (a baseline's "accept today's debt"), or every
+   * finding (the default with --history). Absent in reports of earlier versions: new.
+   */
+  judged?: 'new' | 'all';
 }
 
 /**
@@ -350,4 +357,9 @@ export interface SourceItem {
   bytes?: ByteSource;
   /** A content hash the source already knows (a log may record one): no bytes are read for it. */
   sha256?: string;
+  /**
+   * What identifies the content in fingerprints when reading it whole would cost too much (a
+   * large object in a bucket: its ETag); used only when `sha256` is not given.
+   */
+  contentKey?: string;
 }

@@ -59,6 +59,7 @@ function documentWithout(report: Report, findings: unknown): Record<string, unkn
     suppressions: report.suppressions,
     ...(report.comparison && { comparison: jsonComparison(report.comparison) }),
     ...(report.shard && { shard: report.shard }),
+    ...(report.view && { view: report.view }),
     ...(report.incremental && { incremental: report.incremental }),
   };
 }
@@ -126,6 +127,7 @@ export function* jsonlPieces(report: Report): Generator<string> {
         unchanged: report.comparison.unchanged,
       },
     }),
+    ...(report.view && { view: report.view }),
     ...(report.incremental && { incremental: report.incremental }),
   });
 }

@@ -177,6 +177,7 @@ const REPORT_SCHEMA = {
           items: { type: 'object', required: ['from', 'to'], properties: { from: finding, to: finding } },
         },
         unchanged: count,
+        judged: { enum: ['new', 'all'] },
       },
     },
     shard: {
@@ -186,6 +187,11 @@ const REPORT_SCHEMA = {
         index: { type: 'integer', minimum: 1, maximum: MAX_SHARDS },
         count: { type: 'integer', minimum: 1, maximum: MAX_SHARDS },
       },
+    },
+    view: {
+      type: 'object',
+      required: ['severity', 'hidden'],
+      properties: { severity: { enum: [...SEVERITIES] }, hidden: count },
     },
     incremental: {
       type: 'object',

@@ -190,9 +190,18 @@ export function* tablePieces(
   if (report.comparison) out = out.concat('', comparisonLines(report.comparison, c));
   out.push(
     '',
-    ...summaryLines(report.summary, report.durationMs, c, report.comparison?.new.length),
+    ...summaryLines(
+      report.summary,
+      report.durationMs,
+      c,
+      report.comparison?.judged === 'all' ? undefined : report.comparison?.new.length,
+    ),
     `policy: ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)})`,
   );
+  if (report.view && report.view.hidden > 0)
+    out.push(
+      `(${count(report.view.hidden, 'finding')} below ${report.view.severity} not shown: --severity ${report.view.severity})`,
+    );
   yield `${out.join('\n')}\n`;
 }
 

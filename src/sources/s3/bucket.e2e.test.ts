@@ -25,6 +25,7 @@ const OBJECTS = {
   },
   'docs/report.pdf': { body: pdf(), type: 'application/pdf' },
   'docs/holiday.jpg': { body: large, type: 'image/jpeg' },
+  'docs/setup.exe.jpg': { body: Buffer.concat([elf(), Buffer.alloc(4 * 1024 * 1024)]), type: 'image/jpeg' },
   'docs/bundle.zip': { body: zip({ '../../evil.php': '<?php eval($_POST[1]);' }), type: 'application/zip' },
   'x/.htaccess': { body: 'AddType application/x-httpd-php .jpg', type: 'text/plain' },
   'x/..\\..\\cron.php': { body: '<?php', type: 'application/octet-stream' },
@@ -57,7 +58,7 @@ describe('scan s3://BUCKET', () => {
     expect(run.status).toBe(1);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.source).toBe('bucket');
-    expect(report.summary).toMatchObject({ files: 8, evaluated: 8, notEvaluated: 0 });
+    expect(report.summary).toMatchObject({ files: 9, evaluated: 9, notEvaluated: 0 });
     const found = hits(report);
     expect(found).toEqual(
       expect.arrayContaining([
@@ -72,6 +73,10 @@ describe('scan s3://BUCKET', () => {
     );
     expect(found.some((h) => h.startsWith('avatars/ok.jpg') || h.startsWith('docs/report.pdf'))).toBe(false);
     expect(found.some((h) => h.startsWith('docs/holiday.jpg'))).toBe(false);
+    // A flagged object over 1 MiB is fingerprinted by its ETag, not fetched whole to be hashed.
+    const setup = report.findings.find((f) => f.path === 'docs/setup.exe.jpg');
+    expect(setup?.ruleId).toBeDefined();
+    expect(setup?.sha256).toBeUndefined();
   });
 
   it('fetches what the read bounds say, not what the objects hold', async () => {
@@ -98,9 +103,13 @@ describe('scan s3://BUCKET', () => {
       'active-content/declared-markup',
       'path-traversal/stored-outside',
     ]);
+    // The large flagged object's fingerprint is its ETag's in the bucket, its sha256's on disk.
     const withoutStored = (r: Report) =>
       r.findings
-        .filter((f) => !byStoredType.has(f.ruleId) && f.category !== 'permissions')
+        .filter(
+          (f) =>
+            !byStoredType.has(f.ruleId) && f.category !== 'permissions' && f.path !== 'docs/setup.exe.jpg',
+        )
         .map((f) => `${f.path} ${f.ruleId} ${f.fingerprint}`)
         .sort();
     expect(withoutStored(bucket)).toEqual(withoutStored(disk));
@@ -108,8 +117,8 @@ describe('scan s3://BUCKET', () => {
 
   it('takes a prefix as the root, shards by key, and a bucket that cannot be listed is exit 2', async () => {
     const docs = JSON.parse((await scanBucket('s3://uploads/docs')).stdout) as Report;
-    expect(docs.summary.files).toBe(3);
-    expect(hits(docs)).toEqual([
+    expect(docs.summary.files).toBe(4);
+    expect(hits(docs).filter((h) => h.startsWith('bundle.zip'))).toEqual([
       'bundle.zip active-content/server-code',
       'bundle.zip archive/dangerous-entry',
       'bundle.zip archive/zip-slip',

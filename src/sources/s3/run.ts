@@ -25,6 +25,13 @@ import { type BucketClientOptions, bucketClient } from './client.js';
 import { type BucketLocation, parseBucketUrl } from './location.js';
 import { type FetchTally, ObjectBytes } from './object-bytes.js';
 
+/**
+ * Flagged objects larger than this are fingerprinted by their ETag rather than by a sha256 of
+ * their bytes: a flagged 200 MiB video would otherwise be fetched up to maxHashBytes (16 MiB)
+ * for its fingerprint alone. Their findings then carry no sha256 (suppress them by path).
+ */
+const REMOTE_HASH_BYTES = 1024 * 1024;
+
 export interface BucketOptions extends RunOptions {
   /** s3://BUCKET[/PREFIX] */
   url: string;
@@ -212,7 +219,10 @@ export class BucketSource implements Source {
         const head = await client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }));
         if (head.ContentType !== undefined) declare(head.ContentType);
       }
-      const findings = await auditor.audit({ facts, ...(bytes && { bytes }) });
+      // A flagged object is fingerprinted by its content: hashed whole when small, as on disk;
+      // past REMOTE_HASH_BYTES by its ETag, which changes with it, instead of fetching it whole.
+      const etagKey = size > REMOTE_HASH_BYTES && object.ETag ? { contentKey: `etag:${object.ETag}` } : {};
+      const findings = await auditor.audit({ facts, ...(bytes && { bytes }), ...etagKey });
       collector.addFindings(findings);
       counters.evaluated++;
       counters.bytes += size;

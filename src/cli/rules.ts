@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CATEGORIES } from '../model/types.js';
 import type { Rule } from '../rules/define.js';
 import { CATEGORY_INFO, isCategory, RULES, ruleById } from '../rules/index.js';
 import { InputError } from '../util/errors.js';
@@ -17,6 +18,38 @@ function explainRule(rule: Rule): string {
     `  suppressions: [{ rule: ${rule.id}, paths: ['some/folder/**'], reason: '…', expires: 2026-12-31 }]`,
     '',
   ].join('\n');
+}
+
+/** Edits (insert, delete, replace one character) between two texts. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The id the user most likely meant: the nearest by edits (within a quarter of its length), or
+ * the only one whose last part is what was typed (`double-extension`).
+ */
+function closest(typed: string, ids: readonly string[]): string | undefined {
+  const lower = typed.toLowerCase();
+  const tails = ids.filter((id) => id.split('/').at(-1) === lower);
+  if (tails.length === 1) return tails[0];
+  let best: { id: string; distance: number } | undefined;
+  for (const id of ids) {
+    for (const form of [id, id.split('/').at(-1)!]) {
+      // A slip of a key or two, relative to what it is compared with: `nope` is nobody's typo.
+      const distance = editDistance(lower, form);
+      if (distance <= Math.max(1, Math.floor(form.length / 4)) && (!best || distance < best.distance))
+        best = { id, distance };
+    }
+  }
+  return best?.id;
 }
 
 /** `rules` and `explain RULE_ID|CATEGORY`. */
@@ -48,6 +81,8 @@ export function registerRuleCommands(program: Command): void {
             : `${head}No rules in this category yet.\n`,
         );
       }
-      throw new InputError(`unknown rule or category '${id}'; run 'upload-audit rules' for the list`);
+      const near = closest(id, [...RULES.map((r) => r.id), ...CATEGORIES]);
+      const hint = near === undefined ? '' : `; did you mean '${near}'?`;
+      throw new InputError(`unknown rule or category '${id}'${hint} (run 'upload-audit rules' for the list)`);
     });
 }

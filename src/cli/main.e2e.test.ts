@@ -301,7 +301,23 @@ describe('policy commands', () => {
     );
     const bad = await cliInProcess(['explain', 'nope']);
     expect(bad.status).toBe(2);
-    expectOneLineError(bad.stderr, /unknown rule or category 'nope'/);
+    expectOneLineError(bad.stderr, /unknown rule or category 'nope' \(run/);
+    const typo = await cliInProcess(['explain', 'double-extention']);
+    expectOneLineError(typo.stderr, /did you mean 'dangerous-extension\/double-extension'\?/);
+    expect((await cliInProcess(['explain', 'path-travesal'])).stderr).toContain(
+      "did you mean 'path-traversal'?",
+    );
+  });
+
+  it('shows help without doubled or empty defaults, and policy options only where a policy applies', async () => {
+    const scan = (await cliInProcess(['scan', '--help'])).stdout;
+    expect(scan).not.toMatch(/\(default: \[\]\)|\(default: false\)|\(default: \d+\)\s*\(default/);
+    expect(scan.replace(/\s+/g, ' ')).toContain(
+      '-j, --concurrency <n> worker threads, this one included (default: the number of cores)',
+    );
+    expect(scan).toContain('--policy');
+    for (const command of ['merge', 'convert', 'compare'])
+      expect((await cliInProcess([command, '--help'])).stdout).not.toContain('--policy');
   });
 });
 

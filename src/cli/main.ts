@@ -73,7 +73,18 @@ const EXIT_HELP = `
 Exit status: 0 no finding reaches --fail-on; 1 one does, or an entry could not be
 evaluated (unless --allow-unevaluated); 2 usage, configuration or runtime error.`;
 
-function addReportOptions(command: Command, discovery: string): Command {
+/** The policy options, on the commands that judge entries (scan, log). */
+function addPolicyOptions(command: Command, discovery: string): Command {
+  return command
+    .option(
+      '-p, --policy <file>',
+      `policy file (YAML or JSON); default: $UPLOAD_AUDIT_POLICY, else ${discovery}, else the built-in policy`,
+    )
+    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml');
+}
+
+/** Options of every command that writes a report: formats, destinations, the gate, the view. */
+function addReportOptions(command: Command): Command {
   return command
     .option(
       '-f, --format <format[=file]>',
@@ -88,8 +99,6 @@ function addReportOptions(command: Command, discovery: string): Command {
         .default('high'),
     )
     .option('--allow-unevaluated', 'do not fail because some entries could not be evaluated', false)
-    .option('-p, --policy <file>', `policy file (YAML or JSON); default: ${discovery}`)
-    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
     .option('--show-suppressed', 'list suppressed findings in the table too', false)
     .addOption(
       new Option(
@@ -274,6 +283,28 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
   await emit(report, flags);
 }
 
+/**
+ * An option's help line: its description, its choices, and its default where one says something
+ * (not `[]` or `false`; the number of cores as words, not as this machine's count).
+ */
+function describeOption(option: Option): string {
+  const extra: string[] = [];
+  if (option.argChoices) extra.push(`choices: ${option.argChoices.join(', ')}`);
+  const value: unknown = option.defaultValue;
+  const said =
+    option.long === '--concurrency'
+      ? 'the number of cores'
+      : (option.defaultValueDescription ??
+        (value === undefined ||
+        value === false ||
+        (Array.isArray(value) && value.length === 0) ||
+        option.negate
+          ? undefined
+          : String(value)));
+  if (said !== undefined) extra.push(`default: ${said}`);
+  return extra.length > 0 ? `${option.description} (${extra.join('; ')})` : option.description;
+}
+
 export function buildProgram(): Command {
   const program = new Command('upload-audit')
     .description(
@@ -290,7 +321,8 @@ export function buildProgram(): Command {
             .replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`,
         ),
     })
-    .exitOverride();
+    .exitOverride()
+    .configureHelp({ optionDescription: describeOption });
 
   const scan = program
     .command('scan')
@@ -308,12 +340,7 @@ export function buildProgram(): Command {
       collect,
       [],
     )
-    .option(
-      '-j, --concurrency <n>',
-      'worker threads (default: the number of cores)',
-      positiveInt,
-      availableParallelism(),
-    )
+    .option('-j, --concurrency <n>', 'worker threads, this one included', positiveInt, availableParallelism())
     .option(
       '--baseline <report.json>',
       'compare with an earlier JSON report; --fail-on then judges new findings only (see --judge)',
@@ -356,7 +383,7 @@ export function buildProgram(): Command {
       entryCount,
       LIST_LIMIT,
     );
-  addReportOptions(scan, 'upload-audit.yaml found above DIR or here')
+  addReportOptions(addPolicyOptions(scan, 'upload-audit.yaml found above DIR or here'))
     .addHelpText(
       'after',
       `
@@ -391,11 +418,11 @@ ${EXIT_HELP}`,
     )
     .option(
       '-j, --concurrency <n>',
-      'worker threads for large plain log files, each reading a part (default: the number of cores)',
+      'worker threads for large plain log files, each reading a part',
       positiveInt,
       availableParallelism(),
     );
-  addReportOptions(log, 'upload-audit.yaml found above --root or here')
+  addReportOptions(addPolicyOptions(log, 'upload-audit.yaml found above --root or here'))
     .addHelpText(
       'after',
       `
@@ -413,7 +440,7 @@ ${EXIT_HELP}`,
     .description('Compare two JSON reports: counts before and after, then new, fixed and moved findings.')
     .argument('<old>', 'the earlier report (--format json)')
     .argument('<new>', 'the later report');
-  addReportOptions(compare, 'not used').action(compareCommand);
+  addReportOptions(compare).action(compareCommand);
 
   const merge = program
     .command('merge')
@@ -421,13 +448,13 @@ ${EXIT_HELP}`,
       'Combine the JSON reports of scan --shard 1/N … N/N into one report, as if from a single run.',
     )
     .argument('<parts...>', 'shard reports (--format json)');
-  addReportOptions(merge, 'not used').action(mergeCommand);
+  addReportOptions(merge).action(mergeCommand);
 
   const convert = program
     .command('convert')
     .description('Render a saved JSON report in other formats (table, sarif, junit, markdown, html …).')
     .argument('<report>', 'a report written with --format json');
-  addReportOptions(convert, 'not used')
+  addReportOptions(convert)
     .addHelpText(
       'after',
       `\nExample:\n  $ upload-audit convert report.json --format sarif=report.sarif --format junit=report.xml --format html=report.html`,

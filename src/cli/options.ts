@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { discoverPolicy, loadPolicyFile, policyTrustProblems } from '../policy/load.js';
 import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
+import { InputError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
 
 /** For repeatable options: `--x a --x b` → ['a', 'b']. */
@@ -30,6 +31,17 @@ export function choosePolicy(
   rootReal: string | undefined,
 ): PolicySet {
   if (flags.policy !== undefined) return loadPolicyFile(flags.policy);
+  // The policy a service's operators set once for every run (a cron line, a CI variable).
+  const fromEnv = process.env.UPLOAD_AUDIT_POLICY;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    try {
+      return loadPolicyFile(fromEnv);
+    } catch (error) {
+      // Named, so nobody hunts for a --policy they never gave.
+      if (error instanceof InputError) throw new InputError(`(from UPLOAD_AUDIT_POLICY) ${error.message}`);
+      throw error;
+    }
+  }
   const found = flags.policyDiscovery ? discoverPolicy(rootReal, process.cwd()) : undefined;
   if (!found) return defaultPolicySet();
   const problems = policyTrustProblems(found);

@@ -110,15 +110,20 @@ export function* jsonlPieces(report: Report): Generator<string> {
   for (const { block } of blocks(report.notEvaluated, FINDINGS_PER_PIECE))
     yield block.map((n) => line({ type: 'not-evaluated', ...n })).join('');
   yield line({
+    // The run's metadata and its summary exactly as the json format has them (summary nested,
+    // not spread), so one reader serves both; the comparison as counts, its lists being long.
     type: 'summary',
     schemaVersion: report.schemaVersion,
     tool: report.tool,
     root: report.root,
+    ...(report.rootAbsolute !== undefined && { rootAbsolute: report.rootAbsolute }),
+    source: report.source,
     policy: report.policy,
     startedAt: report.startedAt,
     durationMs: report.durationMs,
-    ...report.summary,
+    summary: report.summary,
     suppressions: report.suppressions,
+    ...(report.shard && { shard: report.shard }),
     ...(report.comparison && {
       comparison: {
         new: report.comparison.new.length,

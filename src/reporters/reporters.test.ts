@@ -109,7 +109,12 @@ describe('reporters', () => {
       .map((l) => JSON.parse(l));
     const types = lines.map((l) => l.type);
     expect(types).toEqual([...Array(6).fill('finding'), 'not-evaluated', 'not-evaluated', 'summary']);
-    expect(lines.at(-1)).toMatchObject({ findings: 5, suppressed: 1, notEvaluated: 2, failed: true });
+    expect(lines.at(-1).summary).toMatchObject({ findings: 5, suppressed: 1, notEvaluated: 2, failed: true });
+    // One summary shape: the json format's, field for field.
+    const json = JSON.parse(REPORTERS.json(report(), plain));
+    expect(lines.at(-1).summary).toEqual(json.summary);
+    for (const key of ['schemaVersion', 'tool', 'root', 'source', 'policy', 'startedAt', 'suppressions'])
+      expect(lines.at(-1)[key], key).toEqual(json[key]);
   });
 });
 

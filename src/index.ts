@@ -9,6 +9,7 @@ export { type RunOptions, runAudit, type Source } from './audit/run.js';
 export type * from './model/types.js';
 export { loadPolicyFile } from './policy/load.js';
 export { defaultPolicySet, type PolicySet } from './policy/policy.js';
+export { type CheckAnswer, CheckServer, type ServeOptions } from './serve/server.js';
 export { auditPath } from './sources/directory/one.js';
 export { DirectorySource, realRoot, runScan, type ScanOptions } from './sources/directory/run.js';
 export { type LogOptions, LogSource, runLog } from './sources/log/run.js';

@@ -28,6 +28,7 @@ import { parseOutputs } from './outputs.js';
 import { registerPolicyCommands } from './policy.js';
 import { progressLine } from './progress.js';
 import { registerRuleCommands } from './rules.js';
+import { registerServeCommand } from './serve.js';
 
 /** Options every auditing command shares: policy, report format and destination, exit policy. */
 interface ReportFlags {
@@ -464,6 +465,7 @@ ${EXIT_HELP}`,
   registerFixCommands(program);
   registerPolicyCommands(program);
   registerRuleCommands(program);
+  registerServeCommand(program);
 
   return program;
 }

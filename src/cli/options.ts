@@ -22,7 +22,7 @@ function wholeNumber(value: string, max: number): number {
 /** Threads, reports to keep: a whole number from 1 to 256. */
 export const positiveInt = (value: string): number => wholeNumber(value, 256);
 
-/** Entries of a folder: a whole number of at least 1. */
+/** Entries of a folder, requests, milliseconds: a whole number of at least 1. */
 export const entryCount = (value: string): number => wholeNumber(value, Number.MAX_SAFE_INTEGER);
 
 /** --policy FILE, else a discovered upload-audit.yaml (unless --no-policy-discovery), else the default. */

@@ -22,6 +22,7 @@ import { escapeUnsafe } from '../util/escape.js';
 import { parseShard } from '../util/shard.js';
 import { VERSION } from '../util/version.js';
 import { registerFixCommands } from './fix.js';
+import { notify, writeMetrics } from './notify.js';
 import { choosePolicy, collect, entryCount, positiveInt } from './options.js';
 import { chalkFor, colorLevel, stdoutErrorTold, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
@@ -44,7 +45,13 @@ interface ReportFlags {
   severity?: Severity;
 }
 
-interface ScanFlags extends ReportFlags {
+interface OperationsFlags {
+  metrics?: string;
+  notify: string[];
+  notifyFormat: 'json' | 'slack';
+}
+
+interface ScanFlags extends ReportFlags, OperationsFlags {
   include: string[];
   exclude: string[];
   concurrency: number;
@@ -62,7 +69,7 @@ interface ScanFlags extends ReportFlags {
   maxRequests: number;
 }
 
-interface LogFlags extends ReportFlags {
+interface LogFlags extends ReportFlags, OperationsFlags {
   logFormat: LogFormat | 'auto';
   field: string[];
   uploadPath: string;
@@ -82,6 +89,31 @@ function addPolicyOptions(command: Command, discovery: string): Command {
       `policy file (YAML or JSON); default: $UPLOAD_AUDIT_POLICY, else ${discovery}, else the built-in policy`,
     )
     .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml');
+}
+
+/** What scan and log tell the operations loop after a run: metrics and webhooks. */
+function addOperationsOptions(command: Command): Command {
+  return command
+    .option(
+      '--metrics <file>',
+      "write Prometheus metrics for node_exporter's textfile collector to FILE (atomically)",
+    )
+    .option('--notify <url>', 'POST a JSON summary of the run to URL, with retries (repeatable)', collect, [])
+    .addOption(
+      new Option('--notify-format <format>', "the shape of --notify: upload-audit's JSON, or Slack's {text}")
+        .choices(['json', 'slack'])
+        .default('json'),
+    );
+}
+
+/** After the report: metrics and notifications, which never change the exit status. */
+async function tellOperations(report: Report, flags: OperationsFlags): Promise<void> {
+  if (flags.metrics !== undefined) writeMetrics(flags.metrics, report);
+  if (flags.notify.length > 0) {
+    const status = process.exitCode;
+    await notify(flags.notify, report, flags.notifyFormat);
+    process.exitCode = status;
+  }
 }
 
 /** Options of every command that writes a report: formats, destinations, the gate, the view. */
@@ -219,6 +251,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
       );
   }
   await emit(report, flags, outputs);
+  await tellOperations(report, flags);
 }
 
 /** --state, or with --history the state kept in that folder (one per shard); none with --no-state. */
@@ -282,6 +315,7 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
     ...(rootReal !== undefined && { root: rootReal }),
   });
   await emit(report, flags);
+  await tellOperations(report, flags);
 }
 
 /**
@@ -384,7 +418,7 @@ export function buildProgram(): Command {
       entryCount,
       LIST_LIMIT,
     );
-  addReportOptions(addPolicyOptions(scan, 'upload-audit.yaml found above DIR or here'))
+  addOperationsOptions(addReportOptions(addPolicyOptions(scan, 'upload-audit.yaml found above DIR or here')))
     .addHelpText(
       'after',
       `
@@ -423,7 +457,9 @@ ${EXIT_HELP}`,
       positiveInt,
       availableParallelism(),
     );
-  addReportOptions(addPolicyOptions(log, 'upload-audit.yaml found above --root or here'))
+  addOperationsOptions(
+    addReportOptions(addPolicyOptions(log, 'upload-audit.yaml found above --root or here')),
+  )
     .addHelpText(
       'after',
       `

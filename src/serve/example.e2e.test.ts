@@ -19,7 +19,7 @@ const hasPackages =
   existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import fastapi, multipart, uvicorn']).status === 0;
 if (!hasPackages)
   console.warn(
-    'skipped: the Python example service test: FastAPI, python-multipart or uvicorn is missing for /usr/bin/python3 (examples/python-fastapi/install-deps.sh installs them, as .ci/run does)',
+    'skipped: the Python example service test: FastAPI, python-multipart or uvicorn is missing for /usr/bin/python3 (examples/python-fastapi/install-deps.sh or .ci/install-test-tools.sh installs them)',
   );
 
 /** A port nobody listens on now. */

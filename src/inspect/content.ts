@@ -39,6 +39,8 @@ export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {
   else file.incomplete = [hit];
 }
 
+const OOXML_NAMES = new Set(['docx', 'docm', 'xlsx', 'xlsm', 'pptx', 'pptm']);
+
 export async function inspectContent(
   source: ByteSource,
   file: InspectedFile,
@@ -48,6 +50,10 @@ export async function inspectContent(
   const detected = file.detected;
   const head = file.head ?? new Uint8Array();
   const active = [];
+  // A password-protected Word, Excel or PowerPoint file is an OLE container holding an
+  // EncryptedPackage, whatever its name says: nothing inside it can be read.
+  if (detected?.ext === 'cfb' && OOXML_NAMES.has(file.nameInfo.extension ?? ''))
+    file.encrypted = 'a password-protected Office file (an encrypted package)';
   if (detected?.source === 'signature' || detected === undefined) {
     if (mayHoldCode(head)) active.push(...scanBinary(head, 'head'));
     if (tail && mayHoldCode(tail)) active.push(...scanBinary(tail, 'tail'));
@@ -67,12 +73,16 @@ export async function inspectContent(
   } else if (detected?.ext === 'pdf') {
     const scan = await scanPdf(source, limits);
     active.push(...scan.hits);
+    if (scan.encrypted) file.encrypted = 'an encrypted PDF: its strings and streams cannot be read';
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {
     const result = await inspectArchive(source, detected!, file.name, limits);
     if (result) {
       file.archive = result.facts;
       active.push(...result.ctx.active);
+      const locked = result.ctx.encrypted;
+      if (locked.length > 0)
+        file.encrypted = `${locked.length} encrypted archive ${locked.length === 1 ? 'entry' : 'entries'}: ${locked.slice(0, 3).join(', ')}${locked.length > 3 ? ', …' : ''}`;
       for (const hit of result.ctx.incomplete) noteIncomplete(file, hit);
     }
   }

@@ -93,6 +93,8 @@ class PdfHits {
 
 export interface PdfScan {
   hits: ActiveHit[];
+  /** The trailer names an /Encrypt dictionary: strings and streams are unreadable here. */
+  encrypted: boolean;
   incomplete: LimitHit[];
   /** Bytes inflated, to charge to the file's budget. */
   inflated: number;
@@ -104,6 +106,16 @@ const OVERLAP_BYTES = 4096 + 64;
 /** How far after `/ObjStm` its `stream` keyword may be: the rest of one dictionary. */
 const DICTIONARY_BYTES = 2048;
 const OBJSTM = Buffer.from('/ObjStm');
+/** The trailer's (or XRef stream's) key of an encrypted file; not /EncryptMetadata. */
+const ENCRYPT = /^\/Encrypt(?![A-Za-z])\s*(?:\d+\s+\d+\s+R|<<)/;
+const ENCRYPT_TOKEN = Buffer.from('/Encrypt');
+
+/** Whether `bytes` hold an /Encrypt entry (looked at only where the token is). */
+function namesEncryption(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(ENCRYPT_TOKEN); at >= 0; at = bytes.indexOf(ENCRYPT_TOKEN, at + 1))
+    if (ENCRYPT.test(bytes.toString('latin1', at, at + 40))) return true;
+  return false;
+}
 const STREAM = Buffer.from('stream');
 const ENDSTREAM = Buffer.from('endstream');
 
@@ -121,11 +133,13 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     incomplete.push({ limit: 'maxPdfBytes', detail: `only the first ${end} bytes were scanned` });
   const objectStreams = new Set<number>();
   const state = { inflated: 0, budgetHit: false };
+  let encrypted = false;
   for (let position = 0; position < end; ) {
     const start = Math.max(0, position - OVERLAP_BYTES);
     const piece = await source.read(start, Math.min(PIECE_BYTES + OVERLAP_BYTES, end - start));
     if (piece.length === 0) break;
     found.scanBytes(piece, 'body');
+    encrypted ||= namesEncryption(piece);
     for (let at = piece.indexOf(OBJSTM); at >= 0; at = piece.indexOf(OBJSTM, at + 1)) {
       if (objectStreams.has(start + at) || state.budgetHit) continue;
       objectStreams.add(start + at);
@@ -133,7 +147,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     }
     position = start + piece.length;
   }
-  return { hits: [...found.hits.values()], incomplete, inflated: state.inflated };
+  return { hits: [...found.hits.values()], encrypted, incomplete, inflated: state.inflated };
 }
 
 /** Find the data of the object stream whose dictionary holds `/ObjStm` at `at`, inflate it within the budget, scan it. */

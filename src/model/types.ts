@@ -57,6 +57,8 @@ export const NOT_EVALUATED_REASONS = [
   'line-too-long',
   'missing',
   'name-not-logged',
+  /** The content (or some of it) is encrypted: the rules could not see it. */
+  'encrypted',
 ] as const;
 export type NotEvaluatedReason = (typeof NOT_EVALUATED_REASONS)[number];
 
@@ -118,6 +120,11 @@ export interface InspectedFile extends Entry {
   archive?: ArchiveFacts;
   /** Read bounds this entry hit: what was not looked at. */
   incomplete?: LimitHit[];
+  /**
+   * What of the content is encrypted, so could not be looked at (an encrypted PDF, archive
+   * entries, a password-protected Office file): the entry is not evaluated, never clean.
+   */
+  encrypted?: string;
   /** Upload records: what the client declared and what the service did. */
   declared?: {
     contentType?: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parsePolicyText, toPolicySet } from '../policy/load.js';
 import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
-import { jpeg } from '../test-support/bytes.js';
+import { jpeg, zip } from '../test-support/bytes.js';
 import { BIN } from '../test-support/cli.js';
 import { type CheckAnswer, CheckServer, type ServeOptions } from './server.js';
 
@@ -64,6 +64,13 @@ describe('upload-audit serve: /v1/check', () => {
     // The declared type is the request's Content-Type: an "image" sent as text/html.
     const markup = await check(url, 'filename=me.jpg', jpeg(), { 'content-type': 'text/html' });
     expect(rules(markup.answer)).toContain('active-content/declared-markup');
+    // Encrypted content was not seen: not complete, so never allowed, whatever else it holds.
+    const locked = await check(url, 'filename=photos.zip', zip({ 'a.jpg': { data: 'x', encrypted: true } }));
+    expect(locked.answer).toMatchObject({
+      allowed: false,
+      complete: false,
+      encrypted: '1 encrypted archive entry: a.jpg',
+    });
   });
 
   it('applies the overrides of the destination path, and takes one file from a multipart body', async () => {

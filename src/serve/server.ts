@@ -39,8 +39,12 @@ export interface ServeOptions {
 /** The answer of /v1/check. */
 export interface CheckAnswer {
   allowed: boolean;
-  /** false when the body was answered before it was whole (over the size limit): never allowed. */
+  /**
+   * false when the body was answered before it was whole (over the size limit), or holds
+   * encrypted content (`encrypted` says what): never allowed.
+   */
   complete: boolean;
+  encrypted?: string;
   failOn: Severity | 'none';
   findings: Record<string, unknown>[];
   policy: { source: string; digest: string };
@@ -201,13 +205,19 @@ export class CheckServer {
         throw new HttpError(400, 'the part has no file name; say it: ?filename=NAME');
     }
     const started = performance.now();
-    const { findings } = await auditBytes(
+    const { facts, findings } = await auditBytes(
       new MemoryBytes(bytes),
       { name: filename!, ...(contentType !== undefined && { contentType }) },
       auditor,
       path ?? lastComponent(filename!),
     );
-    return this.#answer(findings, true, (performance.now() - started) / 1000);
+    // Encrypted content was not seen: the answer is not complete, so it is not allowed.
+    return this.#answer(
+      findings,
+      facts.encrypted === undefined,
+      (performance.now() - started) / 1000,
+      facts.encrypted,
+    );
   }
 
   /** The name's findings when `size` bytes are already over the size limit for it, else undefined. */
@@ -232,7 +242,7 @@ export class CheckServer {
     return over.length > 0 ? auditor.complete(over, undefined) : undefined;
   }
 
-  #answer(findings: Finding[], complete: boolean, seconds = 0): CheckAnswer {
+  #answer(findings: Finding[], complete: boolean, seconds = 0, encrypted?: string): CheckAnswer {
     const judged = findings.filter((f) => f.suppressed === undefined);
     // Fails closed: what was not read whole was not checked, and is never allowed.
     const allowed = complete && !judged.some((f) => reaches(f.severity, this.options.failOn));
@@ -244,6 +254,7 @@ export class CheckServer {
     return {
       allowed,
       complete,
+      ...(encrypted !== undefined && { encrypted }),
       failOn: this.options.failOn,
       findings: findings.map(jsonFinding),
       policy: this.#policyInfo(),

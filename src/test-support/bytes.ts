@@ -107,6 +107,8 @@ export interface ZipEntry {
   mode?: number;
   /** Lie about the uncompressed size in both headers. */
   declaredSize?: number;
+  /** Mark the entry encrypted (general purpose bit 0), as a password-protected zip does. */
+  encrypted?: boolean;
 }
 
 /** A zip archive written by hand, so tests can forge what real tools refuse to write. */
@@ -127,7 +129,8 @@ export function zip(
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
+    const flags = 0x800 | (entry.encrypted ? 1 : 0);
+    local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(entry.deflate ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
@@ -137,7 +140,7 @@ export function zip(
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x800, 8);
+    central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(entry.deflate ? 8 : 0, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);

@@ -9,6 +9,8 @@ export class ArchiveContext {
   readonly incomplete: LimitHit[] = [];
   readonly tooDeep: string[] = [];
   readonly active: ActiveHit[] = [];
+  /** Entries whose data is encrypted (not read). */
+  readonly encrypted: string[] = [];
   declaredTotal = 0;
   overlapping = false;
   /** Bytes inflated or read from entries so far, against limits.maxInflateBytes. */

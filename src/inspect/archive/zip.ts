@@ -83,6 +83,7 @@ async function walk(
         stopped = true;
         return resolve();
       }
+      if (kind !== 'directory' && raw.isEncrypted()) ctx.encrypted.push(facts.path);
       const readable = kind !== 'directory' && !raw.isEncrypted() && ctx.budgetLeft > 0;
       const next = readable ? readContent(zip, raw, facts, ctx, openNested, bytes) : Promise.resolve();
       next.then(

@@ -2,7 +2,7 @@ import { linkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../model/types.js';
-import { elf, gif, jpeg, pdf, png } from '../../test-support/bytes.js';
+import { elf, gif, jpeg, pdf, png, zip } from '../../test-support/bytes.js';
 import {
   dir,
   fifo,
@@ -188,6 +188,36 @@ describe('include and exclude', () => {
     ]);
     const pngs = await scan(root, { include: ['*.png'] });
     expect(hits(pngs)).toEqual(['users/bob/me.png mime-mismatch/executable']);
+  });
+});
+
+describe('encrypted content', () => {
+  it('is not evaluated, never clean: encrypted zip entries, PDFs and Office files', async () => {
+    const encryptedPdf = Buffer.concat([
+      pdf(),
+      Buffer.from('trailer\n<< /Size 4 /Root 1 0 R /Encrypt 5 0 R >>\n%%EOF\n', 'latin1'),
+    ]);
+    const cfb = Buffer.alloc(4096);
+    Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(cfb);
+    const root = tree({
+      'locked.zip': zip({ 'notes.txt': 'hello', 'secret.php': { data: 'xxxx', encrypted: true } }),
+      'open.zip': zip({ 'notes.txt': 'hello' }),
+      'locked.pdf': encryptedPdf,
+      // Benign look-alikes: an encryption *name* in text, metadata left in clear.
+      'open.pdf': pdf('/Contents (see /Encryption policy) /EncryptMetadata false'),
+      'report.docx': cfb,
+      'legacy.doc': cfb,
+    });
+    const report = await scan(root);
+    expect(report.notEvaluated.map((n) => `${n.path} ${n.reason} ${n.detail}`)).toEqual([
+      'locked.pdf encrypted an encrypted PDF: its strings and streams cannot be read',
+      'locked.zip encrypted 1 encrypted archive entry: secret.php',
+      'report.docx encrypted a password-protected Office file (an encrypted package)',
+    ]);
+    expect(report.summary).toMatchObject({ files: 6, evaluated: 3, notEvaluated: 3, failed: true });
+    // With --allow-unevaluated the gaps are accepted, as for any entry not evaluated.
+    const accepted = await scan(root, { allowUnevaluated: true, failOn: 'critical' });
+    expect(accepted.summary.failed).toBe(false);
   });
 });
 

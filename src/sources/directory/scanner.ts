@@ -201,8 +201,15 @@ export class DirectoryScanner {
     try {
       const findings = await this.#auditor.audit({ facts: file, ...(source && { bytes: source }) });
       for (const finding of findings) result.findings.push(finding);
+      // Encrypted content was not seen: not evaluated, never clean (its findings still count).
+      if (file.encrypted !== undefined && outcome.status === 'ok') {
+        counters.evaluated--;
+        result.notEvaluated.push(
+          withRaw({ path: entry.path, reason: 'encrypted', detail: file.encrypted }, entry),
+        );
+      }
       // Only what was read whole is stored: an entry not evaluated is tried again next run.
-      if (key && outcome.status === 'ok') record(result.state!, key.hex, findings, 'reread');
+      else if (key && outcome.status === 'ok') record(result.state!, key.hex, findings, 'reread');
     } finally {
       source?.close();
     }

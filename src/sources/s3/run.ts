@@ -224,9 +224,14 @@ export class BucketSource implements Source {
       const etagKey = size > REMOTE_HASH_BYTES && object.ETag ? { contentKey: `etag:${object.ETag}` } : {};
       const findings = await auditor.audit({ facts, ...(bytes && { bytes }), ...etagKey });
       collector.addFindings(findings);
-      counters.evaluated++;
       counters.bytes += size;
-      if (key64) this.#session!.add(stateLine(key64.hex, findings), { entries: 1, reused: 0, reread: 1 });
+      if (facts.encrypted !== undefined) {
+        // Encrypted content was not seen: not evaluated, never clean; read again next run.
+        collector.addNotEvaluated({ path: printable, reason: 'encrypted', detail: facts.encrypted });
+      } else {
+        counters.evaluated++;
+        if (key64) this.#session!.add(stateLine(key64.hex, findings), { entries: 1, reused: 0, reread: 1 });
+      }
     } catch (error) {
       collector.addNotEvaluated({ path: printable, ...reasonFor(error) });
     } finally {

@@ -30,6 +30,7 @@ import { registerPolicyCommands } from './policy.js';
 import { progressLine } from './progress.js';
 import { registerRuleCommands } from './rules.js';
 import { registerServeCommand } from './serve.js';
+import { registerWatchCommand } from './watch.js';
 
 /** Options every auditing command shares: policy, report format and destination, exit policy. */
 interface ReportFlags {
@@ -502,6 +503,7 @@ ${EXIT_HELP}`,
   registerPolicyCommands(program);
   registerRuleCommands(program);
   registerServeCommand(program);
+  registerWatchCommand(program);
 
   return program;
 }

@@ -38,7 +38,13 @@ export async function auditPath(
   const source = outcome.status === 'ok' ? outcome.source : undefined;
   try {
     const findings = await auditor.audit({ facts: outcome.file, ...(source && { bytes: source }) });
-    return { findings, ...(notEvaluated && { notEvaluated }) };
+    // Encrypted content was not seen: not evaluated, as in a scan.
+    const encrypted: NotEvaluated | undefined =
+      outcome.file.encrypted === undefined
+        ? undefined
+        : { path: entry.path, reason: 'encrypted', detail: outcome.file.encrypted };
+    const unseen = notEvaluated ?? encrypted;
+    return { findings, ...(unseen && { notEvaluated: unseen }) };
   } finally {
     source?.close();
   }

@@ -1,0 +1,111 @@
+/** `upload-audit watch DIR`: findings as files land, as JSON Lines or a line each for a terminal. */
+import { type Command, Option } from 'commander';
+import type { Finding, NotEvaluated } from '../model/types.js';
+import { jsonFinding } from '../reporters/json.js';
+import { realRoot } from '../sources/directory/run.js';
+import { escapeUnsafe, jsonAsciiSafe } from '../util/escape.js';
+import { UploadWatcher } from '../watch/watch.js';
+import { choosePolicy, entryCount } from './options.js';
+import { writeStdout } from './output.js';
+
+interface WatchFlags {
+  settle: number;
+  reconcileEvery: number;
+  poll: boolean;
+  format?: 'jsonl' | 'text';
+  policy?: string;
+  policyDiscovery: boolean;
+  quiet: boolean;
+}
+
+function lines(
+  format: 'jsonl' | 'text',
+  findings: Finding[],
+  notEvaluated: NotEvaluated | undefined,
+): string {
+  if (format === 'jsonl') {
+    const out = findings.map((f) => jsonAsciiSafe(JSON.stringify({ type: 'finding', ...jsonFinding(f) })));
+    if (notEvaluated) out.push(jsonAsciiSafe(JSON.stringify({ type: 'not-evaluated', ...notEvaluated })));
+    return out.map((l) => `${l}\n`).join('');
+  }
+  const out = findings.map(
+    (f) =>
+      `${f.severity.padEnd(8)} ${f.ruleId.padEnd(40)} ${escapeUnsafe(f.path)}${f.innerPath ? `!${escapeUnsafe(f.innerPath)}` : ''}`,
+  );
+  if (notEvaluated)
+    out.push(`${'not evaluated'.padEnd(49)} ${escapeUnsafe(notEvaluated.path)} (${notEvaluated.reason})`);
+  return out.map((l) => `${l}\n`).join('');
+}
+
+async function watchCommand(dir: string, flags: WatchFlags): Promise<void> {
+  const rootReal = realRoot(dir);
+  const format = flags.format ?? (process.stdout.isTTY ? 'text' : 'jsonl');
+  const say = (line: string): void => {
+    if (!flags.quiet) process.stderr.write(`upload-audit watch: ${line}\n`);
+  };
+  const watch = new UploadWatcher({
+    root: rootReal,
+    policy: choosePolicy(flags, rootReal),
+    settleMs: flags.settle,
+    reconcileMs: flags.reconcileEvery * 1000,
+    poll: flags.poll,
+    onAudited: (_, findings, notEvaluated) => {
+      const text = lines(format, findings, notEvaluated);
+      if (text !== '') void writeStdout(text);
+    },
+    onNote: say,
+  });
+  await watch.start();
+  say(`watching ${escapeUnsafe(dir)}: what is there now is audited first, then each file as it lands`);
+  const reload = (): void => {
+    try {
+      watch.reload(choosePolicy(flags, rootReal));
+      say('policy reloaded');
+    } catch (error) {
+      say(
+        `policy reload failed, keeping the old one: ${escapeUnsafe(error instanceof Error ? error.message : String(error))}`,
+      );
+    }
+  };
+  process.on('SIGHUP', reload);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => void watch.stop().then(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  process.off('SIGHUP', reload);
+}
+
+export function registerWatchCommand(program: Command): void {
+  program
+    .command('watch')
+    .description(
+      'Audit each new or changed file of DIR as it lands (once it has stopped changing), with the same policy as scan; what is there at start is audited first.',
+    )
+    .argument('<dir>', 'the upload folder to watch')
+    .option('--settle <ms>', 'audit a file once it has had no event for this long', entryCount, 1000)
+    .option(
+      '--reconcile-every <seconds>',
+      'walk the tree this often for files the watcher missed (also after bursts and watcher errors)',
+      entryCount,
+      300,
+    )
+    .option(
+      '--poll',
+      'no filesystem events: walk the tree every --reconcile-every seconds (network and FUSE mounts, whose remote changes inotify never sees)',
+      false,
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'findings as JSON Lines, or a line each (default: text on a terminal, else jsonl)',
+      ).choices(['jsonl', 'text']),
+    )
+    .option(
+      '-p, --policy <file>',
+      'policy file; default: $UPLOAD_AUDIT_POLICY, else discovered; SIGHUP reloads it',
+    )
+    .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
+    .option('-q, --quiet', 'print nothing on stderr but errors', false)
+    .action(watchCommand);
+}

@@ -32,11 +32,14 @@ function expectOneLineError(stderr: string, pattern: RegExp): void {
 }
 
 describe('scan the bundled demo folder', () => {
-  it('prints a table of findings and a summary, and exits 1', async () => {
+  it('prints the findings grouped by file and a summary, and exits 1', async () => {
     const { status, stdout, stderr } = await cliInProcess(['scan', DEMO]);
     expect(status).toBe(1);
     expect(stderr).toBe('');
-    expectGolden('cli/demo.table', normalizeTiming(stdout));
+    expectGolden('cli/demo.text', normalizeTiming(stdout));
+    // The boxed table stays one option away.
+    const boxed = await cliInProcess(['scan', DEMO, '--format', 'table']);
+    expectGolden('cli/demo.table', normalizeTiming(boxed.stdout));
   });
 
   it('writes the documented JSON report', async () => {

@@ -10,7 +10,7 @@ export interface OutputSpec {
 }
 
 export function parseOutputs(formats: readonly string[], output: string | undefined): OutputSpec[] {
-  const specs: OutputSpec[] = (formats.length === 0 ? ['table'] : formats).map((value) => {
+  const specs: OutputSpec[] = (formats.length === 0 ? ['text'] : formats).map((value) => {
     const eq = value.indexOf('=');
     const name = eq < 0 ? value : value.slice(0, eq);
     if (!isFormat(name))

@@ -5,13 +5,14 @@ import { junit } from './junit.js';
 import { markdown } from './markdown.js';
 import { sarif } from './sarif.js';
 import { table, tablePieces } from './table.js';
+import { text } from './text.js';
 import type { PieceReporter, RenderContext, Reporter } from './types.js';
 
-export const FORMATS = ['table', 'json', 'jsonl', 'sarif', 'junit', 'markdown', 'html'] as const;
+export const FORMATS = ['text', 'table', 'json', 'jsonl', 'sarif', 'junit', 'markdown', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Every format has a reporter; the compiler checks the registry is complete. */
-export const REPORTERS = { table, json, jsonl, sarif, junit, markdown, html } satisfies Record<
+export const REPORTERS = { text, table, json, jsonl, sarif, junit, markdown, html } satisfies Record<
   Format,
   Reporter
 >;

@@ -26,6 +26,7 @@ describe('reporters', () => {
 
   it('table: colored output matches its golden file too', () => {
     expectGolden('reporters/sample.table.color', REPORTERS.table(report(), { color: chalkFor(1) }));
+    expectGolden('reporters/sample.text.color', REPORTERS.text(report(), { color: chalkFor(1) }));
   });
 
   it('table: lists suppressed findings only when asked', () => {
@@ -115,6 +116,36 @@ describe('reporters', () => {
     expect(lines.at(-1).summary).toEqual(json.summary);
     for (const key of ['schemaVersion', 'tool', 'root', 'source', 'policy', 'startedAt', 'suppressions'])
       expect(lines.at(-1)[key], key).toEqual(json[key]);
+  });
+});
+
+describe('text, the terminal layout', () => {
+  it('fits 80 columns without breaking a name, groups by file, and marks new findings', () => {
+    const r = report();
+    const lines = REPORTERS.text(r, { ...plain, columns: 80 }).split('\n');
+    // Only a line that is a path (never broken) or holds one word longer than the width may be wider.
+    for (const line of lines)
+      if (line.length > 80) expect(line.startsWith(' ') && line.trim().includes(' ')).toBe(false);
+    const places = lines.filter((l) => l !== '' && !l.startsWith(' ') && !/^[A-Z(]/.test(l));
+    expect(new Set(places).size).toBe(places.length); // each file once
+    r.findings.forEach((f, i) => {
+      f.fingerprint = `fp${i}`;
+    });
+    const fresh = r.findings[0]!;
+    r.comparison = {
+      baseline: { root: r.root, startedAt: r.startedAt, policyDigest: r.policy.digest },
+      before: { total: 0, bySeverity: {}, byCategory: {} } as never,
+      after: { total: 0, bySeverity: {}, byCategory: {} } as never,
+      new: [fresh],
+      fixed: [],
+      moved: [],
+      unchanged: r.findings.length - 1,
+    };
+    const marked = REPORTERS.text(r, { ...plain, columns: 200 })
+      .split('\n')
+      .filter((l) => / new( {2}|$)/.test(l));
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toContain(fresh.ruleId);
   });
 });
 

@@ -14,7 +14,7 @@ import { comparisonLines } from './comparison.js';
 import { blocks, findingPlace, largest } from './shared.js';
 import type { RenderContext, Reporter } from './types.js';
 
-const paint = (c: ChalkInstance, severity: Severity): string =>
+export const paint = (c: ChalkInstance, severity: Severity): string =>
   ({
     critical: c.level > 0 ? c.bgRed.white.bold(' critical ') : 'critical',
     high: c.red.bold('high'),
@@ -165,9 +165,13 @@ export function* tablePieces(
     );
     const fitCell = (text: string, column: number): string =>
       colWidths ? breakLongWords(text, colWidths[column]!) : text;
+    // New since the baseline or the last run: marked where one applies.
+    const fresh = new Set(report.comparison?.new.map((f) => f.fingerprint));
     const cells = rows.map((f) => {
       const path = escapeUnsafe(findingPlace(f));
-      const severity = f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity);
+      const severity =
+        (f.suppressed ? c.gray(`${f.severity} (suppressed)`) : paint(c, f.severity)) +
+        (fresh.has(f.fingerprint) ? c.bold(' new') : '');
       // Colored text is added after the fitting: it must not be split.
       const note = f.suppressed ? c.gray(` [${f.suppressed.by}: ${escapeUnsafe(f.suppressed.reason)}]`) : '';
       return [severity, f.ruleId, fitCell(path, 2), fitCell(escapeUnsafe(renderMessage(f)), 3) + note];
@@ -176,6 +180,14 @@ export function* tablePieces(
     for (const block of tableBlocks(head, cells, colWidths)) yield `${block}\n`;
   }
   // The lines after the table, whose last piece ended its last line.
+  yield `${closingLines(report, c, showSuppressed).join('\n')}\n`;
+}
+
+/**
+ * What follows the findings in the terminal layouts: entries not evaluated, suppressions, the
+ * before/after, the summary and the policy.
+ */
+export function closingLines(report: Report, c: ChalkInstance, showSuppressed: boolean): string[] {
   let out: string[] = [];
   if (report.notEvaluated.length > 0) {
     const count = report.summary.notEvaluated;
@@ -202,7 +214,7 @@ export function* tablePieces(
     out.push(
       `(${count(report.view.hidden, 'finding')} below ${report.view.severity} not shown: --severity ${report.view.severity})`,
     );
-  yield `${out.join('\n')}\n`;
+  return out;
 }
 
 export const table: Reporter = (report, context) => [...tablePieces(report, context)].join('');

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -309,6 +309,32 @@ describe('policy commands', () => {
     expectOneLineError(typo.stderr, /did you mean 'dangerous-extension\/double-extension'\?/);
     expect((await cliInProcess(['explain', 'path-travesal'])).stderr).toContain(
       "did you mean 'path-traversal'?",
+    );
+  });
+
+  it('completes commands, options and choices in bash; says how a run went with -v', async () => {
+    const script = (await cliInProcess(['completion', 'bash'])).stdout;
+    const complete = (...words: string[]) =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `eval "$SCRIPT"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _upload_audit; echo "\${COMPREPLY[*]}"`,
+        ],
+        { env: { ...process.env, SCRIPT: script }, encoding: 'utf8' },
+      ).stdout.trim();
+    expect(complete('upload-audit', 'wa')).toBe('watch');
+    expect(complete('upload-audit', 'scan', '--sev')).toBe('--severity');
+    expect(complete('upload-audit', 'scan', '--fail-on', 'cr')).toBe('critical');
+    expect(complete('upload-audit', 'policy', 'ch')).toBe('check');
+    expect((await cliInProcess(['completion', 'fish'])).stdout).toContain(
+      "__fish_seen_subcommand_from scan' -l severity -x",
+    );
+    expect((await cliInProcess(['completion', 'zsh'])).stdout).toMatch(/^#compdef upload-audit\n/);
+    expect((await cliInProcess(['completion', 'tcsh'])).status).toBe(2);
+    const verbose = await cliInProcess(['scan', DEMO, '-v', '-o', '/dev/null']);
+    expect(verbose.stderr).toMatch(
+      /^upload-audit: policy built-in \(sha256:\w+\); \d+ thread\(s\); 49 of 49 entries evaluated/m,
     );
   });
 

@@ -10,6 +10,7 @@ import { latestInHistory, recordHistory } from '../baseline/history.js';
 import { mergeReports } from '../baseline/merge.js';
 import { type Report, SEVERITIES, type Severity } from '../model/types.js';
 import { FORMATS, renderPieces } from '../reporters/index.js';
+import { formatBytes } from '../rules/messages.js';
 import { LIST_LIMIT } from '../sources/directory/listing.js';
 import { realRoot, runScan } from '../sources/directory/run.js';
 import { DEFAULT_UPLOAD_PATH } from '../sources/log/combined.js';
@@ -21,6 +22,7 @@ import { InputError, isExpectedError, UsageError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { parseShard } from '../util/shard.js';
 import { VERSION } from '../util/version.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerFixCommands } from './fix.js';
 import { notify, writeMetrics } from './notify.js';
 import { choosePolicy, collect, entryCount, positiveInt } from './options.js';
@@ -47,6 +49,9 @@ interface ReportFlags {
 }
 
 interface OperationsFlags {
+  verbose: boolean;
+  quiet: boolean;
+  concurrency: number;
   metrics?: string;
   notify: string[];
   notifyFormat: 'json' | 'slack';
@@ -95,6 +100,7 @@ function addPolicyOptions(command: Command, discovery: string): Command {
 /** What scan and log tell the operations loop after a run: metrics and webhooks. */
 function addOperationsOptions(command: Command): Command {
   return command
+    .option('-v, --verbose', 'say on stderr which policy judged, with how many threads, and how fast', false)
     .option(
       '--metrics <file>',
       "write Prometheus metrics for node_exporter's textfile collector to FILE (atomically)",
@@ -109,6 +115,13 @@ function addOperationsOptions(command: Command): Command {
 
 /** After the report: metrics and notifications, which never change the exit status. */
 async function tellOperations(report: Report, flags: OperationsFlags): Promise<void> {
+  if (flags.verbose && !flags.quiet) {
+    const s = report.summary;
+    const seconds = report.durationMs / 1000;
+    process.stderr.write(
+      `upload-audit: policy ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)}); ${flags.concurrency} thread(s); ${s.evaluated} of ${s.entries} entries evaluated, ${formatBytes(s.bytes)}, in ${seconds.toFixed(2)} s (${Math.round(s.evaluated / Math.max(seconds, 0.001))} entries/s)\n`,
+    );
+  }
   if (flags.metrics !== undefined) writeMetrics(flags.metrics, report);
   if (flags.notify.length > 0) {
     const status = process.exitCode;
@@ -504,6 +517,7 @@ ${EXIT_HELP}`,
   registerRuleCommands(program);
   registerServeCommand(program);
   registerWatchCommand(program);
+  registerCompletionCommand(program);
 
   return program;
 }

@@ -6,10 +6,11 @@ import { EXIT_ERROR, exitCodeFor } from '../audit/exit-code.js';
 import { runAudit } from '../audit/run.js';
 import { atOrAbove } from '../audit/severity.js';
 import { compareFindings, loadReport } from '../baseline/compare.js';
-import { latestInHistory, recordHistory } from '../baseline/history.js';
+import { historyTrend, latestInHistory, recordHistory } from '../baseline/history.js';
 import { mergeReports } from '../baseline/merge.js';
 import { type Report, SEVERITIES, type Severity } from '../model/types.js';
 import { FORMATS, renderPieces } from '../reporters/index.js';
+import type { TrendPoint } from '../reporters/types.js';
 import { formatBytes } from '../rules/messages.js';
 import { LIST_LIMIT } from '../sources/directory/listing.js';
 import { realRoot, runScan } from '../sources/directory/run.js';
@@ -163,6 +164,7 @@ async function emit(
   whole: Report,
   flags: ReportFlags,
   outputs = parseOutputs(flags.format, flags.output),
+  trend?: TrendPoint[],
 ): Promise<void> {
   const report = flags.severity === undefined ? whole : atOrAbove(whole, flags.severity);
   for (const { format, file } of outputs) {
@@ -178,6 +180,7 @@ async function emit(
       color: chalkFor(level),
       showSuppressed: flags.showSuppressed,
       ...(columns && { columns }),
+      ...(trend && { trend }),
     });
     if (file === undefined) {
       await writeStdout(text);
@@ -264,7 +267,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
         `upload-audit: report recorded as ${escapeUnsafe(written)}${previous ? `, compared with ${escapeUnsafe(previous)}` : ' (first run: nothing to compare with)'}\n`,
       );
   }
-  await emit(report, flags, outputs);
+  await emit(report, flags, outputs, flags.history === undefined ? undefined : historyTrend(flags.history));
   await tellOperations(report, flags);
 }
 

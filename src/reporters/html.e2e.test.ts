@@ -97,7 +97,8 @@ describe('the HTML report in headless Chromium', () => {
     await page.selectOption('#severity', '');
     await page.click('#findings th[data-key="path"]');
     const paths = await page.locator('#findings tbody tr td.path').allTextContents();
-    expect(paths).toEqual([...paths].sort((a, b) => a.localeCompare(b)));
+    const numeric = new Intl.Collator(undefined, { numeric: true });
+    expect(paths).toEqual([...paths].sort(numeric.compare));
 
     expect(paths).toContain(HOSTILE);
     expect(paths).toContain(BREAKOUT);
@@ -107,5 +108,77 @@ describe('the HTML report in headless Chromium', () => {
     expect(problems).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
     await page.close();
+  }, 120_000);
+
+  it('colours bars by severity, shows deltas, new and fixed lists and a trend, wraps paths at separators, fits a phone', async () => {
+    const r = report();
+    const deep = 'uploads/2024/03/16/users/someone-with-a-long-name/avatars/original/profile-picture-9.php';
+    const extra = (path: string): Finding => ({ ...r.findings[1]!, path, fingerprint: path });
+    r.findings.push(extra(deep), extra('up/f10.php'), extra('up/f9.php'));
+    sortReport(r.findings, r.notEvaluated);
+    const counts = {
+      total: 3,
+      bySeverity: { critical: 1, high: 2 },
+      byCategory: { 'dangerous-extension': 3 },
+    };
+    r.comparison = {
+      baseline: { root: 'uploads', startedAt: '2026-12-05T03:17:00.000Z', policyDigest: r.policy.digest },
+      before: counts as never,
+      after: { ...counts, total: 5 } as never,
+      new: [extra(deep)],
+      fixed: [extra('up/old.php')],
+      moved: [],
+      unchanged: 4,
+      judged: 'all',
+    };
+    const trend = [1, 2, 3].map((i) => ({
+      startedAt: `2026-12-0${i}T03:17:00.000Z`,
+      findings: 2 * i,
+      bySeverity: { critical: i, high: i },
+    }));
+    const dir = mkdtempSync(join(tmpdir(), 'upload-audit-html-'));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, html(r, { color: chalkFor(0), trend }));
+    for (const [name, width] of [
+      ['desktop', 1280],
+      ['phone', 390],
+    ] as const) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(`file://${file}`);
+      const fills = await page
+        .locator('#chart-severity rect')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('fill')));
+      expect(new Set(fills).size).toBe(5);
+      expect(await page.locator('#before-after th').allTextContents()).toEqual([
+        '',
+        'before',
+        'after',
+        'change',
+      ]);
+      expect(await page.locator('#before-after td.up').count()).toBeGreaterThan(0);
+      expect(await page.locator('#new-findings li').allTextContents()).toEqual([
+        expect.stringContaining(deep),
+      ]);
+      expect(await page.locator('#fixed-findings li').count()).toBe(1);
+      expect(await page.locator('#chart-trend rect').count()).toBe(6);
+      // A path breaks only where a <wbr> follows a slash: its segments do not break.
+      const cell = page.locator('#findings td.path', { hasText: 'profile-picture-9.php' });
+      expect(await cell.locator('wbr').count()).toBe(deep.split('/').length - 1);
+      expect(await page.evaluate("getComputedStyle(document.querySelector('td.path')).wordBreak")).toBe(
+        'normal',
+      );
+      await page.click('#findings th[data-key="path"]');
+      const order = await page.locator('#findings td.path').allTextContents();
+      expect(order.indexOf('up/f9.php')).toBeLessThan(order.indexOf('up/f10.php'));
+      await page.screenshot({ path: join(dir, `report-${name}.png`), fullPage: true });
+      if (name === 'desktop')
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+      // Charts scale down to the page instead of being cut.
+      expect(
+        await page.evaluate("document.querySelector('#chart-category').getBoundingClientRect().width"),
+      ).toBeLessThanOrEqual(width);
+      await page.close();
+    }
+    console.log(`HTML screenshots: ${dir}/report-desktop.png, report-phone.png`);
   }, 120_000);
 });

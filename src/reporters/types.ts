@@ -8,6 +8,15 @@ export interface RenderContext {
   columns?: number;
   /** Table: list suppressed findings too (they are always in the JSON formats). */
   showSuppressed?: boolean;
+  /** HTML: the runs kept in the history, oldest first, for a trend of counts. */
+  trend?: TrendPoint[];
+}
+
+/** One kept run, for a trend: when it started and what it counted. */
+export interface TrendPoint {
+  startedAt: string;
+  findings: number;
+  bySeverity: Record<string, number>;
 }
 
 /** A reporter turns a finished report into text. Pure: same report, same text. */

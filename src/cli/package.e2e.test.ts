@@ -32,6 +32,8 @@ describe('the npm package', () => {
         'bin/upload-audit.js',
         'dist/index.js',
         'dist/index.d.ts',
+        'docs/schemas/report.schema.json',
+        'docs/schemas/policy.schema.json',
       ]),
     );
     // No maps to sources that are not shipped, no tests, no bench, no test support.

@@ -393,3 +393,68 @@ export function validate(
   }
   return errors;
 }
+
+/** The units a size may carry, for the JSON Schema's pattern (parseSize accepts these, any case). */
+const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([bB]|[kKmMgGtT][iI]?[bB])?\\s*$';
+
+/**
+ * The policy file's schema as JSON Schema (draft-07), made from the same description: for
+ * editors (yaml-language-server) and CI that check policies before the tool runs. The checks a
+ * JSON Schema cannot say (an override's own rules) stay in the loader.
+ */
+export function policyJsonSchema(): Record<string, unknown> {
+  const convert = (spec: Spec): Record<string, unknown> => {
+    switch (spec.type) {
+      case 'enum':
+        return { enum: [...spec.values] };
+      case 'size':
+        return {
+          anyOf: [
+            { type: 'integer', minimum: 0 },
+            { type: 'string', pattern: SIZE_PATTERN },
+          ],
+          description: SIZE_SYNTAX,
+        };
+      case 'int':
+        return { type: 'integer', minimum: spec.min, maximum: spec.max };
+      case 'string':
+        return {
+          type: 'string',
+          description: spec.what,
+          ...(spec.pattern && { pattern: spec.pattern.source }),
+        };
+      case 'date':
+        // YAML reads 2027-06-30 as a date; in JSON it is the same text.
+        return { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
+      case 'list':
+        return { type: 'array', items: convert(spec.of) };
+      case 'map':
+        return {
+          type: 'object',
+          propertyNames: spec.key.values
+            ? { enum: [...spec.key.values] }
+            : { ...(spec.key.pattern && { pattern: spec.key.pattern.source }) },
+          additionalProperties: convert(spec.of),
+        };
+      case 'object': {
+        const required = Object.entries(spec.fields)
+          .filter(([, f]) => f.required)
+          .map(([key]) => key);
+        return {
+          type: 'object',
+          properties: Object.fromEntries(
+            Object.entries(spec.fields).map(([key, f]) => [key, { description: f.doc, ...convert(f.spec) }]),
+          ),
+          ...(required.length > 0 && { required }),
+          additionalProperties: false,
+        };
+      }
+    }
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://upload-audit.invalid/schemas/policy-1.json',
+    title: 'upload-audit policy file, version 1',
+    ...convert(POLICY_SCHEMA),
+  };
+}

@@ -79,7 +79,7 @@ const counts = {
   properties: { bySeverity: byKeys(SEVERITIES), byCategory: byKeys(CATEGORIES), total: count },
 } as const;
 
-const REPORT_SCHEMA = {
+export const REPORT_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://upload-audit.invalid/schemas/report-1.json',
   title: 'upload-audit JSON report, schema version 1',

@@ -17,7 +17,6 @@ const PIPED_COLUMNS = 100;
 const SEVERITY_WIDTH = 10;
 
 /** Visible length: ANSI color codes take no columns. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what is matched
 const visible = (text: string): number => text.replace(/\u001b\[[0-9;]*m/g, '').length;
 
 /** `text` broken at spaces into lines of at most `width` columns (a longer word stays whole). */

@@ -175,7 +175,9 @@ async function emit(
       isTTY: process.stdout.isTTY === true,
       toFile,
     });
-    const columns = !toFile && process.stdout.isTTY ? process.stdout.columns : undefined;
+    // The terminal's width; piped into `less` or `head`, stderr is still the terminal and knows it.
+    const terminal = process.stdout.isTTY ? process.stdout : process.stderr.isTTY ? process.stderr : undefined;
+    const columns = toFile ? undefined : terminal?.columns;
     const text = renderPieces(format, report, {
       color: chalkFor(level),
       showSuppressed: flags.showSuppressed,

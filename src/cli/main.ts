@@ -176,7 +176,11 @@ async function emit(
       toFile,
     });
     // The terminal's width; piped into `less` or `head`, stderr is still the terminal and knows it.
-    const terminal = process.stdout.isTTY ? process.stdout : process.stderr.isTTY ? process.stderr : undefined;
+    const terminal = process.stdout.isTTY
+      ? process.stdout
+      : process.stderr.isTTY
+        ? process.stderr
+        : undefined;
     const columns = toFile ? undefined : terminal?.columns;
     const text = renderPieces(format, report, {
       color: chalkFor(level),

@@ -5,6 +5,7 @@ import { parseSize } from '../policy/size.js';
 import { CheckServer } from '../serve/server.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
+import { runUntilStopped } from './daemon.js';
 import { choosePolicy, entryCount } from './options.js';
 
 interface ServeFlags {
@@ -56,27 +57,22 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
     `listening on ${escapeUnsafe(address)}, policy ${server.policy.digest.slice(0, 19)}${token ? ', bearer token required' : ''}`,
   );
 
-  // SIGHUP: the policy again, for requests from now on; a policy with errors keeps the old one.
-  const reload = (): void => {
-    try {
-      server.reload(choosePolicy(flags, undefined));
-      say(`policy reloaded: ${server.policy.digest.slice(0, 19)}`);
-    } catch (error) {
-      server.metrics.reloads.failed++;
-      const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      say(`policy reload failed, keeping ${server.policy.digest.slice(0, 19)}: ${escapeUnsafe(why ?? '')}`);
-    }
-  };
-  process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      say('stopping: answering the requests in flight');
-      void server.close().then(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
-  process.off('SIGHUP', reload);
+  // SIGHUP: the policy again, for requests from now on; SIGTERM: the requests in flight answered.
+  await runUntilStopped(
+    {
+      reload: (policy) => server.reload(policy),
+      reloadFailed: () => {
+        server.metrics.reloads.failed++;
+        return server.policy.digest.slice(0, 19);
+      },
+      stop: () => {
+        say('stopping: answering the requests in flight');
+        return server.close();
+      },
+    },
+    () => choosePolicy(flags, undefined),
+    say,
+  );
 }
 
 export function registerServeCommand(program: Command): void {

@@ -5,6 +5,7 @@ import { jsonFinding } from '../reporters/json.js';
 import { realRoot } from '../sources/directory/run.js';
 import { escapeUnsafe, jsonAsciiSafe } from '../util/escape.js';
 import { UploadWatcher } from '../watch/watch.js';
+import { runUntilStopped } from './daemon.js';
 import { choosePolicy, entryCount } from './options.js';
 import { writeStdout } from './output.js';
 
@@ -57,23 +58,11 @@ async function watchCommand(dir: string, flags: WatchFlags): Promise<void> {
   });
   await watch.start();
   say(`watching ${escapeUnsafe(dir)}: what is there now is audited first, then each file as it lands`);
-  const reload = (): void => {
-    try {
-      watch.reload(choosePolicy(flags, rootReal));
-      say('policy reloaded');
-    } catch (error) {
-      say(
-        `policy reload failed, keeping the old one: ${escapeUnsafe(error instanceof Error ? error.message : String(error))}`,
-      );
-    }
-  };
-  process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => void watch.stop().then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
-  process.off('SIGHUP', reload);
+  await runUntilStopped(
+    { reload: (policy) => watch.reload(policy), reloadFailed: () => 'the old one', stop: () => watch.stop() },
+    () => choosePolicy(flags, rootReal),
+    say,
+  );
 }
 
 export function registerWatchCommand(program: Command): void {

@@ -112,7 +112,7 @@ async function startClamd(
     [
       'Foreground yes',
       `DatabaseDirectory ${join(dir, 'db')}`,
-      'TCPSocket ' + port,
+      `TCPSocket ${port}`,
       'TCPAddr 127.0.0.1',
       'MaxThreads 8',
       'StreamMaxLength 64M',

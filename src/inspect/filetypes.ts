@@ -26,8 +26,15 @@ export const EXECUTABLE_EXTENSIONS = set(`
 
 /** File names that reconfigure the server that serves the folder. */
 export const SERVER_CONFIG_NAMES = set(`
-  .htaccess .htpasswd web.config .user.ini php.ini httpd.conf nginx.conf
+  .htaccess .htpasswd .htdigest web.config .user.ini php.ini httpd.conf apache2.conf nginx.conf
+  lighttpd.conf uwsgi.ini web.xml
 `);
+
+/**
+ * Cross-domain policy files: served from an upload folder at the origin's root (or where a
+ * client looks), they let other sites' Flash or Silverlight code read this origin's pages.
+ */
+export const CROSS_DOMAIN_POLICY_NAMES = set('crossdomain.xml clientaccesspolicy.xml');
 
 const IMAGE = set('jpg jpeg jpe jfif png apng gif webp bmp tif tiff ico cur heic heif avif svg psd');
 const DOCUMENT = set('pdf doc docx xls xlsx ppt pptx odt ods odp odg rtf txt csv tsv md json xml epub');

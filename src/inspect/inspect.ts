@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ByteSource, InspectedFile } from '../model/types.js';
 import { inspectContent, noteIncomplete } from './content.js';
 import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
+import { imageDimensions } from './dimensions.js';
 import type { Limits } from './limits.js';
 
 /**
@@ -36,6 +37,8 @@ export async function inspectBytes(source: ByteSource, file: InspectedFile, limi
       // A parser failure on hostile bytes leaves the type unknown; the rules treat it as such.
     }
   } else if (known) file.detected = known;
+  const dimensions = imageDimensions(head, file.detected?.ext);
+  if (dimensions) file.dimensions = dimensions;
   try {
     await inspectContent(source, file, tail, limits);
   } catch (error) {

@@ -113,6 +113,8 @@ export interface InspectedFile extends Entry {
   /** The head of the file (regular files only), at most limits.maxSniffBytes. */
   head?: Uint8Array;
   detected?: DetectedType;
+  /** The pixel size an image's header declares (what decoding it would allocate). */
+  dimensions?: { width: number; height: number };
   symlink?: SymlinkFacts;
   /** Content that runs in a browser or on a server, found within the read bounds. */
   active?: ActiveHit[];

@@ -70,6 +70,14 @@ describe('dangerous-extension rules', () => {
     ['.htaccess.', ['server-config']],
     ['web.config', ['server-config']],
     ['.user.ini', ['server-config']],
+    ['uwsgi.ini', ['server-config']],
+    ['web.xml', ['server-config']],
+    ['crossdomain.xml', ['server-config']],
+    ['ClientAccessPolicy.xml', ['server-config']],
+    // look-alikes: other .ini and .xml files, a name that only contains one
+    ['settings.ini', []],
+    ['sitemap.xml', []],
+    ['my-web.xml.txt', []],
   ])('%j → %j', (name, expected) => {
     expect(fired(name)).toEqual(expected);
   });

@@ -1,4 +1,5 @@
 import {
+  CROSS_DOMAIN_POLICY_NAMES,
   EXECUTABLE_EXTENSIONS,
   SERVER_CONFIG_NAMES,
   SERVER_SCRIPT_EXTENSIONS,
@@ -95,14 +96,19 @@ export const serverConfigRule = defineRule({
   id: 'dangerous-extension/server-config',
   category: 'dangerous-extension',
   defaultSeverity: 'critical',
-  description: 'A web-server configuration file (.htaccess, web.config, .user.ini, …).',
+  description:
+    'A web-server or application-server configuration file (.htaccess, web.config, .user.ini, uwsgi.ini, web.xml, …), or a cross-domain policy (crossdomain.xml).',
   rationale:
     'An uploaded .htaccess or web.config reconfigures the server for the whole folder: it can make .jpg files run as PHP or expose other files.',
   fix: 'Delete or quarantine the file; disable per-directory configuration (AllowOverride None) for the upload folder.',
   kinds: KINDS,
-  messages: { config: '{name} reconfigures the web server for this folder' },
+  messages: {
+    config: '{name} reconfigures the web server for this folder',
+    crossDomain: '{name} is a cross-domain policy: served from this site, it lets other sites read it',
+  },
   check(file) {
     const name = file.nameInfo.effectiveName;
-    return SERVER_CONFIG_NAMES.has(name) ? draft('config', { name }) : undefined;
+    if (SERVER_CONFIG_NAMES.has(name)) return draft('config', { name });
+    return CROSS_DOMAIN_POLICY_NAMES.has(name) ? draft('crossDomain', { name }) : undefined;
   },
 });

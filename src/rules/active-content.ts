@@ -163,6 +163,18 @@ export const csvFormulaRule = hitRule({
   message: 'a cell starts a formula that runs or fetches something ({sample})',
 });
 
+export const officeExternalRule = hitRule({
+  id: 'active-content/office-remote',
+  defaultSeverity: 'high',
+  description:
+    'An Office document whose relationships load a template, OLE object, frame or sub-document from outside when it opens, or link with a scheme that runs something (ms-msdt:, mhtml:, file:, UNC).',
+  rationale:
+    'Remote-template injection delivers macros from the attacker’s server to a document that holds none; ms-msdt: and mhtml: links ran code on opening (Follina, CVE-2022-30190); file: and UNC targets leak NTLM hashes.',
+  fix: 'Quarantine the file; strip external relationships from Office uploads, or convert them.',
+  kinds: ['office-external'],
+  message: 'the document loads or runs something from outside when opened: {sample}',
+});
+
 export const xsltRule = hitRule({
   id: 'active-content/xslt',
   defaultSeverity: 'high',

@@ -19,6 +19,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'macro',
   'csv-formula',
   'xslt',
+  'office-external',
 ];
 
 describe('rule registry', () => {

@@ -5,6 +5,7 @@ import {
   htmlRule,
   incompleteRule,
   macroRule,
+  officeExternalRule,
   pdfActionRule,
   pdfAttachmentRule,
   polyglotRule,
@@ -133,6 +134,7 @@ export const RULES: readonly Rule[] = [
   executableBitRule,
   hardLinkRule,
   pixelBombRule,
+  officeExternalRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -45,6 +45,25 @@ export class ArchiveContext {
   }
 }
 
+/**
+ * Relationship types that make Office fetch and use something when a document opens: a remote
+ * template (macros from elsewhere), an OLE object or frame, a sub-document. Hyperlinks are not:
+ * a document full of ordinary links is normal, unless a link uses a scheme that runs something.
+ */
+const LOADED_WHEN_OPENED = /\/(?:attachedTemplate|oleObject|frame|subDocument|externalLinkPath)"?$/i;
+const RUNS_SOMETHING = /^(?:mhtml:|ms-msdt:|search-ms:|ms-officecmd:|file:|\\\\)/i;
+
+/** The first relationship in a .rels part that loads or runs something from outside, as text. */
+function externalRelationship(xml: string): string | undefined {
+  for (const element of xml.match(/<Relationship\b[^>]*>/gi) ?? []) {
+    if (!/TargetMode\s*=\s*["']External["']/i.test(element)) continue;
+    const type = /\bType\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '';
+    const target = /\bTarget\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '';
+    if (LOADED_WHEN_OPENED.test(type) || RUNS_SOMETHING.test(target.trim())) return element.slice(0, 200);
+  }
+  return undefined;
+}
+
 export type NestedFormat = 'zip' | 'tar' | 'gzip';
 
 /** The archive format a detected type opens as, if any. */
@@ -136,6 +155,10 @@ export async function readEntryContent(
     }
   }
   entry.actualSize = total;
+  if (kept.length > 0 && entry.path.toLowerCase().endsWith('.rels')) {
+    const hit = externalRelationship(Buffer.concat(kept).toString('utf8'));
+    if (hit) ctx.active.push({ kind: 'office-external', where: entry.path, sample: hit });
+  }
   if (detected === undefined && keptBytes > 0)
     detected = await detectType(Buffer.concat(kept).subarray(0, maxSniffBytes));
   if (detected) entry.detected = detected;

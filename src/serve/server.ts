@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Auditor } from '../audit/auditor.js';
+import { type Auditor, DailyAuditor } from '../audit/auditor.js';
 import { auditBytes } from '../audit/one.js';
 import { reaches } from '../audit/severity.js';
 import { analyzeName, climbsOut, lastComponent } from '../inspect/names.js';
@@ -61,20 +61,21 @@ class HttpError extends Error {
 
 export class CheckServer {
   readonly metrics = new ServerMetrics();
-  #policy: PolicySet;
+  /** The policy in force, with its Auditor: replaced whole on reload. */
+  #auditors: DailyAuditor;
   #server: Server | undefined;
 
   constructor(private readonly options: ServeOptions) {
-    this.#policy = options.policy;
+    this.#auditors = new DailyAuditor(options.policy);
   }
 
   get policy(): PolicySet {
-    return this.#policy;
+    return this.#auditors.policy;
   }
 
   /** Take a new policy for the requests that start from now on; those running keep theirs. */
   reload(policy: PolicySet): void {
-    this.#policy = policy;
+    this.#auditors = new DailyAuditor(policy);
     this.metrics.reloads.ok++;
   }
 
@@ -84,7 +85,7 @@ export class CheckServer {
     await auditBytes(
       new MemoryBytes(Buffer.from('warm-up')),
       { name: 'warm-up.txt' },
-      new Auditor(this.#policy, Date.now()),
+      this.#auditors.current,
     );
     const server = createServer((req, res) => void this.#handle(req, res));
     server.requestTimeout = this.options.requestTimeoutMs;
@@ -124,7 +125,7 @@ export class CheckServer {
         throw new HttpError(401, 'missing or wrong bearer token');
       if (route === 'GET /healthz') {
         status = 200;
-        return send(res, 200, { status: 'ok', policy: this.#policyInfo() });
+        return send(res, 200, { status: 'ok', policy: policyInfo(this.policy) });
       }
       if (route === 'GET /metrics') {
         status = 200;
@@ -164,13 +165,9 @@ export class CheckServer {
     }
   }
 
-  #policyInfo(): { source: string; digest: string } {
-    return { source: this.#policy.source, digest: this.#policy.digest };
-  }
-
   async #check(req: IncomingMessage, url: URL): Promise<CheckAnswer> {
-    const policy = this.#policy;
-    const auditor = new Auditor(policy, Date.now());
+    // One Auditor for the whole request: a reload meanwhile does not change its verdict.
+    const auditor = this.#auditors.current;
     const boundary = multipartBoundary(req.headers['content-type']);
     let filename = url.searchParams.get('filename') ?? undefined;
     if (filename === undefined && boundary === undefined)
@@ -190,7 +187,7 @@ export class CheckServer {
       chunks.push(chunk);
       if (boundary === undefined && filename !== undefined) {
         const early = this.#overLimit(auditor, filename, path, declaredType, received);
-        if (early) return this.#answer(early, false);
+        if (early) return this.#answer(auditor.policy, early, false);
       }
     }
     let bytes: Buffer = Buffer.concat(chunks, received);
@@ -213,6 +210,7 @@ export class CheckServer {
     );
     // Encrypted content was not seen: the answer is not complete, so it is not allowed.
     return this.#answer(
+      auditor.policy,
       findings,
       facts.encrypted === undefined,
       (performance.now() - started) / 1000,
@@ -242,7 +240,13 @@ export class CheckServer {
     return over.length > 0 ? auditor.complete(over, undefined) : undefined;
   }
 
-  #answer(findings: Finding[], complete: boolean, seconds = 0, encrypted?: string): CheckAnswer {
+  #answer(
+    policy: PolicySet,
+    findings: Finding[],
+    complete: boolean,
+    seconds = 0,
+    encrypted?: string,
+  ): CheckAnswer {
     const judged = findings.filter((f) => f.suppressed === undefined);
     // Fails closed: what was not read whole was not checked, and is never allowed.
     const allowed = complete && !judged.some((f) => reaches(f.severity, this.options.failOn));
@@ -257,10 +261,15 @@ export class CheckServer {
       ...(encrypted !== undefined && { encrypted }),
       failOn: this.options.failOn,
       findings: findings.map(jsonFinding),
-      policy: this.#policyInfo(),
+      policy: policyInfo(policy),
     };
   }
 }
+
+const policyInfo = (policy: PolicySet): { source: string; digest: string } => ({
+  source: policy.source,
+  digest: policy.digest,
+});
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });

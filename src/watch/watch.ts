@@ -11,7 +11,7 @@
 import { type Dirent, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import watcher from '@parcel/watcher';
-import { Auditor } from '../audit/auditor.js';
+import { DailyAuditor } from '../audit/auditor.js';
 import type { Finding, NotEvaluated } from '../model/types.js';
 import type { PolicySet } from '../policy/policy.js';
 import { auditPath } from '../sources/directory/one.js';
@@ -88,7 +88,7 @@ export class UploadWatcher {
   readonly rootReal: string;
   /** What each audited file was (path relative to the root → its key). */
   readonly audited = new Map<string, string>();
-  #auditor: Auditor;
+  #auditors: DailyAuditor;
   #subscription: watcher.AsyncSubscription | undefined;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #queue: string[] = [];
@@ -104,12 +104,12 @@ export class UploadWatcher {
 
   constructor(private readonly options: WatchOptions) {
     this.rootReal = realpathSync(options.root);
-    this.#auditor = new Auditor(options.policy, Date.now());
+    this.#auditors = new DailyAuditor(options.policy);
   }
 
   /** Take a new policy for the files audited from now on. */
   reload(policy: PolicySet): void {
-    this.#auditor = new Auditor(policy, Date.now());
+    this.#auditors = new DailyAuditor(policy);
   }
 
   /** Watch, and audit what is already there (a watch starts with a full reconcile). */
@@ -230,7 +230,7 @@ export class UploadWatcher {
     }
     const key = keyOf(full);
     if (key !== undefined && this.audited.get(rel) === key) return; // already judged as it is
-    const { findings, notEvaluated } = await auditPath(this.rootReal, rel, this.#auditor);
+    const { findings, notEvaluated } = await auditPath(this.rootReal, rel, this.#auditors.current);
     if (key !== undefined) this.audited.set(rel, key);
     this.options.onAudited(rel, findings, notEvaluated);
   }

@@ -273,7 +273,9 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
         `upload-audit: report recorded as ${escapeUnsafe(written)}${previous ? `, compared with ${escapeUnsafe(previous)}` : ' (first run: nothing to compare with)'}\n`,
       );
   }
-  await emit(report, flags, outputs, flags.history === undefined ? undefined : historyTrend(flags.history));
+  // The trend reads every kept report: only for the one format that draws it.
+  const drawsTrend = flags.history !== undefined && outputs.some((o) => o.format === 'html');
+  await emit(report, flags, outputs, drawsTrend ? historyTrend(flags.history!) : undefined);
   await tellOperations(report, flags);
 }
 

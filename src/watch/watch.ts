@@ -161,8 +161,11 @@ export class UploadWatcher {
     const rel = this.#relative(path);
     clearTimeout(this.#timers.get(rel));
     this.#timers.delete(rel);
-    for (const key of this.audited.keys())
-      if (key === rel || key.startsWith(`${rel}/`)) this.audited.delete(key);
+    // A deleted file is one key; only a deleted folder (not a key itself) needs the walk over
+    // every audited path, which a burst of deleted files would otherwise repeat per file.
+    if (this.audited.delete(rel)) return;
+    const below = `${rel}/`;
+    for (const key of this.audited.keys()) if (key.startsWith(below)) this.audited.delete(key);
   }
 
   /** Audit `path` once it has had no event for settleMs. */

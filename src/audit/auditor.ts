@@ -143,6 +143,14 @@ export class FindingTally {
   }
 }
 
+/**
+ * An item whose content was encrypted, so the rules did not see it: not evaluated, never clean
+ * (its findings from what could be seen still count). Every source lists it the same way.
+ */
+export function unseenContent(path: string, facts: InspectedFile): NotEvaluated | undefined {
+  return facts.encrypted === undefined ? undefined : { path, reason: 'encrypted', detail: facts.encrypted };
+}
+
 /** What a run (or one thread's share of it) gathered: counters, findings, entries not evaluated. */
 export interface Collected {
   counters: Counters;

@@ -78,13 +78,10 @@ export function entryKindOf(stats: Stats): EntryKind {
   return stats.isBlockDevice() ? 'block-device' : 'char-device';
 }
 
+/** entryKindOf in the words of a not-evaluated detail: a device is a device. */
 function describe(stats: Stats): string {
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'device';
-  return 'file';
+  const kind = entryKindOf(stats);
+  return kind === 'block-device' || kind === 'char-device' ? 'device' : kind;
 }
 
 function baseRecord(entry: DirectoryEntry, stats: Stats): InspectedFile {

@@ -1,7 +1,7 @@
 /** One entry below a root, audited as `scan` audits it: for a watch mode, file by file. */
 import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { Auditor } from '../../audit/auditor.js';
+import { type Auditor, unseenContent } from '../../audit/auditor.js';
 import type { EntryKind, Finding, NotEvaluated } from '../../model/types.js';
 import { entryFacts, entryKindOf } from './entry.js';
 import { type DirectoryJob, entryAt } from './listing.js';
@@ -38,12 +38,7 @@ export async function auditPath(
   const source = outcome.status === 'ok' ? outcome.source : undefined;
   try {
     const findings = await auditor.audit({ facts: outcome.file, ...(source && { bytes: source }) });
-    // Encrypted content was not seen: not evaluated, as in a scan.
-    const encrypted: NotEvaluated | undefined =
-      outcome.file.encrypted === undefined
-        ? undefined
-        : { path: entry.path, reason: 'encrypted', detail: outcome.file.encrypted };
-    const unseen = notEvaluated ?? encrypted;
+    const unseen = notEvaluated ?? unseenContent(entry.path, outcome.file);
     return { findings, ...(unseen && { notEvaluated: unseen }) };
   } finally {
     source?.close();

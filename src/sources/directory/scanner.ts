@@ -1,4 +1,4 @@
-import { Auditor } from '../../audit/auditor.js';
+import { Auditor, unseenContent } from '../../audit/auditor.js';
 import { stateLine, storedFindings } from '../../incremental/session.js';
 import { EntryHash, type TableData, VerdictTable } from '../../incremental/table.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
@@ -193,7 +193,6 @@ export class DirectoryScanner {
       );
     }
     if (!file) return;
-    if (outcome.status === 'ok') counters.evaluated++;
     if (file.kind === 'file') counters.bytes += file.size;
     if (file.kind === 'directory' && outcome.status === 'ok') result.more.push(jobFor(entry, file.size));
 
@@ -201,15 +200,15 @@ export class DirectoryScanner {
     try {
       const findings = await this.#auditor.audit({ facts: file, ...(source && { bytes: source }) });
       for (const finding of findings) result.findings.push(finding);
-      // Encrypted content was not seen: not evaluated, never clean (its findings still count).
-      if (file.encrypted !== undefined && outcome.status === 'ok') {
-        counters.evaluated--;
-        result.notEvaluated.push(
-          withRaw({ path: entry.path, reason: 'encrypted', detail: file.encrypted }, entry),
-        );
+      if (outcome.status === 'ok') {
+        const unseen = unseenContent(entry.path, file);
+        if (unseen) result.notEvaluated.push(withRaw(unseen, entry));
+        else {
+          counters.evaluated++;
+          // Only what was read whole is stored: an entry not evaluated is tried again next run.
+          if (key) record(result.state!, key.hex, findings, 'reread');
+        }
       }
-      // Only what was read whole is stored: an entry not evaluated is tried again next run.
-      else if (key && outcome.status === 'ok') record(result.state!, key.hex, findings, 'reread');
     } finally {
       source?.close();
     }

@@ -11,7 +11,7 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Auditor, type Collector } from '../../audit/auditor.js';
+import { Auditor, type Collector, unseenContent } from '../../audit/auditor.js';
 import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
 import { IncrementalSession, stateLine, storedFindings } from '../../incremental/session.js';
 import { EntryHash, VerdictTable } from '../../incremental/table.js';
@@ -225,10 +225,10 @@ export class BucketSource implements Source {
       const findings = await auditor.audit({ facts, ...(bytes && { bytes }), ...etagKey });
       collector.addFindings(findings);
       counters.bytes += size;
-      if (facts.encrypted !== undefined) {
-        // Encrypted content was not seen: not evaluated, never clean; read again next run.
-        collector.addNotEvaluated({ path: printable, reason: 'encrypted', detail: facts.encrypted });
-      } else {
+      const unseen = unseenContent(printable, facts);
+      if (unseen)
+        collector.addNotEvaluated(unseen); // and read again next run
+      else {
         counters.evaluated++;
         if (key64) this.#session!.add(stateLine(key64.hex, findings), { entries: 1, reused: 0, reread: 1 });
       }

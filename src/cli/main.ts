@@ -120,7 +120,7 @@ async function tellOperations(report: Report, flags: OperationsFlags): Promise<v
     const s = report.summary;
     const seconds = report.durationMs / 1000;
     process.stderr.write(
-      `upload-audit: policy ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)}); ${flags.concurrency} thread(s); ${s.evaluated} of ${s.entries} entries evaluated, ${formatBytes(s.bytes)}, in ${seconds.toFixed(2)} s (${Math.round(s.evaluated / Math.max(seconds, 0.001))} entries/s)\n`,
+      `upload-audit: policy ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)}); ${report.source === 'bucket' ? 'range requests' : `${flags.concurrency} thread(s)`}; ${s.evaluated} of ${s.entries} entries evaluated, ${formatBytes(s.bytes)}, in ${seconds.toFixed(2)} s (${Math.round(s.evaluated / Math.max(seconds, 0.001))} entries/s)\n`,
     );
   }
   if (flags.metrics !== undefined) writeMetrics(flags.metrics, report);

@@ -128,7 +128,10 @@ export async function readEntryContent(
   openNested: OpenNested,
   stop: () => void,
 ): Promise<void> {
-  const { maxSniffBytes, maxNestedArchiveBytes, maxArchiveDepth } = ctx.limits;
+  const { maxSniffBytes, maxNestedArchiveBytes, maxArchiveDepth, maxMarkupBytes } = ctx.limits;
+  // A relationship part is kept (up to the markup bound) for what it loads from outside.
+  const relationships = entry.path.toLowerCase().endsWith('.rels');
+  const keepUpTo = relationships ? maxMarkupBytes : maxNestedArchiveBytes;
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let total = 0;
@@ -142,10 +145,12 @@ export async function readEntryContent(
       keptBytes += chunk.length;
       if (detected === undefined && keptBytes >= maxSniffBytes) {
         detected = await detectType(Buffer.concat(kept).subarray(0, maxSniffBytes));
-        keepAll = nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes;
+        keepAll =
+          relationships ||
+          (nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes);
       }
-      if (keptBytes > maxNestedArchiveBytes) keepAll = false;
-      if (!keepAll && detected !== undefined) kept.splice(0);
+      if (keptBytes > keepUpTo) keepAll = false;
+      if (!keepAll && detected !== undefined && !relationships) kept.splice(0);
     }
     if (ctx.budgetLeft <= 0) {
       ctx.hit('maxInflateBytes', 'archive entries past the inflate budget were not read');
@@ -155,8 +160,8 @@ export async function readEntryContent(
     }
   }
   entry.actualSize = total;
-  if (kept.length > 0 && entry.path.toLowerCase().endsWith('.rels')) {
-    const hit = externalRelationship(Buffer.concat(kept).toString('utf8'));
+  if (kept.length > 0 && relationships) {
+    const hit = externalRelationship(Buffer.concat(kept).subarray(0, maxMarkupBytes).toString('utf8'));
     if (hit) ctx.active.push({ kind: 'office-external', where: entry.path, sample: hit });
   }
   if (detected === undefined && keptBytes > 0)

@@ -81,6 +81,13 @@ function nestedOpener(ctx: ArchiveContext): OpenNested {
   return open;
 }
 
+/**
+ * A zip up to this size is read in one piece and walked in memory: one read instead of one per
+ * central directory, local header and entry head. A larger one is read by range: most of its
+ * bytes are entry data that only the entries' heads are read of.
+ */
+const ZIP_IN_ONE_READ_BYTES = 1024 * 1024;
+
 export interface ArchiveResult {
   facts: ArchiveFacts;
   ctx: ArchiveContext;
@@ -105,7 +112,7 @@ export async function inspectArchive(
     tooDeep: ctx.tooDeep,
   };
   try {
-    if (format === 'zip' && source.size <= limits.maxNestedArchiveBytes)
+    if (format === 'zip' && source.size <= Math.min(ZIP_IN_ONE_READ_BYTES, limits.maxNestedArchiveBytes))
       await walkZipBuffer(await source.read(0, source.size), ctx, 1, '', open);
     else if (format === 'zip') await walkZipSource(source, ctx, open);
     else if (format === 'tar') await walkTar(chunksOf(source), ctx, 1, '', open);

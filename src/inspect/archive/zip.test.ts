@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ByteSource } from '../../model/types.js';
-import { zip } from '../../test-support/bytes.js';
+import { elf, zip } from '../../test-support/bytes.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { inspectArchive } from './index.js';
 
@@ -40,7 +40,45 @@ async function inspect(bytes: Buffer) {
   return { source, result: result! };
 }
 
-describe('zip: relationship parts', () => {
+describe('zip: what is read of an entry', () => {
+  it('reads the central directory and the heads of entries, not their data', async () => {
+    const entries = Object.fromEntries(
+      Array.from({ length: 6 }, (_, i) => [`photo${i}.bin`, { data: noise(MiB), deflate: true }]),
+    );
+    const { source, result } = await inspect(zip({ ...entries, 'cat.jpg': { data: elf(), deflate: true } }));
+    expect(source.size).toBeGreaterThan(6 * MiB);
+    expect(source.bytesRead).toBeLessThan(7 * (DEFAULT_LIMITS.maxSniffBytes + 2048) + 64 * 1024);
+    expect(result.ctx.entries.find((e) => e.path === 'cat.jpg')?.detected?.ext).toBe('elf');
+    // An honest deflated entry is not inflated whole: its real size is left unmeasured.
+    expect(result.ctx.entries.find((e) => e.path === 'photo0.bin')?.actualSize).toBeUndefined();
+  });
+
+  it('inflates an entry that declares less than its compressed data, and measures it', async () => {
+    const { result } = await inspect(
+      zip({ 'a.bin': { data: noise(5000), deflate: true, declaredSize: 10 }, 'pad.bin': noise(2 * MiB) }),
+    );
+    expect(result.ctx.entries.find((e) => e.path === 'a.bin')?.actualSize).toBe(5000);
+  });
+
+  it('knows a stored entry’s real size from its compressed size, without reading it', async () => {
+    const { source, result } = await inspect(zip({ 'a.txt': { data: noise(3 * MiB), declaredSize: 10 } }));
+    expect(result.ctx.entries[0]?.actualSize).toBe(3 * MiB);
+    expect(source.bytesRead).toBeLessThan(MiB);
+  });
+
+  it('reads an archive found by its head whole, and opens it', async () => {
+    const inner = zip({ 'x.php': '<?php', 'a.rels': 'x' });
+    const { result } = await inspect(
+      zip({ 'pad.bin': noise(2 * MiB), 'inner.bin': { data: inner, deflate: true } }),
+    );
+    expect(result.ctx.entries.map((e) => e.path)).toEqual([
+      'pad.bin',
+      'inner.bin',
+      'inner.bin!x.php',
+      'inner.bin!a.rels',
+    ]);
+  });
+
   it('reads relationship parts whole for what they load from outside', async () => {
     const rels = `<Relationships>${' '.repeat(8192)}<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External"/></Relationships>`;
     const { result } = await inspect(

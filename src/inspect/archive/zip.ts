@@ -1,9 +1,13 @@
 import { Readable } from 'node:stream';
-import { inflateRawSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ArchiveEntryFacts, ByteSource } from '../../model/types.js';
 import { printableBytes } from '../../util/escape.js';
-import { type ArchiveContext, type OpenNested, readEntryContent } from './context.js';
+import { detectType } from '../detect.js';
+import { type ArchiveContext, nestedFormat, type OpenNested, readEntryContent } from './context.js';
+
+/** Bytes of the zip itself from `position`: from memory, or through the ByteSource. */
+type ReadRaw = (position: number, length: number) => Promise<Buffer>;
 
 // Names are decoded by us, not yauzl: with decodeStrings it stops at the first `../` entry,
 // which is exactly what we must report. Sizes are checked by us for the same reason.
@@ -55,6 +59,7 @@ async function walk(
   depth: number,
   prefix: string,
   openNested: OpenNested,
+  readRaw: ReadRaw,
   bytes?: Buffer,
 ): Promise<void> {
   const spans: [number, number][] = [];
@@ -85,7 +90,9 @@ async function walk(
       }
       if (kind !== 'directory' && raw.isEncrypted()) ctx.encrypted.push(facts.path);
       const readable = kind !== 'directory' && !raw.isEncrypted() && ctx.budgetLeft > 0;
-      const next = readable ? readContent(zip, raw, facts, ctx, openNested, bytes) : Promise.resolve();
+      const next = readable
+        ? readContent(zip, raw, facts, ctx, openNested, readRaw, bytes)
+        : Promise.resolve();
       next.then(
         () => zip.readEntry(),
         (error: Error) => {
@@ -103,6 +110,49 @@ async function walk(
   }
 }
 
+/** Where an entry's data starts: after its local header, whose name and extra field vary. */
+function dataStart(zip: ZipFile, raw: Entry): Promise<number> {
+  return new Promise((resolve, reject) =>
+    (zip as ZipFile & LocalHeaderReader).readLocalFileHeader(raw, { minimal: true }, (err, h) =>
+      err ? reject(err) : resolve(h.fileDataStart),
+    ),
+  );
+}
+
+/**
+ * Compressed bytes read past the head bound to inflate an entry's head: deflate never expands
+ * data by more than a few bytes per block, so this many give the whole head of anything.
+ */
+const HEAD_INPUT_SLACK = 1024;
+
+/**
+ * The first maxSniffBytes of a stored or deflated entry, from the start of its data only: a
+ * deflate stream inflates from its beginning, so a cut-off prefix flushed gives the head.
+ */
+async function entryHead(zip: ZipFile, raw: Entry, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> {
+  const want = ctx.limits.maxSniffBytes;
+  const start = await dataStart(zip, raw);
+  const input = await readRaw(start, Math.min(raw.compressedSize, want + HEAD_INPUT_SLACK));
+  const head =
+    raw.compressionMethod === 0 ? input : inflateRawSync(input, { finishFlush: constants.Z_SYNC_FLUSH });
+  return head.subarray(0, want);
+}
+
+/**
+ * Whether an entry is read whole rather than by its head. A relationship part (.rels) is read
+ * for what it loads from outside. A deflated entry whose compressed data is larger than what it
+ * declares (more than deflate's own overhead) lies about its size, the trick of bombs that
+ * fool extractors checking declared sizes: it is inflated, within the budget, to measure it.
+ * Everything else is judged by its head (its type) and its central directory record (its name,
+ * sizes and ratio); a head that shows an archive is then read whole to be opened.
+ */
+function readWhole(raw: Entry, path: string): boolean {
+  if (raw.compressionMethod !== 0 && raw.compressionMethod !== 8) return true;
+  if (path.toLowerCase().endsWith('.rels')) return true;
+  const declared = raw.uncompressedSize;
+  return raw.compressionMethod === 8 && raw.compressedSize > declared + (declared >>> 10) + 64;
+}
+
 /**
  * An entry's bytes straight from an archive held in memory: stored data sliced, deflated data
  * inflated synchronously within the remaining budget. Undefined when a stream is needed instead
@@ -115,12 +165,8 @@ async function entryBytes(
   ctx: ArchiveContext,
 ): Promise<Buffer | undefined> {
   if (raw.compressionMethod !== 0 && raw.compressionMethod !== 8) return undefined;
-  const header = await new Promise<{ fileDataStart: number }>((resolve, reject) =>
-    (zip as ZipFile & LocalHeaderReader).readLocalFileHeader(raw, { minimal: true }, (err, h) =>
-      err ? reject(err) : resolve(h),
-    ),
-  );
-  const data = bytes.subarray(header.fileDataStart, header.fileDataStart + raw.compressedSize);
+  const start = await dataStart(zip, raw);
+  const data = bytes.subarray(start, start + raw.compressedSize);
   return raw.compressionMethod === 0
     ? data
     : inflateRawSync(data, { maxOutputLength: Math.max(1, ctx.budgetLeft) });
@@ -132,8 +178,19 @@ async function readContent(
   facts: ArchiveEntryFacts,
   ctx: ArchiveContext,
   openNested: OpenNested,
+  readRaw: ReadRaw,
   bytes?: Buffer,
 ): Promise<void> {
+  if (facts.kind !== 'symlink' && !readWhole(raw, facts.path)) {
+    const head = await entryHead(zip, raw, ctx, readRaw);
+    ctx.consumed += head.length;
+    // Stored data is exactly its compressed bytes: its real size needs no read.
+    if (raw.compressionMethod === 0) facts.actualSize = raw.compressedSize;
+    const detected = head.length > 0 ? await detectType(head) : undefined;
+    if (detected) facts.detected = detected;
+    const opens = nestedFormat(detected) && facts.declaredSize <= ctx.limits.maxNestedArchiveBytes;
+    if (!opens) return;
+  }
   if (bytes && facts.kind !== 'symlink') {
     let data: Buffer | undefined;
     try {
@@ -199,6 +256,20 @@ class SourceReader extends yauzl.RandomAccessReader {
     super();
   }
 
+  // yauzl's default read pipes a stream per call; a ranged read is one call on the source.
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
+    this.source.read(position, length).then(
+      (piece) => callback(null, piece.copy(buffer, offset)),
+      (error: Error) => callback(error),
+    );
+  }
+
   override _readStreamForRange(start: number, end: number): Readable {
     const source = this.source;
     return Readable.from(
@@ -222,7 +293,7 @@ export async function walkZipSource(
   const zip = await opened((cb) =>
     yauzl.fromRandomAccessReader(new SourceReader(source), source.size, OPTIONS, cb),
   );
-  await walk(zip, ctx, 1, '', openNested);
+  await walk(zip, ctx, 1, '', openNested, (position, length) => source.read(position, length));
 }
 
 export async function walkZipBuffer(
@@ -235,5 +306,6 @@ export async function walkZipBuffer(
   const zip = await opened((cb) =>
     yauzl.fromRandomAccessReader(new MemoryReader(bytes), bytes.length, OPTIONS, cb),
   );
-  await walk(zip, ctx, depth, prefix, openNested, bytes);
+  const readRaw: ReadRaw = async (position, length) => bytes.subarray(position, position + length);
+  await walk(zip, ctx, depth, prefix, openNested, readRaw, bytes);
 }

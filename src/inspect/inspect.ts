@@ -9,6 +9,7 @@ import { inspectContent, noteIncomplete } from './content.js';
 import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
 import { imageDimensions } from './dimensions.js';
 import type { Limits } from './limits.js';
+import { readPiece } from './read.js';
 
 /**
  * What a regular file's bytes say, read through `source`: the head (detection, content scans),
@@ -85,15 +86,13 @@ export async function contentIdentity(source: ByteSource, limits: Limits): Promi
 async function hashSource(source: ByteSource, limits: Limits): Promise<string | undefined> {
   if (source.size > limits.maxHashBytes) return undefined;
   const hash = createHash('sha256');
+  // Pieces no larger than what is left (plus one byte, to see a file that grew): a small file
+  // is one small read.
+  const buffer = Buffer.allocUnsafe(Math.min(HASH_PIECE_BYTES, source.size + 1));
   let position = 0;
   try {
     for (;;) {
-      // Pieces no larger than what is left (plus one byte, to see a file that grew): a small
-      // file is one small read.
-      const piece = await source.read(
-        position,
-        Math.min(HASH_PIECE_BYTES, Math.max(source.size - position, 0) + 1),
-      );
+      const piece = await readPiece(source, buffer, position, Math.max(source.size - position, 0) + 1);
       if (piece.length === 0) break;
       hash.update(piece);
       position += piece.length;

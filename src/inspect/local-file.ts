@@ -3,9 +3,9 @@
  * checked to be where its path says, by the caller), read by position. Reads are synchronous:
  * one system call per piece, no round trip through the thread pool.
  */
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import type { ByteSource } from '../model/types.js';
-import { readFully } from './read.js';
+import { readFully, readFullyInto } from './read.js';
 
 /**
  * Small reads land here first and are copied out at their real length: most uploads are smaller
@@ -23,13 +23,11 @@ export class LocalFile implements ByteSource {
 
   async read(position: number, length: number): Promise<Buffer> {
     if (length > SCRATCH_BYTES) return readFully(this.fd, length, position);
-    let filled = 0;
-    while (filled < length) {
-      const n = readSync(this.fd, scratch, filled, length - filled, position + filled);
-      if (n === 0) break;
-      filled += n;
-    }
-    return Buffer.from(scratch.subarray(0, filled));
+    return Buffer.from(readFullyInto(this.fd, scratch.subarray(0, length), position));
+  }
+
+  async readInto(target: Buffer, position: number): Promise<Buffer> {
+    return readFullyInto(this.fd, target, position);
   }
 
   close(): void {

@@ -9,6 +9,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import type { ActiveHit, ActiveKind, ByteSource, LimitHit } from '../model/types.js';
+import { readPiece } from './read.js';
 
 /** `/J#61vaScript` is `/JavaScript`: PDF names may spell any byte as #xx. */
 const unescapeNames = (text: string): string =>
@@ -134,9 +135,10 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   const objectStreams = new Set<number>();
   const state = { inflated: 0, budgetHit: false };
   let encrypted = false;
+  const buffer = Buffer.allocUnsafe(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
   for (let position = 0; position < end; ) {
     const start = Math.max(0, position - OVERLAP_BYTES);
-    const piece = await source.read(start, Math.min(PIECE_BYTES + OVERLAP_BYTES, end - start));
+    const piece = await readPiece(source, buffer, start, end - start);
     if (piece.length === 0) break;
     found.scanBytes(piece, 'body');
     encrypted ||= namesEncryption(piece);

@@ -356,6 +356,12 @@ export interface ByteSource {
   readonly size: number;
   /** Up to `length` bytes from `position`, in a buffer of their own; fewer only at the end. */
   read(position: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: up to `target.length` bytes from `position` into `target`, the filled part returned
+   * (fewer only at the end). For readers that walk a large item a piece at a time into one buffer
+   * of their own; a source that allocates per read anyway (a network response) leaves it out.
+   */
+  readInto?(target: Buffer, position: number): Promise<Buffer>;
   close(): void;
 }
 

@@ -345,7 +345,8 @@ function clamscan(): string | undefined {
       'Bench.Sig1:0:*:3c3f706870206576616c28',
       'Bench.Sig2:0:*:7573655f7368656c6c5f65786563',
       'Bench.Sig3:0:*:4556494c5f4d41524b4552',
-    ].join('\n') + '\n',
+      '',
+    ].join('\n'),
   );
   return db;
 }

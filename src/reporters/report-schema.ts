@@ -4,7 +4,8 @@
  * is input like any other, and one of the wrong shape must be a clear error naming the file and
  * the place, never an internal error or a half-written output.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject } from 'ajv';
 import { CATEGORIES, NOT_EVALUATED_REASONS, SEVERITIES } from '../model/types.js';
 
 /** Bounds on what a report may claim, so that no count in it can make us allocate without end. */
@@ -207,11 +208,15 @@ export const REPORT_SCHEMA = {
   },
 } as const;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ReturnType<AjvClass['compile']> | undefined;
 
 /** The first problem of a document that is not a report, as `/json/pointer: what is wrong`; undefined when valid. */
 export function reportProblem(doc: unknown): string | undefined {
-  validator ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(REPORT_SCHEMA);
+  if (!validator) {
+    // Loaded on the first report read (a baseline, a history, a merge), not by every scan.
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    validator = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(REPORT_SCHEMA);
+  }
   if (validator(doc)) return undefined;
   const error = validator.errors?.[0] as ErrorObject | undefined;
   if (!error) return 'not a report';

@@ -10,7 +10,7 @@
  */
 import { type Dirent, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import watcher from '@parcel/watcher';
+import type { AsyncSubscription } from '@parcel/watcher';
 import { DailyAuditor } from '../audit/auditor.js';
 import type { Finding, NotEvaluated } from '../model/types.js';
 import type { PolicySet } from '../policy/policy.js';
@@ -89,7 +89,7 @@ export class UploadWatcher {
   /** What each audited file was (path relative to the root → its key). */
   readonly audited = new Map<string, string>();
   #auditors: DailyAuditor;
-  #subscription: watcher.AsyncSubscription | undefined;
+  #subscription: AsyncSubscription | undefined;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #queue: string[] = [];
   /** Paths waiting in the queue or being audited: a reconcile does not count them as missed. */
@@ -121,6 +121,8 @@ export class UploadWatcher {
 
   async #subscribe(): Promise<void> {
     checkWatchLimit(this.rootReal);
+    // Loaded here, not at start: a native module every other command would carry for nothing.
+    const { default: watcher } = await import('@parcel/watcher');
     this.#subscription = await watcher.subscribe(this.rootReal, (error, events) => {
       if (error) {
         this.options.onNote(`the watcher reported: ${error.message}; looking for what it may have missed`);

@@ -178,8 +178,9 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
   console.log(
     `\n${title}: ${units.toLocaleString('en-US')} ${unitName}, median of ${runs} runs after a warm-up`,
   );
+  const width = Math.max(34, ...peers.map((p) => p.name.length));
   console.log(
-    `${'command'.padEnd(34)} ${'median s'.padStart(9)} ${`${unitName}/s`.padStart(13)} ${'peak RSS'.padStart(10)} ${'upload-audit ÷ this'.padStart(20)}`,
+    `${'command'.padEnd(width)} ${'median s'.padStart(9)} ${`${unitName}/s`.padStart(13)} ${'peak RSS'.padStart(10)} ${'upload-audit ÷ this'.padStart(20)}`,
   );
   const results: Results = new Map();
   for (const p of peers) {
@@ -189,7 +190,7 @@ function compare(title: string, units: number, unitName: string, peers: Peer[], 
     results.set(p.name, { seconds: t, rssMiB: rss / 1024 });
     const ratio = p === peers[0] ? '1.00' : t > 0 ? (oursSeconds / t).toFixed(2) : 'n/a';
     console.log(
-      `${p.name.padEnd(34)} ${t.toFixed(2).padStart(9)} ${Math.round(units / Math.max(t, 0.001))
+      `${p.name.padEnd(width)} ${t.toFixed(2).padStart(9)} ${Math.round(units / Math.max(t, 0.001))
         .toLocaleString('en-US')
         .padStart(13)} ${`${(rss / 1024).toFixed(0)} MiB`.padStart(10)} ${ratio.padStart(20)}`,
     );

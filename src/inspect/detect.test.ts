@@ -72,6 +72,69 @@ describe('detectType', () => {
     expect(detectKnown(head) !== NEEDS_FILE_TYPE).toBe(withoutFileType);
   });
 
+  const contentTypes = (main: string): string =>
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/main.xml" ContentType="${main}"/></Types>`;
+  it.each([
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml',
+    'application/vnd.ms-word.document.macroEnabled.main+xml',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml',
+    'application/vnd.ms-word.template.macroEnabledTemplate.main+xml',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml',
+    'application/vnd.ms-excel.sheet.macroEnabled.main+xml',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml',
+    'application/vnd.ms-excel.template.macroEnabled.main+xml',
+    'application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml',
+    'application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml',
+    'application/vnd.openxmlformats-officedocument.presentationml.template.main+xml',
+    'application/vnd.ms-powerpoint.template.macroEnabled.main+xml',
+    'application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml',
+    'application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml',
+    'application/vnd.ms-visio.drawing.main+xml',
+    'application/vnd.ms-package.3dmanufacturing-3dmodel+xml',
+  ])('types an Office package by its first entry %s, as file-type does, without it', async (main) => {
+    for (const deflate of [false, true]) {
+      const head = zip({
+        '[Content_Types].xml': { data: contentTypes(main), deflate },
+        'word/document.xml': '<w/>',
+      }).subarray(0, 4096);
+      const theirs = await fileTypeFromBuffer(head);
+      expect(theirs).toBeDefined();
+      expect(detectKnown(head)).toEqual({ ...theirs, source: 'signature' });
+    }
+  });
+
+  it.each([
+    [
+      'a main part file-type does not know',
+      zip({ '[Content_Types].xml': contentTypes('application/x-new.main+xml') }),
+    ],
+    [
+      'content types after another entry',
+      zip({
+        'a.txt': 'x',
+        '[Content_Types].xml': contentTypes('application/vnd.ms-excel.sheet.macroEnabled.main+xml'),
+      }),
+    ],
+    [
+      'content types past the head',
+      zip({
+        '[Content_Types].xml': `${contentTypes('application/vnd.ms-excel.sheet.macroEnabled.main+xml')}${' '.repeat(5000)}`,
+      }),
+    ],
+    [
+      'content types that do not inflate',
+      (() => {
+        const bytes = zip({ '[Content_Types].xml': { data: contentTypes('x.main+xml'), deflate: true } });
+        bytes.fill(0xff, 49, 60);
+        return bytes;
+      })(),
+    ],
+  ])('leaves an Office package to file-type: %s', async (_label, bytes) => {
+    const head = bytes.subarray(0, 4096);
+    expect(detectKnown(head)).toBe(NEEDS_FILE_TYPE);
+    expect((await detectType(head))?.ext).toBe((await fileTypeFromBuffer(head))?.ext);
+  });
+
   it('has no verdict for empty or random binary content', async () => {
     expect(await detectType(Buffer.alloc(0))).toBeUndefined();
     expect(await detectType(Buffer.from([0, 1, 2, 3, 250, 251, 0, 9, 8]))).toBeUndefined();

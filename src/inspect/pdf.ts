@@ -29,26 +29,62 @@ const KEYS: [ActiveKind, RegExp][] = [
 ];
 
 /**
- * Byte strings at least one of the patterns above needs, and how much text around a hit is
- * matched: an action dictionary can run long between its key and its `/S`.
+ * The keys at least one of the patterns above needs, each a name starting with `/`, and how much
+ * text around a hit is matched: an action dictionary can run long between its key and its `/S`.
  */
-const TOKENS: { token: Buffer; before: number; after: number }[] = [
-  ...['JavaScript', '/JS', 'Launch', 'Embedded'].map((t) => ({
-    token: Buffer.from(t),
-    before: 8,
-    after: 80,
-  })),
-  ...['OpenAction', '/AA'].map((t) => ({ token: Buffer.from(t), before: 8, after: 4096 })),
+const KEY_TOKENS: { token: Buffer; after: number }[] = [
+  ...['/JavaScript', '/JS', '/Launch', '/Embedded'].map((t) => ({ token: Buffer.from(t), after: 80 })),
+  ...['/OpenAction', '/AA'].map((t) => ({ token: Buffer.from(t), after: 4096 })),
 ];
-/** A name spelled with #xx escapes starts at most this many bytes before its first `#`. */
+const BEFORE_KEY = 8;
+/** A name spelled with #xx escapes has its first `#` at most this many bytes after its `/`. */
 const ESCAPED_NAME_BYTES = 48;
+const SLASH = 0x2f;
 const HASH = 0x23;
+const OBJSTM = Buffer.from('/ObjStm');
+const ENCRYPT_TOKEN = Buffer.from('/Encrypt');
 
-const isHex = (b: number | undefined): boolean =>
-  b !== undefined && ((b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x66));
-/** A byte a PDF name may hold unescaped: printable, not white space, not a delimiter. */
-const isNameByte = (b: number): boolean =>
-  b > 0x20 && b < 0x7f && !'()<>[]{}/%'.includes(String.fromCharCode(b));
+/** Bytes a PDF name may hold unescaped: printable, not white space, not a delimiter. */
+const NAME_BYTE = new Uint8Array(256);
+for (let b = 0x21; b < 0x7f; b++) if (!'()<>[]{}/%'.includes(String.fromCharCode(b))) NAME_BYTE[b] = 1;
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+const startsAt = (bytes: Buffer, at: number, token: Buffer): boolean =>
+  bytes.compare(token, 0, token.length, at, at + token.length) === 0;
+
+/** Where, in some PDF bytes, the keys that matter are: found in one pass over the `/`s. */
+interface Keys {
+  /** Text around action keys and names spelled with #xx escapes, to match the patterns in. */
+  windows: [number, number][];
+  /** Offsets of `/ObjStm` (an object stream's dictionary). */
+  objectStreams: number[];
+  /** Offsets of `/Encrypt`. */
+  encrypt: number[];
+}
+
+/**
+ * Every key and name an action or an encrypted file needs starts with `/`: one native search for
+ * `/` and a look at the bytes after each, instead of a search of the whole piece per token.
+ */
+function findKeys(bytes: Buffer): Keys {
+  const keys: Keys = { windows: [], objectStreams: [], encrypt: [] };
+  for (let at = bytes.indexOf(SLASH); at >= 0; at = bytes.indexOf(SLASH, at + 1)) {
+    for (const { token, after } of KEY_TOKENS)
+      if (bytes[at + 1] === token[1] && startsAt(bytes, at, token))
+        keys.windows.push([at - BEFORE_KEY, at + token.length + after]);
+    if (bytes[at + 1] === 0x4f && startsAt(bytes, at, OBJSTM)) keys.objectStreams.push(at);
+    if (bytes[at + 1] === 0x45 && startsAt(bytes, at, ENCRYPT_TOKEN)) keys.encrypt.push(at);
+    const nameEnd = Math.min(bytes.length, at + 1 + ESCAPED_NAME_BYTES);
+    for (let i = at + 1; i < nameEnd && NAME_BYTE[bytes[i]!] === 1; i++) {
+      if (bytes[i] === HASH && HEX[bytes[i + 1] ?? 0] === 1 && HEX[bytes[i + 2] ?? 0] === 1) {
+        keys.windows.push([at - BEFORE_KEY, i + 4096]);
+        break;
+      }
+    }
+  }
+  return keys;
+}
 
 class PdfHits {
   readonly hits = new Map<ActiveKind, ActiveHit>();
@@ -72,23 +108,17 @@ class PdfHits {
     return this.hits.size === KEYS.length;
   }
 
-  /** Search `bytes` for the tokens and escaped names, and match the text around each, in order. */
-  scanBytes(bytes: Buffer, where: string): void {
-    const windows: [number, number][] = [];
-    for (const { token, before, after } of TOKENS)
-      for (let at = bytes.indexOf(token); at >= 0; at = bytes.indexOf(token, at + 1))
-        windows.push([at - before, at + token.length + after]);
-    for (let at = bytes.indexOf(HASH); at >= 0; at = bytes.indexOf(HASH, at + 1)) {
-      if (!isHex(bytes[at + 1]) || !isHex(bytes[at + 2])) continue;
-      let start = at;
-      while (start > 0 && at - start < ESCAPED_NAME_BYTES && isNameByte(bytes[start - 1]!)) start--;
-      if (bytes[start - 1] === 0x2f) windows.push([start - 9, at + 4096]);
-    }
+  /** Match the text around the keys and escaped names found in `bytes`, in order. */
+  scanKeys(bytes: Buffer, windows: [number, number][], where: string): void {
     windows.sort((a, b) => a[0] - b[0]);
     for (const [start, end] of windows) {
       if (this.complete) return;
       this.matchText(bytes.toString('latin1', Math.max(0, start), Math.min(bytes.length, end)), where);
     }
+  }
+
+  scanBytes(bytes: Buffer, where: string): void {
+    this.scanKeys(bytes, findKeys(bytes).windows, where);
   }
 }
 
@@ -106,17 +136,9 @@ const PIECE_BYTES = 1024 * 1024;
 const OVERLAP_BYTES = 4096 + 64;
 /** How far after `/ObjStm` its `stream` keyword may be: the rest of one dictionary. */
 const DICTIONARY_BYTES = 2048;
-const OBJSTM = Buffer.from('/ObjStm');
 /** The trailer's (or XRef stream's) key of an encrypted file; not /EncryptMetadata. */
 const ENCRYPT = /^\/Encrypt(?![A-Za-z])\s*(?:\d+\s+\d+\s+R|<<)/;
-const ENCRYPT_TOKEN = Buffer.from('/Encrypt');
 
-/** Whether `bytes` hold an /Encrypt entry (looked at only where the token is). */
-function namesEncryption(bytes: Buffer): boolean {
-  for (let at = bytes.indexOf(ENCRYPT_TOKEN); at >= 0; at = bytes.indexOf(ENCRYPT_TOKEN, at + 1))
-    if (ENCRYPT.test(bytes.toString('latin1', at, at + 40))) return true;
-  return false;
-}
 const STREAM = Buffer.from('stream');
 const ENDSTREAM = Buffer.from('endstream');
 
@@ -140,9 +162,10 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     const start = Math.max(0, position - OVERLAP_BYTES);
     const piece = await readPiece(source, buffer, start, end - start);
     if (piece.length === 0) break;
-    found.scanBytes(piece, 'body');
-    encrypted ||= namesEncryption(piece);
-    for (let at = piece.indexOf(OBJSTM); at >= 0; at = piece.indexOf(OBJSTM, at + 1)) {
+    const keys = findKeys(piece);
+    found.scanKeys(piece, keys.windows, 'body');
+    encrypted ||= keys.encrypt.some((at) => ENCRYPT.test(piece.toString('latin1', at, at + 40)));
+    for (const at of keys.objectStreams) {
       if (objectStreams.has(start + at) || state.budgetHit) continue;
       objectStreams.add(start + at);
       await inflateObjectStream(source, start + at, end, bounds, found, state, incomplete);

@@ -9,7 +9,7 @@ import { CATEGORIES, type Report, SEVERITIES } from '../model/types.js';
 import { renderMessage } from '../rules/messages.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { countRows } from './comparison.js';
-import { findingPlace, xmlEscape } from './shared.js';
+import { coverage, findingPlace, xmlEscape } from './shared.js';
 import type { Reporter, TrendPoint } from './types.js';
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:2rem;color:#222}h1 .fail{color:#b00}h1 .pass{color:#070}
@@ -166,7 +166,7 @@ export const html: Reporter = (report, { trend }) => {
 <title>upload-audit: ${xmlEscape(report.root)}</title><style>${STYLE}</style></head>
 <body>
 <h1>upload-audit: <span class="${s.failed ? 'fail' : 'pass'}">${s.failed ? 'FAIL' : 'PASS'}</span></h1>
-<p>${xmlEscape(report.root)} · ${s.findings} findings (${s.suppressed} suppressed) · ${s.entries} entries · ${s.evaluated} evaluated · <strong>${s.notEvaluated} not evaluated</strong> · fail-on ${xmlEscape(s.failOn)} · ${xmlEscape(report.startedAt)}</p>
+<p>${xmlEscape(report.root)} · ${s.findings} findings (${s.suppressed} suppressed) · ${s.entries} entries · ${s.evaluated} evaluated · <strong>${s.notEvaluated} not evaluated</strong> · ${xmlEscape(coverage(report))} · fail-on ${xmlEscape(s.failOn)} · ${xmlEscape(report.startedAt)}</p>
 <div class="charts">
 ${barChart(
   'Findings by severity',

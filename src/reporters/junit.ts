@@ -43,10 +43,26 @@ function findingCase(f: Finding, report: Report): Case {
   return { name, classname: `upload-audit.${f.category}`, outcome };
 }
 
-function suite(name: string, cases: Case[]): string {
+/** What the verdict covers, as properties every suite carries (JUnit has no place above suites). */
+function coverageProperties(report: Report): string[] {
+  const s = report.summary;
+  const property = (name: string, value: number) => `      <property name="${name}" value="${value}"/>`;
+  return [
+    '    <properties>',
+    property('upload-audit.files.present', s.files),
+    property('upload-audit.files.evaluated', s.filesEvaluated ?? 0),
+    property('upload-audit.bytes.present', s.bytes),
+    property('upload-audit.bytes.evaluated', s.bytesEvaluated ?? 0),
+    property('upload-audit.entries.not-evaluated', s.notEvaluated),
+    '    </properties>',
+  ];
+}
+
+function suite(name: string, cases: Case[], properties: string[]): string {
   const count = (tag: string) => cases.filter((c) => c.outcome?.tag === tag).length;
   const lines = [
     `  <testsuite name="${xmlEscape(name)}" tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="0.000">`,
+    ...properties,
   ];
   for (const c of cases) {
     const attrs = `name="${xmlEscape(c.name)}" classname="${xmlEscape(c.classname)}" time="0"`;
@@ -90,7 +106,7 @@ export const junit: Reporter = (report) => {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="upload-audit: ${xmlEscape(report.root)}" tests="${all.length}" failures="${total('failure')}" errors="${total('error')}" time="${time(report.durationMs)}">`,
-    ...suites.map(([name, cases]) => suite(name, cases)),
+    ...suites.map(([name, cases]) => suite(name, cases, coverageProperties(report))),
     '</testsuites>',
     '',
   ].join('\n');

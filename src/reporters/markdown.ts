@@ -5,10 +5,10 @@
  */
 import type { Comparison } from '../baseline/compare.js';
 import { CATEGORIES, type Finding, SEVERITIES } from '../model/types.js';
-import { formatBytes, renderMessage } from '../rules/messages.js';
+import { renderMessage } from '../rules/messages.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { countRows } from './comparison.js';
-import { findingPlace } from './shared.js';
+import { coverage, findingPlace } from './shared.js';
 import type { Reporter } from './types.js';
 
 /** How many findings (and not-evaluated entries) the report lists; the rest are counted. */
@@ -65,7 +65,7 @@ export const markdown: Reporter = (report) => {
   const out = [
     `# upload-audit: ${s.failed ? 'FAIL' : 'PASS'}`,
     '',
-    `${mdEscape(report.root)}: ${s.findings} findings (${s.suppressed} suppressed), ${s.entries} entries, ${s.evaluated} evaluated, **${s.notEvaluated} not evaluated**, ${formatBytes(s.bytes)}; fail-on ${s.failOn}.`,
+    `${mdEscape(report.root)}: ${s.findings} findings (${s.suppressed} suppressed), ${s.entries} entries, ${s.evaluated} evaluated, **${s.notEvaluated} not evaluated**; ${coverage(report)}; fail-on ${s.failOn}.`,
     '',
     `| Category | ${severities.join(' | ')} | total |`,
     `| --- | ${severities.map(() => '---:').join(' | ')} | ---: |`,

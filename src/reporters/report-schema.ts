@@ -140,6 +140,9 @@ export const REPORT_SCHEMA = {
         excluded: count,
         evaluated: count,
         bytes: count,
+        // Not required: a report written before these counts existed lacks them, and is still read.
+        filesEvaluated: count,
+        bytesEvaluated: count,
         notEvaluated: count,
         notEvaluatedByReason: byKeys(NOT_EVALUATED_REASONS),
         findings: count,

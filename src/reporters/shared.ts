@@ -1,7 +1,21 @@
 /** What every machine-readable reporter needs alike: severity mappings and one XML escaper. */
 
-import type { Finding, Severity } from '../model/types.js';
+import type { Finding, Report, Severity } from '../model/types.js';
+import { formatBytes } from '../rules/messages.js';
 import { escapeUnsafe } from '../util/escape.js';
+
+/**
+ * What a verdict covers, in words every summary uses: files (a log: upload records) and bytes
+ * evaluated against those present. A file present but not evaluated (encrypted, unreadable) is
+ * the gap a clean verdict must not hide.
+ */
+export function coverage(report: Pick<Report, 'source' | 'summary'>): string {
+  const s = report.summary;
+  const log = report.source === 'log';
+  const what = log ? 'upload records' : 'files';
+  const bytes = `${formatBytes(s.bytesEvaluated ?? 0)} of ${formatBytes(s.bytes)}${log ? ' of log lines' : ''}`;
+  return `${(s.filesEvaluated ?? 0).toLocaleString('en-US')} of ${s.files.toLocaleString('en-US')} ${what} evaluated (${bytes})`;
+}
 
 /**
  * The largest of `values`, or `floor` when none is larger. A loop, not Math.max(...values):

@@ -1,17 +1,11 @@
 import { createRequire } from 'node:module';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import {
-  type Report,
-  SEVERITIES,
-  type Severity,
-  type Summary,
-  type SuppressionNote,
-} from '../model/types.js';
+import { type Report, SEVERITIES, type Severity, type SuppressionNote } from '../model/types.js';
 import { formatBytes, renderMessage } from '../rules/messages.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { comparisonLines } from './comparison.js';
-import { blocks, findingPlace, largest } from './shared.js';
+import { blocks, coverage, findingPlace, largest } from './shared.js';
 import type { RenderContext, Reporter } from './types.js';
 
 export const paint = (c: ChalkInstance, severity: Severity): string =>
@@ -26,7 +20,8 @@ export const paint = (c: ChalkInstance, severity: Severity): string =>
 const count = (n: number, one: string, many = `${one}s`): string =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-function summaryLines(s: Summary, durationMs: number, c: ChalkInstance, newFindings?: number): string[] {
+function summaryLines(report: Report, c: ChalkInstance, newFindings?: number): string[] {
+  const { summary: s, durationMs } = report;
   const severities = [...SEVERITIES]
     .reverse()
     .filter((sev) => s.bySeverity[sev] > 0)
@@ -39,6 +34,7 @@ function summaryLines(s: Summary, durationMs: number, c: ChalkInstance, newFindi
     `${verdict} ${head}; fail-on: ${s.failOn}${newFindings === undefined ? '' : ` (judging the ${newFindings} new only)`}`,
     `${count(s.entries, 'entry', 'entries')} scanned: ${count(s.files, 'file')}, ${count(s.directories, 'directory', 'directories')}, ${count(s.symlinks, 'symlink')}, ${s.other} other; ${formatBytes(s.bytes)} in ${(durationMs / 1000).toFixed(2)} s`,
     `${s.evaluated.toLocaleString('en-US')} evaluated, ${s.notEvaluated > 0 ? c.yellow.bold(`${s.notEvaluated} not evaluated`) : '0 not evaluated'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ${s.excluded} excluded`,
+    `coverage: ${coverage(report)}`,
   ];
 }
 
@@ -203,8 +199,7 @@ export function closingLines(report: Report, c: ChalkInstance, showSuppressed: b
   out.push(
     '',
     ...summaryLines(
-      report.summary,
-      report.durationMs,
+      report,
       c,
       report.comparison?.judged === 'all' ? undefined : report.comparison?.new.length,
     ),

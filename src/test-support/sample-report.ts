@@ -77,6 +77,9 @@ export function sampleReport(): Report {
     symlinks: 1,
     evaluated: 10,
     bytes: 6_400_000,
+    // up/locked.jpg (80,000 bytes) is present but could not be read.
+    filesEvaluated: 8,
+    bytesEvaluated: 6_320_000,
   };
   return {
     schemaVersion: 1,

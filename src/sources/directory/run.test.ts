@@ -263,3 +263,34 @@ describe('audit mode is read-only', () => {
     expect(inventory(root)).toEqual(before);
   });
 });
+
+describe('coverage: files and bytes evaluated against present', () => {
+  it('counts an encrypted archive as present, not evaluated', async () => {
+    const locked = zip({ 'secret.txt': { data: 'x', encrypted: true } });
+    const root = tree({ 'a.jpg': jpeg(), 'b.zip': locked, d: { 'c.png': png() } });
+    const s = (await scan(root, { allowUnevaluated: true })).summary;
+    expect([s.files, s.filesEvaluated]).toEqual([3, 2]);
+    expect(s.bytes - s.bytesEvaluated).toBe(locked.length);
+    expect(s.notEvaluatedByReason).toEqual({ encrypted: 1 });
+  });
+
+  it('counts files a rescan took from its state as evaluated', async () => {
+    const root = tree({ 'a.jpg': jpeg(), 'b.txt': 'hello\n' });
+    const state = {
+      file: join(root, '..', `${root.split('/').at(-1)}.state`),
+      ignoreCtime: false,
+      racyMarginMs: 0,
+    };
+    // Files changed in the millisecond a run starts are read again: start the runs later.
+    await new Promise((wait) => setTimeout(wait, 20));
+    const first = (await scan(root, { state })).summary;
+    await new Promise((wait) => setTimeout(wait, 20));
+    const again = await scan(root, { state });
+    expect(again.incremental?.reused).toBe(2);
+    expect([again.summary.filesEvaluated, again.summary.bytesEvaluated]).toEqual([
+      first.filesEvaluated,
+      first.bytesEvaluated,
+    ]);
+    expect(again.summary.filesEvaluated).toBe(2);
+  });
+});

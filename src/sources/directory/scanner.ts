@@ -205,6 +205,10 @@ export class DirectoryScanner {
         if (unseen) result.notEvaluated.push(withRaw(unseen, entry));
         else {
           counters.evaluated++;
+          if (file.kind === 'file') {
+            counters.filesEvaluated++;
+            counters.bytesEvaluated += file.size;
+          }
           // Only what was read whole is stored: an entry not evaluated is tried again next run.
           if (key) record(result.state!, key.hex, findings, 'reread');
         }
@@ -235,7 +239,9 @@ export class DirectoryScanner {
     if (findings === undefined) return false; // an unreadable verdict: read the file instead
     this.#auditor.resuppress(findings);
     result.counters.evaluated++;
+    result.counters.filesEvaluated++;
     result.counters.bytes += key.size;
+    result.counters.bytesEvaluated += key.size;
     for (const finding of findings) result.findings.push(finding);
     record(result.state!, key.hex, findings, 'reused');
     return true;

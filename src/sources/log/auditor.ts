@@ -293,11 +293,18 @@ export class LogAuditor {
             if (stored) record.request.stored = stored;
           }
         } else counters.files++;
+        // A record whose stored file is gone is still judged by what the log says (its name, its
+        // declared type), but it is not evaluated: one state per entry, and this is a gap.
+        let problem: string | undefined;
         if (root !== undefined && parsed.storedPath !== undefined) {
-          const problem = await addStoredFacts(record, parsed.storedPath, root, this.#ctx);
+          problem = await addStoredFacts(record, parsed.storedPath, root, this.#ctx);
           if (problem) skip(line.number, 'missing', problem);
         }
-        counters.evaluated++;
+        if (problem === undefined) {
+          counters.evaluated++;
+          counters.bytesEvaluated += line.bytes;
+          if (!record.request) counters.filesEvaluated++;
+        }
         const pending = this.#auditor.weigh(record, parsed.storedPath ?? record.path);
         if (pending.length === 0) continue;
         const decorate = (finding: Finding): void => {

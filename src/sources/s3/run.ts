@@ -202,7 +202,9 @@ export class BucketSource implements Source {
     const key64 = hash && { hi: hash.hi, lo: hash.lo, hex: hash.hex };
     if (key64 && this.#reuse(key64, auditor, collector)) {
       counters.evaluated++;
+      counters.filesEvaluated++;
       counters.bytes += size;
+      counters.bytesEvaluated += size;
       run.onProgress?.({ counters, current: printable });
       return;
     }
@@ -230,6 +232,8 @@ export class BucketSource implements Source {
         collector.addNotEvaluated(unseen); // and read again next run
       else {
         counters.evaluated++;
+        counters.filesEvaluated++;
+        counters.bytesEvaluated += size;
         if (key64) this.#session!.add(stateLine(key64.hex, findings), { entries: 1, reused: 0, reread: 1 });
       }
     } catch (error) {

@@ -342,7 +342,7 @@ describe('policy commands', () => {
     const scan = (await cliInProcess(['scan', '--help'])).stdout;
     expect(scan).not.toMatch(/\(default: \[\]\)|\(default: false\)|\(default: \d+\)\s*\(default/);
     expect(scan.replace(/\s+/g, ' ')).toContain(
-      '-j, --concurrency <n> worker threads, this one included (default: the number of cores)',
+      '-j, --concurrency <n> worker threads that read files (default: the number of cores)',
     );
     expect(scan).toContain('--policy');
     for (const command of ['merge', 'convert', 'compare'])

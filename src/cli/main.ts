@@ -400,7 +400,7 @@ export function buildProgram(): Command {
       collect,
       [],
     )
-    .option('-j, --concurrency <n>', 'worker threads, this one included', positiveInt, availableParallelism())
+    .option('-j, --concurrency <n>', 'worker threads that read files', positiveInt, availableParallelism())
     .option(
       '--baseline <report.json>',
       'compare with an earlier JSON report; --fail-on then judges new findings only (see --judge)',

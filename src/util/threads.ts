@@ -1,12 +1,11 @@
 /**
  * The project's one worker pool: `scan` and `log` both start, talk to and stop their workers here.
  *
- * Why our own and not piscina or tinypool: both of our schedulers let the calling thread work
- * from the first moment while the workers load, and hand out work through shared memory (a
- * counter the threads claim log parts from; a "hungry" count that makes a busy folder walk
- * give half of its stack away). A task-per-message pool runs every task in a worker and
- * answers each with one message: piscina measured slower and larger on the log path
- * (docs/performance.md, "One worker pool").
+ * Why our own and not piscina or tinypool: our schedulers hand out work through shared memory (a
+ * counter the threads claim log parts from, the calling thread too while the workers load; a
+ * "hungry" count that makes a busy folder walk give half of its stack away). A task-per-message
+ * pool runs every task in a worker and answers each with one message: piscina measured slower
+ * and larger on the log path (docs/performance.md, "One worker pool").
  *
  * Threads that cannot start are an error, never a quiet fall back to fewer threads; a worker
  * that fails, or exits before it is released or stopped, fails the whole run.
@@ -22,6 +21,11 @@ export interface WorkerGroupOptions<Message> {
   workerData: unknown;
   /** Names the work in errors: "scan worker", "log worker". */
   what: string;
+  /**
+   * Bound on each worker's young generation (V8 resourceLimits), for work that makes short-lived
+   * garbage quickly: V8 otherwise grows it to tens of MiB per thread over a long run.
+   */
+  youngGenerationMb?: number;
   /** Each message of each worker, with that worker's threadId (so tests can see workers ran). */
   onMessage(message: Message, worker: Worker): void;
   /** The first failure of any worker; called once, after which the group is stopped. */
@@ -39,7 +43,12 @@ export class WorkerGroup<Message> {
     const workers: Worker[] = [];
     this.workers = workers;
     for (let i = 0; i < options.count; i++) {
-      const worker = new Worker(url, { workerData: options.workerData });
+      const worker = new Worker(url, {
+        workerData: options.workerData,
+        ...(options.youngGenerationMb !== undefined && {
+          resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb },
+        }),
+      });
       workers.push(worker);
       worker.on('message', (message: Message) => {
         if (!this.#stopped) options.onMessage(message, worker);

@@ -283,12 +283,6 @@ export interface Walker {
   result(path: string, result: DirectoryResult): void;
   /** Folders and slices handed over for a thread that waits. */
   share(jobs: DirectoryJob[]): void;
-  /** More work when the own stack is empty (the main thread takes shared jobs). */
-  more?(): DirectoryJob | undefined;
-  /** After each job: the main thread lets the workers' messages in here. */
-  pause?(): Promise<void>;
-  /** True once the run is over (another thread failed). */
-  stopped?(): boolean;
 }
 
 /**
@@ -304,11 +298,7 @@ export async function walkFolders(
   walker: Walker,
 ): Promise<void> {
   try {
-    for (
-      let job = stack.pop() ?? walker.more?.();
-      job && !walker.stopped?.();
-      job = stack.pop() ?? walker.more?.()
-    ) {
+    for (let job = stack.pop(); job; job = stack.pop()) {
       try {
         const result = await scanner.scan(job);
         for (const next of result.more) stack.push(next);
@@ -319,7 +309,6 @@ export async function walkFolders(
         throw new ScanFailure(job.path, error);
       }
       if (stack.length > 1 && Atomics.load(hungry, 0) > 0) share(stack, walker);
-      await walker.pause?.();
     }
   } finally {
     for (const job of stack) job.stream?.close();

@@ -4,14 +4,7 @@ import type { Progress } from '../../audit/run.js';
 import { WorkerGroup } from '../../util/threads.js';
 import type { DirectoryJob } from './listing.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
-import {
-  type DirectoryResult,
-  DirectoryScanner,
-  ScanFailure,
-  type ScanSettings,
-  type StateLines,
-  walkFolders,
-} from './scanner.js';
+import { type DirectoryResult, DirectoryScanner, type ScanSettings, type StateLines } from './scanner.js';
 
 export interface ScheduleOptions {
   concurrency: number;
@@ -72,10 +65,18 @@ async function inProcess(settings: ScanSettings, collector: Walk): Promise<void>
 }
 
 /**
- * Scan with `threads` threads: this one, which starts on the root at once, and `threads - 1`
- * workers, which join when loaded. Each walks from a stack of its own; when some thread waits,
- * the busy ones hand half of their stacks to the collector's pending list, and idle threads
- * are given those.
+ * How large each scanning worker's young generation may grow. Reading files makes short-lived
+ * buffers and strings quickly; unbounded, V8 grows the young generation of a busy thread to tens
+ * of MiB, most of a long scan's peak memory. Small, the scavenges stay cheap (little survives),
+ * and the bench showed no loss of speed (docs/performance.md, "Young generation").
+ */
+const SCAN_YOUNG_GENERATION_MB = 4;
+
+/**
+ * Scan with `threads` workers. This thread only hands out folders and collects results: every
+ * thread that reads files is a worker, whose young generation can be bounded (this thread's only
+ * by a command-line flag). Each worker walks from a stack of its own; when some worker waits,
+ * the busy ones hand half of their stacks to the pending list, and idle workers are given those.
  */
 function withWorkers(settings: ScanSettings, threads: number, collector: Walk): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -83,7 +84,6 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Walk): 
     const hungry = new Int32Array(hungryMemory);
     const workerData: WorkerData = { settings, hungry: hungryMemory };
     const idle: Worker[] = [];
-    let selfIdle = true;
     let group: WorkerGroup<FromWorker>;
     const finish = (error?: Error): void => {
       if (group.stopped) return;
@@ -95,9 +95,10 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Walk): 
       group = new WorkerGroup<FromWorker>({
         module: './worker.js',
         from: import.meta.url,
-        count: threads - 1,
+        count: threads,
         workerData,
         what: 'scan worker',
+        youngGenerationMb: SCAN_YOUNG_GENERATION_MB,
         onFailure: reject,
         onMessage: (message, worker) => {
           switch (message.type) {
@@ -119,45 +120,19 @@ function withWorkers(settings: ScanSettings, threads: number, collector: Walk): 
       reject(error);
       return;
     }
-    const scanner = new DirectoryScanner(settings);
-    /** This thread's share of the walk: the same walk as a worker's, reporting here directly. */
-    const scanHere = async (): Promise<void> => {
-      selfIdle = false;
-      try {
-        await walkFolders(scanner, [], hungry, {
-          result: (path, result) => collector.add(path, result),
-          share: (jobs) => {
-            for (const job of jobs) collector.pending.push(job);
-            dispatch();
-          },
-          more: () => collector.pending.pop(),
-          // Let the workers' messages in: without a turn of the event loop none would be read.
-          pause: () => new Promise<void>((next) => setImmediate(next)),
-          stopped: () => group.stopped,
-        });
-      } catch (error) {
-        const path = error instanceof ScanFailure ? error.path : '';
-        const why = error instanceof Error ? error.message : String(error);
-        return finish(new Error(`scan failed in ${path || '.'}: ${why}`));
-      }
-      selfIdle = true;
-      dispatch();
-    };
     const give = (worker: Worker, jobs: DirectoryJob[]): void => {
       const message: ToWorker = { type: 'jobs', jobs };
       worker.postMessage(message);
     };
-    /** Hand pending directories to idle threads; done when every thread is idle with none left. */
+    /** Hand pending directories to idle workers; done when every worker is idle with none left. */
     const dispatch = (): void => {
       if (group.stopped) return;
-      // This thread first: it needs no message, and scanHere takes its first job synchronously.
-      if (selfIdle && collector.pending.length > 0) void scanHere();
       while (idle.length > 0 && collector.pending.length > 0) give(idle.pop()!, [collector.pending.pop()!]);
-      Atomics.store(hungry, 0, idle.length + (selfIdle ? 1 : 0));
-      if (selfIdle && idle.length === group.workers.length && collector.pending.length === 0) finish();
+      Atomics.store(hungry, 0, idle.length);
+      if (idle.length === group.workers.length && collector.pending.length === 0) finish();
     };
     idle.push(...group.workers);
-    // This thread takes the root before any worker is loaded.
+    // The root goes to the first worker; it starts on it as soon as it has loaded.
     dispatch();
   });
 }

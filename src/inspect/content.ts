@@ -2,14 +2,17 @@
  * Deep content checks for one open regular file, each within its named bound: the tail (appended
  * payloads), markup bodies, PDF actions, and archive listings. Facts only; rules judge.
  */
-import type { ByteSource, InspectedFile, LimitHit } from '../model/types.js';
+import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { scanBinary, scanCsv, scanMarkup } from './active.js';
 
 /** Text a spreadsheet opens by its name, where a cell can start a formula. */
 const SPREADSHEET_TEXT = new Set(['csv', 'tsv', 'tab']);
 
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
+import { chunksOf } from './local-file.js';
 import { scanPdf } from './pdf.js';
 
 /**
@@ -49,7 +52,7 @@ export async function inspectContent(
 ): Promise<void> {
   const detected = file.detected;
   const head = file.head ?? new Uint8Array();
-  const active = [];
+  const active: ActiveHit[] = [];
   // A password-protected Word, Excel or PowerPoint file is an OLE container holding an
   // EncryptedPackage, whatever its name says: nothing inside it can be read.
   if (detected?.ext === 'cfb' && OOXML_NAMES.has(file.nameInfo.extension ?? ''))
@@ -57,6 +60,10 @@ export async function inspectContent(
   if (detected?.source === 'signature' || detected === undefined) {
     if (mayHoldCode(head)) active.push(...scanBinary(head, 'head'));
     if (tail && mayHoldCode(tail)) active.push(...scanBinary(tail, 'tail'));
+  }
+  if (detected?.ext === 'mvg' || detected?.ext === 'msl') {
+    const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1').trimStart();
+    active.push({ kind: 'image-script', where: 'head', sample: text.slice(0, 60).replace(/\s+/g, ' ') });
   }
   if (SPREADSHEET_TEXT.has(file.nameInfo.extension ?? '') && detected?.source === 'text') {
     const hits = scanCsv(head, 'head');
@@ -84,7 +91,35 @@ export async function inspectContent(
       if (locked.length > 0)
         file.encrypted = `${locked.length} encrypted archive ${locked.length === 1 ? 'entry' : 'entries'}: ${locked.slice(0, 3).join(', ')}${locked.length > 3 ? ', …' : ''}`;
       for (const hit of result.ctx.incomplete) noteIncomplete(file, hit);
+      const inner = result.facts.format === 'gzip' ? result.facts.entries[0]?.detected?.ext : undefined;
+      if (inner === 'svg' || inner === 'xml' || inner === 'html') {
+        // An .svgz (or any gzip of markup): browsers and converters inflate it and run what it holds.
+        const { bytes, cut } = await gunzipPrefix(source, limits.maxMarkupBytes);
+        active.push(...scanMarkup(bytes.toString('utf8'), inner));
+        if (cut)
+          noteIncomplete(file, {
+            limit: 'maxMarkupBytes',
+            detail: `only the first ${limits.maxMarkupBytes} inflated bytes were scanned`,
+          });
+      }
     }
   }
   if (active.length > 0) file.active = active;
+}
+
+/** The first `limit` bytes a gzip inflates to, and whether it holds more. */
+async function gunzipPrefix(source: ByteSource, limit: number): Promise<{ bytes: Buffer; cut: boolean }> {
+  const gunzip = Readable.from(chunksOf(source)).pipe(createGunzip());
+  const pieces: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const piece of gunzip as AsyncIterable<Buffer>) {
+      pieces.push(piece);
+      length += piece.length;
+      if (length > limit) break;
+    }
+  } finally {
+    gunzip.destroy();
+  }
+  return { bytes: Buffer.concat(pieces).subarray(0, limit), cut: length > limit };
 }

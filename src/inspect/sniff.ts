@@ -34,6 +34,14 @@ const COLDFUSION =
 /** XML without a prolog: a root element that declares a namespace. */
 const XML_ROOT = /^<[a-z_][\w.:-]*\s[^>]*\bxmlns(?::[\w.-]+)?\s*=/i;
 
+/**
+ * ImageMagick's own formats, which it recognizes by content whatever the name: a drawing script
+ * (MVG, starting `push graphic-context` or `viewbox`, after `#` comments) and its scripting
+ * language (MSL: an `<image>` that reads or writes files).
+ */
+const MVG_START = /^(?:#[^\n]*\n\s*)*(?:push\s+graphic-context\b|viewbox\s+-?\d)/i;
+const MSL = /<image\b[^>]*>\s*(?:<!--[\s\S]*?-->\s*)*<(?:read|write)\b[^>]*\bfilename\s*=/i;
+
 const HTML_START =
   /^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|script|iframe|meta|title|style|form)[\s>/]/i;
 const SVG_TAG = /<svg[\s>]/i;
@@ -65,6 +73,8 @@ export function classifyText(head: Uint8Array): DetectedType {
   if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src) || ASP_OPEN.test(src))
     return text('asp', 'application/x-asp');
   if (COLDFUSION.test(src)) return text('cfm', 'application/x-coldfusion');
+  if (MVG_START.test(start)) return text('mvg', 'image/x-mvg');
+  if (MSL.test(src)) return text('msl', 'application/x-msl');
   if (start.startsWith('<')) {
     if (HTML_START.test(start)) return text('html', 'text/html');
     if (SVG_TAG.test(start)) return text('svg', 'image/svg+xml');

@@ -162,7 +162,9 @@ export type ActiveKind =
   /** An XSLT stylesheet: server-side transforms run what it calls (php:function, msxsl:script). */
   | 'xslt'
   /** An Office document that loads a template, OLE object or frame from outside when opened. */
-  | 'office-external';
+  | 'office-external'
+  /** An ImageMagick drawing (MVG) or scripting (MSL) file: converters run it, whatever its name. */
+  | 'image-script';
 
 export interface ActiveHit {
   kind: ActiveKind;

@@ -1,4 +1,4 @@
-import { deflateSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { gif, jpeg, pdf, png, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
@@ -351,5 +351,73 @@ describe('active-content: Office documents that load or run something from outsi
     ],
   ])('%s', async (_label, bytes, expected) => {
     expect(await active('report.docx', bytes)).toEqual(expected);
+  });
+});
+
+describe('active-content: ImageMagick scripts (MVG, MSL)', () => {
+  const mvg = `push graphic-context\nviewbox 0 0 640 480\nfill 'url(https://example.com/x.jpg"|ls "-la)'\npop graphic-context\n`;
+  it.each([
+    ['an MVG script', 'exploit.mvg', mvg, ['image-script']],
+    ['an MVG script named .png', 'avatar.png', mvg, ['image-script']],
+    [
+      'an MVG file read after comments',
+      'x.jpg',
+      "# generated\nviewbox 0 0 1 1\nimage over 0,0 0,0 'text:/etc/passwd'\n",
+      ['image-script'],
+    ],
+    [
+      'an MSL that writes a file',
+      'poc.msl',
+      '<?xml version="1.0"?>\n<image>\n<read filename="/tmp/x.gif"/>\n<write filename="/var/www/x.php"/>\n</image>',
+      ['image-script'],
+    ],
+    [
+      'an MSL without a prolog, named .svg',
+      'a.svg',
+      '<image><read filename="caption:x"/></image>',
+      ['image-script'],
+    ],
+    // Benign look-alikes.
+    ['notes that talk about viewbox', 'notes.txt', 'Set the viewbox 0 0 10 10 in the SVG.\n', []],
+    [
+      'an SVG with a viewBox',
+      'a.svg',
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect/></svg>',
+      [],
+    ],
+    [
+      'an RSS image element',
+      'feed.xml',
+      '<?xml version="1.0"?><rss><channel><image><url>https://x/y.png</url></image></channel></rss>',
+      [],
+    ],
+  ])('%s', async (_label, name, content, expected) => {
+    expect(await active(name, content)).toEqual(expected);
+  });
+});
+
+describe('active-content: gzip-compressed markup (.svgz)', () => {
+  it.each([
+    [
+      'an .svgz with a handler',
+      'logo.svgz',
+      '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+      ['svg-script'],
+    ],
+    [
+      'an .svgz that loads a remote image',
+      'logo.svgz',
+      '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/x.png"/></svg>',
+      ['external-reference'],
+    ],
+    ['a plain .svgz', 'logo.svgz', '<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', []],
+    ['a gzip of text', 'notes.txt.gz', 'hello onload="x" world\n', []],
+  ])('%s', async (_label, name, content, expected) => {
+    expect(await active(name, gzipSync(content))).toEqual(expected);
+  });
+
+  it('says when the inflated markup runs past maxMarkupBytes', async () => {
+    const long = `<svg xmlns="http://www.w3.org/2000/svg">${' '.repeat(300 * 1024)}<script>x</script></svg>`;
+    expect(await active('big.svgz', gzipSync(long))).toEqual(['incomplete']);
   });
 });

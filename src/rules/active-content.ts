@@ -143,8 +143,9 @@ export const incompleteRule = defineRule({
   needs: 'incomplete',
   messages: { limit: 'not fully scanned: {limit} ({detail})' },
   check(file) {
-    if (file.archive) return undefined;
-    return (file.incomplete ?? []).map((hit) => ({
+    // An archive's listing bounds are archive/unreadable's; the markup inside a gzip (.svgz) is ours.
+    const hits = (file.incomplete ?? []).filter((hit) => !file.archive || hit.limit === 'maxMarkupBytes');
+    return hits.map((hit) => ({
       messageId: 'limit',
       evidence: { limit: hit.limit, detail: hit.detail },
     }));
@@ -184,4 +185,16 @@ export const xsltRule = hitRule({
   fix: 'Quarantine the file; never apply stylesheets from uploads, or disable extension functions and document().',
   kinds: ['xslt'],
   message: 'the XML is an XSLT stylesheet ({sample})',
+});
+
+export const imageScriptRule = hitRule({
+  id: 'active-content/image-script',
+  defaultSeverity: 'high',
+  description:
+    'An ImageMagick drawing script (MVG: push graphic-context, viewbox) or scripting file (MSL: an <image> that reads or writes files), whatever its name.',
+  rationale:
+    'ImageMagick recognizes these by content, so a thumbnailer handed "avatar.png" runs it: MVG fetches URLs and reads files through text:, ephemeral: and url() (ImageTragick, CVE-2016-3714 and its file read and delete variants); MSL reads and writes arbitrary files (a web shell written into the web root).',
+  fix: 'Quarantine the file; make the handler accept images by their signature only, and disable the MVG, MSL, TEXT and URL coders in ImageMagick’s policy.xml.',
+  kinds: ['image-script'],
+  message: 'an ImageMagick script ({detectedType}) that image converters run: {sample}',
 });

@@ -207,7 +207,9 @@ export const unreadableRule = archiveRule({
     if (!file.archive) return undefined;
     const out: FindingDraft[] = file.archive.error ? [draft('error', { error: file.archive.error })] : [];
     for (const hit of file.incomplete ?? []) {
-      if (hit.limit !== 'maxArchiveDepth') out.push(draft('limit', { limit: hit.limit, detail: hit.detail }));
+      // Depth has archive/too-deep; the markup inside a gzip (.svgz), active-content/incomplete.
+      if (hit.limit !== 'maxArchiveDepth' && hit.limit !== 'maxMarkupBytes')
+        out.push(draft('limit', { limit: hit.limit, detail: hit.detail }));
     }
     return out;
   },

@@ -20,6 +20,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'csv-formula',
   'xslt',
   'office-external',
+  'image-script',
 ];
 
 describe('rule registry', () => {

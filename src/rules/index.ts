@@ -3,6 +3,7 @@ import {
   csvFormulaRule,
   externalRefRule,
   htmlRule,
+  imageScriptRule,
   incompleteRule,
   macroRule,
   officeExternalRule,
@@ -135,6 +136,7 @@ export const RULES: readonly Rule[] = [
   hardLinkRule,
   pixelBombRule,
   officeExternalRule,
+  imageScriptRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

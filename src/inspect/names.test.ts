@@ -187,3 +187,34 @@ describe('climbsOut', () => {
     expect(climbsOut(path)).toBe(traversalForms(path).forms.includes('dot-dot'));
   });
 });
+
+describe('raw overlong UTF-8 in a name on disk', () => {
+  const raw = (...parts: (string | number[])[]): Buffer =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const strict = (bytes: Buffer): string => bytes.toString('utf8');
+
+  it.each([
+    ['C0 AE for a dot', raw('shell', [0xc0, 0xae], 'php'), 'php'],
+    ['E0 80 AE for a dot', raw('photo', [0xe0, 0x80, 0xae], 'jsp'), 'jsp'],
+    ['F0 80 80 AE for a dot', raw('x', [0xf0, 0x80, 0x80, 0xae], 'asp'), 'asp'],
+  ])('reads %s the way a lenient decoder does', (_label, bytes, extension) => {
+    const info = analyzeName(strict(bytes), bytes);
+    expect(info.tricks).toContain('overlong-utf8');
+    expect(info.effectiveExtension).toBe(extension);
+  });
+
+  it('turns C0 AE C0 AE C0 AF into ../', () => {
+    const bytes = raw([0xc0, 0xae, 0xc0, 0xae, 0xc0, 0xaf], 'etc');
+    expect(analyzeName(strict(bytes), bytes).overlong).toBe('../etc');
+  });
+
+  it.each([
+    ['Latin-1', raw('caf', [0xe9], '.jpg')],
+    ['Shift-JIS', raw([0x83, 0x65, 0x83, 0x58, 0x83, 0x67, 0xe0, 0x9f, 0x82, 0xa0], '.txt')],
+    ['a lone C0', raw('a', [0xc0], '.png')],
+  ])('leaves a name that is merely not UTF-8 alone: %s', (_label, bytes) => {
+    const info = analyzeName(strict(bytes), bytes);
+    expect(info.tricks).toEqual([]);
+    expect(info.overlong).toBeUndefined();
+  });
+});

@@ -213,9 +213,43 @@ export function extensionsOf(name: string): string[] {
     .map((p) => p.toLowerCase());
 }
 
-export function analyzeName(name: string): NameAnalysis {
+const continuation = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
+
+/**
+ * Whether raw name bytes hold an overlong UTF-8 spelling of an ASCII character (C0/C1 and a
+ * continuation byte; E0, 80-81 and one more; F0 80, 80-81 and one more): what strict decoders
+ * refuse and lenient ones read as `.`, `/` or `\` (`C0 AE` is `.`). Legacy encodings that are
+ * merely not UTF-8 (Latin-1, Shift-JIS) do not spell ASCII this way.
+ */
+function hasOverlongUtf8(raw: Uint8Array): boolean {
+  for (let i = 0; i + 1 < raw.length; i++) {
+    const b = raw[i]!;
+    const next = raw[i + 1]!;
+    if ((b === 0xc0 || b === 0xc1) && continuation(next)) return true;
+    if (b === 0xe0 && (next === 0x80 || next === 0x81) && continuation(raw[i + 2])) return true;
+    if (
+      b === 0xf0 &&
+      next === 0x80 &&
+      (raw[i + 2] === 0x80 || raw[i + 2] === 0x81) &&
+      continuation(raw[i + 3])
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Extensions and tricks of `name`. `raw`: the name's bytes on disk when they are not valid UTF-8;
+ * overlong forms in them are read the way a lenient decoder reads them (`shell\xc0\xaephp`).
+ */
+export function analyzeName(name: string, raw?: Uint8Array): NameAnalysis {
   const tricks: NameTrick[] = [];
   let effective = name;
+  const overlong = raw && hasOverlongUtf8(raw) ? lenientUtf8(raw) : undefined;
+  if (overlong !== undefined) {
+    tricks.push('overlong-utf8');
+    effective = overlong;
+  }
   const { decoded } = decodeRepeatedly(effective);
   if (decoded !== effective) {
     tricks.push('encoded');
@@ -253,5 +287,6 @@ export function analyzeName(name: string): NameAnalysis {
     effectiveName,
     effectiveExtension: effectiveExts.at(-1) || undefined,
     tricks,
+    ...(overlong !== undefined && { overlong }),
   };
 }

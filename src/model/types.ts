@@ -309,7 +309,14 @@ export interface IncrementalSummary {
 }
 
 /** How a careless server could read a name differently from its literal form. */
-export type NameTrick = 'encoded' | 'nul-byte' | 'ntfs-stream' | 'semicolon' | 'trailing-dot-space';
+export type NameTrick =
+  | 'encoded'
+  /** Raw overlong UTF-8 bytes in a name on disk (`C0 AE` for `.`), which lenient decoders accept. */
+  | 'overlong-utf8'
+  | 'nul-byte'
+  | 'ntfs-stream'
+  | 'semicolon'
+  | 'trailing-dot-space';
 
 /** Extensions and tricks of one name, as a careless server would read it. */
 export interface NameAnalysis {
@@ -324,6 +331,8 @@ export interface NameAnalysis {
   effectiveExtension: string | undefined;
   /** The tricks that made the effective name differ from the literal one. */
   tricks: NameTrick[];
+  /** The name as a decoder that accepts overlong UTF-8 reads it, where its raw bytes hold such forms. */
+  overlong?: string;
 }
 
 export type Counts = {

@@ -6,7 +6,8 @@ import { ALL_KINDS, defineRule, draft, predicateRule } from './define.js';
 function nameFormRule(forms: readonly TraversalForm[], meta: PredicateMeta): Rule {
   const family = { category: 'path-traversal', kinds: ALL_KINDS, messageId: 'form' } as const;
   return predicateRule(family, { ...meta, skipsPlainNames: true }, (file) => {
-    const found = traversalForms(file.name);
+    // Raw overlong UTF-8 on disk (`\xc0\xae\xc0\xae\xc0\xaf`) is `../` to a lenient decoder.
+    const found = traversalForms(file.nameInfo.overlong ?? file.name);
     const hit = found.forms.filter((f) => forms.includes(f));
     return hit.length > 0 ? { forms: hit.join(', '), decoded: found.decoded } : undefined;
   });

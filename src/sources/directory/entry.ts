@@ -84,6 +84,10 @@ function describe(stats: Stats): string {
   return kind === 'block-device' || kind === 'char-device' ? 'device' : kind;
 }
 
+/** The final component's bytes on disk. */
+const rawName = (entry: DirectoryEntry): Buffer | undefined =>
+  entry.rawPath?.subarray(entry.rawPath.lastIndexOf(0x2f) + 1);
+
 function baseRecord(entry: DirectoryEntry, stats: Stats): InspectedFile {
   const file: InspectedFile = {
     path: entry.path,
@@ -93,7 +97,7 @@ function baseRecord(entry: DirectoryEntry, stats: Stats): InspectedFile {
     mode: stats.mode,
     nlink: stats.nlink,
     mtimeMs: stats.mtimeMs,
-    nameInfo: analyzeName(entry.decodedName),
+    nameInfo: analyzeName(entry.decodedName, entry.invalidUtf8Name ? rawName(entry) : undefined),
   };
   if (entry.pathBase64 !== undefined) file.pathBase64 = entry.pathBase64;
   if (entry.invalidUtf8Name) file.invalidUtf8Name = true;

@@ -294,3 +294,24 @@ describe('coverage: files and bytes evaluated against present', () => {
     expect(again.summary.filesEvaluated).toBe(2);
   });
 });
+
+describe('names on disk in overlong UTF-8', () => {
+  it('are read the way a lenient decoder reads them; Latin-1 names are only not UTF-8', async () => {
+    const root = tree({});
+    writeRawName(
+      root,
+      Buffer.concat([Buffer.from('shell'), Buffer.from([0xc0, 0xae]), Buffer.from('php')]),
+      '<?php',
+    );
+    writeRawName(root, Buffer.from([0xc0, 0xae, 0xc0, 0xae, 0xc0, 0xaf, 0x78]), 'x');
+    writeRawName(root, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x74, 0x78, 0x74]), 'hello\n');
+    expect(hits(await scan(root))).toEqual([
+      '\\xc0\\xae\\xc0\\xae\\xc0\\xafx path-traversal/dot-dot',
+      '\\xc0\\xae\\xc0\\xae\\xc0\\xafx unsafe-filename/invalid-utf8',
+      'caf\\xe9.txt unsafe-filename/invalid-utf8',
+      'shell\\xc0\\xaephp dangerous-extension/name-trick',
+      'shell\\xc0\\xaephp mime-mismatch/executable',
+      'shell\\xc0\\xaephp unsafe-filename/invalid-utf8',
+    ]);
+  });
+});

@@ -71,6 +71,7 @@ import {
 import {
   declaredMarkupRule,
   declaredTypeRule,
+  pageUploadRule,
   rejectedButStoredRule,
   scriptRunRule,
   threeWayRule,
@@ -137,6 +138,7 @@ export const RULES: readonly Rule[] = [
   pixelBombRule,
   officeExternalRule,
   imageScriptRule,
+  pageUploadRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -1,4 +1,4 @@
-import { MAX_NAME_BYTES } from '../inspect/names.js';
+import { decodeRepeatedly, MAX_NAME_BYTES } from '../inspect/names.js';
 import type { InspectedFile } from '../model/types.js';
 import type { PredicateMeta, Rule } from './define.js';
 import { ALL_KINDS, predicateRule } from './define.js';
@@ -16,6 +16,16 @@ type NameMeta = PredicateMeta & {
 
 function nameRule({ test, ...meta }: NameMeta): Rule {
   return predicateRule({ category: 'unsafe-filename', kinds: ALL_KINDS, messageId: 'name' }, meta, test);
+}
+
+/**
+ * The name as a server that percent-decodes it stores and shows it: an access log records names
+ * as they travel in URLs (`invoice%E2%80%AEfdp.exe`), and a lenient server decodes one on disk.
+ * `note` says so in the evidence.
+ */
+function asStored(f: InspectedFile): { name: string; note: string } {
+  const decoded = f.name.includes('%') ? decodeRepeatedly(f.name).decoded : f.name;
+  return decoded === f.name ? { name: f.name, note: '' } : { name: decoded, note: ', once percent-decoded' };
 }
 
 const codes = (chars: string[]): string =>
@@ -38,8 +48,9 @@ export const bidiRule = nameRule({
   fix: 'Rename the file; make the handler strip or reject bidi controls in names.',
   message: 'the name holds bidi control characters ({chars}) that reorder how it is displayed',
   test: (f) => {
-    const found = f.name.match(BIDI);
-    return found ? { chars: codes(found) } : undefined;
+    const { name, note } = asStored(f);
+    const found = name.match(BIDI);
+    return found ? { chars: `${codes(found)}${note}` } : undefined;
   },
 });
 
@@ -53,8 +64,9 @@ export const controlRule = nameRule({
   fix: 'Rename the file; make the handler reject control characters in names.',
   message: 'the name holds control characters ({chars})',
   test: (f) => {
-    const found = f.name.match(CONTROL);
-    return found ? { chars: codes(found) } : undefined;
+    const { name, note } = asStored(f);
+    const found = name.match(CONTROL);
+    return found ? { chars: `${codes(found)}${note}` } : undefined;
   },
 });
 

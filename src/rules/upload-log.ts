@@ -200,3 +200,23 @@ export const declaredMarkupRule = defineRule({
     return draft('markup', { declaredType: mime!, extension: ext ?? '(none)' });
   },
 });
+
+/** Names browsers render as a page when the upload is served back (by extension alone). */
+const PAGE_EXTENSIONS = new Set(['html', 'htm', 'xhtml', 'xht', 'mht', 'mhtml']);
+
+export const pageUploadRule = defineRule({
+  id: 'active-content/page-upload',
+  category: 'active-content',
+  defaultSeverity: 'high',
+  description:
+    'Upload logs: a file uploaded under a name browsers render as a page (.html, .htm, .xhtml, .xht, .mht). A log holds no content to look at; the name is enough.',
+  rationale:
+    'Served back from the upload folder, the page runs its script on your origin, with your users’ cookies: stored cross-site scripting and phishing hosted on your own domain. A folder on disk is judged by content; a log only by the name it records.',
+  fix: 'Find the stored file and quarantine it; make the handler refuse page types, or serve uploads from another domain as attachments with nosniff.',
+  kinds: ['upload'],
+  messages: { page: 'an upload named .{extension}, which browsers render as a page' },
+  check(file) {
+    const ext = file.nameInfo.effectiveExtension ?? file.nameInfo.extension;
+    return ext !== undefined && PAGE_EXTENSIONS.has(ext) ? draft('page', { extension: ext }) : undefined;
+  },
+});

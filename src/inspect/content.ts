@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
+import { metadataPastHead } from './metadata.js';
 import { scanPdf } from './pdf.js';
 
 /**
@@ -60,6 +61,16 @@ export async function inspectContent(
   if (detected?.source === 'signature' || detected === undefined) {
     if (mayHoldCode(head)) active.push(...scanBinary(head, 'head'));
     if (tail && mayHoldCode(tail)) active.push(...scanBinary(tail, 'tail'));
+    // EXIF, XMP, comments and text chunks can run past the head: read them whole (to the markup bound).
+    const meta = await metadataPastHead(
+      source,
+      detected?.ext,
+      Buffer.from(head.buffer, head.byteOffset, head.byteLength),
+      limits.maxMarkupBytes,
+    );
+    if (meta && mayHoldCode(meta))
+      for (const hit of scanBinary(meta, 'metadata'))
+        if (!active.some((a) => a.kind === hit.kind)) active.push(hit);
   }
   if (detected?.ext === 'mvg' || detected?.ext === 'msl') {
     const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1').trimStart();

@@ -1,6 +1,6 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gif, jpeg, pdf, png, zip } from '../test-support/bytes.js';
+import { gif, jpeg, pdf, png, pngChunk, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -454,6 +454,65 @@ describe('active-content: external entities inside document parts', () => {
     ],
     ['a zip with a text file that quotes an entity declaration', 'notes.zip', zip({ 'notes.txt': xxe }), []],
   ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+});
+
+describe('active-content: image metadata past the head and before the tail', () => {
+  const segment = (marker: number, data: Buffer): Buffer => {
+    const head = Buffer.from([0xff, marker, 0, 0]);
+    head.writeUInt16BE(data.length + 2, 2);
+    return Buffer.concat([head, data]);
+  };
+  const filler = (n: number) => Buffer.alloc(n, 0x41);
+  const photo = (middle: Buffer): Buffer => {
+    const body = jpeg();
+    return Buffer.concat([
+      body.subarray(0, 20),
+      segment(0xe1, Buffer.concat([Buffer.from('http://ns.adobe.com/xap/1.0/\0'), filler(6000)])),
+      middle,
+      segment(0xe2, filler(6000)),
+      body.subarray(20),
+    ]);
+  };
+  const picture = (middle: Buffer): Buffer => {
+    const body = png();
+    return Buffer.concat([
+      body.subarray(0, 33),
+      pngChunk('iTXt', Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0'), filler(6000)])),
+      middle,
+      pngChunk('prVt', filler(6000)),
+      body.subarray(33),
+    ]);
+  };
+  it.each([
+    [
+      'PHP in a JPEG comment after a large XMP packet',
+      'a.jpg',
+      photo(segment(0xfe, Buffer.from('<?php system($_GET["c"]); ?>'))),
+      ['server-code'],
+    ],
+    [
+      'a script in a PNG text chunk after a large one',
+      'a.png',
+      picture(pngChunk('tEXt', Buffer.from('Comment\0<script>alert(1)</script>'))),
+      ['html'],
+    ],
+    [
+      'a JPEG with large ordinary metadata',
+      'a.jpg',
+      photo(segment(0xfe, Buffer.from('Taken with a phone, <3 from Lisbon'))),
+      [],
+    ],
+    [
+      'a PNG with large ordinary metadata',
+      'a.png',
+      picture(pngChunk('tEXt', Buffer.from('Software\0GIMP 2.10 <= best'))),
+      [],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    // Past the 4 KiB head and before the 4 KiB tail: only the metadata walk reads it.
+    expect(bytes.length).toBeGreaterThan(12_000);
     expect(await active(name, bytes)).toEqual(expected);
   });
 });

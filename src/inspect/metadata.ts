@@ -1,0 +1,70 @@
+/**
+ * Where an image keeps its metadata: a JPEG's segments before its scan data (EXIF and XMP in
+ * APP1, comments in COM), a PNG's chunks before its image data (tEXt, iTXt, zTXt). Pages that
+ * print metadata, and PHP's include of an "image", read what is there; it can run long past the
+ * head that detection reads (an XMP packet, a thumbnail before a comment).
+ */
+import type { ByteSource } from '../model/types.js';
+
+const PNG_SIGNATURE_BYTES = 8;
+
+/**
+ * How far the metadata of a JPEG or PNG runs from the start, walking segment or chunk headers
+ * (4 or 8 bytes each) through `read`, never past `limit`.
+ */
+async function metadataEnd(
+  ext: 'jpg' | 'png',
+  read: (position: number, length: number) => Promise<Buffer>,
+  limit: number,
+): Promise<number> {
+  if (ext === 'jpg') {
+    let at = 2;
+    while (at + 4 <= limit) {
+      const header = await read(at, 4);
+      if (header.length < 4 || header[0] !== 0xff) return at;
+      const marker = header[1]!;
+      // Scan data (SOS) or the end: what follows is image data.
+      if (marker === 0xda || marker === 0xd9) return at;
+      // Markers without a length: padding fill bytes, restart markers, TEM.
+      if (marker === 0xff || (marker >= 0xd0 && marker <= 0xd8) || marker === 0x01) {
+        at += marker === 0xff ? 1 : 2;
+        continue;
+      }
+      at += 2 + header.readUInt16BE(2);
+    }
+    return Math.min(at, limit);
+  }
+  let at = PNG_SIGNATURE_BYTES;
+  while (at + 8 <= limit) {
+    const header = await read(at, 8);
+    if (header.length < 8) return at;
+    const type = header.toString('latin1', 4, 8);
+    if (type === 'IDAT' || type === 'IEND') return at;
+    at += 12 + header.readUInt32BE(0);
+  }
+  return Math.min(at, limit);
+}
+
+/**
+ * The metadata bytes of a JPEG or PNG that lie past `head` (from a little before its end, so a
+ * marker cut by the head's end is seen whole), within `limit` bytes of the start; undefined when
+ * the metadata ends within the head.
+ */
+export async function metadataPastHead(
+  source: ByteSource,
+  ext: string | undefined,
+  head: Buffer,
+  limit: number,
+): Promise<Buffer | undefined> {
+  if (ext !== 'jpg' && ext !== 'png') return undefined;
+  if (source.size <= head.length) return undefined;
+  const bound = Math.min(source.size, limit);
+  const read = async (position: number, length: number): Promise<Buffer> =>
+    position + length <= head.length
+      ? head.subarray(position, position + length)
+      : source.read(position, length);
+  const end = await metadataEnd(ext, read, bound);
+  if (end <= head.length) return undefined;
+  const from = Math.max(0, head.length - 64);
+  return source.read(from, end - from);
+}

@@ -55,6 +55,80 @@ describe('--metrics FILE', () => {
   });
 });
 
+describe('the example alert rules', () => {
+  /**
+   * `promtool test rules` on examples/prometheus/upload-audit.rules.yml, fed the series of a real
+   * run's metrics file. The test clock starts at 0: a heartbeat that stays at 0 is a day old at
+   * 24 h; one refreshed every hour never is.
+   */
+  it.skipIf(!hasPromtool)(
+    'fire on a day-old heartbeat (after an hour) and on critical findings',
+    async () => {
+      const file = join(dir, 'rules.prom');
+      await cliInProcess(['scan', DEMO, '--metrics', file, '-q', '-o', '/dev/null']);
+      const samples = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => {
+          const at = line.lastIndexOf(' ');
+          return { series: line.slice(0, at), value: line.slice(at + 1) };
+        });
+      const heartbeat = samples.find((s) =>
+        s.series.startsWith('upload_audit_last_full_coverage_timestamp_seconds'),
+      );
+      expect(heartbeat).toBeDefined();
+      const root = /root="([^"]*)"/.exec(heartbeat!.series)![1]!;
+      const findings = samples.filter((s) => s.series.startsWith('upload_audit_findings{'));
+      const tests = {
+        rule_files: [join(PROJECT_ROOT, 'examples/prometheus/upload-audit.rules.yml')],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            // One sample a minute, as evaluated: with gaps past the 5 min lookback, `for` restarts.
+            interval: '1m',
+            input_series: [
+              ...findings.map((s) => ({ series: s.series, values: `${s.value}x2000` })),
+              { series: heartbeat!.series, values: '0x2000' },
+              { series: heartbeat!.series.replace(root, 'fresh'), values: '0+60x2000' },
+            ],
+            alert_rule_test: [
+              { eval_time: '23h', alertname: 'UploadAuditStale', exp_alerts: [] },
+              // Stale since 24 h, but `for: 1h` has not passed yet.
+              { eval_time: '24h30m', alertname: 'UploadAuditStale', exp_alerts: [] },
+              {
+                eval_time: '25h10m',
+                alertname: 'UploadAuditStale',
+                exp_alerts: [
+                  {
+                    exp_labels: { root },
+                    exp_annotations: { summary: `No full upload-audit of ${root} for over a day` },
+                  },
+                ],
+              },
+              {
+                eval_time: '5m',
+                alertname: 'UploadAuditCritical',
+                exp_alerts: [
+                  {
+                    exp_labels: { root },
+                    exp_annotations: { summary: `upload-audit found critical findings in ${root}` },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      };
+      // YAML is a superset of JSON: promtool reads this as written.
+      const testFile = join(dir, 'rules.test.yml');
+      writeFileSync(testFile, JSON.stringify(tests));
+      const run = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8' });
+      expect(run.stdout + run.stderr).toContain('SUCCESS');
+      expect(run.status).toBe(0);
+    },
+  );
+});
+
 describe('--notify URL', () => {
   /** A webhook that answers the statuses given, in turn, and keeps what it received. */
   async function webhook(statuses: number[]): Promise<{ url: string; received: unknown[]; server: Server }> {

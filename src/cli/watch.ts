@@ -1,9 +1,10 @@
 /** `upload-audit watch DIR`: findings as files land, as JSON Lines or a line each for a terminal. */
 import { type Command, Option } from 'commander';
-import type { Finding, NotEvaluated } from '../model/types.js';
+import { type Finding, type NotEvaluated, SEVERITIES, type Severity } from '../model/types.js';
 import { jsonFinding } from '../reporters/json.js';
 import { realRoot } from '../sources/directory/run.js';
 import { escapeUnsafe, jsonAsciiSafe } from '../util/escape.js';
+import { WatchQuarantine } from '../watch/quarantine.js';
 import { UploadWatcher } from '../watch/watch.js';
 import { runUntilStopped } from './daemon.js';
 import { choosePolicy, entryCount } from './options.js';
@@ -17,6 +18,8 @@ interface WatchFlags {
   policy?: string;
   policyDiscovery: boolean;
   quiet: boolean;
+  quarantine?: string;
+  minSeverity: Severity;
 }
 
 function lines(
@@ -44,25 +47,47 @@ async function watchCommand(dir: string, flags: WatchFlags): Promise<void> {
   const say = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`upload-audit watch: ${line}\n`);
   };
+  const policy = choosePolicy(flags, rootReal);
+  const quarantine =
+    flags.quarantine === undefined
+      ? undefined
+      : new WatchQuarantine(rootReal, flags.quarantine, flags.minSeverity);
+  /** Move what the findings call for to quarantine, journaled as `fix --apply` does; say what moved. */
+  const remediate = (path: string, findings: Finding[]): void => {
+    const result = quarantine?.take(findings);
+    if (!result) return;
+    if (result.moved + result.chmodded > 0)
+      say(
+        `${result.moved > 0 ? 'quarantined' : 'changed the mode of'} ${escapeUnsafe(path)} (${findings.map((f) => f.ruleId).join(', ')}); restore ${escapeUnsafe(quarantine!.runDir)} undoes it`,
+      );
+    for (const failure of result.failed) say(`left ${escapeUnsafe(failure.path)} in place: ${failure.why}`);
+  };
   const watch = new UploadWatcher({
     root: rootReal,
-    policy: choosePolicy(flags, rootReal),
+    policy,
     settleMs: flags.settle,
     reconcileMs: flags.reconcileEvery * 1000,
     poll: flags.poll,
-    onAudited: (_, findings, notEvaluated) => {
+    onAudited: (path, findings, notEvaluated) => {
       const text = lines(format, findings, notEvaluated);
       if (text !== '') void writeStdout(text);
+      remediate(path, findings);
     },
     onNote: say,
   });
-  await watch.start();
-  say(`watching ${escapeUnsafe(dir)}: what is there now is audited first, then each file as it lands`);
-  await runUntilStopped(
-    { reload: (policy) => watch.reload(policy), reloadFailed: () => 'the old one', stop: () => watch.stop() },
-    () => choosePolicy(flags, rootReal),
-    say,
-  );
+  try {
+    await watch.start();
+    say(`watching ${escapeUnsafe(dir)}: what is there now is audited first, then each file as it lands`);
+    await runUntilStopped(
+      { reload: (next) => watch.reload(next), reloadFailed: () => 'the old one', stop: () => watch.stop() },
+      () => choosePolicy(flags, rootReal),
+      say,
+    );
+  } catch (error) {
+    quarantine?.abandon();
+    throw error;
+  }
+  quarantine?.close();
 }
 
 export function registerWatchCommand(program: Command): void {
@@ -95,6 +120,15 @@ export function registerWatchCommand(program: Command): void {
       'policy file; default: $UPLOAD_AUDIT_POLICY, else discovered; SIGHUP reloads it',
     )
     .option('--no-policy-discovery', 'do not look for upload-audit.yaml / .upload-audit.yaml')
+    .option(
+      '--quarantine <qdir>',
+      'move what fix --apply would (findings at or above --min-severity) to this quarantine as found, journaled; restore undoes it',
+    )
+    .addOption(
+      new Option('--min-severity <severity>', 'with --quarantine: act on findings at or above this severity')
+        .choices([...SEVERITIES])
+        .default('high'),
+    )
     .option('-q, --quiet', 'print nothing on stderr but errors', false)
     .action(watchCommand);
 }

@@ -44,7 +44,7 @@ const CHMOD_FIXES: Record<string, number> = {
 /** Findings a move cannot fix: the thing is not in one place (hard links) or is a folder. */
 const NO_AUTOMATIC_FIX = new Set(['permissions/hard-link']);
 
-export function planRemediation(report: Report, options: PlanOptions): Plan {
+export function planRemediation(report: Pick<Report, 'findings'>, options: PlanOptions): Plan {
   const active = report.findings.filter((f) => !f.suppressed);
   const selected = active.filter(
     (f) =>

@@ -1,10 +1,23 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../model/types.js';
 import { defaultPolicySet } from '../policy/policy.js';
+import { restoreRun } from '../remediate/restore.js';
 import { elf, jpeg } from '../test-support/bytes.js';
+import { BIN } from '../test-support/cli.js';
+import { WatchQuarantine } from './quarantine.js';
 import { UploadWatcher } from './watch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ua-watch-'));
@@ -88,5 +101,80 @@ describe('upload-audit watch', () => {
     } finally {
       await watcher.stop();
     }
+  });
+});
+
+describe('upload-audit watch --quarantine', () => {
+  it('moves what fix --apply would as files land, journaled, and restore brings them back', async () => {
+    const quarantineDir = join(dir, 'q-lib');
+    const root = join(dir, 'q-root');
+    mkdirSync(root);
+    const quarantine = new WatchQuarantine(root, quarantineDir, 'high');
+    const moved: string[] = [];
+    const watcher = new UploadWatcher({
+      root,
+      policy: defaultPolicySet(),
+      settleMs: 100,
+      reconcileMs: 60_000,
+      onAudited: (path, findings) => {
+        if (quarantine.take(findings)?.moved) moved.push(path);
+      },
+      onNote: () => {},
+    });
+    await watcher.start();
+    try {
+      writeFileSync(join(root, 'ok.jpg'), jpeg());
+      writeFileSync(join(root, 'shell.php'), '<?php system($_GET["c"]);');
+      await until(watcher, () => moved.length === 1 && !existsSync(join(root, 'shell.php')));
+    } finally {
+      await watcher.stop();
+      quarantine.close();
+    }
+    expect(moved).toEqual(['shell.php']);
+    expect(existsSync(join(root, 'ok.jpg'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(quarantine.runDir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ root, complete: true, entries: [{ original: 'shell.php' }] });
+    const restored = restoreRun(quarantine.runDir, { force: false, now: new Date() });
+    expect(restored.restored).toBe(1);
+    expect(readFileSync(join(root, 'shell.php'), 'utf8')).toBe('<?php system($_GET["c"]);');
+  });
+
+  it('from the command line: runs until SIGTERM, then completes the run', async () => {
+    const root = join(dir, 'q-cli-root');
+    const quarantineDir = join(dir, 'q-cli');
+    mkdirSync(root);
+    const child = spawn(process.execPath, [
+      BIN,
+      'watch',
+      root,
+      '--quarantine',
+      quarantineDir,
+      '--settle',
+      '100',
+      '--format',
+      'jsonl',
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('watching')) {
+      if (Date.now() > deadline) throw new Error(`watch did not start: ${stderr}`);
+      await new Promise((wait) => setTimeout(wait, 50));
+    }
+    writeFileSync(join(root, 'cat.png'), elf());
+    while (existsSync(join(root, 'cat.png'))) {
+      if (Date.now() > deadline) throw new Error(`not quarantined: ${stderr}`);
+      await new Promise((wait) => setTimeout(wait, 50));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/quarantined cat\.png \(.*mime-mismatch\/executable.*\); restore .* undoes it/);
+    const runs = readdirSync(quarantineDir).filter((name) => name.startsWith('run-'));
+    expect(runs).toHaveLength(1);
+    const manifest = JSON.parse(readFileSync(join(quarantineDir, runs[0]!, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ complete: true, entries: [{ original: 'cat.png' }] });
   });
 });

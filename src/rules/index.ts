@@ -62,6 +62,7 @@ import {
   bidiRule,
   controlRule,
   hiddenRule,
+  injectionRule,
   invalidUtf8Rule,
   leadingDashRule,
   reservedRule,
@@ -139,6 +140,7 @@ export const RULES: readonly Rule[] = [
   officeExternalRule,
   imageScriptRule,
   pageUploadRule,
+  injectionRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -154,3 +154,43 @@ export const invalidUtf8Rule = nameRule({
   message: 'the name is not valid UTF-8 (shown with \\xNN for the invalid bytes)',
   test: (f) => (f.invalidUtf8Name ? {} : undefined),
 });
+
+/**
+ * Payloads that target whatever later handles the name rather than the file: markup for the
+ * pages that list uploads, shell syntax for the scripts that process them, SQL for the tables
+ * that record them. Each pattern needs a character no ordinary name holds in that place (a `<`
+ * before a letter, `$(`, a backquote, a quote before a keyword): `O'Brien.jpg`, `a & b.jpg` and
+ * `photo (1).jpg` stay quiet.
+ */
+const INJECTIONS: [string, RegExp][] = [
+  ['markup', /<[a-z!/]|\bon[a-z]{3,}\s*=|javascript:/i],
+  // Commands as payloads write them, lower-case, between separators: `; sleep 10;`, `| nc …|`.
+  [
+    'shell',
+    /\$\(|\$\{|`|[;&|]\s*(?:sleep|id|whoami|uname|cat|curl|wget|nc|ncat|bash|sh|rm|ping|nslookup|touch|echo)(?:\s+[^;|&]*)?[;|&]/,
+  ],
+  [
+    'sql',
+    /'\s*(?:or|and|union|select|\(|--|;|\+)|\b(?:sleep|benchmark|pg_sleep)\s*\(\s*\d|\bwaitfor\s+delay\b|\bunion\s+(?:all\s+)?select\b/i,
+  ],
+];
+
+export const injectionRule = nameRule({
+  id: 'unsafe-filename/injection',
+  skipsPlainNames: true,
+  defaultSeverity: 'high',
+  description:
+    "A name that carries an injection payload: markup (`\"><img src=x onerror=…>.png`), shell syntax (`$(id).jpg`, `; sleep 10;`), or SQL (`x'(select*from(select(sleep(20)))a)+'.png`).",
+  rationale:
+    'The name is shown in admin pages (stored cross-site scripting), passed to shell scripts (command injection) and written to databases (SQL injection): every place the upload handler trusted the client’s name.',
+  fix: 'Quarantine or rename the file; make the handler generate stored names and escape the client’s name wherever it is shown.',
+  message: 'the name carries {kind} syntax: {sample}',
+  test: (f) => {
+    const { name } = asStored(f);
+    for (const [kind, pattern] of INJECTIONS) {
+      const match = pattern.exec(name);
+      if (match) return { kind, sample: name.slice(Math.max(0, match.index - 10), match.index + 40) };
+    }
+    return undefined;
+  },
+});

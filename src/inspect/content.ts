@@ -13,7 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
-import { metadataPastHead } from './metadata.js';
+import { metadataPastHead, pngProfileChunk } from './metadata.js';
 import { scanPdf } from './pdf.js';
 
 /**
@@ -71,6 +71,10 @@ export async function inspectContent(
     if (meta && mayHoldCode(meta))
       for (const hit of scanBinary(meta, 'metadata'))
         if (!active.some((a) => a.kind === hit.kind)) active.push(hit);
+    if (detected?.ext === 'png') {
+      const profile = pngProfileChunk(head) ?? (meta && pngProfileChunk(meta));
+      if (profile) active.push(profile);
+    }
   }
   if (detected?.ext === 'mvg' || detected?.ext === 'msl') {
     const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1').trimStart();

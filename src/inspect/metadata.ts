@@ -4,7 +4,7 @@
  * print metadata, and PHP's include of an "image", read what is there; it can run long past the
  * head that detection reads (an XMP packet, a thumbnail before a comment).
  */
-import type { ByteSource } from '../model/types.js';
+import type { ActiveHit, ByteSource } from '../model/types.js';
 
 const PNG_SIGNATURE_BYTES = 8;
 
@@ -67,4 +67,21 @@ export async function metadataPastHead(
   if (end <= head.length) return undefined;
   const from = Math.max(0, head.length - 64);
   return source.read(from, end - from);
+}
+
+/**
+ * A PNG text chunk keyed `profile` (tEXt, zTXt or iTXt): ImageMagick reads the file it names and
+ * embeds it in the image it writes (CVE-2022-44268: `profile` = `/etc/passwd`, the thumbnail leaks
+ * it). ImageMagick's own chunks are keyed `Raw profile type …`, never `profile` alone.
+ */
+export function pngProfileChunk(bytes: Uint8Array): ActiveHit | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const match = /(?:tEXt|zTXt|iTXt)profile\0/.exec(text);
+  if (!match) return undefined;
+  const value = text.slice(match.index + match[0].length, match.index + match[0].length + 60);
+  return {
+    kind: 'image-script',
+    where: 'metadata',
+    sample: `profile = ${value.replace(/[^\x20-\x7e]+/g, ' ')}`,
+  };
 }

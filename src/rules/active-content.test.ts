@@ -377,7 +377,27 @@ describe('active-content: ImageMagick scripts (MVG, MSL)', () => {
       '<image><read filename="caption:x"/></image>',
       ['image-script'],
     ],
+    [
+      'a PNG whose profile text chunk names a file (CVE-2022-44268)',
+      'a.png',
+      Buffer.concat([
+        png().subarray(0, 33),
+        pngChunk('tEXt', Buffer.from('profile\0/etc/passwd')),
+        png().subarray(33),
+      ]),
+      ['image-script'],
+    ],
     // Benign look-alikes.
+    [
+      'a PNG with ImageMagick’s own raw profile chunk',
+      'a.png',
+      Buffer.concat([
+        png().subarray(0, 33),
+        pngChunk('zTXt', Buffer.from('Raw profile type exif\0\0x')),
+        png().subarray(33),
+      ]),
+      [],
+    ],
     ['notes that talk about viewbox', 'notes.txt', 'Set the viewbox 0 0 10 10 in the SVG.\n', []],
     [
       'an SVG with a viewBox',

@@ -2,19 +2,18 @@
  * Deep content checks for one open regular file, each within its named bound: the tail (appended
  * payloads), markup bodies, PDF actions, and archive listings. Facts only; rules judge.
  */
-import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { scanBinary, scanCsv, scanMarkup } from './active.js';
-
-/** Text a spreadsheet opens by its name, where a cell can start a formula. */
-const SPREADSHEET_TEXT = new Set(['csv', 'tsv', 'tab']);
-
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
+import { scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
 import { metadataPastHead, pngProfileChunk } from './metadata.js';
 import { scanPdf } from './pdf.js';
+
+/** Text a spreadsheet opens by its name, where a cell can start a formula. */
+const SPREADSHEET_TEXT = new Set(['csv', 'tsv', 'tab']);
 
 /**
  * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`

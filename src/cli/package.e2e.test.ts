@@ -36,8 +36,13 @@ describe('the npm package', () => {
         'docs/schemas/policy.schema.json',
       ]),
     );
-    // No maps to sources that are not shipped, no tests, no bench, no test support.
-    expect(paths.filter((p) => /\.map$|\.test\.|dist\/test-support\/|dist\/bench\//.test(p))).toEqual([]);
+    // No maps to sources that are not shipped, no tests, no bench, no test support, and neither
+    // the single-file executable (100 MB) nor its build.
+    expect(
+      paths.filter((p) =>
+        /\.map$|\.test\.|dist\/test-support\/|dist\/bench\/|dist\/sea\/|dist\/serve\/sea-/.test(p),
+      ),
+    ).toEqual([]);
 
     const prefix = join(dir, 'prefix');
     npm(

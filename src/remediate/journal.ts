@@ -2,7 +2,16 @@
  * The remediation journal: one JSON object per line, appended and fsynced before and after each
  * action, so a crash at any point leaves a record of every file that may have moved.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export interface MoveIntent {
@@ -63,10 +72,20 @@ const JOURNAL = 'journal.jsonl';
 
 export class Journal {
   #fd: number | undefined;
-  /** A write failed part-way (a full disk): the next record starts on a line of its own. */
+  /**
+   * The last line is torn: a write failed part-way (a full disk), or the process that wrote it
+   * was killed mid-write (a kill can cut a write at a page boundary of the file). The next
+   * record starts on a line of its own, so the torn line cannot swallow it.
+   */
   #torn = false;
   constructor(readonly runDir: string) {
-    this.#fd = openSync(join(runDir, JOURNAL), 'a', 0o600);
+    this.#fd = openSync(join(runDir, JOURNAL), 'a+', 0o600);
+    const size = fstatSync(this.#fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.#fd, last, 0, 1, size - 1);
+      this.#torn = last[0] !== 0x0a;
+    }
   }
 
   /** Append one record and make it durable before returning. */

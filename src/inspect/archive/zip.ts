@@ -225,45 +225,22 @@ async function readContent(
   await readEntryContent(ctx, facts, stream, openNested, () => stream.destroy());
 }
 
-/**
- * A zip held in memory, for yauzl. yauzl's own buffer reader answers every read through
- * setImmediate, a turn of the event loop each: about eight per small zip, which was most of the
- * ~30 µs a zip cost. These reads answer in a microtask: still asynchronous, as fs.read is, and
- * clamped at the end of the bytes as it is. (yauzl documents `read` as overridable.)
- */
-class MemoryReader extends yauzl.RandomAccessReader {
-  constructor(private readonly bytes: Buffer) {
-    super();
-  }
-
-  override _readStreamForRange(start: number, end: number): Readable {
-    return Readable.from([this.bytes.subarray(start, end)], { objectMode: false });
-  }
-
-  override read(
-    buffer: Buffer,
-    offset: number,
-    length: number,
-    position: number,
-    callback: (err: Error | null, bytesRead?: number) => void,
-  ): void {
-    const end = Math.min(position + Math.min(length, buffer.length - offset), this.bytes.length);
-    const copied = position < end ? this.bytes.copy(buffer, offset, position, end) : 0;
-    queueMicrotask(() => callback(null, copied));
-  }
-}
-
 function opened(open: (cb: (err: Error | null, zip: ZipFile) => void) => void): Promise<ZipFile> {
   return new Promise((resolve, reject) => open((err, zip) => (err ? reject(err) : resolve(zip))));
 }
 
-/** yauzl's random access through a ByteSource: the central directory and entries by range. */
-class SourceReader extends yauzl.RandomAccessReader {
-  constructor(private readonly source: ByteSource) {
+/**
+ * yauzl's random access through ranged reads: of a ByteSource (the central directory and entries
+ * by range) or of a zip held in memory. yauzl's own readers pipe a stream per read, or (for a
+ * buffer) answer every read through setImmediate, a turn of the event loop each: about eight per
+ * small zip, which was most of the ~30 µs a zip cost. Here a read is one call, answered when its
+ * promise settles. (yauzl documents `read` as overridable.)
+ */
+class RangeReader extends yauzl.RandomAccessReader {
+  constructor(private readonly readRaw: ReadRaw) {
     super();
   }
 
-  // yauzl's default read pipes a stream per call; a ranged read is one call on the source.
   override read(
     buffer: Buffer,
     offset: number,
@@ -271,18 +248,18 @@ class SourceReader extends yauzl.RandomAccessReader {
     position: number,
     callback: (err: Error | null, bytesRead?: number) => void,
   ): void {
-    this.source.read(position, length).then(
+    this.readRaw(position, Math.min(length, buffer.length - offset)).then(
       (piece) => callback(null, piece.copy(buffer, offset)),
       (error: Error) => callback(error),
     );
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
-    const source = this.source;
+    const readRaw = this.readRaw;
     return Readable.from(
       (async function* () {
         for (let position = start; position < end; ) {
-          const piece = await source.read(position, Math.min(256 * 1024, end - position));
+          const piece = await readRaw(position, Math.min(256 * 1024, end - position));
           if (piece.length === 0) return;
           position += piece.length;
           yield piece;
@@ -297,10 +274,11 @@ export async function walkZipSource(
   ctx: ArchiveContext,
   openNested: OpenNested,
 ): Promise<void> {
+  const readRaw: ReadRaw = (position, length) => source.read(position, length);
   const zip = await opened((cb) =>
-    yauzl.fromRandomAccessReader(new SourceReader(source), source.size, OPTIONS, cb),
+    yauzl.fromRandomAccessReader(new RangeReader(readRaw), source.size, OPTIONS, cb),
   );
-  await walk(zip, ctx, 1, '', openNested, (position, length) => source.read(position, length));
+  await walk(zip, ctx, 1, '', openNested, readRaw);
 }
 
 export async function walkZipBuffer(
@@ -310,9 +288,9 @@ export async function walkZipBuffer(
   prefix: string,
   openNested: OpenNested,
 ): Promise<void> {
-  const zip = await opened((cb) =>
-    yauzl.fromRandomAccessReader(new MemoryReader(bytes), bytes.length, OPTIONS, cb),
-  );
   const readRaw: ReadRaw = async (position, length) => bytes.subarray(position, position + length);
+  const zip = await opened((cb) =>
+    yauzl.fromRandomAccessReader(new RangeReader(readRaw), bytes.length, OPTIONS, cb),
+  );
   await walk(zip, ctx, depth, prefix, openNested, readRaw, bytes);
 }

@@ -7,6 +7,7 @@
 import { addCounters, type Counters, emptyCounters } from '../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated, SourceItem } from '../model/types.js';
 import { PolicyResolver, type PolicySet } from '../policy/policy.js';
+import type { Rule } from '../rules/define.js';
 import { evaluate, type PendingFinding } from './evaluate.js';
 import { finalize } from './fingerprint.js';
 import { Suppressor } from './suppress.js';
@@ -53,8 +54,8 @@ export class Auditor {
    * (a log record's stored path; the facts' own path otherwise). Most items find nothing, and
    * for them nothing more is done: no content hash is read.
    */
-  weigh(facts: InspectedFile, policyPath = facts.path): PendingFinding[] {
-    return evaluate(facts, this.#policies.forPath(policyPath));
+  weigh(facts: InspectedFile, policyPath = facts.path, rules?: readonly Rule[]): PendingFinding[] {
+    return evaluate(facts, this.#policies.forPath(policyPath), rules);
   }
 
   /**

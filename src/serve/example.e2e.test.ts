@@ -8,10 +8,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPolicySet } from '../policy/policy.js';
 import { elf, jpeg, pdf } from '../test-support/bytes.js';
 import { PROJECT_ROOT } from '../test-support/cli.js';
-import { CheckServer } from './server.js';
+import { testCheckServer } from '../test-support/serve.js';
+import type { CheckServer } from './server.js';
 
 const PYTHON = '/usr/bin/python3';
 const EXAMPLE = join(PROJECT_ROOT, 'examples/python-fastapi');
@@ -40,14 +40,7 @@ describe.skipIf(!hasPackages)(
     let url = '';
 
     beforeAll(async () => {
-      checker = new CheckServer({
-        policy: defaultPolicySet(),
-        failOn: 'high',
-        listen: { host: '127.0.0.1', port: 0 },
-        maxBodyBytes: 16 * 1024 * 1024,
-        maxInFlight: 16,
-        requestTimeoutMs: 10_000,
-      });
+      checker = testCheckServer();
       const checkUrl = await checker.start();
       const port = await freePort();
       app = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)], {

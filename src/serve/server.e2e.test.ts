@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parsePolicyText, toPolicySet } from '../policy/load.js';
-import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
+import type { PolicySet } from '../policy/policy.js';
 import { jpeg, zip } from '../test-support/bytes.js';
 import { BIN } from '../test-support/cli.js';
-import { type CheckAnswer, CheckServer, type ServeOptions } from './server.js';
+import { testCheckServer } from '../test-support/serve.js';
+import type { CheckAnswer, CheckServer, ServeOptions } from './server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ua-serve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,15 +23,7 @@ afterEach(async () => {
 });
 
 async function serve(over: Partial<ServeOptions> = {}): Promise<{ server: CheckServer; url: string }> {
-  const server = new CheckServer({
-    policy: defaultPolicySet(),
-    failOn: 'high',
-    listen: { host: '127.0.0.1', port: 0 },
-    maxBodyBytes: 8 * 1024 * 1024,
-    maxInFlight: 8,
-    requestTimeoutMs: 10_000,
-    ...over,
-  });
+  const server = testCheckServer({ maxBodyBytes: 8 * 1024 * 1024, maxInFlight: 8, ...over });
   const url = await server.start();
   running.push(server);
   return { server, url };

@@ -26,7 +26,15 @@ import { VERSION } from '../util/version.js';
 import { registerCompletionCommand } from './completion.js';
 import { registerFixCommands } from './fix.js';
 import { notify, writeMetrics } from './notify.js';
-import { choosePolicy, collect, entryCount, positiveInt } from './options.js';
+import {
+  addBucketOptions,
+  type BucketFlags,
+  bucketClientOptions,
+  choosePolicy,
+  collect,
+  entryCount,
+  positiveInt,
+} from './options.js';
 import { chalkFor, colorLevel, stdoutErrorTold, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
 import { registerPolicyCommands } from './policy.js';
@@ -58,7 +66,7 @@ interface OperationsFlags {
   notifyFormat: 'json' | 'slack';
 }
 
-interface ScanFlags extends ReportFlags, OperationsFlags {
+interface ScanFlags extends ReportFlags, OperationsFlags, BucketFlags {
   include: string[];
   exclude: string[];
   concurrency: number;
@@ -70,10 +78,7 @@ interface ScanFlags extends ReportFlags, OperationsFlags {
   /** A path; false with --no-state. */
   state?: string | false;
   ignoreCtime: boolean;
-  endpointUrl?: string;
-  pathStyle: boolean;
   judge?: 'new' | 'all';
-  maxRequests: number;
 }
 
 interface LogFlags extends ReportFlags, OperationsFlags {
@@ -238,11 +243,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
       ...run,
       url: dir,
       ...(stateFile !== undefined && { state: stateFile }),
-      client: {
-        maxRequests: flags.maxRequests,
-        pathStyle: flags.pathStyle,
-        ...(flags.endpointUrl !== undefined && { endpoint: flags.endpointUrl }),
-      },
+      client: bucketClientOptions(flags),
     });
     report = await runAudit(source, run);
     if (!flags.quiet)
@@ -429,20 +430,13 @@ export function buildProgram(): Command {
       '--ignore-ctime',
       'with --state: do not compare ctime (for network and FUSE mounts that report it unreliably)',
       false,
-    )
-    .option('--endpoint-url <url>', 's3:// roots: the S3-compatible endpoint (AWS_ENDPOINT_URL is also read)')
-    .option(
-      '--path-style',
-      's3:// roots: path-style addressing (host/bucket/key), as MinIO and most self-hosted stores need',
-      false,
-    )
-    .option('--max-requests <n>', 's3:// roots: requests in flight at most', positiveInt, 32)
-    .option(
-      '--list-limit <n>',
-      'a folder of more entries is scanned as it is read, in the order the filesystem gives, instead of listed and sorted first (bounds memory)',
-      entryCount,
-      LIST_LIMIT,
     );
+  addBucketOptions(scan).option(
+    '--list-limit <n>',
+    'a folder of more entries is scanned as it is read, in the order the filesystem gives, instead of listed and sorted first (bounds memory)',
+    entryCount,
+    LIST_LIMIT,
+  );
   addOperationsOptions(addReportOptions(addPolicyOptions(scan, 'upload-audit.yaml found above DIR or here')))
     .addHelpText(
       'after',

@@ -1,5 +1,5 @@
 /** Option parsing shared by every command: repeatable values, counts, and which policy applies. */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { discoverPolicy, loadPolicyFile, policyTrustProblems } from '../policy/load.js';
 import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
 import { InputError } from '../util/errors.js';
@@ -52,3 +52,28 @@ export function choosePolicy(
     );
   return loadPolicyFile(found);
 }
+
+/** The options of commands that reach a bucket (`s3://` roots and quarantines). */
+export interface BucketFlags {
+  endpointUrl?: string;
+  pathStyle: boolean;
+  maxRequests: number;
+}
+
+export function addBucketOptions(command: Command): Command {
+  return command
+    .option('--endpoint-url <url>', 's3:// roots: the S3-compatible endpoint (AWS_ENDPOINT_URL is also read)')
+    .option(
+      '--path-style',
+      's3:// roots: path-style addressing (host/bucket/key), as MinIO and most self-hosted stores need',
+      false,
+    )
+    .option('--max-requests <n>', 's3:// roots: requests in flight at most', positiveInt, 32);
+}
+
+/** The S3 client's options from a command's flags. */
+export const bucketClientOptions = (flags: BucketFlags) => ({
+  maxRequests: flags.maxRequests,
+  pathStyle: flags.pathStyle,
+  ...(flags.endpointUrl !== undefined && { endpoint: flags.endpointUrl }),
+});

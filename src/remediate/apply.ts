@@ -54,6 +54,7 @@ import {
   Journal,
   journalState,
   type MoveIntent,
+  manifestOf,
   readJournal,
 } from './journal.js';
 import { type Lock, lockQuarantine } from './lock.js';
@@ -252,7 +253,7 @@ export function moveEntry(
   return 'copy';
 }
 
-const findingNotes = (findings: Finding[]) =>
+export const findingNotes = (findings: Finding[]) =>
   findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity, message: renderMessage(f) }));
 
 /** Why an action failed, in words: a system error by its code, anything else by its message. */
@@ -569,12 +570,5 @@ export function closeRun(run: RunHandle): void {
 }
 
 export function writeManifest(runDir: string): void {
-  const state = journalState(readJournal(runDir));
-  const entries = state.intents
-    .filter((i) => state.done.has(i.id))
-    .map((i) => ({ ...i, op: undefined, original: i.path, restored: state.restored.has(i.id) }));
-  writeFileAtomic(
-    join(runDir, 'manifest.json'),
-    `${JSON.stringify({ root: state.root, complete: state.complete, entries }, null, 2)}\n`,
-  );
+  writeFileAtomic(join(runDir, 'manifest.json'), manifestOf(journalState(readJournal(runDir))));
 }

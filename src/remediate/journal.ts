@@ -56,11 +56,21 @@ export interface ChmodIntent {
 
 export type Intent = MoveIntent | ChmodIntent;
 
-export type Record =
+/** What every intent has: the journal's state is folded the same way for files and for objects. */
+export interface AnyIntent {
+  op: 'intent';
+  id: number;
+  path: string;
+}
+
+export type Record<I extends AnyIntent = Intent> =
   | { op: 'begin'; run: string; root: string; time: string }
-  | Intent
-  /** `sha256`: what was really stored, when the entry changed between its hash and its move. */
-  | { op: 'done'; id: number; how?: 'rename' | 'copy'; sha256?: string }
+  | I
+  /**
+   * `sha256`: what was really stored, when the entry changed between its hash and its move.
+   * `etag`: the quarantined copy of a bucket object, as the store tagged it.
+   */
+  | { op: 'done'; id: number; how?: 'rename' | 'copy'; sha256?: string; etag?: string }
   /** The action did not happen (the entry is where it was): never retried, never restored. */
   | { op: 'failed'; id: number; why: string }
   /** A restore of this entry began: a copy it left half-written may be removed. */
@@ -124,9 +134,11 @@ export function readJournal(runDir: string): Record[] {
   return out;
 }
 
-export interface JournalState {
+export interface JournalState<I extends AnyIntent = Intent> {
   root?: string;
-  intents: Intent[];
+  intents: I[];
+  /** The `etag` of each done record that has one. */
+  etags: Map<number, string>;
   done: Set<number>;
   failed: Set<number>;
   restoring: Set<number>;
@@ -135,9 +147,10 @@ export interface JournalState {
   nextId: number;
 }
 
-export function journalState(records: Record[]): JournalState {
-  const state: JournalState = {
+export function journalState<I extends AnyIntent = Intent>(records: Record<I>[]): JournalState<I> {
+  const state: JournalState<I> = {
     intents: [],
+    etags: new Map(),
     done: new Set(),
     failed: new Set(),
     restoring: new Set(),
@@ -152,12 +165,21 @@ export function journalState(records: Record[]): JournalState {
       state.nextId = Math.max(state.nextId, r.id + 1);
     } else if (r.op === 'done') {
       state.done.add(r.id);
+      if (r.etag !== undefined) state.etags.set(r.id, r.etag);
       const intent = r.sha256 === undefined ? undefined : state.intents.find((i) => i.id === r.id);
-      if (intent?.action === 'quarantine') intent.sha256 = r.sha256!;
+      if (intent && 'sha256' in intent) intent.sha256 = r.sha256!;
     } else if (r.op === 'failed') state.failed.add(r.id);
     else if (r.op === 'restoring') state.restoring.add(r.id);
     else if (r.op === 'restored') state.restored.add(r.id);
     else if (r.op === 'complete') state.complete = true;
   }
   return state;
+}
+
+/** The manifest of a run: what it moved and where each is now, derived from the journal so the two cannot disagree. */
+export function manifestOf<I extends AnyIntent>(state: JournalState<I>): string {
+  const entries = state.intents
+    .filter((i) => state.done.has(i.id))
+    .map((i) => ({ ...i, op: undefined, original: i.path, restored: state.restored.has(i.id) }));
+  return `${JSON.stringify({ root: state.root, complete: state.complete, entries }, null, 2)}\n`;
 }

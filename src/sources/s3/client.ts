@@ -40,3 +40,11 @@ export function bucketClient(options: BucketClientOptions): S3Client {
     },
   });
 }
+
+/** An SDK error in a few words: its code and the HTTP status, never its stack. */
+export function describe(error: unknown): { name: string; status: number | undefined; text: string } {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? 'Error';
+  return { name, status, text: status === undefined ? name : `${name} (HTTP ${status})` };
+}

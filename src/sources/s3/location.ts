@@ -12,15 +12,20 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export const isBucketUrl = (root: string): boolean => root.startsWith('s3://');
 
-export function parseBucketUrl(url: string): BucketLocation {
+/** `use` names what the location is for, in the error ('scan', 'use as quarantine'). */
+export function parseBucketUrl(url: string, use = 'scan'): BucketLocation {
   const rest = url.slice('s3://'.length);
   const slash = rest.indexOf('/');
   const bucket = slash < 0 ? rest : rest.slice(0, slash);
   let prefix = slash < 0 ? '' : rest.slice(slash + 1);
   if (!BUCKET.test(bucket))
     throw new InputError(
-      `cannot scan '${url}': '${bucket}' is not a bucket name (expected s3://BUCKET[/PREFIX])`,
+      `cannot ${use} '${url}': '${bucket}' is not a bucket name (expected s3://BUCKET[/PREFIX])`,
     );
   if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
   return { bucket, prefix };
 }
+
+/** Does one location hold the other (the same bucket, one prefix starting the other)? */
+export const overlaps = (a: BucketLocation, b: BucketLocation): boolean =>
+  a.bucket === b.bucket && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));

@@ -16,12 +16,18 @@ import { type RunContext, type RunOptions, runAudit, type Source } from '../../a
 import { IncrementalSession, stateLine, storedFindings } from '../../incremental/session.js';
 import { EntryHash, VerdictTable } from '../../incremental/table.js';
 import { analyzeName, climbsOut } from '../../inspect/names.js';
-import type { IncrementalSummary, InspectedFile, NotEvaluatedReason, Report } from '../../model/types.js';
+import type {
+  Finding,
+  IncrementalSummary,
+  InspectedFile,
+  NotEvaluatedReason,
+  Report,
+} from '../../model/types.js';
 import { InputError } from '../../util/errors.js';
 import { printableBytes } from '../../util/escape.js';
 import { pathMatcher } from '../../util/globs.js';
 import { shardOf } from '../../util/shard.js';
-import { type BucketClientOptions, bucketClient } from './client.js';
+import { type BucketClientOptions, bucketClient, describe } from './client.js';
 import { type BucketLocation, parseBucketUrl } from './location.js';
 import { type FetchTally, ObjectBytes } from './object-bytes.js';
 
@@ -32,6 +38,12 @@ import { type FetchTally, ObjectBytes } from './object-bytes.js';
  */
 const REMOTE_HASH_BYTES = 1024 * 1024;
 
+export interface FlaggedObject {
+  key: string;
+  etag: string | undefined;
+  size: number;
+}
+
 export interface BucketOptions extends RunOptions {
   /** s3://BUCKET[/PREFIX] */
   url: string;
@@ -41,14 +53,6 @@ export interface BucketOptions extends RunOptions {
   client: BucketClientOptions;
   /** Keep a state file: objects whose ETag, size and time are the stored ones are not read. */
   state?: string;
-}
-
-/** An SDK error in a few words: its code and the HTTP status, never its stack. */
-function describe(error: unknown): { name: string; status: number | undefined; text: string } {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  const name = e.name ?? 'Error';
-  return { name, status, text: status === undefined ? name : `${name} (HTTP ${status})` };
 }
 
 /** What an SDK error says of one object, in the words of the not-evaluated list. */
@@ -83,6 +87,11 @@ export class BucketSource implements Source {
   readonly fetched: FetchTally = { requests: 0, bytes: 0 };
   /** Bytes the listed objects hold. */
   storedBytes = 0;
+  /**
+   * The objects with findings, by path, as they were listed: `fix` moves exactly what was
+   * judged (a copy conditional on this ETag), never an object rewritten since.
+   */
+  readonly flagged = new Map<string, FlaggedObject>();
   incremental: IncrementalSummary | undefined;
   readonly #isExcluded: (path: string) => boolean;
   readonly #isIncluded: (path: string) => boolean;
@@ -200,7 +209,12 @@ export class BucketSource implements Source {
         BigInt(object.LastModified?.getTime() ?? 0),
       ]);
     const key64 = hash && { hi: hash.hi, lo: hash.lo, hex: hash.hex };
-    if (key64 && this.#reuse(key64, auditor, collector)) {
+    const flag = (findings: readonly unknown[]): void => {
+      if (findings.length > 0) this.flagged.set(printable, { key, etag: object.ETag, size });
+    };
+    const reused = key64 && this.#reuse(key64, auditor, collector);
+    if (reused) {
+      flag(reused);
       counters.evaluated++;
       counters.filesEvaluated++;
       counters.bytes += size;
@@ -226,6 +240,7 @@ export class BucketSource implements Source {
       const etagKey = size > REMOTE_HASH_BYTES && object.ETag ? { contentKey: `etag:${object.ETag}` } : {};
       const findings = await auditor.audit({ facts, ...(bytes && { bytes }), ...etagKey });
       collector.addFindings(findings);
+      flag(findings);
       counters.bytes += size;
       const unseen = unseenContent(printable, facts);
       if (unseen)
@@ -244,16 +259,20 @@ export class BucketSource implements Source {
     run.onProgress?.({ counters, current: printable });
   }
 
-  /** The stored findings of an unchanged object, suppressions applied anew; false to read it. */
-  #reuse(key: { hi: number; lo: number; hex: string }, auditor: Auditor, collector: Collector): boolean {
+  /** The stored findings of an unchanged object, suppressions applied anew; undefined to read it. */
+  #reuse(
+    key: { hi: number; lo: number; hex: string },
+    auditor: Auditor,
+    collector: Collector,
+  ): Finding[] | undefined {
     const stored = this.#previous?.get(key.hi, key.lo);
-    if (stored === undefined) return false;
+    if (stored === undefined) return undefined;
     const findings = stored.clean ? [] : storedFindings(stored.findingsJson);
-    if (findings === undefined) return false;
+    if (findings === undefined) return undefined;
     auditor.resuppress(findings);
     collector.addFindings(findings);
     this.#session!.add(stateLine(key.hex, findings), { entries: 1, reused: 1, reread: 0 });
-    return true;
+    return findings;
   }
 }
 

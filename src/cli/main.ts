@@ -79,6 +79,7 @@ interface ScanFlags extends ReportFlags, OperationsFlags, BucketFlags {
   state?: string | false;
   ignoreCtime: boolean;
   judge?: 'new' | 'all';
+  objectAcls: boolean;
 }
 
 interface LogFlags extends ReportFlags, OperationsFlags {
@@ -244,12 +245,18 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
       url: dir,
       ...(stateFile !== undefined && { state: stateFile }),
       client: bucketClientOptions(flags),
+      objectAcls: flags.objectAcls,
     });
     report = await runAudit(source, run);
-    if (!flags.quiet)
+    if (!flags.quiet) {
       process.stderr.write(
         `upload-audit: ${source.fetched.requests} range requests fetched ${source.fetched.bytes} bytes of the ${source.storedBytes} stored\n`,
       );
+      if (source.exposureNotes.length > 0)
+        process.stderr.write(
+          `upload-audit: public access not fully checked: ${source.exposureNotes.join('; ')}\n`,
+        );
+    }
   } else {
     report = await runScan({
       ...run,
@@ -431,12 +438,18 @@ export function buildProgram(): Command {
       'with --state: do not compare ctime (for network and FUSE mounts that report it unreliably)',
       false,
     );
-  addBucketOptions(scan).option(
-    '--list-limit <n>',
-    'a folder of more entries is scanned as it is read, in the order the filesystem gives, instead of listed and sorted first (bounds memory)',
-    entryCount,
-    LIST_LIMIT,
-  );
+  addBucketOptions(scan)
+    .option(
+      '--object-acls',
+      "s3:// roots: also read each object's ACL for public grants (one request per object)",
+      false,
+    )
+    .option(
+      '--list-limit <n>',
+      'a folder of more entries is scanned as it is read, in the order the filesystem gives, instead of listed and sorted first (bounds memory)',
+      entryCount,
+      LIST_LIMIT,
+    );
   addOperationsOptions(addReportOptions(addPolicyOptions(scan, 'upload-audit.yaml found above DIR or here')))
     .addHelpText(
       'after',

@@ -141,6 +141,14 @@ export interface InspectedFile extends Entry {
    * server answered, who asked and when, and (with --root) whether the script is still stored.
    */
   request?: { method: string; status: number; client?: string; time?: string; stored?: 'present' | 'absent' };
+  /** Who besides its owner may read or write it, where its store reports that (a bucket). */
+  publicAccess?: PublicAccess;
+}
+
+/** What grants everyone read or write of an object ('the bucket policy', 'its ACL' …). */
+export interface PublicAccess {
+  read?: string;
+  write?: string;
 }
 
 export type ActiveKind =

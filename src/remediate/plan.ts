@@ -41,8 +41,15 @@ const CHMOD_FIXES: Record<string, number> = {
   'permissions/setuid': 0o6000,
 };
 
-/** Findings a move cannot fix: the thing is not in one place (hard links) or is a folder. */
-const NO_AUTOMATIC_FIX = new Set(['permissions/hard-link']);
+/**
+ * Findings a move cannot fix: the thing is not in one place (hard links), or what is wrong is a
+ * grant in the bucket's policy or ACLs, not the object (quarantining a public avatar fixes nothing).
+ */
+const NO_AUTOMATIC_FIX = new Set([
+  'permissions/hard-link',
+  'permissions/public-read',
+  'permissions/public-write',
+]);
 
 export function planRemediation(report: Pick<Report, 'findings'>, options: PlanOptions): Plan {
   const active = report.findings.filter((f) => !f.suppressed);
@@ -94,7 +101,7 @@ export function planRemediation(report: Pick<Report, 'findings'>, options: PlanO
   const left = [
     { reason: `below --min-severity ${options.minSeverity}`, findings: below },
     { reason: 'category not selected', findings: otherCategory },
-    { reason: 'no automatic fix (hard links, folders, log records)', findings: unfixable },
+    { reason: 'no automatic fix (hard links, public grants, folders, log records)', findings: unfixable },
   ].filter((group) => group.findings.length > 0);
   return { actions, before: countFindings(active), after: countFindings(remaining), left };
 }

@@ -43,7 +43,7 @@ export const ALL_KINDS = [
 ] as const;
 
 /** Optional facts of an inspected record that whole rule families depend on. */
-type RecordFact = 'archive' | 'active' | 'incomplete' | 'mode' | 'nlink';
+type RecordFact = 'archive' | 'active' | 'incomplete' | 'mode' | 'nlink' | 'publicAccess';
 
 export interface RuleContext {
   policy: Policy;

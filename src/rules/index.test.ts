@@ -84,6 +84,7 @@ describe('rules that need a fact', () => {
       },
       active: ACTIVE_KINDS.map((kind) => ({ kind, where: 'head', sample: 'x' })),
       incomplete: [{ limit: 'maxPdfBytes', detail: 'x' }],
+      publicAccess: { read: 'the bucket policy', write: 'its ACL' },
     });
 
   it.each(RULES.filter((r) => r.needs !== undefined).map((r) => [r.id, r] as const))(

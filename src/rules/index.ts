@@ -51,6 +51,8 @@ import {
 import {
   executableBitRule,
   hardLinkRule,
+  publicReadRule,
+  publicWriteRule,
   setuidRule,
   specialFileRule,
   worldWritableRule,
@@ -141,6 +143,8 @@ export const RULES: readonly Rule[] = [
   imageScriptRule,
   pageUploadRule,
   injectionRule,
+  publicReadRule,
+  publicWriteRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));
@@ -160,7 +164,8 @@ export const CATEGORY_INFO = {
   archive: 'Archives whose entries escape, bomb, link or hide dangerous content.',
   'unsafe-filename':
     'Names with control or bidi characters, reserved names, and other names that break tools.',
-  permissions: 'Executable, world-writable, setuid/setgid and special files, and hard links.',
+  permissions:
+    'Executable, world-writable, setuid/setgid and special files, hard links, and bucket objects anyone may read or write.',
 } satisfies Record<Category, string>;
 
 export function isCategory(value: string): value is Category {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntryKind } from '../model/types.js';
 import { check, facts } from '../test-support/rule-tester.js';
 import { RULES } from './index.js';
+import { renderMessage } from './messages.js';
 
 const rules = RULES.filter((r) => r.category === 'permissions');
 const fired = (kind: EntryKind, mode: number, nlink = 1): string[] =>
@@ -28,5 +29,25 @@ describe('permissions rules', () => {
     ['char-device', 0o020666, 1, ['special-file']],
   ] as const)('%s %o with %i links → %j', (kind, mode, nlink, expected) => {
     expect(fired(kind, mode, nlink)).toEqual(expected);
+  });
+});
+
+const render = (rule: (typeof rules)[number], draft: ReturnType<typeof check>[number]) =>
+  renderMessage({ ruleId: rule.id, messageId: draft.messageId, evidence: draft.evidence });
+
+describe('public grants (bucket objects)', () => {
+  const grantRules = rules.filter((r) => r.needs === 'publicAccess');
+  it.each([
+    [{}, []],
+    [{ read: 'the bucket policy' }, ['permissions/public-read: anyone may read it (the bucket policy)']],
+    [
+      { write: 'the bucket ACL' },
+      ['permissions/public-write: anyone may overwrite or re-permission it (the bucket ACL)'],
+    ],
+  ] as const)('%j → %j', (publicAccess, expected) => {
+    const found = grantRules.flatMap((rule) =>
+      check(rule, facts('avatar.jpg', { publicAccess })).map((d) => `${rule.id}: ${render(rule, d)}`),
+    );
+    expect(found).toEqual(expected);
   });
 });

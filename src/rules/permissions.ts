@@ -74,3 +74,32 @@ export const hardLinkRule = defineRule({
   needs: 'nlink',
   check: (file) => (file.nlink! > 1 ? draft('links', { nlink: file.nlink! }) : undefined),
 });
+
+export const publicReadRule = defineRule({
+  id: 'permissions/public-read',
+  category: 'permissions',
+  defaultSeverity: 'medium',
+  description: 'A stored upload anyone may read: a bucket policy or ACL grants it to everyone.',
+  rationale:
+    'Uploads often hold what their owners never meant to publish (IDs, invoices, medical scans); a public grant serves them to anyone who finds or guesses the key. Buckets that serve avatars on purpose should say so in the policy.',
+  fix: 'Remove the public grant (bucket policy, bucket or object ACL) or turn on the public access block; serve what must be public through signed URLs or a CDN. If public read is intended, set this rule to "off" for that prefix.',
+  kinds: ['file'],
+  messages: { read: 'anyone may read it ({via})' },
+  needs: 'publicAccess',
+  check: (file) => (file.publicAccess?.read ? draft('read', { via: file.publicAccess.read }) : undefined),
+});
+
+export const publicWriteRule = defineRule({
+  id: 'permissions/public-write',
+  category: 'permissions',
+  defaultSeverity: 'critical',
+  description:
+    'A stored upload anyone may overwrite, delete or re-permission: a bucket policy or ACL grants write to everyone.',
+  rationale:
+    'Anyone can replace a served file with a payload (a script the site then serves from its own origin), delete evidence, or make a private file public.',
+  fix: 'Remove the public write grant (bucket policy, bucket ACL WRITE, object ACL FULL_CONTROL/WRITE_ACP) and turn on the public access block; then audit what was written.',
+  kinds: ['file'],
+  messages: { write: 'anyone may overwrite or re-permission it ({via})' },
+  needs: 'publicAccess',
+  check: (file) => (file.publicAccess?.write ? draft('write', { via: file.publicAccess.write }) : undefined),
+});

@@ -7,6 +7,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +94,49 @@ export async function startBucketServer(): Promise<TestBucketServer> {
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A proxy in front of the store, for what s3rver does not do (throttling, errors, ACLs and
+ * policies, a process killed mid-request): `intercept` answers a request itself and returns true,
+ * or returns 'hang' to never answer it, or false to let it through.
+ */
+export async function s3Proxy(
+  endpoint: string,
+  intercept: (req: IncomingMessage, res: ServerResponse) => boolean | 'hang',
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const upstream = new URL(endpoint);
+  const server = createServer((req, res) => {
+    if (intercept(req, res) !== false) return;
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answered) => {
+        res.writeHead(answered.statusCode ?? 502, answered.headers);
+        answered.pipe(res);
+      },
+    );
+    req.pipe(forward);
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((closed) => {
+        server.closeAllConnections();
+        server.close(() => closed());
+      }),
+  };
+}
+
+/** An S3 error answer, as the store would send it. */
+export function s3Error(res: ServerResponse, status: number, code: string): true {
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+  return true;
 }

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import {
   GetObjectCommand,
@@ -12,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../model/types.js';
 import { elf, jpeg, zip } from '../../test-support/bytes.js';
 import { BIN, cliInProcess } from '../../test-support/cli.js';
-import { S3_ENV, startBucketServer, type TestBucketServer } from '../../test-support/s3.js';
+import { S3_ENV, s3Proxy, startBucketServer, type TestBucketServer } from '../../test-support/s3.js';
 
 let server: TestBucketServer;
 
@@ -47,39 +45,6 @@ const findingsOf = async (bucket: string) =>
   (JSON.parse((await run(['scan', `s3://${bucket}`, '-f', 'json'])).stdout) as Report).findings
     .map((f) => `${f.path} ${f.ruleId}`)
     .sort();
-
-/** A proxy in front of the store that calls `onRequest` first; it may answer, or let it through. */
-async function proxy(
-  onRequest: (method: string, url: string) => 'pass' | 'hang',
-): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const upstream = new URL(server.endpoint);
-  const proxyServer: Server = createServer((req, res) => {
-    if (onRequest(req.method ?? '', decodeURIComponent(req.url ?? '')) === 'hang') return;
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      (answered) => {
-        res.writeHead(answered.statusCode ?? 502, answered.headers);
-        answered.pipe(res);
-      },
-    );
-    req.pipe(forward);
-  });
-  await new Promise<void>((listening) => proxyServer.listen(0, '127.0.0.1', listening));
-  return {
-    endpoint: `http://127.0.0.1:${(proxyServer.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((closed) => {
-        proxyServer.closeAllConnections();
-        proxyServer.close(() => closed());
-      }),
-  };
-}
 
 describe('fix s3://BUCKET --quarantine s3://QBUCKET', () => {
   it('plans, moves flagged objects to the quarantine bucket under generated keys, and restore puts them back', async () => {
@@ -218,7 +183,9 @@ describe('fix s3://BUCKET --quarantine s3://QBUCKET', () => {
       await server.bucket(quarantine, {});
       let seen = 0;
       let kill: () => void = () => {};
-      const front = await proxy((method, url) => {
+      const front = await s3Proxy(server.endpoint, (req) => {
+        const method = req.method ?? '';
+        const url = decodeURIComponent(req.url ?? '');
         const hit =
           killOn === 'copy'
             ? method === 'PUT' && url.includes('/files/')
@@ -229,7 +196,7 @@ describe('fix s3://BUCKET --quarantine s3://QBUCKET', () => {
           kill();
           return 'hang';
         }
-        return 'pass';
+        return false;
       });
       try {
         const child = spawn(

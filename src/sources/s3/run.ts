@@ -28,6 +28,7 @@ import { printableBytes } from '../../util/escape.js';
 import { pathMatcher } from '../../util/globs.js';
 import { shardOf } from '../../util/shard.js';
 import { type BucketClientOptions, bucketClient, describe } from './client.js';
+import { type BucketExposure, bucketExposure, objectAcl } from './exposure.js';
 import { type BucketLocation, parseBucketUrl } from './location.js';
 import { type FetchTally, ObjectBytes } from './object-bytes.js';
 
@@ -53,6 +54,8 @@ export interface BucketOptions extends RunOptions {
   client: BucketClientOptions;
   /** Keep a state file: objects whose ETag, size and time are the stored ones are not read. */
   state?: string;
+  /** Read each object's ACL (one request per object) for public grants the bucket does not make. */
+  objectAcls?: boolean;
 }
 
 /** What an SDK error says of one object, in the words of the not-evaluated list. */
@@ -98,11 +101,16 @@ export class BucketSource implements Source {
   #session: IncrementalSession | undefined;
   #previous: VerdictTable | undefined;
   readonly #hash = new EntryHash();
+  /** What the bucket grants everyone; read at the start of the run. */
+  #exposure: BucketExposure | undefined;
+  /** What of the public grants could not be checked, and why. */
+  readonly exposureNotes: string[] = [];
+  #aclsUnreported = false;
 
   constructor(
     private readonly options: Pick<
       BucketOptions,
-      'url' | 'include' | 'exclude' | 'shard' | 'client' | 'state'
+      'url' | 'include' | 'exclude' | 'shard' | 'client' | 'state' | 'objectAcls'
     >,
   ) {
     this.location = parseBucketUrl(options.url);
@@ -145,6 +153,8 @@ export class BucketSource implements Source {
         });
     try {
       let page: Promise<ListObjectsV2CommandOutput> | undefined = list();
+      this.#exposure = await bucketExposure(client, bucket);
+      this.exposureNotes.push(...this.#exposure.notes);
       while (page) {
         const listed: ListObjectsV2CommandOutput = await page;
         // The next page is asked for while this one is audited.
@@ -200,14 +210,18 @@ export class BucketSource implements Source {
     };
     // A key that climbs with .. lands outside its folder when the bucket is synced to disk.
     if (climbsOut(path)) facts.declared = { storedOutside: path };
+    const acl = await this.#objectAcl(client, key);
+    const exposed = this.#exposure?.of(key, acl);
+    if (exposed) facts.publicAccess = exposed;
     // An incremental rescan: an object whose ETag, size and time are the stored ones. Keys are
     // compared whole; the ETag changes with the content, so no racy window applies.
     const hash =
       this.#session &&
-      this.#hash.of(`k:${key}\u0000${object.ETag ?? ''}`, [
-        BigInt(size),
-        BigInt(object.LastModified?.getTime() ?? 0),
-      ]);
+      // What is granted is part of the verdict: a changed policy or ACL re-reads the object.
+      this.#hash.of(
+        `k:${key}\u0000${object.ETag ?? ''}\u0000${this.#exposure?.digest}\u0000${[...(acl ?? [])]}`,
+        [BigInt(size), BigInt(object.LastModified?.getTime() ?? 0)],
+      );
     const key64 = hash && { hi: hash.hi, lo: hash.lo, hex: hash.hex };
     const flag = (findings: readonly unknown[]): void => {
       if (findings.length > 0) this.flagged.set(printable, { key, etag: object.ETag, size });
@@ -257,6 +271,19 @@ export class BucketSource implements Source {
       bytes?.close();
     }
     run.onProgress?.({ counters, current: printable });
+  }
+
+  /** With --object-acls, what the object's ACL grants everyone; a store that cannot say is a note, once. */
+  async #objectAcl(client: S3Client, key: string): Promise<Set<'read' | 'write'> | undefined> {
+    if (!this.options.objectAcls || this.#exposure?.aclsCount !== true || this.#aclsUnreported)
+      return undefined;
+    try {
+      return await objectAcl(client, this.location.bucket, key);
+    } catch (error) {
+      this.#aclsUnreported = true;
+      this.exposureNotes.push(`object ACLs not reported (${describe(error).text})`);
+      return undefined;
+    }
   }
 
   /** The stored findings of an unchanged object, suppressions applied anew; undefined to read it. */

@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../model/types.js';
 import { parseSize } from '../policy/size.js';
+import { tuneHeapForServing } from '../serve/heap.js';
 import { CheckServer } from '../serve/server.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
@@ -29,6 +30,7 @@ function parseListen(text: string): { host: string; port: number } {
 }
 
 async function serveCommand(flags: ServeFlags): Promise<void> {
+  tuneHeapForServing();
   const maxBodyBytes = parseSize(flags.maxBody);
   if (maxBodyBytes === undefined || maxBodyBytes < 1)
     throw new UsageError(`--max-body '${flags.maxBody}': expected a size, as 64MiB`);

@@ -13,13 +13,16 @@ import { PROJECT_ROOT } from '../test-support/cli.js';
 import { testCheckServer } from '../test-support/serve.js';
 import type { CheckServer } from './server.js';
 
-const PYTHON = '/usr/bin/python3';
 const EXAMPLE = join(PROJECT_ROOT, 'examples/python-fastapi');
-const hasPackages =
-  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import fastapi, multipart, uvicorn']).status === 0;
+/** The Python that has the example's packages: its .venv (from PyPI), else Debian's. */
+const PYTHON = [join(EXAMPLE, '.venv/bin/python'), '/usr/bin/python3'].find(
+  (python) =>
+    existsSync(python) && spawnSync(python, ['-c', 'import fastapi, multipart, uvicorn']).status === 0,
+);
+const hasPackages = PYTHON !== undefined;
 if (!hasPackages)
   console.warn(
-    'skipped: the Python example service test: FastAPI, python-multipart or uvicorn is missing for /usr/bin/python3 (examples/python-fastapi/install-deps.sh or .ci/install-test-tools.sh installs them)',
+    'skipped: the Python example service test: FastAPI, python-multipart or uvicorn is missing (examples/python-fastapi/install-deps.sh installs them from PyPI; .ci/install-test-tools.sh runs it)',
   );
 
 /** A port nobody listens on now. */
@@ -43,7 +46,7 @@ describe.skipIf(!hasPackages)(
       checker = testCheckServer();
       const checkUrl = await checker.start();
       const port = await freePort();
-      app = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)], {
+      app = spawn(PYTHON!, ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)], {
         cwd: EXAMPLE,
         env: {
           ...process.env,

@@ -17,8 +17,8 @@ import { realRoot, runScan } from '../sources/directory/run.js';
 import { DEFAULT_UPLOAD_PATH } from '../sources/log/combined.js';
 import { LOG_FORMATS, type LogFormat } from '../sources/log/formats.js';
 import { type Field, parseFieldMapping } from '../sources/log/jsonl.js';
-import { runLog } from '../sources/log/run.js';
-import { isBucketUrl } from '../sources/s3/location.js';
+import { LogSource } from '../sources/log/run.js';
+import { isBucketUrl, parseBucketUrl } from '../sources/s3/location.js';
 import { InputError, isExpectedError, UsageError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { parseShard } from '../util/shard.js';
@@ -82,7 +82,7 @@ interface ScanFlags extends ReportFlags, OperationsFlags, BucketFlags {
   objectAcls: boolean;
 }
 
-interface LogFlags extends ReportFlags, OperationsFlags {
+interface LogFlags extends ReportFlags, OperationsFlags, BucketFlags {
   logFormat: LogFormat | 'auto';
   field: string[];
   uploadPath: string;
@@ -335,18 +335,29 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
     );
   }
   const fields: Partial<Record<Field, string>> = Object.fromEntries(flags.field.map(parseFieldMapping));
-  const rootReal = flags.root === undefined ? undefined : realRoot(flags.root);
-  const report = await runLog({
+  const bucketRoot = flags.root !== undefined && isBucketUrl(flags.root);
+  if (bucketRoot) parseBucketUrl(flags.root!, 'read stored objects in');
+  const rootReal = flags.root === undefined || bucketRoot ? undefined : realRoot(flags.root);
+  const source = new LogSource({
     files,
     fields,
     uploadPath,
+    failOn: flags.failOn,
+    allowUnevaluated: flags.allowUnevaluated,
+    ...(flags.logFormat !== 'auto' && { format: flags.logFormat }),
+    ...(rootReal !== undefined && { root: rootReal }),
+    ...(bucketRoot && { root: flags.root!, client: bucketClientOptions(flags) }),
+  });
+  const report = await runAudit(source, {
     policy: choosePolicy(flags, rootReal),
     failOn: flags.failOn,
     allowUnevaluated: flags.allowUnevaluated,
     concurrency: flags.concurrency,
-    ...(flags.logFormat !== 'auto' && { format: flags.logFormat }),
-    ...(rootReal !== undefined && { root: rootReal }),
   });
+  if (bucketRoot && !flags.quiet)
+    process.stderr.write(
+      `upload-audit: ${source.fetched.requests} range requests fetched ${source.fetched.bytes} bytes of stored objects\n`,
+    );
   await emit(report, flags);
   await tellOperations(report, flags);
 }
@@ -481,7 +492,7 @@ ${EXIT_HELP}`,
     .option('--upload-path <regex>', 'combined logs: which request paths are uploads', DEFAULT_UPLOAD_PATH)
     .option(
       '--root <dir>',
-      'where stored files live: check extension, declared type and stored content agree',
+      'where stored files live (a folder, or s3://BUCKET[/PREFIX]): check extension, declared type and stored content agree',
     )
     .option(
       '-j, --concurrency <n>',
@@ -489,6 +500,7 @@ ${EXIT_HELP}`,
       positiveInt,
       availableParallelism(),
     );
+  addBucketOptions(log);
   addOperationsOptions(
     addReportOptions(addPolicyOptions(log, 'upload-audit.yaml found above --root or here')),
   )

@@ -3,18 +3,16 @@
  * its format into an upload record, the record becomes an item's facts (with what is on disk
  * at its stored path, given --root), and the one Auditor judges it.
  */
-import { lstatSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { Auditor, FindingTally } from '../../audit/auditor.js';
 import { analyzeName, climbsOut, decodeRepeatedly, lastComponent } from '../../inspect/names.js';
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
-import { entryFacts, type InspectContext } from '../directory/entry.js';
 import { detectFormat, FORMATS, type LogFormat } from './formats.js';
 import type { Field } from './jsonl.js';
 import { detached, logBytes, splitLineBatches } from './lines.js';
 import type { UploadRecord } from './record.js';
+import { folderStore, type StoredFiles } from './stored.js';
 
 const NO_FORMAT = 'not a line of any log format upload-audit reads (JSON Lines, combined access log)';
 
@@ -65,57 +63,6 @@ function requestFacts(record: UploadRecord, executed: NonNullable<UploadRecord['
     nameInfo: analyzeName(clientBaseName(executed.script)),
     request,
   };
-}
-
-/** With --root: whether the script a request ran is still stored below the root. */
-function scriptStored(script: string, rootReal: string): 'present' | 'absent' | undefined {
-  const full = resolve(rootReal, decodeRepeatedly(script).decoded);
-  const rel = relative(rootReal, full);
-  if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
-  try {
-    lstatSync(full);
-    return 'present';
-  } catch {
-    return 'absent';
-  }
-}
-
-/** Add what is on disk at the record's stored path; a missing accepted upload is not evaluated. */
-async function addStoredFacts(
-  file: InspectedFile,
-  storedPath: string,
-  rootReal: string,
-  ctx: InspectContext,
-): Promise<string | undefined> {
-  const full = isAbsolute(storedPath) ? storedPath : resolve(rootReal, storedPath);
-  const rel = relative(rootReal, full);
-  if (rel.startsWith('..') || isAbsolute(rel)) {
-    // Judged as traversal (path-traversal/stored-outside): the service wrote outside its folder.
-    file.declared ??= {};
-    file.declared.storedOutside = storedPath;
-    return undefined;
-  }
-  try {
-    if (!lstatSync(full).isFile()) return `stored path ${storedPath} is not a regular file`;
-  } catch {
-    return file.declared?.accepted === false ? undefined : `stored file ${storedPath} is missing`;
-  }
-  const outcome = entryFacts(
-    { path: rel, name: rel, decodedName: lastComponent(rel), kind: 'file', fsPath: full },
-    ctx,
-  );
-  // Loaded here, not at start-up: only audits with --root look at bytes (file-type, yauzl: ~40 ms).
-  if (outcome.status === 'ok' && outcome.source) {
-    const { inspectBytes } = await import('../../inspect/inspect.js');
-    await inspectBytes(outcome.source, outcome.file, ctx.limits);
-  }
-  if (outcome.status !== 'ok') return `stored file ${storedPath}: ${outcome.detail}`;
-  outcome.source?.close();
-  file.declared ??= {};
-  file.declared.storedOnDisk = true;
-  file.size = outcome.file.size;
-  if (outcome.file.detected) file.detected = outcome.file.detected;
-  return undefined;
 }
 
 /**
@@ -225,7 +172,8 @@ export interface LogPartResult {
 export class LogAuditor {
   readonly #settings: LogSettings;
   readonly #auditor: Auditor;
-  readonly #ctx: InspectContext;
+  /** Where stored files are looked up (--root), if anywhere. */
+  readonly #stored: StoredFiles | undefined;
 
   readonly #detach: boolean;
 
@@ -234,15 +182,21 @@ export class LogAuditor {
    * thread, so they need not be detached from their lines first (that is ~7% of auditing an
    * access log where 4% of the lines are attacks).
    */
-  constructor(settings: LogSettings, { keepsFindings = true } = {}) {
+  constructor(
+    settings: LogSettings,
+    { keepsFindings = true, stored }: { keepsFindings?: boolean; stored?: StoredFiles } = {},
+  ) {
     this.#settings = settings;
     this.#detach = keepsFindings;
     this.#auditor = new Auditor(settings.policy, settings.nowMs);
-    this.#ctx = { rootReal: settings.root ?? '/', limits: settings.policy.bounds };
+    this.#stored =
+      stored ??
+      (settings.root === undefined ? undefined : folderStore(settings.root, settings.policy.bounds));
   }
 
   async audit(part: LogPart): Promise<LogPartResult> {
-    const { fields, uploadPath, root, maxLineBytes, listedPerReason } = this.#settings;
+    const { fields, uploadPath, maxLineBytes, listedPerReason } = this.#settings;
+    const stored = this.#stored;
     const options = { fields, uploadPath };
     const { file } = part;
     const result: LogPartResult = { counters: emptyCounters(), findings: [], notEvaluated: [], lines: 0 };
@@ -288,16 +242,16 @@ export class LogAuditor {
         }
         if (record.request) {
           counters.other++;
-          if (root !== undefined && parsed.executed) {
-            const stored = scriptStored(parsed.executed.script, root);
-            if (stored) record.request.stored = stored;
+          if (stored && parsed.executed) {
+            const present = await stored.scriptStored(parsed.executed.script);
+            if (present) record.request.stored = present;
           }
         } else counters.files++;
         // A record whose stored file is gone is still judged by what the log says (its name, its
         // declared type), but it is not evaluated: one state per entry, and this is a gap.
         let problem: string | undefined;
-        if (root !== undefined && parsed.storedPath !== undefined) {
-          problem = await addStoredFacts(record, parsed.storedPath, root, this.#ctx);
+        if (stored && parsed.storedPath !== undefined) {
+          problem = await stored.addStoredFacts(record, parsed.storedPath);
           if (problem) skip(line.number, 'missing', problem);
         }
         if (problem === undefined) {

@@ -4,6 +4,8 @@ import type { Collector } from '../../audit/auditor.js';
 import { type RunContext, type RunOptions, runAudit, type Source } from '../../audit/run.js';
 import type { Report } from '../../model/types.js';
 import { errnoCode, InputError } from '../../util/errors.js';
+import type { BucketClientOptions } from '../s3/client.js';
+import { isBucketUrl } from '../s3/location.js';
 import {
   LISTED_LINES_PER_REASON,
   LogAuditor,
@@ -15,6 +17,7 @@ import type { LogFormat } from './formats.js';
 import type { Field } from './jsonl.js';
 import { MAX_LOG_LINE_BYTES } from './lines.js';
 import { auditInParallel, PARTS_PER_THREAD, splitLog } from './parts.js';
+import type { StoredFiles } from './stored.js';
 
 export interface LogOptions extends RunOptions {
   files: string[];
@@ -22,8 +25,10 @@ export interface LogOptions extends RunOptions {
   format?: LogFormat;
   fields: Partial<Record<Field, string>>;
   uploadPath: RegExp;
-  /** Where stored files live, for the three-way check. */
+  /** Where stored files live, for the three-way check: a folder, or s3://BUCKET[/PREFIX]. */
   root?: string;
+  /** For an s3:// root: how to reach the store. */
+  client?: BucketClientOptions;
   maxLineBytes?: number;
   /** Not-evaluated lines listed one by one per log and reason (default LISTED_LINES_PER_REASON). */
   listedPerReason?: number;
@@ -51,6 +56,8 @@ export class LogSource implements Source {
   readonly kind = 'log';
   readonly root: string;
   readonly rootAbsolute = process.cwd();
+  /** With an s3:// root: the range requests made for stored objects and the bytes they fetched. */
+  readonly fetched = { requests: 0, bytes: 0 };
 
   constructor(private readonly options: LogOptions) {
     this.root = options.files.join(', ');
@@ -59,6 +66,38 @@ export class LogSource implements Source {
 
   async collect(run: RunContext, collected: Collector): Promise<void> {
     const { options } = this;
+    if (options.root !== undefined && isBucketUrl(options.root))
+      return this.#collectWithBucket(run, collected, options.root);
+    return this.#collect(run, collected);
+  }
+
+  /**
+   * Stored files in a bucket: one thread (the records' objects are read by range requests, one
+   * record at a time), and the run says how much it fetched.
+   */
+  async #collectWithBucket(run: RunContext, collected: Collector, root: string): Promise<void> {
+    // The AWS SDK loads only for a bucket.
+    const [{ bucketClient }, { bucketStore }, { parseBucketUrl }] = await Promise.all([
+      import('../s3/client.js'),
+      import('../s3/stored.js'),
+      import('../s3/location.js'),
+    ]);
+    const client = bucketClient(this.options.client ?? { maxRequests: 8 });
+    try {
+      const stored = bucketStore(
+        client,
+        parseBucketUrl(root, 'read stored objects in'),
+        run.policy.bounds,
+        this.fetched,
+      );
+      await this.#collect({ ...run, threads: 1 }, collected, stored);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async #collect(run: RunContext, collected: Collector, stored?: StoredFiles): Promise<void> {
+    const { options } = this;
     const settings: LogSettings = {
       policy: run.policy,
       fields: options.fields,
@@ -66,9 +105,9 @@ export class LogSource implements Source {
       maxLineBytes: options.maxLineBytes ?? MAX_LOG_LINE_BYTES,
       listedPerReason: options.listedPerReason ?? LISTED_LINES_PER_REASON,
       nowMs: run.nowMs,
-      ...(options.root !== undefined && { root: options.root }),
+      ...(options.root !== undefined && !stored && { root: options.root }),
     };
-    const auditor = new LogAuditor(settings);
+    const auditor = new LogAuditor(settings, { ...(stored && { stored }) });
     for (const file of options.files) {
       const whole: LogPart = { file, ...(options.format !== undefined && { format: options.format }) };
       const parts =

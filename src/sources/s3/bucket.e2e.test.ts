@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../model/types.js';
 import { renderMessage } from '../../rules/messages.js';
-import { elf, jpeg, pdf, zip } from '../../test-support/bytes.js';
+import { elf, jpeg, pdf, png, zip } from '../../test-support/bytes.js';
 import { cliInProcess } from '../../test-support/cli.js';
 import { S3_ENV, s3Error, s3Proxy, startBucketServer, type TestBucketServer } from '../../test-support/s3.js';
 import { tempTrees } from '../../test-support/tree.js';
@@ -313,5 +313,67 @@ describe('scan s3://BUCKET', () => {
     expect(bare.stderr).toMatch(
       /public access not fully checked: .*bucket policy not reported \(MethodNotAllowed \(HTTP 405\)\)/,
     );
+  });
+
+  it("log --root s3://: a log's stored files read as objects, judged as on disk", async () => {
+    const stored = { 'ok.jpg': jpeg(), 'cat.png': elf(), 'pic.png': png(), 'kept.php': '<?php' };
+    await server.bucket(
+      'stored',
+      Object.fromEntries(Object.entries(stored).map(([key, body]) => [`up/${key}`, body])),
+    );
+    const logs = tree({
+      'u.jsonl': [
+        { filename: 'ok.jpg', stored_path: 'ok.jpg', content_type: 'image/jpeg' },
+        { filename: 'cat.png', stored_path: 'cat.png', content_type: 'image/png' },
+        { filename: 'pic.jpg', stored_path: 'pic.png', content_type: 'image/jpeg' },
+        { filename: 'kept.php', stored_path: 'kept.php', status: 'rejected' },
+        { filename: 'gone.jpg', stored_path: 'gone.jpg', status: 'stored' },
+        { filename: 'escape.jpg', stored_path: '../../etc/passwd' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+      'access.log': [
+        '198.51.100.7 - - [05/May/2024:03:04:05 +0000] "GET /kept.php?cmd=id HTTP/1.1" 200 31 "-" "curl"',
+        '198.51.100.7 - - [05/May/2024:03:04:09 +0000] "GET /gone.php HTTP/1.1" 200 31 "-" "curl"',
+      ].join('\n'),
+      disk: stored,
+    });
+    const log = (root: string, file: string, ...args: string[]) =>
+      cliInProcess(
+        ['log', `${logs}/${file}`, '--root', root, '-f', 'json', '--upload-path', '.', ...args],
+        S3_ENV,
+      );
+    const fromBucket = await log(
+      's3://stored/up',
+      'u.jsonl',
+      '--endpoint-url',
+      server.endpoint,
+      '--path-style',
+    );
+    expect(fromBucket.stderr).toMatch(/range requests fetched \d+ bytes of stored objects/);
+    const bucket = JSON.parse(fromBucket.stdout) as Report;
+    const disk = JSON.parse((await log(`${logs}/disk`, 'u.jsonl')).stdout) as Report;
+    const judged = (r: Report) => r.findings.map((f) => `${f.location?.line} ${f.path} ${f.ruleId}`).sort();
+    expect(judged(bucket)).toEqual(judged(disk));
+    expect(judged(bucket)).toEqual(
+      expect.arrayContaining([
+        '2 cat.png mime-mismatch/three-way',
+        '3 pic.jpg mime-mismatch/three-way',
+        '4 kept.php dangerous-extension/rejected-but-stored',
+        '6 escape.jpg path-traversal/stored-outside',
+      ]),
+    );
+    expect(bucket.notEvaluated.map((n) => `${n.location?.line} ${n.reason} ${n.detail}`)).toEqual([
+      '5 missing stored object gone.jpg is missing',
+    ]);
+    // A script run from the upload folder: still stored, or gone, under the bucket root.
+    const access = JSON.parse(
+      (await log('s3://stored/up', 'access.log', '--endpoint-url', server.endpoint, '--path-style')).stdout,
+    ) as Report;
+    expect(
+      access.findings
+        .filter((f) => f.ruleId === 'dangerous-extension/script-run')
+        .map((f) => renderMessage(f).replace(/.*; /, '')),
+    ).toEqual(['it is still stored under --root', 'it is no longer stored under --root']);
   });
 });

@@ -91,11 +91,11 @@ async function bucketTarget(url: string, flags: FixFlags): Promise<FixTarget> {
   if (!isBucketUrl(flags.quarantine))
     throw new UsageError(`a bucket's quarantine is a bucket or prefix: --quarantine s3://BUCKET[/PREFIX]`);
   // The AWS SDK loads only for a bucket.
-  const [{ BucketSource }, s3] = await Promise.all([
+  const [{ BucketSource }, s3, { bucketClient }] = await Promise.all([
     import('../sources/s3/run.js'),
     import('../sources/s3/remediate.js'),
+    import('../sources/s3/client.js'),
   ]);
-  const { bucketClient } = await import('../sources/s3/client.js');
   const source = parseBucketUrl(url);
   if (overlaps(source, parseBucketUrl(flags.quarantine, 'use as quarantine')))
     throw new InputError(

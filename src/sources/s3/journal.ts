@@ -24,13 +24,8 @@ import { InputError } from '../../util/errors.js';
 import { describe } from './client.js';
 import type { BucketLocation } from './location.js';
 
-/** Every key under `prefix` (with `delimiter`, the folders one level down instead). */
-export async function listKeys(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  delimiter?: string,
-): Promise<string[]> {
+/** Every key under `prefix`, a page of the listing at a time. */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
@@ -38,12 +33,10 @@ export async function listKeys(
       new ListObjectsV2Command({
         Bucket: bucket,
         Prefix: prefix,
-        ...(delimiter !== undefined && { Delimiter: delimiter }),
         ...(token !== undefined && { ContinuationToken: token }),
       }),
     );
     for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
-    for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) keys.push(p.Prefix);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return keys;

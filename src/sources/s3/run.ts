@@ -153,10 +153,15 @@ export class BucketSource implements Source {
         });
     try {
       let page: Promise<ListObjectsV2CommandOutput> | undefined = list();
-      this.#exposure = await bucketExposure(client, bucket);
-      this.exposureNotes.push(...this.#exposure.notes);
+      // Asked beside the first page; it never rejects (what it cannot read becomes a note), so
+      // the listing's own failure is the one awaited first.
+      const exposure = bucketExposure(client, bucket);
       while (page) {
         const listed: ListObjectsV2CommandOutput = await page;
+        if (!this.#exposure) {
+          this.#exposure = await exposure;
+          this.exposureNotes.push(...this.#exposure.notes);
+        }
         // The next page is asked for while this one is audited.
         page =
           listed.IsTruncated && listed.NextContinuationToken ? list(listed.NextContinuationToken) : undefined;

@@ -183,3 +183,15 @@ export function manifestOf<I extends AnyIntent>(state: JournalState<I>): string 
     .map((i) => ({ ...i, op: undefined, original: i.path, restored: state.restored.has(i.id) }));
   return `${JSON.stringify({ root: state.root, complete: state.complete, entries }, null, 2)}\n`;
 }
+
+/**
+ * What a restore puts back, newest first: every intent neither failed nor restored already, at
+ * `only` or below it when given (a path relative to the scanned root).
+ */
+export function toRestore<I extends AnyIntent>(state: JournalState<I>, only?: string): I[] {
+  const wanted = (path: string): boolean =>
+    only === undefined || path === only || path.startsWith(`${only.replace(/\/$/, '')}/`);
+  return [...state.intents]
+    .reverse()
+    .filter((i) => !state.failed.has(i.id) && !state.restored.has(i.id) && wanted(i.path));
+}

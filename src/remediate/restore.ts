@@ -45,6 +45,7 @@ import {
   journalState,
   type MoveIntent,
   readJournal,
+  toRestore,
 } from './journal.js';
 import { lockQuarantine } from './lock.js';
 
@@ -75,12 +76,7 @@ export function restoreRun(runDir: string, options: RestoreOptions): RestoreResu
   try {
     journal = new Journal(runDir);
     const restorer = new Restorer(state.root, runDir, state, journal, options);
-    const wanted = (path: string): boolean =>
-      options.only === undefined ||
-      path === options.only ||
-      path.startsWith(`${options.only.replace(/\/$/, '')}/`);
-    for (const intent of [...state.intents].reverse()) {
-      if (state.failed.has(intent.id) || state.restored.has(intent.id) || !wanted(intent.path)) continue;
+    for (const intent of toRestore(state, options.only)) {
       try {
         restorer.restore(intent);
         journal.append({ op: 'restored', id: intent.id, time: options.now.toISOString() });

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { ApplyResult } from '../../remediate/apply.js';
 import { findingNotes } from '../../remediate/apply.js';
-import { type JournalState, journalState, manifestOf } from '../../remediate/journal.js';
+import { type JournalState, journalState, manifestOf, toRestore } from '../../remediate/journal.js';
 import type { Plan } from '../../remediate/plan.js';
 import type { RestoreResult } from '../../remediate/restore.js';
 import { InputError } from '../../util/errors.js';
@@ -408,12 +408,7 @@ export async function restoreBucketRun(
   const run = { client, quarantine, runPrefix };
   try {
     const writer = new BucketJournal<ObjectIntent>(client, location.bucket, runPrefix, journal.last);
-    const wanted = (path: string): boolean =>
-      options.only === undefined ||
-      path === options.only ||
-      path.startsWith(`${options.only.replace(/\/$/, '')}/`);
-    for (const intent of [...state.intents].reverse()) {
-      if (state.failed.has(intent.id) || state.restored.has(intent.id) || !wanted(intent.path)) continue;
+    for (const intent of toRestore(state, options.only)) {
       try {
         await writer.append({ op: 'restoring', id: intent.id });
         state.restoring.add(intent.id);

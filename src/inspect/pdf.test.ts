@@ -80,3 +80,10 @@ describe('scanPdf', () => {
     expect(await scan('<< /EncryptMetadata false >>')).toBe(false);
   });
 });
+
+describe('scanPdf at the end of its bytes', () => {
+  it('a name cut off by the end of the file is no read error', async () => {
+    for (const text of ['%PDF-1.7\n<< /Open', '%PDF-1.7\n<< /Embed', '%PDF-1.7\n<< /O'])
+      expect((await scanPdf(new MemoryBytes(Buffer.from(text)), DEFAULT_LIMITS)).hits).toEqual([]);
+  });
+});

@@ -50,8 +50,9 @@ for (let b = 0x21; b < 0x7f; b++) if (!'()<>[]{}/%'.includes(String.fromCharCode
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
+/** Does `token` start at `at` (and end within `bytes`: a piece may end mid-name)? */
 const startsAt = (bytes: Buffer, at: number, token: Buffer): boolean =>
-  bytes.compare(token, 0, token.length, at, at + token.length) === 0;
+  at + token.length <= bytes.length && bytes.compare(token, 0, token.length, at, at + token.length) === 0;
 
 /** Where, in some PDF bytes, the keys that matter are: found in one pass over the `/`s. */
 interface Keys {

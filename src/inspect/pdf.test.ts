@@ -81,6 +81,82 @@ describe('scanPdf', () => {
   });
 });
 
+describe('scanPdf steps over large streams', () => {
+  /** A PDF: an image object whose stream holds `data`, then a catalog with an open action. */
+  const pdfWith = (data: Buffer, length: string) =>
+    Buffer.concat([
+      Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Type /XObject /Subtype /Image /Length ${length} >>\nstream\n`),
+      data,
+      Buffer.from(
+        '\nendstream\nendobj\n2 0 obj\n<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\nendobj\ntrailer << /Root 2 0 R >>\n',
+      ),
+    ]);
+  /** Image bytes with a key that is drawing data, not a dictionary's. */
+  const image = Buffer.concat([
+    Buffer.alloc(300 * 1024, 0xa5),
+    Buffer.from('/Launch'),
+    Buffer.alloc(1024, 0x00),
+  ]);
+  /** Counts the bytes a scan reads. */
+  const counted = (bytes: Buffer) => {
+    const source = new MemoryBytes(bytes);
+    let read = 0;
+    const plain = source.read.bind(source);
+    return {
+      source: Object.assign(source, {
+        read: async (at: number, n: number) => {
+          const bytes = await plain(at, n);
+          read += bytes.length;
+          return bytes;
+        },
+        readInto: undefined,
+      }),
+      read: () => read,
+    };
+  };
+
+  it('reads the dictionaries and what follows a stream, not its data', async () => {
+    const pdf = pdfWith(image, String(image.length));
+    const { source, read } = counted(pdf);
+    const scan = await scanPdf(source, DEFAULT_LIMITS);
+    expect(scan.hits.map((h) => h.kind).sort()).toEqual(['pdf-javascript', 'pdf-open-action']);
+    expect(read()).toBeLessThan(pdf.length / 3);
+  });
+
+  it('reads the data when the length lies, is indirect, or is small', async () => {
+    for (const length of [String(image.length - 100), '9 0 R', String(image.length + 5000)]) {
+      const scan = await scanPdf(new MemoryBytes(pdfWith(image, length)), DEFAULT_LIMITS);
+      expect(scan.hits.map((h) => h.kind).sort(), length).toEqual([
+        'pdf-javascript',
+        'pdf-launch',
+        'pdf-open-action',
+      ]);
+    }
+    const small = Buffer.concat([Buffer.alloc(1000, 0xa5), Buffer.from('/Launch')]);
+    const scan = await scanPdf(new MemoryBytes(pdfWith(small, String(small.length))), DEFAULT_LIMITS);
+    expect(scan.hits.map((h) => h.kind)).toContain('pdf-launch');
+  });
+
+  it('still inflates a large object stream it steps over', async () => {
+    const { deflateSync } = await import('node:zlib');
+    const objects = Buffer.concat([
+      Buffer.from('3 0 4 30 '),
+      Buffer.alloc(40 * 1024, 0x20),
+      Buffer.from('<< /S /Launch /F (calc.exe) >>'),
+    ]);
+    const compressed = Buffer.concat([deflateSync(objects), Buffer.alloc(20 * 1024)]);
+    const pdf = Buffer.concat([
+      Buffer.from(
+        `%PDF-1.7\n5 0 obj\n<< /Type /ObjStm /N 2 /First 9 /Filter /FlateDecode /Length ${compressed.length} >>\nstream\n`,
+      ),
+      compressed,
+      Buffer.from('\nendstream\nendobj\n'),
+    ]);
+    const scan = await scanPdf(new MemoryBytes(pdf), DEFAULT_LIMITS);
+    expect(scan.hits.map((h) => h.kind)).toEqual(['pdf-launch']);
+  });
+});
+
 describe('scanPdf at the end of its bytes', () => {
   it('a name cut off by the end of the file is no read error', async () => {
     for (const text of ['%PDF-1.7\n<< /Open', '%PDF-1.7\n<< /Embed', '%PDF-1.7\n<< /O'])

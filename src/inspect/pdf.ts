@@ -132,20 +132,77 @@ export interface PdfScan {
   inflated: number;
 }
 
-/** Bytes read from the PDF at a time; consecutive pieces overlap so no token is cut in two. */
+/**
+ * Bytes read from the PDF at a time: the first read of a run is small, and each read that finds
+ * no stream to step over doubles the next, up to PIECE_BYTES. A PDF of images is then read as
+ * its dictionaries (a few small reads between the streams it steps over), one of small objects
+ * in large pieces. Consecutive pieces overlap so no token is cut in two.
+ */
+const FIRST_PIECE_BYTES = 64 * 1024;
 const PIECE_BYTES = 1024 * 1024;
 const OVERLAP_BYTES = 4096 + 64;
+/**
+ * A stream whose data is at least this long, with a direct /Length that an `endstream` really
+ * follows, is stepped over, not read: its bytes are drawing data (images, page content, fonts)
+ * that no reader takes keys from. Object streams are read and inflated on their own.
+ */
+const STEP_OVER_BYTES = 16 * 1024;
 /** How far after `/ObjStm` its `stream` keyword may be: the rest of one dictionary. */
 const DICTIONARY_BYTES = 2048;
 /** The trailer's (or XRef stream's) key of an encrypted file; not /EncryptMetadata. */
 const ENCRYPT = /^\/Encrypt(?![A-Za-z])\s*(?:\d+\s+\d+\s+R|<<)/;
+/** A stream dictionary's direct /Length (not `/Length 12 0 R`, not /Length1 of a font). */
+const DIRECT_LENGTH = /\/Length\s+(\d+)(?!\d|\s+\d+\s+R)/;
 
 const STREAM = Buffer.from('stream');
 const ENDSTREAM = Buffer.from('endstream');
+const CR = 0x0d;
+const LF = 0x0a;
 
 interface Bounds {
   maxPdfBytes: number;
   maxInflateBytes: number;
+}
+
+/** Where a stream's data starts, after its keyword and the end of line that follows it. */
+function dataStartAfter(bytes: Buffer, keyword: number): number {
+  const at = keyword + STREAM.length;
+  return bytes[at] === CR && bytes[at + 1] === LF
+    ? at + 2
+    : bytes[at] === LF || bytes[at] === CR
+      ? at + 1
+      : at;
+}
+
+/**
+ * The first stream in `piece` (at or after `from`) to step over: its `stream` keyword's end and
+ * its data's end (offsets in the file). Its length must be direct and confirmed by `endstream`
+ * where it says, or the data is read like any other bytes (a lying /Length hides nothing).
+ */
+async function streamToStepOver(
+  source: ByteSource,
+  piece: Buffer,
+  start: number,
+  from: number,
+  end: number,
+): Promise<{ keywordEnd: number; dataEnd: number } | undefined> {
+  for (let k = piece.indexOf(STREAM, from); k >= 0; k = piece.indexOf(STREAM, k + STREAM.length)) {
+    const before = piece[k - 1];
+    const after = piece[k + STREAM.length];
+    // `endstream` is not a stream's start; the keyword ends its line.
+    if (before === 0x64 /* d */ || (after !== CR && after !== LF)) continue;
+    const head = piece.toString('latin1', Math.max(0, k - DICTIONARY_BYTES), k);
+    // The dictionary of this object: after its `N G obj` (a /Length before it is another's).
+    const dictionary = head.slice(Math.max(0, head.search(/\sobj\s(?![\s\S]*\sobj\s)/)));
+    const length = DIRECT_LENGTH.exec(dictionary);
+    if (!length) continue;
+    const dataEnd = start + dataStartAfter(piece, k) + Number(length[1]);
+    if (Number(length[1]) < STEP_OVER_BYTES || dataEnd + ENDSTREAM.length + 2 > end) continue;
+    const tail = await source.read(dataEnd, ENDSTREAM.length + 2);
+    if (tail.toString('latin1').trimStart().startsWith('endstream'))
+      return { keywordEnd: k + STREAM.length, dataEnd };
+  }
+  return undefined;
 }
 
 /** Scan a PDF read through `source`, within the bounds. */
@@ -159,19 +216,48 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   const state = { inflated: 0, budgetHit: false };
   let encrypted = false;
   const buffer = Buffer.allocUnsafe(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
-  for (let position = 0; position < end; ) {
-    const start = Math.max(0, position - OVERLAP_BYTES);
-    const piece = await readPiece(source, buffer, start, end - start);
-    if (piece.length === 0) break;
-    const keys = findKeys(piece);
-    found.scanKeys(piece, keys.windows, 'body');
-    encrypted ||= keys.encrypt.some((at) => ENCRYPT.test(piece.toString('latin1', at, at + 40)));
+  /** Scan `bytes`, found at `offset` in the file, for keys, /Encrypt and object streams. */
+  const scan = async (bytes: Buffer, offset: number): Promise<void> => {
+    const keys = findKeys(bytes);
+    found.scanKeys(bytes, keys.windows, 'body');
+    encrypted ||= keys.encrypt.some((at) => ENCRYPT.test(bytes.toString('latin1', at, at + 40)));
     for (const at of keys.objectStreams) {
-      if (objectStreams.has(start + at) || state.budgetHit) continue;
-      objectStreams.add(start + at);
-      await inflateObjectStream(source, start + at, end, bounds, found, state, incomplete);
+      if (objectStreams.has(offset + at) || state.budgetHit) continue;
+      objectStreams.add(offset + at);
+      await inflateObjectStream(source, offset + at, end, bounds, found, state, incomplete);
     }
-    position = start + piece.length;
+  };
+  let pieceBytes = FIRST_PIECE_BYTES;
+  let overlap = 0;
+  for (let position = 0; position < end; ) {
+    const start = Math.max(0, position - overlap);
+    const piece = await readPiece(
+      source,
+      buffer,
+      start,
+      Math.min(position - start + pieceBytes, end - start),
+    );
+    if (piece.length === 0) break;
+    // The piece a segment at a time: the bytes up to a stream to step over, then on after it.
+    let segment = 0;
+    let next = start + piece.length;
+    for (;;) {
+      const step = await streamToStepOver(source, piece, start, Math.max(segment, position - start), end);
+      if (!step) {
+        await scan(piece.subarray(segment), start + segment);
+        break;
+      }
+      await scan(piece.subarray(segment, step.keywordEnd), start + segment);
+      if (step.dataEnd >= start + piece.length) {
+        next = step.dataEnd;
+        break;
+      }
+      segment = step.dataEnd - start;
+    }
+    const stepped = next > start + piece.length;
+    overlap = stepped ? 0 : OVERLAP_BYTES;
+    pieceBytes = stepped ? FIRST_PIECE_BYTES : Math.min(PIECE_BYTES, pieceBytes * 2);
+    position = next;
   }
   return { hits: [...found.hits.values()], encrypted, incomplete, inflated: state.inflated };
 }
@@ -193,7 +279,7 @@ async function inflateObjectStream(
   const next = dictionary[keyword + STREAM.length];
   dataStart += next === 0x0d && dictionary[keyword + STREAM.length + 1] === 0x0a ? 2 : next === 0x0a ? 1 : 0;
   const head = dictionary.toString('latin1', 0, keyword);
-  const direct = /\/Length\s+(\d+)(?!\s+\d+\s+R)/.exec(head);
+  const direct = DIRECT_LENGTH.exec(head);
   // The stream's data: as long as /Length says, or up to `endstream`, never past the PDF bound.
   const limit = end - dataStart;
   let data = await source.read(dataStart, Math.min(direct ? Number(direct[1]) : limit, limit));

@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --files N --runs R --log-lines M --only realistic|dir|log]`: upload-audit beside the
- * peers, in the same run, alternating, after a warm-up; medians, throughput, peak RSS and ratios.
- * Absolute times drift on shared machines; the ratios are the point. The directory case also
- * scans clean trees of N/10 and N files: peak memory must not grow with clean files. Last, the
- * targets of issue 8, each judged met or not on this run's medians.
+ * `npm run bench [-- --files N --runs R --log-lines M --only realistic|dir|log|bucket|serve]`:
+ * upload-audit beside the peers, in the same run, alternating, after a warm-up; medians,
+ * throughput, peak RSS and ratios. Absolute times drift on shared machines; the ratios are the
+ * point. The directory case also scans clean trees of N/10 and N files: peak memory must not
+ * grow with clean files. Last, the targets of issue 8, each judged met or not on this run's
+ * medians.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -285,7 +285,12 @@ describe('scan s3://BUCKET', () => {
         'public/a.jpg permissions/public-read anyone may read it (the bucket policy)',
       ]);
       expect(aclRequests).toBe(3);
+      // --state: a verdict made under other grants is never reused.
+      const state = join(tree({}), 'state');
+      await scan('--state', state);
+      await scan('--state', state);
       bucketAcl = 'WRITE';
+      expect((await scan('--state', state)).filter((f) => f.includes('public-write'))).toHaveLength(3);
       expect((await scan()).filter((f) => f.includes('public-write'))).toEqual([
         'other/c.jpg permissions/public-write anyone may overwrite or re-permission it (the bucket ACL)',
         'public/a.jpg permissions/public-write anyone may overwrite or re-permission it (the bucket ACL)',

@@ -54,7 +54,7 @@ async function drive(send: Send, payloads: readonly Payload[], rate: number, cou
 /** The highest rate (doubling from 25/s) at which p99 stays under `p99Ms` and nothing fails. */
 async function sustained(send: Send, payloads: readonly Payload[], p99Ms: number): Promise<number> {
   let best = 0;
-  for (let rate = 25; rate <= 6400; rate *= 2) {
+  for (let rate = 25; rate <= 25_600; rate *= 2) {
     const r = await drive(send, payloads, rate, Math.max(100, rate * 2));
     if (r.failed > 0 || r.p99 > p99Ms || r.achieved < rate * 0.9) break;
     best = rate;

@@ -118,7 +118,7 @@ function aclAccess(grants: Grant[] | undefined, forBucket: boolean): Set<Access>
 
 export interface BucketExposure {
   /** Whether per-object ACLs can grant anything (ACLs enabled and not ignored). */
-  readonly aclsCount: boolean;
+  readonly aclsApply: boolean;
   /** What could not be checked, and why (for the run's note). */
   readonly notes: string[];
   /** Changes whenever what the bucket grants changes: bound into incremental state keys. */
@@ -178,7 +178,7 @@ export async function bucketExposure(client: S3Client, bucket: string): Promise<
     return matches.some((s) => s.allow) && !matches.some((s) => !s.allow);
   };
   return {
-    aclsCount: aclsEnabled,
+    aclsApply: aclsEnabled,
     notes,
     digest: createHash('sha256')
       .update(JSON.stringify([aclsEnabled, policy?.Policy ?? null, blocked ?? null, [...bucketAcl]]))

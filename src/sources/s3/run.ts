@@ -280,7 +280,7 @@ export class BucketSource implements Source {
 
   /** With --object-acls, what the object's ACL grants everyone; a store that cannot say is a note, once. */
   async #objectAcl(client: S3Client, key: string): Promise<Set<'read' | 'write'> | undefined> {
-    if (!this.options.objectAcls || this.#exposure?.aclsCount !== true || this.#aclsUnreported)
+    if (!this.options.objectAcls || this.#exposure?.aclsApply !== true || this.#aclsUnreported)
       return undefined;
     try {
       return await objectAcl(client, this.location.bucket, key);

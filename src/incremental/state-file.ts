@@ -122,6 +122,14 @@ function parseHeader(line: Buffer | undefined, file: string): StateHeader {
   return h as StateHeader;
 }
 
+/** The entry count of a state's end line (`{"end":N}`, the file's last line); undefined without one. */
+function endCount(fd: number, size: number): number | undefined {
+  const tail = Buffer.alloc(Math.min(size, 64));
+  readSync(fd, tail, 0, tail.length, size - tail.length);
+  const end = /\{"end":(\d+)\}\n?$/.exec(tail.toString('latin1'));
+  return end ? Number(end[1]) : undefined;
+}
+
 /**
  * Read a state file for a run whose own header would be `expected`. A missing file is a first
  * run; a file that is not a state file is an InputError; anything else that keeps it from being
@@ -138,12 +146,14 @@ export function loadState(file: string, expected: Omit<StateHeader, 'startedMs'>
   }
   try {
     if (!fstatSync(fd).isFile()) throw new InputError(`cannot read state file '${file}': not a regular file`);
-    // No more entries than 17-byte lines fit in the file: the table is sized once.
-    const capacity = Math.ceil(fstatSync(fd).size / 17);
     const reader = lines(fd);
     const header = parseHeader(reader.next().value ?? undefined, file);
     const differs = mismatch(header, expected);
     if (differs !== undefined) return { usable: false, why: differs };
+    // The end line says how many entries there are: the table is sized once, for them (sized
+    // by the file's length instead, a million entries took twice the memory they need).
+    const capacity = endCount(fd, fstatSync(fd).size);
+    if (capacity === undefined) return { usable: false, why: 'it is damaged (cut short: no end line)' };
     const table = new TableBuilder(capacity);
     let ended: number | undefined;
     for (const line of reader) {
@@ -151,6 +161,8 @@ export function loadState(file: string, expected: Omit<StateHeader, 'startedMs'>
       const hi = line.length >= 16 ? hex32(line, 0) : -1;
       const lo = hi >= 0 ? hex32(line, 8) : -1;
       if (lo >= 0 && (line.length === 16 || line[16] === 0x20)) {
+        if (table.count >= capacity)
+          return { usable: false, why: `it is damaged (more entries than its end line says, ${capacity})` };
         table.add(hi, lo, line.length === 16 ? undefined : Buffer.from(line.subarray(17)));
         continue;
       }

@@ -214,6 +214,11 @@ describe('scan --state: incremental rescans', () => {
         good.replace(/\n[0-9a-f]{16}\n/, '\n'),
         /damaged \(\d+ entries, its end line says \d+\)/,
       ],
+      [
+        'an entry added',
+        good.replace(/\n([0-9a-f]{16})\n/, '\n$1\n$1\n'),
+        /damaged \(more entries than its end line says, \d+\)/,
+      ],
       ['another root', good.replace(`"root":"`, '"root":"/elsewhere'), /another folder/],
       [
         'another version',

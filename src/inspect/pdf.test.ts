@@ -81,7 +81,7 @@ describe('scanPdf', () => {
   });
 });
 
-describe('scanPdf steps over large streams', () => {
+describe('scanPdf steps over large streams of a remote source', () => {
   /** A PDF: an image object whose stream holds `data`, then a catalog with an open action. */
   const pdfWith = (data: Buffer, length: string) =>
     Buffer.concat([
@@ -97,13 +97,14 @@ describe('scanPdf steps over large streams', () => {
     Buffer.from('/Launch'),
     Buffer.alloc(1024, 0x00),
   ]);
-  /** Counts the bytes a scan reads. */
-  const counted = (bytes: Buffer) => {
+  /** A source whose reads are requests to a store (as a bucket's object is), counting the bytes. */
+  const remote = (bytes: Buffer) => {
     const source = new MemoryBytes(bytes);
     let read = 0;
     const plain = source.read.bind(source);
     return {
       source: Object.assign(source, {
+        remote: true,
         read: async (at: number, n: number) => {
           const bytes = await plain(at, n);
           read += bytes.length;
@@ -117,15 +118,18 @@ describe('scanPdf steps over large streams', () => {
 
   it('reads the dictionaries and what follows a stream, not its data', async () => {
     const pdf = pdfWith(image, String(image.length));
-    const { source, read } = counted(pdf);
+    const { source, read } = remote(pdf);
     const scan = await scanPdf(source, DEFAULT_LIMITS);
     expect(scan.hits.map((h) => h.kind).sort()).toEqual(['pdf-javascript', 'pdf-open-action']);
     expect(read()).toBeLessThan(pdf.length / 3);
+    // A local source reads every byte: the key inside the image data is seen there.
+    const local = await scanPdf(new MemoryBytes(pdf), DEFAULT_LIMITS);
+    expect(local.hits.map((h) => h.kind).sort()).toEqual(['pdf-javascript', 'pdf-launch', 'pdf-open-action']);
   });
 
   it('reads the data when the length lies, is indirect, or is small', async () => {
     for (const length of [String(image.length - 100), '9 0 R', String(image.length + 5000)]) {
-      const scan = await scanPdf(new MemoryBytes(pdfWith(image, length)), DEFAULT_LIMITS);
+      const scan = await scanPdf(remote(pdfWith(image, length)).source, DEFAULT_LIMITS);
       expect(scan.hits.map((h) => h.kind).sort(), length).toEqual([
         'pdf-javascript',
         'pdf-launch',
@@ -133,7 +137,7 @@ describe('scanPdf steps over large streams', () => {
       ]);
     }
     const small = Buffer.concat([Buffer.alloc(1000, 0xa5), Buffer.from('/Launch')]);
-    const scan = await scanPdf(new MemoryBytes(pdfWith(small, String(small.length))), DEFAULT_LIMITS);
+    const scan = await scanPdf(remote(pdfWith(small, String(small.length))).source, DEFAULT_LIMITS);
     expect(scan.hits.map((h) => h.kind)).toContain('pdf-launch');
   });
 
@@ -152,7 +156,7 @@ describe('scanPdf steps over large streams', () => {
       compressed,
       Buffer.from('\nendstream\nendobj\n'),
     ]);
-    const scan = await scanPdf(new MemoryBytes(pdf), DEFAULT_LIMITS);
+    const scan = await scanPdf(remote(pdf).source, DEFAULT_LIMITS);
     expect(scan.hits.map((h) => h.kind)).toEqual(['pdf-launch']);
   });
 });

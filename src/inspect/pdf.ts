@@ -133,18 +133,22 @@ export interface PdfScan {
 }
 
 /**
- * Bytes read from the PDF at a time: the first read of a run is small, and each read that finds
- * no stream to step over doubles the next, up to PIECE_BYTES. A PDF of images is then read as
- * its dictionaries (a few small reads between the streams it steps over), one of small objects
- * in large pieces. Consecutive pieces overlap so no token is cut in two.
+ * Bytes read from the PDF at a time. From a remote source the first read of a run is small, and
+ * each read that finds no stream to step over doubles the next, up to PIECE_BYTES: a PDF of
+ * images is then fetched as its dictionaries (a few small reads between the streams it steps
+ * over), one of small objects in large pieces. Consecutive pieces overlap so no token is cut in
+ * two.
  */
 const FIRST_PIECE_BYTES = 64 * 1024;
 const PIECE_BYTES = 1024 * 1024;
 const OVERLAP_BYTES = 4096 + 64;
 /**
- * A stream whose data is at least this long, with a direct /Length that an `endstream` really
- * follows, is stepped over, not read: its bytes are drawing data (images, page content, fonts)
- * that no reader takes keys from. Object streams are read and inflated on their own.
+ * From a remote source, a stream whose data is at least this long, with a direct /Length that an
+ * `endstream` really follows, is stepped over, not fetched: its bytes are drawing data (images,
+ * page content, fonts) that no reader takes keys from. Object streams are read and inflated on
+ * their own. Local files are read through: a reader that follows the cross-reference table can
+ * be pointed at an object placed inside another stream's data, and only a sequential read of
+ * every byte sees it; over a network, fetching every byte is what the bounds are there to avoid.
  */
 const STEP_OVER_BYTES = 16 * 1024;
 /** How far after `/ObjStm` its `stream` keyword may be: the rest of one dictionary. */
@@ -227,7 +231,8 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
       await inflateObjectStream(source, offset + at, end, bounds, found, state, incomplete);
     }
   };
-  let pieceBytes = FIRST_PIECE_BYTES;
+  const stepOver = source.remote === true;
+  let pieceBytes = stepOver ? FIRST_PIECE_BYTES : PIECE_BYTES;
   let overlap = 0;
   for (let position = 0; position < end; ) {
     const start = Math.max(0, position - overlap);
@@ -242,7 +247,8 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     let segment = 0;
     let next = start + piece.length;
     for (;;) {
-      const step = await streamToStepOver(source, piece, start, Math.max(segment, position - start), end);
+      const step =
+        stepOver && (await streamToStepOver(source, piece, start, Math.max(segment, position - start), end));
       if (!step) {
         await scan(piece.subarray(segment), start + segment);
         break;

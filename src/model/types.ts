@@ -381,6 +381,12 @@ export interface ByteSource {
    * of their own; a source that allocates per read anyway (a network response) leaves it out.
    */
   readInto?(target: Buffer, position: number): Promise<Buffer>;
+  /**
+   * Each read is a request to a store over the network (a bucket's object): readers then step
+   * over bytes no reader takes keys from (the data of a PDF's large streams) instead of fetching
+   * them. Local and in-memory sources read everything within the bounds.
+   */
+  readonly remote?: boolean;
   close(): void;
 }
 

@@ -17,6 +17,7 @@ export interface FetchTally {
 const REMEMBERED_READS = 4;
 
 export class ObjectBytes implements ByteSource {
+  readonly remote = true;
   readonly #remembered: Array<{ position: number; bytes: Buffer }> = [];
   #typeTold = false;
 

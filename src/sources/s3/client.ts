@@ -3,7 +3,7 @@
  * S3-compatible stores, and retries of throttling (503 SlowDown) and transient errors with
  * backoff (the SDK's standard retry strategy).
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 
 export interface BucketClientOptions {
   /** --endpoint-url; the SDK also reads AWS_ENDPOINT_URL(_S3) itself. */
@@ -48,3 +48,21 @@ export function describe(error: unknown): { name: string; status: number | undef
   const name = e.name ?? 'Error';
   return { name, status, text: status === undefined ? name : `${name} (HTTP ${status})` };
 }
+
+/** What `request` answers, or undefined when the store says there is no such object (404). */
+export async function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (describe(error).status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** An object's metadata (HEAD), or undefined when it is not there. */
+export const headObject = (
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<HeadObjectCommandOutput | undefined> =>
+  unlessMissing(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AnyIntent, Record } from '../../remediate/journal.js';
 import { InputError } from '../../util/errors.js';
-import { describe } from './client.js';
+import { describe, unlessMissing } from './client.js';
 import type { BucketLocation } from './location.js';
 
 /** Every key under `prefix`, a page of the listing at a time. */
@@ -43,13 +43,8 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
 }
 
 async function getText(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  try {
-    const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return (await answer.Body?.transformToString('utf8')) ?? '';
-  } catch (error) {
-    if (describe(error).status === 404) return undefined;
-    throw error;
-  }
+  const answer = await unlessMissing(client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  return answer && ((await answer.Body?.transformToString('utf8')) ?? '');
 }
 
 const recordKey = (runPrefix: string, seq: number): string =>

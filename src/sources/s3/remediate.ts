@@ -10,21 +10,14 @@
  * What S3 cannot carry back: an object's last-modified time (a copy is a new write), and its
  * ACL (a copy gets the bucket's default), which is what a quarantine wants anyway.
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ApplyResult } from '../../remediate/apply.js';
 import { findingNotes } from '../../remediate/apply.js';
 import { type JournalState, journalState, manifestOf, toRestore } from '../../remediate/journal.js';
 import type { Plan } from '../../remediate/plan.js';
 import type { RestoreResult } from '../../remediate/restore.js';
 import { InputError } from '../../util/errors.js';
-import { describe } from './client.js';
+import { describe, headObject } from './client.js';
 import {
   BucketJournal,
   type BucketLock,
@@ -75,14 +68,7 @@ const url = (bucket: string, prefix: string): string => `s3://${bucket}/${prefix
 /** Where the markers of unfinished runs are kept. */
 const openMarkers = (quarantine: BucketLocation): string => `${quarantine.prefix}open/`;
 
-async function head(client: S3Client, at: Place): Promise<HeadObjectCommandOutput | undefined> {
-  try {
-    return await client.send(new HeadObjectCommand({ Bucket: at.bucket, Key: at.key }));
-  } catch (error) {
-    if (describe(error).status === 404) return undefined;
-    throw error;
-  }
-}
+const head = (client: S3Client, at: Place) => headObject(client, at.bucket, at.key);
 
 const remove = (client: S3Client, at: Place) =>
   client.send(new DeleteObjectCommand({ Bucket: at.bucket, Key: at.key }));

@@ -4,12 +4,12 @@
  * requests (`ObjectBytes`) for its content type, as a bucket scan reads it. An absolute stored
  * path, or one that climbs out with `..`, is outside the root (traversal), as on disk.
  */
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Limits } from '../../inspect/limits.js';
 import { analyzeName, climbsOut, decodeRepeatedly, lastComponent } from '../../inspect/names.js';
 import type { InspectedFile } from '../../model/types.js';
 import { markOutside, recordStored, type StoredFiles } from '../log/stored.js';
-import { describe } from './client.js';
+import { describe, headObject } from './client.js';
 import type { BucketLocation } from './location.js';
 import { type FetchTally, ObjectBytes } from './object-bytes.js';
 
@@ -26,14 +26,7 @@ export function bucketStore(
   limits: Limits,
   tally: FetchTally,
 ): StoredFiles {
-  const head = async (key: string) => {
-    try {
-      return await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: key }));
-    } catch (error) {
-      if (describe(error).status === 404) return undefined;
-      throw error;
-    }
-  };
+  const head = (key: string) => headObject(client, location.bucket, key);
   return {
     async scriptStored(script) {
       const key = keyOf(location, decodeRepeatedly(script).decoded.replace(/^\/+/, ''));

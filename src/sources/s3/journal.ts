@@ -58,6 +58,11 @@ export class BucketJournal<I extends AnyIntent> {
     readonly runPrefix: string,
     /** The number of the last record written. */
     private seq: number,
+    /**
+     * Every record of the run in order: those read when it was resumed, then those written
+     * since. The manifest is made from these, not by reading the journal back.
+     */
+    readonly records: Record<I>[] = [],
   ) {}
 
   /** Write one record; it is durable when this returns. */
@@ -72,6 +77,7 @@ export class BucketJournal<I extends AnyIntent> {
         ContentType: 'application/json',
       }),
     );
+    this.records.push(record);
   }
 }
 

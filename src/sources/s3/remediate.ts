@@ -207,7 +207,7 @@ export async function openBucketRun(
       if (state.root !== root) continue;
       const resumed = run(
         runPrefix,
-        new BucketJournal(client, quarantine.bucket, runPrefix, last),
+        new BucketJournal(client, quarantine.bucket, runPrefix, last, records),
         true,
         state.nextId,
       );
@@ -306,12 +306,7 @@ async function writeManifest(
 export async function completeBucketRun(run: BucketRun, now: Date): Promise<void> {
   try {
     await run.journal.append({ op: 'complete', time: now.toISOString() });
-    const { records } = await readBucketJournal<ObjectIntent>(
-      run.client,
-      run.quarantine.bucket,
-      run.runPrefix,
-    );
-    await writeManifest(run, journalState(records));
+    await writeManifest(run, journalState(run.journal.records));
   } finally {
     await closeBucketRun(run);
   }
@@ -328,7 +323,6 @@ async function restoreObject(
   source: BucketLocation,
   runPrefix: string,
   quarantine: BucketLocation,
-  state: JournalState<ObjectIntent>,
   intent: ObjectIntent,
   force: boolean,
 ): Promise<string | undefined> {
@@ -339,13 +333,11 @@ async function restoreObject(
     if (there) return undefined; // back already: a restore killed after its delete, or never moved
     throw new Error('its quarantined copy is gone');
   }
-  // Ours: the original never deleted (the judged version), or a restore's copy that landed.
+  // Ours: the original never deleted (the judged version), or the quarantined bytes themselves
+  // (a restore killed after its copy back landed).
   const ours =
     there !== undefined &&
-    (there.ETag === intent.etag ||
-      (state.restoring.has(intent.id) &&
-        there.ETag === kept.ETag &&
-        there.ContentLength === kept.ContentLength));
+    (there.ETag === intent.etag || (there.ETag === kept.ETag && there.ContentLength === kept.ContentLength));
   let movedAside: string | undefined;
   if (there && !ours) {
     if (!force) throw new Conflict();
@@ -374,12 +366,11 @@ export async function restoreBucketRun(
     bucket: location.bucket,
     prefix: runPrefix.slice(0, runPrefix.length - name[2]!.length - 1),
   };
-  let journal: { records: Parameters<typeof journalState<ObjectIntent>>[0]; last: number };
-  try {
-    journal = await readBucketJournal<ObjectIntent>(client, location.bucket, runPrefix);
-  } catch (error) {
-    throw new InputError(`cannot read '${runUrl}': ${whyFailed(error)}`);
-  }
+  const journal = await readBucketJournal<ObjectIntent>(client, location.bucket, runPrefix).catch(
+    (error: unknown) => {
+      throw new InputError(`cannot read '${runUrl}': ${whyFailed(error)}`);
+    },
+  );
   const state = journalState(journal.records);
   if (state.root === undefined)
     throw new InputError(`'${runUrl}' is not a quarantine run (no journal with a begin record)`);
@@ -393,22 +384,19 @@ export async function restoreBucketRun(
   const result: RestoreResult = { restored: 0, conflicts: [], failed: [] };
   const run = { client, quarantine, runPrefix };
   try {
-    const writer = new BucketJournal<ObjectIntent>(client, location.bucket, runPrefix, journal.last);
+    const writer = new BucketJournal(client, location.bucket, runPrefix, journal.last, journal.records);
     for (const intent of toRestore(state, options.only)) {
       try {
         await writer.append({ op: 'restoring', id: intent.id });
-        state.restoring.add(intent.id);
         const movedAsideTo = await restoreObject(
           client,
           source,
           runPrefix,
           quarantine,
-          state,
           intent,
           options.force,
         );
         await writer.append({ op: 'restored', id: intent.id, time: options.now.toISOString() });
-        state.restored.add(intent.id);
         result.restored++;
         if (movedAsideTo) result.conflicts.push({ path: intent.path, movedAsideTo });
       } catch (error) {
@@ -416,7 +404,7 @@ export async function restoreBucketRun(
         else result.failed.push({ path: intent.path, why: whyFailed(error) });
       }
     }
-    await writeManifest(run, state);
+    await writeManifest(run, journalState(writer.records));
   } finally {
     await lock.release();
   }

@@ -18,7 +18,7 @@ import { comparisonLines, countRows } from '../reporters/comparison.js';
 import { isCategory } from '../rules/index.js';
 import { formatBytes } from '../rules/messages.js';
 import { realRoot, runScan } from '../sources/directory/run.js';
-import { isBucketUrl, overlaps, parseBucketUrl } from '../sources/s3/location.js';
+import { bucketUrl, isBucketUrl, overlaps, parseBucketUrl } from '../sources/s3/location.js';
 import type { BucketRun } from '../sources/s3/remediate.js';
 import type { FlaggedObject } from '../sources/s3/run.js';
 import { InputError, UsageError } from '../util/errors.js';
@@ -116,7 +116,7 @@ async function bucketTarget(url: string, flags: FixFlags): Promise<FixTarget> {
       run = await s3.openBucketRun(
         client,
         flags.quarantine,
-        `s3://${source.bucket}/${source.prefix}`,
+        bucketUrl(source.bucket, source.prefix),
         new Date(),
       );
       return run;

@@ -22,7 +22,7 @@ import {
 import type { AnyIntent, Record } from '../../remediate/journal.js';
 import { InputError } from '../../util/errors.js';
 import { describe, unlessMissing } from './client.js';
-import type { BucketLocation } from './location.js';
+import { type BucketLocation, bucketUrl } from './location.js';
 
 /** Every key under `prefix`, a page of the listing at a time. */
 export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
@@ -147,7 +147,7 @@ export async function lockBucketQuarantine(
     }
     if (!holder || !stale(holder))
       throw new InputError(
-        `quarantine '${url}' is in use${holder ? ` by ${holder.what} (${holder.host} pid ${holder.pid}, since ${holder.since})` : ''}; try again when it ends, or delete s3://${quarantine.bucket}/${key} if no run is going on`,
+        `quarantine '${url}' is in use${holder ? ` by ${holder.what} (${holder.host} pid ${holder.pid}, since ${holder.since})` : ''}; try again when it ends, or delete ${bucketUrl(quarantine.bucket, key)} if no run is going on`,
       );
     takeOver = true;
   }

@@ -29,3 +29,6 @@ export function parseBucketUrl(url: string, use = 'scan'): BucketLocation {
 /** Does one location hold the other (the same bucket, one prefix starting the other)? */
 export const overlaps = (a: BucketLocation, b: BucketLocation): boolean =>
   a.bucket === b.bucket && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+
+/** `s3://BUCKET/KEY-OR-PREFIX`: how a place in a bucket is written for people and the journal. */
+export const bucketUrl = (bucket: string, keyOrPrefix: string): string => `s3://${bucket}/${keyOrPrefix}`;

@@ -25,7 +25,7 @@ import {
   lockBucketQuarantine,
   readBucketJournal,
 } from './journal.js';
-import { type BucketLocation, parseBucketUrl } from './location.js';
+import { type BucketLocation, bucketUrl, parseBucketUrl } from './location.js';
 import type { FlaggedObject } from './run.js';
 
 interface ObjectIntent {
@@ -62,8 +62,6 @@ export interface BucketRun {
   recovered: number;
   nextId: number;
 }
-
-const url = (bucket: string, prefix: string): string => `s3://${bucket}/${prefix}`;
 
 /** Where the markers of unfinished runs are kept. */
 const openMarkers = (quarantine: BucketLocation): string => `${quarantine.prefix}open/`;
@@ -182,7 +180,7 @@ export async function openBucketRun(
   ) => ({
     client,
     quarantine,
-    runDir: url(quarantine.bucket, runPrefix),
+    runDir: bucketUrl(quarantine.bucket, runPrefix),
     runPrefix,
     root,
     journal,
@@ -343,7 +341,7 @@ async function restoreObject(
     if (!force) throw new Conflict();
     const aside = { bucket: quarantine.bucket, key: `${runPrefix}aside/${intent.id}` };
     await copy(client, to, aside, there.ETag);
-    movedAside = url(aside.bucket, aside.key);
+    movedAside = bucketUrl(aside.bucket, aside.key);
   }
   if (!ours) await copy(client, from, to);
   const back = await head(client, to);
@@ -378,7 +376,7 @@ export async function restoreBucketRun(
   const lock = await lockBucketQuarantine(
     client,
     quarantine,
-    url(quarantine.bucket, quarantine.prefix),
+    bucketUrl(quarantine.bucket, quarantine.prefix),
     'restore',
   );
   const result: RestoreResult = { restored: 0, conflicts: [], failed: [] };

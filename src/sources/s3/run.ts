@@ -29,7 +29,7 @@ import { pathMatcher } from '../../util/globs.js';
 import { shardOf } from '../../util/shard.js';
 import { type BucketClientOptions, bucketClient, describe } from './client.js';
 import { type BucketExposure, bucketExposure, objectAcl } from './exposure.js';
-import { type BucketLocation, parseBucketUrl } from './location.js';
+import { type BucketLocation, bucketUrl, parseBucketUrl } from './location.js';
 import { type FetchTally, ObjectBytes } from './object-bytes.js';
 
 /**
@@ -115,7 +115,7 @@ export class BucketSource implements Source {
   ) {
     this.location = parseBucketUrl(options.url);
     this.root = options.url;
-    this.rootAbsolute = `s3://${this.location.bucket}/${this.location.prefix}`;
+    this.rootAbsolute = bucketUrl(this.location.bucket, this.location.prefix);
     this.#isExcluded = pathMatcher(options.exclude ?? []) ?? (() => false);
     this.#isIncluded = pathMatcher(options.include ?? []) ?? (() => true);
   }

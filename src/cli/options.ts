@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { discoverPolicy, loadPolicyFile, policyTrustProblems } from '../policy/load.js';
 import { defaultPolicySet, type PolicySet } from '../policy/policy.js';
+import { DEFAULT_MAX_REQUESTS } from '../sources/s3/location.js';
 import { InputError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
 
@@ -68,7 +69,12 @@ export function addBucketOptions(command: Command): Command {
       's3:// roots: path-style addressing (host/bucket/key), as MinIO and most self-hosted stores need',
       false,
     )
-    .option('--max-requests <n>', 's3:// roots: requests in flight at most', positiveInt, 32);
+    .option(
+      '--max-requests <n>',
+      's3:// roots: requests in flight at most',
+      positiveInt,
+      DEFAULT_MAX_REQUESTS,
+    );
 }
 
 /** The S3 client's options from a command's flags. */

@@ -5,7 +5,7 @@ import { type RunContext, type RunOptions, runAudit, type Source } from '../../a
 import type { Report } from '../../model/types.js';
 import { errnoCode, InputError } from '../../util/errors.js';
 import type { BucketClientOptions } from '../s3/client.js';
-import { isBucketUrl } from '../s3/location.js';
+import { DEFAULT_MAX_REQUESTS, isBucketUrl } from '../s3/location.js';
 import {
   LISTED_LINES_PER_REASON,
   LogAuditor,
@@ -82,7 +82,7 @@ export class LogSource implements Source {
       import('../s3/stored.js'),
       import('../s3/location.js'),
     ]);
-    const client = bucketClient(this.options.client ?? { maxRequests: 8 });
+    const client = bucketClient(this.options.client ?? { maxRequests: DEFAULT_MAX_REQUESTS });
     try {
       const stored = bucketStore(
         client,

@@ -1,6 +1,12 @@
 /** `s3://BUCKET[/PREFIX]`: where a bucket source reads, checked before any request is made. */
 import { InputError } from '../../util/errors.js';
 
+/**
+ * Requests in flight at most, unless told (`--max-requests`). Here, not in client.ts: the CLI
+ * reads it at start, and client.ts loads the AWS SDK.
+ */
+export const DEFAULT_MAX_REQUESTS = 32;
+
 export interface BucketLocation {
   bucket: string;
   /** Keys start with this; findings' paths are the keys without it. Empty, or ending in `/`. */

@@ -5,7 +5,15 @@
  * folder), all in one run.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3_ENV, startBucketServer } from '../test-support/s3.js';
@@ -64,6 +72,52 @@ if (into) {
 console.log(keys.length);
 `;
 
+/**
+ * The floor of any audit that reads a bucket by ranges, on this store: per object only the reads
+ * every object needs under the default bounds (the whole object when it is at most 8 KiB, else
+ * its first and last 4 KiB), as bare HTTP requests, 32 in flight, nothing audited. No SDK and no
+ * signing: s3rver serves anonymous reads, and a signature only adds the client's own cost. PDFs
+ * and zips need more reads than these, so an audit can only be slower.
+ */
+const FLOOR_SCRIPT = `
+import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Agent, request } from 'node:http';
+const [endpoint, bucket] = process.argv.slice(2);
+const s3 = new S3Client({ endpoint, forcePathStyle: true });
+let token, objects = [];
+do {
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+  for (const o of page.Contents ?? []) objects.push([o.Key, o.Size]);
+  token = page.IsTruncated ? page.NextContinuationToken : undefined;
+} while (token);
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+const get = (key, first, last) => new Promise((done, fail) => {
+  const path = '/' + bucket + '/' + key.split('/').map(encodeURIComponent).join('/');
+  request(endpoint + path, { agent, headers: { range: 'bytes=' + first + '-' + last } }, (res) => {
+    if (res.statusCode !== 206 && res.statusCode !== 200) fail(new Error(key + ': HTTP ' + res.statusCode));
+    res.on('data', () => {}).on('end', done).on('error', fail);
+  }).on('error', fail).end();
+});
+let next = 0;
+const lane = async () => { for (let i = next++; i < objects.length; i = next++) {
+  const [key, size] = objects[i];
+  if (size === 0) continue;
+  await get(key, 0, Math.min(size, 8192) - 1);
+  if (size > 8192) await get(key, size - 4096, size - 1);
+} };
+await Promise.all(Array.from({ length: 32 }, lane));
+agent.destroy();
+`;
+
+/** CPU seconds a process has used so far (user and system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
 export interface BucketBenchTools {
   work: string;
   bin: string;
@@ -79,6 +133,10 @@ export interface BucketBenchResult {
   listSeconds: number;
   rescanSeconds: number;
   naiveSeconds: number;
+  /** The range-read floor (FLOOR_SCRIPT). */
+  floorSeconds: number;
+  /** CPU seconds the store spent answering each (medians): it shares the machine's cores. */
+  storeCpu: { scan: number; floor: number; naive: number };
   rssMiB: number;
 }
 
@@ -119,6 +177,8 @@ export async function bucketBench(
 
     const script = join(tools.project, '.bench-s3-client.mjs');
     writeFileSync(script, CLIENT_SCRIPT);
+    const floorScript = join(tools.project, '.bench-s3-floor.mjs');
+    writeFileSync(floorScript, FLOOR_SCRIPT);
     const out = join(tools.work, 'bucket.json');
     const state = join(tools.work, 'bucket-state');
     const download = join(tools.work, 'bucket-download');
@@ -130,13 +190,17 @@ export async function bucketBench(
       const fetched = /fetched (\d+) bytes/.exec(told);
       rmSync(state, { force: true });
       tools.timed(ours(`--state ${state}`));
+      /** `runs` timed runs, each with the CPU time the store spent during it. */
       const time = (command: string, before?: () => void) =>
         Array.from({ length: runs }, () => {
           before?.();
-          return tools.timed(command);
+          const storeBefore = cpuSeconds(server.pid);
+          const sample = tools.timed(command);
+          return { ...sample, storeCpu: cpuSeconds(server.pid) - storeBefore };
         });
       const scans = time(ours(''));
       const lists = time(`node ${script} ${server.endpoint} bench`);
+      const floors = time(`node ${floorScript} ${server.endpoint} bench`);
       const rescans = time(ours(`--state ${state}`));
       const naive = time(
         `node ${script} ${server.endpoint} bench ${download} && node ${tools.bin} scan ${download} -f json -o ${out} -q --fail-on none --allow-unevaluated`,
@@ -153,10 +217,17 @@ export async function bucketBench(
         listSeconds: median(lists.map((s) => s.seconds)),
         rescanSeconds: median(rescans.map((s) => s.seconds)),
         naiveSeconds: median(naive.map((s) => s.seconds)),
+        floorSeconds: median(floors.map((s) => s.seconds)),
+        storeCpu: {
+          scan: median(scans.map((s) => s.storeCpu)),
+          floor: median(floors.map((s) => s.storeCpu)),
+          naive: median(naive.map((s) => s.storeCpu)),
+        },
         rssMiB: median(scans.map((s) => s.rssKiB)) / 1024,
       };
     } finally {
       rmSync(script, { force: true });
+      rmSync(floorScript, { force: true });
       rmSync(download, { recursive: true, force: true });
     }
   } finally {

@@ -550,9 +550,13 @@ async function bucket(files: number, runs: number): Promise<Target[]> {
     ['bare listing (ListObjectsV2, every page)', r.listSeconds],
     ['upload-audit scan s3://bench --state (unchanged)', r.rescanSeconds],
     ['download every object, then scan the folder', r.naiveSeconds],
+    ['range-read floor (head and tail, bare HTTP)', r.floorSeconds],
   ];
   for (const [name, seconds] of rows)
     console.log(`${name.padEnd(44)} ${seconds.toFixed(2).padStart(9)} ${rate(seconds).padStart(10)}`);
+  console.log(
+    `(the store's own CPU time, one s3rver process on the same two cores: ${r.storeCpu.scan.toFixed(2)} s during our scan, ${r.storeCpu.floor.toFixed(2)} s during the floor, ${r.storeCpu.naive.toFixed(2)} s during download-then-scan)`,
+  );
   const share = r.fetchedBytes / r.storedBytes;
   console.log(
     `(bytes fetched by the scan: ${r.fetchedBytes.toLocaleString('en-US')} of ${r.storedBytes.toLocaleString('en-US')} stored = ${(share * 100).toFixed(2)}%; peak RSS ${r.rssMiB.toFixed(0)} MiB)`,
@@ -565,7 +569,8 @@ async function bucket(files: number, runs: number): Promise<Target[]> {
     },
     {
       target: 'bucket: 10× faster than download-then-scan',
-      measured: times(r.naiveSeconds / r.scanSeconds),
+      // The floor's ratio says what any range-reading audit could reach against this store.
+      measured: `${times(r.naiveSeconds / r.scanSeconds)} (the range-read floor: ${times(r.naiveSeconds / r.floorSeconds)})`,
       met: r.naiveSeconds / r.scanSeconds >= 10,
     },
     {

@@ -34,6 +34,8 @@ export const S3_ENV = {
 
 export interface TestBucketServer {
   endpoint: string;
+  /** The server's process, whose CPU time the bench reads. */
+  pid: number;
   client: S3Client;
   /** Make a bucket holding these objects (a string or bytes, or with the Content-Type to store). */
   bucket(
@@ -70,6 +72,7 @@ export async function startBucketServer(): Promise<TestBucketServer> {
   });
   return {
     endpoint,
+    pid: child.pid!,
     client,
     async bucket(name, objects) {
       await client.send(new CreateBucketCommand({ Bucket: name }));

@@ -70,13 +70,75 @@ const EXTERNAL_REF = new RegExp(
   'i',
 );
 
-const MARKUP_CHECKS: [ActiveKind, RegExp][] = [
+/**
+ * Attributes a browser follows as a URL, or (SVG animation: from, to, values) sets one to. The
+ * value is quoted either way or bare; `values` is a `;`-separated list.
+ */
+const URL_ATTRIBUTE =
+  /[\s/](?:xlink:)?(?:href|src|from|to|values|action|formaction)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi;
+
+/** Schemes that run script where the document is opened. */
+const SCRIPT_URL = /^(?:javascript|vbscript|livescript):|^data:(?:text\/html|application\/xhtml\+xml)[;,]/;
+
+/** The named character references that spell a scheme in the filter-evasion lists; the rest by number. */
+const NAMED_REFERENCES: Record<string, string> = {
+  colon: ':',
+  tab: '\t',
+  newline: '\n',
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  lt: '<',
+  gt: '>',
+  sol: '/',
+  lpar: '(',
+  rpar: ')',
+  period: '.',
+};
+
+/**
+ * A URL attribute's value as a browser follows it: character references decoded (`jav&#x61;`,
+ * `&#106;`, `&colon;`; HTML also takes them without the semicolon), ASCII tab and newline removed
+ * wherever they are (`java&#9;script:`), leading and trailing controls and spaces trimmed, and
+ * lowercased. Filters that match `javascript:` on the raw text miss every one of these.
+ */
+function followedUrl(value: string): string {
+  const decoded = value.includes('&')
+    ? value.replace(
+        /&(?:#x([0-9a-f]+)|#(\d+)|([a-z]+));?/gi,
+        (whole, hex?: string, dec?: string, name?: string) => {
+          if (name !== undefined) return NAMED_REFERENCES[name.toLowerCase()] ?? whole;
+          const code = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
+          return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
+        },
+      )
+    : value;
+  return decoded
+    .replace(/[\t\n\r]/g, '')
+    .replace(EDGE_CONTROLS, '')
+    .toLowerCase();
+}
+
+/** What the URL parser trims from both ends of a URL: C0 controls and spaces. */
+const EDGE_CONTROLS = /^[\x00-\x20]+|[\x00-\x20]+$/g;
+
+/** Where the markup has a URL attribute that runs script when followed, or -1. */
+function scriptUrlAt(text: string): number {
+  for (const match of text.matchAll(URL_ATTRIBUTE)) {
+    const value = match[1] ?? match[2] ?? match[3] ?? '';
+    if (value.split(';').some((item) => SCRIPT_URL.test(followedUrl(item)))) return match.index + 1;
+    // A data: URL's own parameters hold `;`: judge the value whole too.
+    if (SCRIPT_URL.test(followedUrl(value))) return match.index + 1;
+  }
+  return -1;
+}
+
+const MARKUP_CHECKS: [ActiveKind, RegExp | ((text: string) => number)][] = [
   ['svg-script', new RegExp(`<${NS}script[\\s>/]`, 'i')],
-  ['svg-handler', /<[a-z][^>]*\son[a-z]+\s*=/i],
-  [
-    'svg-javascript-url',
-    /(?:href|src|from|to|values)\s*=\s*["']?\s*(?:javascript|vbscript|data\s*:\s*text\/html)\s*:?/i,
-  ],
+  // An event handler attribute, after a space or (HTML's parser reads `<svg/onload=…>`) a slash
+  // right after the element's name.
+  ['svg-handler', /<[a-z][^>]*\son[a-z]+\s*=|<[a-z][\w:.-]*\/on[a-z]+\s*=/i],
+  ['svg-javascript-url', scriptUrlAt],
   ['svg-foreign-object', new RegExp(`<${NS}foreignObject[\\s>/]`, 'i')],
   ['svg-external-ref', EXTERNAL_REF],
 ];
@@ -93,9 +155,14 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
   if (kind === 'html') {
     hits.push({ kind: 'html', where: 'body', sample: sample(text, Math.max(0, text.search(/</))) });
   } else {
-    for (const [hitKind, pattern] of MARKUP_CHECKS) {
-      const hit = firstHit(hitKind, pattern, text, 'body');
-      if (hit) hits.push(hit);
+    for (const [hitKind, check] of MARKUP_CHECKS) {
+      if (check instanceof RegExp) {
+        const hit = firstHit(hitKind, check, text, 'body');
+        if (hit) hits.push(hit);
+        continue;
+      }
+      const at = check(text);
+      if (at >= 0) hits.push({ kind: hitKind, where: 'body', sample: sample(text, at) });
     }
   }
   if (kind !== 'html') {

@@ -98,6 +98,48 @@ describe('active-content: markup', () => {
     ['onload', svg('<rect/>', ' onload="alert(1)"'), ['svg-script']],
     ['javascript: URL', svg('<a xlink:href="javascript:alert(1)"><text>x</text></a>'), ['svg-script']],
     ['foreignObject', svg('<foreignObject><iframe src="x"/></foreignObject>'), ['svg-script']],
+    // The filter-evasion spellings of javascript: a browser still follows.
+    [
+      'a hex reference in the scheme',
+      svg('<a xlink:href="jav&#x61;script:alert(1)"><text>x</text></a>'),
+      ['svg-script'],
+    ],
+    ['decimal references', svg('<a href="&#106;&#97;vascript:alert(1)"><text>x</text></a>'), ['svg-script']],
+    [
+      'references without semicolons',
+      svg('<a href="&#106&#97vascript:alert(1)"><text>x</text></a>'),
+      ['svg-script'],
+    ],
+    ['a named colon', svg('<a href="javascript&colon;alert(1)"><text>x</text></a>'), ['svg-script']],
+    ['a tab inside the scheme', svg('<a href="java\tscript:alert(1)"><text>x</text></a>'), ['svg-script']],
+    ['an encoded newline', svg('<a href="java&NewLine;script:alert(1)"><text>x</text></a>'), ['svg-script']],
+    ['leading controls', svg('<a href=" &#1;javascript:alert(1)"><text>x</text></a>'), ['svg-script']],
+    ['an unquoted value', svg('<a href=javascript:alert(1)><text>x</text></a>'), ['svg-script']],
+    [
+      'a later item of values',
+      svg('<a><animate attributeName="href" values="#a;javascript:alert(1)"/></a>'),
+      ['svg-script'],
+    ],
+    ['data: HTML', svg('<a href="data:text/html;base64,PHNjcmlwdD4="><text>x</text></a>'), ['svg-script']],
+    ['a handler after a slash', svg('<image/onerror=alert(1) href=x>'), ['svg-script']],
+    // Look-alikes that run nothing.
+    ['a fragment named javascript', svg('<a href="#javascript-notes"><text>x</text></a>'), []],
+    [
+      'a path holding javascript:',
+      svg('<a href="https://example.com/learn/javascript:intro"><text>x</text></a>'),
+      [],
+    ],
+    [
+      'the word in a title',
+      svg('<a href="/docs" title="javascript: the good parts"><text>javascript:</text></a>'),
+      [],
+    ],
+    [
+      'an animation to a number',
+      svg('<rect><animate attributeName="x" from="0" to="10" values="0;5;10"/></rect>'),
+      [],
+    ],
+    ['a URL path with /on…=', svg('<a href="https://example.com/x/onsale=1"><text>x</text></a>'), []],
     ['external image', svg('<image href="https://tracker.example/p.gif"/>'), ['external-reference']],
     [
       'a script element with a namespace prefix',

@@ -12,16 +12,24 @@ const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).f
 /** Extensions a web server may execute (PHP, ASP, JSP, CGI, SSI families). */
 export const SERVER_SCRIPT_EXTENSIONS = set(`
   php php2 php3 php4 php5 php6 php7 php8 phtml pht phar phps pgif shtml shtm stm inc
-  asp aspx asa cer cdx ashx asmx axd cshtml vbhtml svc
+  asp aspx asa cer cdx ashx asmx axd aspq cshtml cshtm vbhtml vbhtm svc rem soap
   jsp jspx jsw jsv jspf jhtml
   cfm cfml cfc
-  cgi pl pm py pyc rb sh bash
+  cgi fcgi pl pm py pyc rb sh bash
 `);
 
-/** Extensions that run on a client or an operator's machine. */
+/**
+ * Extensions that run on a client or an operator's machine, or launch something when opened:
+ * programs and installers, Windows script hosts and scriptlets, shortcuts and launchers (.lnk,
+ * .url, .desktop, ClickOnce), Excel add-ins and data connections that run or fetch on open
+ * (.xll, .iqy, .slk), help files that run script (.chm). Most are on Outlook's list of blocked
+ * attachments, where the same risk is judged for files from strangers.
+ */
 export const EXECUTABLE_EXTENSIONS = set(`
-  exe dll scr com bat cmd ps1 psm1 vbs vbe js jse wsf wsh hta jar msi msp apk app elf so
-  lnk reg cpl gadget msc pif scf
+  exe dll scr com bat cmd ps1 psm1 vbs vbe vb js jse wsf wsh ws wsc sct hta jar jnlp msi msp mst msu
+  apk app elf so appimage dmg pkg deb rpm appx appxbundle msix msixbundle xbap pyw pyz pyzw
+  lnk url website desktop command application appref-ms settingcontent-ms
+  reg cpl gadget msc pif scf shb shs inf diagcab chm hlp xll iqy slk
 `);
 
 /** File names that reconfigure the server that serves the folder. */

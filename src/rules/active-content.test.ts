@@ -396,6 +396,104 @@ describe('active-content: Office documents that load or run something from outsi
   });
 });
 
+describe('active-content: DDE in Office documents', () => {
+  const body = (paragraphs: string) =>
+    `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs}</w:body></w:document>`;
+  const run = (inner: string) => `<w:r>${inner}</w:r>`;
+  const begin = run('<w:fldChar w:fldCharType="begin"/>');
+  const end = run('<w:fldChar w:fldCharType="end"/>');
+  const code = (text: string) => run(`<w:instrText xml:space="preserve">${text}</w:instrText>`);
+  const quote = (text: string) => `QUOTE ${[...text].map((c) => c.charCodeAt(0)).join(' ')}`;
+  const docx = (parts: Record<string, string>) =>
+    zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': body(''), ...parts });
+  const xlsx = (parts: Record<string, string>) =>
+    zip({ '[Content_Types].xml': '<Types/>', 'xl/workbook.xml': '<workbook/>', ...parts });
+  const sheet = (formula: string) =>
+    `<worksheet><sheetData><row r="1"><c r="A1"><f>${formula}</f><v>0</v></c></row></sheetData></worksheet>`;
+  const calc = 'c:\\Windows\\System32\\cmd.exe &quot;/k calc.exe&quot;';
+  it.each([
+    [
+      'a DDEAUTO field',
+      docx({ 'word/document.xml': body(`<w:p>${begin}${code(`DDEAUTO ${calc}`)}${end}</w:p>`) }),
+    ],
+    [
+      'its code split across runs',
+      docx({ 'word/document.xml': body(`<w:p>${begin}${code('DD')}${code(`EAUTO ${calc}`)}${end}</w:p>`) }),
+    ],
+    [
+      'a simple field',
+      docx({ 'word/document.xml': body(`<w:p><w:fldSimple w:instr="DDE ${calc}"/></w:p>`) }),
+    ],
+    [
+      'DDEAUTO spelled by a nested QUOTE field',
+      docx({
+        'word/document.xml': body(
+          `<w:p>${begin}${begin}${code(quote('DDEAUTO'))}${end}${code(` ${calc}`)}${end}</w:p>`,
+        ),
+      }),
+    ],
+    [
+      'in a header',
+      docx({ 'word/header1.xml': `<w:hdr><w:p>${begin}${code(`DDE ${calc}`)}${end}</w:p></w:hdr>` }),
+    ],
+    [
+      'after many pages of text',
+      docx({
+        'word/document.xml': body(
+          `${'<w:p><w:r><w:t>lorem ipsum dolor</w:t></w:r></w:p>'.repeat(2000)}<w:p>${begin}${code(`DDEAUTO ${calc}`)}${end}</w:p>`,
+        ),
+      }),
+    ],
+    [
+      'an Excel DDE link',
+      xlsx({
+        'xl/externalLinks/externalLink1.xml':
+          '<externalLink><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>',
+      }),
+    ],
+    ['an Excel DDE formula', xlsx({ 'xl/worksheets/sheet1.xml': sheet("cmd|' /C calc'!A0") })],
+    [
+      'an Excel DDE formula inside an expression',
+      xlsx({ 'xl/worksheets/sheet1.xml': sheet("SUM(1+1)*cmd|' /C calc'!A0") }),
+    ],
+  ])('%s', async (_label, bytes) => {
+    expect(await active('report.docx', bytes)).toEqual(['office-dde']);
+  });
+
+  it.each([
+    [
+      'ordinary fields',
+      docx({
+        'word/document.xml': body(
+          `<w:p>${begin}${code('PAGE')}${end}${begin}${code('HYPERLINK "https://example.com"')}${end}<w:fldSimple w:instr="TOC \\o"/></w:p>`,
+        ),
+      }),
+    ],
+    [
+      'a merge field named DDE_Number',
+      docx({ 'word/document.xml': body(`<w:p>${begin}${code('MERGEFIELD DDE_Number')}${end}</w:p>`) }),
+    ],
+    [
+      'DDE in the text, not a field',
+      docx({ 'word/document.xml': body('<w:p><w:r><w:t>DDE links, and DDEAUTO fields</w:t></w:r></w:p>') }),
+    ],
+    [
+      'a formula with | in a string',
+      xlsx({ 'xl/worksheets/sheet1.xml': sheet('CONCAT(&quot;a|b!&quot;,A1)') }),
+    ],
+    ['a formula with | in a plain string', xlsx({ 'xl/worksheets/sheet1.xml': sheet('CONCAT("a|b!",A1)') })],
+    ['a formula on another sheet', xlsx({ 'xl/worksheets/sheet1.xml': sheet("'Q1 totals'!B2*2") })],
+    [
+      'an external link to a workbook',
+      xlsx({
+        'xl/externalLinks/externalLink1.xml': '<externalLink><externalBook r:id="rId1"/></externalLink>',
+      }),
+    ],
+  ])('not: %s', async (_label, bytes) => {
+    expect(await active('report.docx', bytes)).toEqual([]);
+  });
+});
+
 describe('active-content: ImageMagick scripts (MVG, MSL)', () => {
   const mvg = `push graphic-context\nviewbox 0 0 640 480\nfill 'url(https://example.com/x.jpg"|ls "-la)'\npop graphic-context\n`;
   it.each([

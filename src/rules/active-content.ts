@@ -176,6 +176,18 @@ export const officeExternalRule = hitRule({
   message: 'the document loads or runs something from outside when opened: {sample}',
 });
 
+export const officeDdeRule = hitRule({
+  id: 'active-content/office-dde',
+  defaultSeverity: 'high',
+  description:
+    'An Office document with a DDE call: a DDE or DDEAUTO field in Word (its code split across runs or spelled by QUOTE fields included), a ddeLink in an Excel external link, or a formula of the form app|topic!item.',
+  rationale:
+    'Dynamic Data Exchange runs a program when the document opens or updates its links (one prompt that users click through): the macro-less maldoc of the 2017 campaigns and after, which macro blockers do not stop.',
+  fix: 'Quarantine the file; strip fields and external links from Office uploads, or convert them.',
+  kinds: ['office-dde'],
+  message: 'the document runs a command through DDE when opened: {sample}',
+});
+
 export const xsltRule = hitRule({
   id: 'active-content/xslt',
   defaultSeverity: 'high',

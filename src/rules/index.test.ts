@@ -20,6 +20,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'csv-formula',
   'xslt',
   'office-external',
+  'office-dde',
   'image-script',
 ];
 

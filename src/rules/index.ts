@@ -6,6 +6,7 @@ import {
   imageScriptRule,
   incompleteRule,
   macroRule,
+  officeDdeRule,
   officeExternalRule,
   pdfActionRule,
   pdfAttachmentRule,
@@ -145,6 +146,7 @@ export const RULES: readonly Rule[] = [
   injectionRule,
   publicReadRule,
   publicWriteRule,
+  officeDdeRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -64,6 +64,81 @@ function externalRelationship(xml: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Office parts where a DDE call is written: Word's fields (body, headers, footers, notes), and
+ * Excel's external links. They are read whole, within the markup bound, like relationship parts.
+ */
+const DDE_PART =
+  /^(?:word\/(?:document|header\d*|footer\d*|footnotes|endnotes|glossary\/document)\.xml|xl\/externalLinks\/externalLink\d*\.xml)$/i;
+
+/** The part's own path inside its archive (a nested entry's path holds the outer ones, `a.zip!b`). */
+const partPath = (path: string): string => path.slice(path.lastIndexOf('!') + 1);
+
+/** Whether an entry is a part where Word writes fields or Excel its external links. */
+export const isDdePart = (path: string): boolean => DDE_PART.test(partPath(path));
+
+/** `&lt;` and the other XML escapes in a field's code, decoded. */
+const unescapeXml = (text: string): string =>
+  text.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-f]+|#\d+);/gi, (whole, name: string) => {
+    const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+    if (name[0] !== '#') return named[name.toLowerCase()] ?? whole;
+    const code =
+      name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+
+/**
+ * The code of each Word field as Word evaluates it: a simple field's w:instr, or a complex
+ * field's w:instrText runs joined (Word splits them, and so do attackers: `DD` + `EAUTO`), nested
+ * fields inside it included, and a `QUOTE 68 68 69` field replaced by the characters it spells.
+ */
+function fieldCodes(xml: string): string[] {
+  const codes: string[] = [];
+  for (const match of xml.matchAll(/<w:fldSimple\b[^>]*?\bw:instr\s*=\s*"([^"]*)"/gi)) codes.push(match[1]!);
+  let depth = 0;
+  let code = '';
+  const parts =
+    /<w:fldChar\b[^>]*?\bw:fldCharType\s*=\s*"(begin|end)"|<w:instrText\b[^>]*>([^<]*)<\/w:instrText>/gi;
+  for (const match of xml.matchAll(parts)) {
+    if (match[1] === 'begin' || match[1] === 'BEGIN') {
+      depth++;
+      code += ' ';
+    } else if (match[1] !== undefined) {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0 && code.trim() !== '') {
+        codes.push(code);
+        code = '';
+      }
+    } else if (depth > 0) code += match[2];
+  }
+  if (code.trim() !== '') codes.push(code); // a field cut off by the markup bound
+  return codes.map((text) =>
+    unescapeXml(text).replace(/\bQUOTE((?:\s+\d{1,3})+)/gi, (_whole, numbers: string) =>
+      String.fromCharCode(...numbers.trim().split(/\s+/).map(Number)),
+    ),
+  );
+}
+
+/** A DDE call in a Word or Excel part, as text; undefined when there is none. */
+function ddeCall(path: string, xml: string): string | undefined {
+  if (/^xl\//i.test(partPath(path))) return /<ddeLink\b[^>]*>/i.exec(xml)?.[0].slice(0, 200);
+  const field = fieldCodes(xml).find((text) => /(?:^|[\s"{])DDE(?:AUTO)?\s/i.test(`${text} `));
+  return field?.trim().replace(/\s+/g, ' ').slice(0, 200);
+}
+
+/** Look at the start of a Word field part or Excel link part (up to maxMarkupBytes) for a DDE call. */
+export function scanDdePart(ctx: ArchiveContext, entry: ArchiveEntryFacts, start: Buffer): void {
+  const call = ddeCall(entry.path, start.toString('utf8'));
+  if (call) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: call });
+}
+
+/**
+ * An Excel formula that calls a program through DDE (`cmd|' /c calc'!A0`): application `|` topic
+ * `!` item. `|` is no operator in formulas; inside a string it follows a quote, not a name.
+ */
+const DDE_FORMULA = /<f\b[^>]*>(?:[^<]*?[=+\-*/(,&\s])?[a-z][\w.]*\|(?:'[^'<]*'|[^\s!'"<]+)![^<]*<\/f>/i;
+const SHEET_PART = /^xl\/worksheets\/sheet\d*\.xml$/i;
+
 /** Parts a document format parses as XML (OOXML, ODF, EPUB, XPS): where a DOCTYPE can declare entities. */
 const XML_PART = /\.(?:xml|rels|xsl|xslt|opf|ncx|xhtml|fdoc|fpage|vml)$/i;
 
@@ -73,6 +148,11 @@ const XML_PART = /\.(?:xml|rels|xsl|xslt|opf|ncx|xhtml|fdoc|fpage|vml)$/i;
  * DOCTYPE comes first in a document, so the head shows it.
  */
 export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, head: Buffer): void {
+  // A sheet is judged by its head: sheets run long, and the DDE cell of a maldoc comes first.
+  if (SHEET_PART.test(partPath(entry.path)) && head.includes('|')) {
+    const formula = DDE_FORMULA.exec(head.toString('utf8'));
+    if (formula) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: formula[0].slice(0, 200) });
+  }
   if (!XML_PART.test(entry.path) || !head.includes('<!')) return;
   const hit = externalEntity(head.toString('utf8'), entry.path);
   if (hit) ctx.active.push(hit);
@@ -143,8 +223,8 @@ export async function readEntryContent(
   stop: () => void,
 ): Promise<void> {
   const { maxSniffBytes, maxNestedArchiveBytes, maxArchiveDepth, maxMarkupBytes } = ctx.limits;
-  // A relationship part is kept (up to the markup bound) for what it loads from outside.
-  const relationships = entry.path.toLowerCase().endsWith('.rels');
+  // A relationship or DDE part is kept (up to the markup bound) for what it loads or runs.
+  const relationships = entry.path.toLowerCase().endsWith('.rels') || isDdePart(entry.path);
   const keepUpTo = relationships ? maxMarkupBytes : maxNestedArchiveBytes;
   const kept: Buffer[] = [];
   let keptBytes = 0;
@@ -177,8 +257,14 @@ export async function readEntryContent(
   }
   entry.actualSize = total;
   if (kept.length > 0 && relationships) {
-    const hit = externalRelationship(Buffer.concat(kept).subarray(0, maxMarkupBytes).toString('utf8'));
-    if (hit) ctx.active.push({ kind: 'office-external', where: entry.path, sample: hit });
+    const xml = Buffer.concat(kept).subarray(0, maxMarkupBytes).toString('utf8');
+    if (entry.path.toLowerCase().endsWith('.rels')) {
+      const hit = externalRelationship(xml);
+      if (hit) ctx.active.push({ kind: 'office-external', where: entry.path, sample: hit });
+    } else {
+      const call = ddeCall(entry.path, xml);
+      if (call) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: call });
+    }
   }
   if (detected === undefined && keptBytes > 0) {
     const head = Buffer.concat(kept).subarray(0, maxSniffBytes);

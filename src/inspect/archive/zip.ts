@@ -6,9 +6,11 @@ import { printableBytes } from '../../util/escape.js';
 import { detectType } from '../detect.js';
 import {
   type ArchiveContext,
+  isDdePart,
   nestedFormat,
   type OpenNested,
   readEntryContent,
+  scanDdePart,
   scanEntryHead,
 } from './context.js';
 
@@ -132,17 +134,46 @@ function dataStart(zip: ZipFile, raw: Entry): Promise<number> {
 const HEAD_INPUT_SLACK = 1024;
 
 /**
- * The first maxSniffBytes of a stored or deflated entry, from the start of its data only: a
- * deflate stream inflates from its beginning, so a cut-off prefix flushed gives the head.
+ * The first `want` bytes of a stored or deflated entry, from the start of its data only: a
+ * deflate stream inflates from its beginning, so a cut-off prefix flushed gives the start. The
+ * first read is `input` compressed bytes; while that inflates to less than `want`, twice as many.
  */
-async function entryHead(zip: ZipFile, raw: Entry, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> {
-  const want = ctx.limits.maxSniffBytes;
+async function entryStart(
+  zip: ZipFile,
+  raw: Entry,
+  readRaw: ReadRaw,
+  want: number,
+  input: number,
+): Promise<Buffer> {
   const start = await dataStart(zip, raw);
-  const input = await readRaw(start, Math.min(raw.compressedSize, want + HEAD_INPUT_SLACK));
-  const head =
-    raw.compressionMethod === 0 ? input : inflateRawSync(input, { finishFlush: constants.Z_SYNC_FLUSH });
-  return head.subarray(0, want);
+  if (raw.compressionMethod === 0) return readRaw(start, Math.min(raw.compressedSize, want));
+  for (
+    let length = Math.min(raw.compressedSize, input);
+    ;
+    length = Math.min(raw.compressedSize, length * 2)
+  ) {
+    const out = inflateRawSync(await readRaw(start, length), { finishFlush: constants.Z_SYNC_FLUSH });
+    if (out.length >= want || length >= raw.compressedSize) return out.subarray(0, want);
+  }
 }
+
+/** An entry's head: what its type is detected from (one read: deflate hardly grows anything). */
+const entryHead = (zip: ZipFile, raw: Entry, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
+  entryStart(zip, raw, readRaw, ctx.limits.maxSniffBytes, ctx.limits.maxSniffBytes + HEAD_INPUT_SLACK);
+
+/**
+ * A Word field part or Excel link part, up to maxMarkupBytes: a long document.xml is not
+ * inflated whole for the fields at its start. XML deflates well, so a quarter of the bound is
+ * the first read.
+ */
+const ddePartStart = (zip: ZipFile, raw: Entry, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
+  entryStart(
+    zip,
+    raw,
+    readRaw,
+    ctx.limits.maxMarkupBytes,
+    (ctx.limits.maxMarkupBytes >>> 2) + HEAD_INPUT_SLACK,
+  );
 
 /**
  * Whether an entry is read whole rather than by its head. A relationship part (.rels) is read
@@ -188,8 +219,12 @@ async function readContent(
   bytes?: Buffer,
 ): Promise<void> {
   if (facts.kind !== 'symlink' && !readWhole(raw, facts.path)) {
-    const head = await entryHead(zip, raw, ctx, readRaw);
-    ctx.consumed += head.length;
+    // A Word field part or Excel link part is read past its head, for DDE calls.
+    const ddePart = isDdePart(facts.path);
+    const start = await (ddePart ? ddePartStart : entryHead)(zip, raw, ctx, readRaw);
+    ctx.consumed += start.length;
+    if (ddePart) scanDdePart(ctx, facts, start);
+    const head = start.subarray(0, ctx.limits.maxSniffBytes);
     // Stored data is exactly its compressed bytes: its real size needs no read.
     if (raw.compressionMethod === 0) facts.actualSize = raw.compressedSize;
     const detected = head.length > 0 ? await detectType(head) : undefined;

@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
+import { typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
 import { metadataPastHead, pngProfileChunk } from './metadata.js';
@@ -35,6 +36,13 @@ export const mayHoldCode = (bytes: Uint8Array): boolean => {
   }
   return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
 };
+
+/** The first characters of a text, on one line, as a finding's sample. */
+const printableStart = (text: string): string =>
+  text
+    .slice(0, 60)
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ');
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */
 export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {
@@ -75,9 +83,16 @@ export async function inspectContent(
       if (profile) active.push(profile);
     }
   }
-  if (detected?.ext === 'mvg' || detected?.ext === 'msl') {
+  // ImageMagick runs MVG and MSL under any name, and hands PostScript and EPS to Ghostscript
+  // when they come in under an image's name (a PostScript program; .ps and .eps are documents).
+  const postscript = detected?.ext === 'ps' || detected?.ext === 'eps';
+  if (
+    detected?.ext === 'mvg' ||
+    detected?.ext === 'msl' ||
+    (postscript && typeClassOf(file.nameInfo.extension) === 'image')
+  ) {
     const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1').trimStart();
-    active.push({ kind: 'image-script', where: 'head', sample: text.slice(0, 60).replace(/\s+/g, ' ') });
+    active.push({ kind: 'image-script', where: 'head', sample: printableStart(text) });
   }
   if (SPREADSHEET_TEXT.has(file.nameInfo.extension ?? '') && detected?.source === 'text') {
     const hits = scanCsv(head, 'head');

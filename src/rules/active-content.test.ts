@@ -527,7 +527,23 @@ describe('active-content: ImageMagick scripts (MVG, MSL)', () => {
       ]),
       ['image-script'],
     ],
+    [
+      'PostScript named .jpg (Ghostscript runs it)',
+      'avatar.jpg',
+      '%!PS-Adobe-3.0\n(%pipe%id > /tmp/x) (w) file\nshowpage\n',
+      ['image-script'],
+    ],
+    ['a bare %! program named .png', 'a.png', '%!\nuserdict /setpagedevice undef\nsave\n', ['image-script']],
+    [
+      'binary EPS named .gif',
+      'logo.gif',
+      Buffer.concat([Buffer.from([0xc5, 0xd0, 0xd3, 0xc6]), Buffer.alloc(60)]),
+      ['image-script'],
+    ],
     // Benign look-alikes.
+    ['an EPS logo under its own name', 'logo.eps', '%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n', []],
+    ['a PostScript document', 'paper.ps', '%!PS-Adobe-3.0\n%%Pages: 1\nshowpage\n', []],
+    ['notes that mention %!', 'notes.txt', 'A PostScript file starts with %!PS.\n', []],
     [
       'a PNG with ImageMagick’s own raw profile chunk',
       'a.png',

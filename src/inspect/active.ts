@@ -51,6 +51,28 @@ export function scanBinary(bytes: Uint8Array, where: string): ActiveHit[] {
   return hits;
 }
 
+const ZIP_END = Buffer.from('PK\x05\x06', 'latin1');
+
+/**
+ * A zip's end record at the end of `bytes` (which end the file), as a sample; undefined without
+ * one. The record must fit what follows it exactly (its comment length) and name a central
+ * directory before it: a chance `PK\x05\x06` in image data does not. Zip readers (Java's, PHP's
+ * phar:// wrapper, unzip) find an archive by this record, so an image or PDF that ends with one
+ * opens as an archive too.
+ */
+export function appendedZip(bytes: Uint8Array): string | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = buf.lastIndexOf(ZIP_END); at >= 0; at = at > 0 ? buf.lastIndexOf(ZIP_END, at - 1) : -1) {
+    if (at + 22 > buf.length) continue;
+    const entries = buf.readUInt16LE(at + 10);
+    const directoryBytes = buf.readUInt32LE(at + 12);
+    const commentBytes = buf.readUInt16LE(at + 20);
+    if (at + 22 + commentBytes === buf.length && entries > 0 && directoryBytes >= 46 * entries)
+      return `a zip archive of ${entries} ${entries === 1 ? 'entry' : 'entries'} ends the file`;
+  }
+  return undefined;
+}
+
 /** An element name, with or without a namespace prefix (`<a:script xmlns:a="…xhtml">` runs too). */
 const NS = '(?:[a-z][\\w.-]*:)?';
 

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { scanBinary, scanCsv, scanMarkup } from './active.js';
+import { appendedZip, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import { typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
@@ -81,6 +81,12 @@ export async function inspectContent(
     if (detected?.ext === 'png') {
       const profile = pngProfileChunk(head) ?? (meta && pngProfileChunk(meta));
       if (profile) active.push(profile);
+    }
+    // An image or PDF that ends with a zip is both (GIFAR; a PHAR polyglot for phar://).
+    if (detected && (typeClassOf(detected.ext) === 'image' || detected.ext === 'pdf')) {
+      const end = tail ?? head;
+      const zip = end.length === 0 ? undefined : appendedZip(end);
+      if (zip) active.push({ kind: 'appended-archive', where: tail ? 'tail' : 'head', sample: zip });
     }
   }
   // ImageMagick runs MVG and MSL under any name, and hands PostScript and EPS to Ghostscript

@@ -396,6 +396,54 @@ describe('active-content: Office documents that load or run something from outsi
   });
 });
 
+describe('active-content: an archive appended to an image or PDF', () => {
+  const jar = zip({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n', 'Main.class': 'x' });
+  it.each([
+    ['a GIFAR', 'a.gif', Buffer.concat([gif(), jar]), ['appended-archive']],
+    [
+      'a large JPEG with a PHAR (zip) at its end',
+      'a.jpg',
+      Buffer.concat([big(jpeg()), jar]),
+      ['appended-archive'],
+    ],
+    [
+      'a zip with a comment after its end record',
+      'a.png',
+      Buffer.concat([png(), withComment(jar, 'hi')]),
+      ['appended-archive'],
+    ],
+    [
+      'a PDF that is also a JAR',
+      'a.pdf',
+      Buffer.concat([pdf('<</Type/Catalog>>'), jar]),
+      ['appended-archive'],
+    ],
+    // Look-alikes: the bytes PK\x05\x06 without a record that ends the file, a zip itself.
+    [
+      'a chance end signature in image data',
+      'a.jpg',
+      Buffer.concat([jpeg(), Buffer.from('PK\x05\x06 and more bytes after it, 22+')]),
+      [],
+    ],
+    [
+      'an end record whose comment length does not fit',
+      'a.png',
+      Buffer.concat([png(), withComment(jar, 'hi').subarray(0, -1)]),
+      [],
+    ],
+    ['a zip under its own name', 'a.zip', jar, []],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+});
+
+/** A zip whose end record carries a comment. */
+function withComment(archive: Buffer, comment: string): Buffer {
+  const out = Buffer.concat([archive, Buffer.from(comment)]);
+  out.writeUInt16LE(comment.length, archive.length - 2);
+  return out;
+}
+
 describe('active-content: DDE in Office documents', () => {
   const body = (paragraphs: string) =>
     `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs}</w:body></w:document>`;

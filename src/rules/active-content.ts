@@ -188,6 +188,18 @@ export const officeDdeRule = hitRule({
   message: 'the document runs a command through DDE when opened: {sample}',
 });
 
+export const appendedArchiveRule = hitRule({
+  id: 'active-content/appended-archive',
+  defaultSeverity: 'high',
+  description:
+    'An image or PDF that ends with a zip archive (a GIFAR, a JPEG+PHAR or PDF+JAR polyglot): it passes as the one and opens as the other.',
+  rationale:
+    'Zip readers find an archive by its end record, wherever it starts: PHP’s phar:// wrapper opens an uploaded avatar.jpg as a PHAR and unserializes its metadata (object injection, often code execution), Java loads a GIFAR as an applet or JAR, and the files inside were never checked by the upload filter.',
+  fix: 'Quarantine the file; re-encode accepted images server-side, which drops everything after the image data.',
+  kinds: ['appended-archive'],
+  message: 'this {detectedType} is also a zip: {sample}',
+});
+
 export const xsltRule = hitRule({
   id: 'active-content/xslt',
   defaultSeverity: 'high',

@@ -21,6 +21,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'xslt',
   'office-external',
   'office-dde',
+  'appended-archive',
   'image-script',
 ];
 

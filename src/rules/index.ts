@@ -1,5 +1,6 @@
 import { CATEGORIES, type Category } from '../model/types.js';
 import {
+  appendedArchiveRule,
   csvFormulaRule,
   externalRefRule,
   htmlRule,
@@ -147,6 +148,7 @@ export const RULES: readonly Rule[] = [
   publicReadRule,
   publicWriteRule,
   officeDdeRule,
+  appendedArchiveRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -66,7 +66,7 @@ function externalRelationship(xml: string): string | undefined {
 
 /**
  * Office parts where a DDE call is written: Word's fields (body, headers, footers, notes), and
- * Excel's external links. They are read whole, within the markup bound, like relationship parts.
+ * Excel's external links. They are read from their start to the markup bound.
  */
 const DDE_PART =
   /^(?:word\/(?:document|header\d*|footer\d*|footnotes|endnotes|glossary\/document)\.xml|xl\/externalLinks\/externalLink\d*\.xml)$/i;
@@ -77,11 +77,12 @@ const partPath = (path: string): string => path.slice(path.lastIndexOf('!') + 1)
 /** Whether an entry is a part where Word writes fields or Excel its external links. */
 export const isDdePart = (path: string): boolean => DDE_PART.test(partPath(path));
 
+const XML_ESCAPES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
 /** `&lt;` and the other XML escapes in a field's code, decoded. */
 const unescapeXml = (text: string): string =>
   text.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-f]+|#\d+);/gi, (whole, name: string) => {
-    const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-    if (name[0] !== '#') return named[name.toLowerCase()] ?? whole;
+    if (name[0] !== '#') return XML_ESCAPES[name.toLowerCase()] ?? whole;
     const code =
       name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
     return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
@@ -100,7 +101,7 @@ function fieldCodes(xml: string): string[] {
   const parts =
     /<w:fldChar\b[^>]*?\bw:fldCharType\s*=\s*"(begin|end)"|<w:instrText\b[^>]*>([^<]*)<\/w:instrText>/gi;
   for (const match of xml.matchAll(parts)) {
-    if (match[1] === 'begin' || match[1] === 'BEGIN') {
+    if (match[1]?.toLowerCase() === 'begin') {
       depth++;
       code += ' ';
     } else if (match[1] !== undefined) {
@@ -114,7 +115,11 @@ function fieldCodes(xml: string): string[] {
   if (code.trim() !== '') codes.push(code); // a field cut off by the markup bound
   return codes.map((text) =>
     unescapeXml(text).replace(/\bQUOTE((?:\s+\d{1,3})+)/gi, (_whole, numbers: string) =>
-      String.fromCharCode(...numbers.trim().split(/\s+/).map(Number)),
+      numbers
+        .trim()
+        .split(/\s+/)
+        .map((n) => String.fromCharCode(Number(n)))
+        .join(''),
     ),
   );
 }
@@ -128,7 +133,7 @@ function ddeCall(path: string, xml: string): string | undefined {
 
 /** Look at the start of a Word field part or Excel link part (up to maxMarkupBytes) for a DDE call. */
 export function scanDdePart(ctx: ArchiveContext, entry: ArchiveEntryFacts, start: Buffer): void {
-  const call = ddeCall(entry.path, start.toString('utf8'));
+  const call = ddeCall(entry.path, start.subarray(0, ctx.limits.maxMarkupBytes).toString('utf8'));
   if (call) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: call });
 }
 
@@ -224,8 +229,8 @@ export async function readEntryContent(
 ): Promise<void> {
   const { maxSniffBytes, maxNestedArchiveBytes, maxArchiveDepth, maxMarkupBytes } = ctx.limits;
   // A relationship or DDE part is kept (up to the markup bound) for what it loads or runs.
-  const relationships = entry.path.toLowerCase().endsWith('.rels') || isDdePart(entry.path);
-  const keepUpTo = relationships ? maxMarkupBytes : maxNestedArchiveBytes;
+  const calling = entry.path.toLowerCase().endsWith('.rels') || isDdePart(entry.path);
+  const keepUpTo = calling ? maxMarkupBytes : maxNestedArchiveBytes;
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let total = 0;
@@ -242,11 +247,10 @@ export async function readEntryContent(
         scanEntryHead(ctx, entry, head);
         detected = await detectType(head);
         keepAll =
-          relationships ||
-          (nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes);
+          calling || (nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes);
       }
       if (keptBytes > keepUpTo) keepAll = false;
-      if (!keepAll && detected !== undefined && !relationships) kept.splice(0);
+      if (!keepAll && detected !== undefined && !calling) kept.splice(0);
     }
     if (ctx.budgetLeft <= 0) {
       ctx.hit('maxInflateBytes', 'archive entries past the inflate budget were not read');
@@ -256,14 +260,12 @@ export async function readEntryContent(
     }
   }
   entry.actualSize = total;
-  if (kept.length > 0 && relationships) {
-    const xml = Buffer.concat(kept).subarray(0, maxMarkupBytes).toString('utf8');
-    if (entry.path.toLowerCase().endsWith('.rels')) {
-      const hit = externalRelationship(xml);
+  if (kept.length > 0 && calling) {
+    const start = Buffer.concat(kept);
+    if (isDdePart(entry.path)) scanDdePart(ctx, entry, start);
+    else {
+      const hit = externalRelationship(start.subarray(0, maxMarkupBytes).toString('utf8'));
       if (hit) ctx.active.push({ kind: 'office-external', where: entry.path, sample: hit });
-    } else {
-      const call = ddeCall(entry.path, xml);
-      if (call) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: call });
     }
   }
   if (detected === undefined && keptBytes > 0) {

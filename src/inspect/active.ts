@@ -55,8 +55,8 @@ const ZIP_END = Buffer.from('PK\x05\x06', 'latin1');
 
 /**
  * A zip's end record at the end of `bytes` (which end the file), as a sample; undefined without
- * one. The record must fit what follows it exactly (its comment length) and name a central
- * directory before it: a chance `PK\x05\x06` in image data does not. Zip readers (Java's, PHP's
+ * one. The record must fit what follows it exactly (its comment length) and count entries a
+ * central directory of its stated size can hold: a chance `PK\x05\x06` in image data does not. Zip readers (Java's, PHP's
  * phar:// wrapper, unzip) find an archive by this record, so an image or PDF that ends with one
  * opens as an archive too.
  */
@@ -165,6 +165,50 @@ const MARKUP_CHECKS: [ActiveKind, RegExp | ((text: string) => number)][] = [
   ['svg-external-ref', EXTERNAL_REF],
 ];
 
+/** Past this many bytes of entity expansion a document is a bomb: real documents expand to kilobytes. */
+const EXPANSION_LIMIT = 16 * 1024 * 1024;
+
+const INTERNAL_ENTITY = /<!ENTITY\s+([\w.:-]+)\s+(?:"([^"]*)"|'([^']*)')\s*>/g;
+const ENTITY_REFERENCE = /&([\w.:-]+);/g;
+
+/**
+ * What the entities a document references expand to, when a parser expands them: nested (the
+ * billion laughs: ten entities of ten references each make 10^9 copies) or repeated (one large
+ * entity referenced many times, the quadratic blowup). A hit past EXPANSION_LIMIT.
+ */
+export function entityExpansion(text: string, where: string): ActiveHit | undefined {
+  const subset = /<!DOCTYPE[^>[]*\[/i.exec(text);
+  if (!subset) return undefined;
+  const end = text.indexOf(']', subset.index + subset[0].length);
+  const declarations = text.slice(subset.index, end < 0 ? undefined : end);
+  const values = new Map<string, string>();
+  for (const match of declarations.matchAll(INTERNAL_ENTITY))
+    if (!values.has(match[1]!)) values.set(match[1]!, match[2] ?? match[3] ?? '');
+  if (values.size === 0) return undefined;
+  const sizes = new Map<string, number>();
+  const sizeOf = (name: string): number => {
+    const known = sizes.get(name);
+    if (known !== undefined) return known;
+    const value = values.get(name);
+    if (value === undefined) return 0;
+    sizes.set(name, 0); // a reference loop: parsers refuse it, so it expands to nothing here
+    let size = value.length;
+    for (const ref of value.matchAll(ENTITY_REFERENCE)) {
+      size += sizeOf(ref[1]!) - ref[0].length;
+      if (size > EXPANSION_LIMIT) break;
+    }
+    sizes.set(name, size);
+    return size;
+  };
+  let total = 0;
+  for (const ref of text.slice(end < 0 ? text.length : end).matchAll(ENTITY_REFERENCE)) {
+    total += sizeOf(ref[1]!);
+    if (total > EXPANSION_LIMIT)
+      return { kind: 'entity-expansion', where, sample: `&${ref[1]}; and the rest expand past 16 MiB` };
+  }
+  return undefined;
+}
+
 const XXE = /<!DOCTYPE[^>[]*\[[\s\S]*?<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\s/i;
 
 /** An external entity declared in XML text (`<!ENTITY x SYSTEM "file:///etc/passwd">`). */
@@ -198,6 +242,8 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
   }
   const xxe = firstHit('xxe', XXE, text, 'body');
   if (xxe) hits.push(xxe);
+  const bomb = kind === 'html' ? undefined : entityExpansion(text, 'body');
+  if (bomb) hits.push(bomb);
   const code = SERVER_CODE.map((p) => firstHit('server-code', p, text, 'body')).find(Boolean);
   if (code) hits.push(code);
   return hits;

@@ -396,6 +396,37 @@ describe('active-content: Office documents that load or run something from outsi
   });
 });
 
+describe('active-content: entity expansion', () => {
+  const laughs = (levels: number) =>
+    `<?xml version="1.0"?>\n<!DOCTYPE svg [\n <!ENTITY lol0 "lol">\n${Array.from(
+      { length: levels },
+      (_, i) => ` <!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">\n`,
+    ).join('')}]>\n<svg xmlns="http://www.w3.org/2000/svg"><text>&lol${levels};</text></svg>`;
+  const illustrator =
+    '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [\n <!ENTITY ns_extend "http://ns.adobe.com/Extensibility/1.0/">\n <!ENTITY ns_svg "http://www.w3.org/2000/svg">\n]>\n<svg xmlns="&ns_svg;" xmlns:x="&ns_extend;"><rect/></svg>';
+  it.each([
+    ['the billion laughs', 'lol.svg', laughs(9), ['entity-expansion']],
+    [
+      'the quadratic blowup',
+      'data.xml',
+      `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "${'a'.repeat(64 * 1024)}">]><r>${'&a;'.repeat(300)}</r>`,
+      ['entity-expansion'],
+    ],
+    [
+      'the billion laughs in a Word part',
+      'letter.docx',
+      zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': laughs(9) }),
+      ['entity-expansion'],
+    ],
+    // Look-alikes: a few levels, Illustrator's namespace entities, entities never referenced.
+    ['a few levels', 'small.svg', laughs(3), []],
+    ['Illustrator’s namespace entities', 'logo.svg', illustrator, []],
+    ['declared, never referenced', 'quiet.svg', laughs(9).replace('&lol9;', 'hello'), []],
+  ])('%s', async (_label, name, content, expected) => {
+    expect(await active(name, content)).toEqual(expected);
+  });
+});
+
 describe('active-content: an archive appended to an image or PDF', () => {
   const jar = zip({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n', 'Main.class': 'x' });
   it.each([

@@ -200,6 +200,18 @@ export const appendedArchiveRule = hitRule({
   message: 'this {detectedType} is also a zip: {sample}',
 });
 
+export const entityExpansionRule = hitRule({
+  id: 'active-content/entity-expansion',
+  defaultSeverity: 'high',
+  description:
+    'XML (an SVG, an XML file, an XML part of an Office or ODF file) whose internal entities expand past 16 MiB when parsed: the billion laughs, the quadratic blowup.',
+  rationale:
+    'A parser that expands entities allocates the whole expansion: a 1 KB upload takes gigabytes, and the thumbnailer, previewer or import job that parses it goes down with its host (CWE-776).',
+  fix: 'Quarantine the file; parse uploaded XML with entity expansion off or bounded (defusedxml, libxml2’s limits, a parser with DTDs disabled).',
+  kinds: ['entity-expansion'],
+  message: 'the XML’s entities expand past 16 MiB when parsed: {sample}',
+});
+
 export const xsltRule = hitRule({
   id: 'active-content/xslt',
   defaultSeverity: 'high',

@@ -22,6 +22,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'office-external',
   'office-dde',
   'appended-archive',
+  'entity-expansion',
   'image-script',
 ];
 

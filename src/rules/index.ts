@@ -2,6 +2,7 @@ import { CATEGORIES, type Category } from '../model/types.js';
 import {
   appendedArchiveRule,
   csvFormulaRule,
+  entityExpansionRule,
   externalRefRule,
   htmlRule,
   imageScriptRule,
@@ -149,6 +150,7 @@ export const RULES: readonly Rule[] = [
   publicWriteRule,
   officeDdeRule,
   appendedArchiveRule,
+  entityExpansionRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

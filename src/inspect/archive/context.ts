@@ -1,5 +1,5 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
-import { externalEntity, isMacroEntry } from '../active.js';
+import { entityExpansion, externalEntity, isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
 import type { Limits } from '../limits.js';
 
@@ -159,8 +159,11 @@ export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, hea
     if (formula) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: formula[0].slice(0, 200) });
   }
   if (!XML_PART.test(entry.path) || !head.includes('<!')) return;
-  const hit = externalEntity(head.toString('utf8'), entry.path);
+  const text = head.toString('utf8');
+  const hit = externalEntity(text, entry.path);
   if (hit) ctx.active.push(hit);
+  const bomb = entityExpansion(text, entry.path);
+  if (bomb) ctx.active.push(bomb);
 }
 
 export type NestedFormat = 'zip' | 'tar' | 'gzip';

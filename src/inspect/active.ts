@@ -87,6 +87,8 @@ const EXTERNAL_REF = new RegExp(
     `<${NS}(?:image|use|feImage|script|iframe|embed|object|img|link|audio|video|source|tref|track)\\b[^>]*?\\s(?:xlink:)?(?:href|src)\\s*=\\s*["']?\\s*(?:https?:|//|ftp:)`,
     `(?:href|src)\\s*=\\s*["']?\\s*(?:file|expect|text|msl|ephemeral|label|vid|caption|mvg|fd|gopher|jar|php|phar|dict|ldap):`,
     `@import\\s+(?:url\\()?["']?\\s*(?:https?:|//)`,
+    // A stylesheet processing instruction: the viewer fetches and applies it (XSLT can write script).
+    `<\\?xml-stylesheet\\b[^>]*?\\shref\\s*=\\s*["']?\\s*(?:https?:|//|file:)`,
     `url\\(\\s*["']?\\s*(?:https?:|//|file:)`,
   ].join('|'),
   'i',

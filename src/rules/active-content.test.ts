@@ -157,6 +157,16 @@ describe('active-content: markup', () => {
       ['external-reference'],
     ],
     ['a file: reference through use', svg('<use href="file:///etc/passwd#x"/>'), ['external-reference']],
+    [
+      'a remote stylesheet processing instruction',
+      `<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="https://evil.example/x.xsl"?>${svg('<rect/>')}`,
+      ['external-reference'],
+    ],
+    [
+      'a local CSS stylesheet processing instruction',
+      `<?xml version="1.0"?><?xml-stylesheet type="text/css" href="style.css"?>${svg('<rect/>')}`,
+      [],
+    ],
     ['an ordinary navigation link', svg('<a href="https://example.com/about"><text>about</text></a>'), []],
     ['an embedded data: image', svg('<image href="data:image/png;base64,iVBORw0KGgo="/>'), []],
     [

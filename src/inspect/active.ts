@@ -104,7 +104,7 @@ const URL_ATTRIBUTE =
 /** Schemes that run script where the document is opened. */
 const SCRIPT_URL = /^(?:javascript|vbscript|livescript):|^data:(?:text\/html|application\/xhtml\+xml)[;,]/;
 
-/** The named character references that spell a scheme in the filter-evasion lists; the rest by number. */
+/** Named references decoded: XML's five, and those the filter-evasion lists spell schemes with. */
 const NAMED_REFERENCES: Record<string, string> = {
   colon: ':',
   tab: '\t',
@@ -121,23 +121,29 @@ const NAMED_REFERENCES: Record<string, string> = {
 };
 
 /**
- * A URL attribute's value as a browser follows it: character references decoded (`jav&#x61;`,
- * `&#106;`, `&colon;`; HTML also takes them without the semicolon), ASCII tab and newline removed
- * wherever they are (`java&#9;script:`), leading and trailing controls and spaces trimmed, and
- * lowercased. Filters that match `javascript:` on the raw text miss every one of these.
+ * Character references decoded, as a browser decodes them (`&#x61;`, `&#106;`, `&colon;`, and
+ * HTML also without the semicolon); one that names nothing stays as written.
+ */
+export function decodeReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(
+    /&(?:#x([0-9a-f]+)|#(\d+)|([a-z]+));?/gi,
+    (whole, hex?: string, dec?: string, name?: string) => {
+      if (name !== undefined) return NAMED_REFERENCES[name.toLowerCase()] ?? whole;
+      const code = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
+    },
+  );
+}
+
+/**
+ * A URL attribute's value as a browser follows it: character references decoded, ASCII tab and
+ * newline removed wherever they are (`java&#9;script:`), leading and trailing controls and
+ * spaces trimmed, and lowercased. Filters that match `javascript:` on the raw text miss every
+ * one of these.
  */
 function followedUrl(value: string): string {
-  const decoded = value.includes('&')
-    ? value.replace(
-        /&(?:#x([0-9a-f]+)|#(\d+)|([a-z]+));?/gi,
-        (whole, hex?: string, dec?: string, name?: string) => {
-          if (name !== undefined) return NAMED_REFERENCES[name.toLowerCase()] ?? whole;
-          const code = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
-          return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
-        },
-      )
-    : value;
-  return decoded
+  return decodeReferences(value)
     .replace(/[\t\n\r]/g, '')
     .replace(EDGE_CONTROLS, '')
     .toLowerCase();

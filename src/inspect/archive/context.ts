@@ -1,5 +1,5 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
-import { entityExpansion, externalEntity, isMacroEntry } from '../active.js';
+import { decodeReferences, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
 import type { Limits } from '../limits.js';
 
@@ -77,17 +77,6 @@ const partPath = (path: string): string => path.slice(path.lastIndexOf('!') + 1)
 /** Whether an entry is a part where Word writes fields or Excel its external links. */
 export const isDdePart = (path: string): boolean => DDE_PART.test(partPath(path));
 
-const XML_ESCAPES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** `&lt;` and the other XML escapes in a field's code, decoded. */
-const unescapeXml = (text: string): string =>
-  text.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-f]+|#\d+);/gi, (whole, name: string) => {
-    if (name[0] !== '#') return XML_ESCAPES[name.toLowerCase()] ?? whole;
-    const code =
-      name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
-
 /**
  * The code of each Word field as Word evaluates it: a simple field's w:instr, or a complex
  * field's w:instrText runs joined (Word splits them, and so do attackers: `DD` + `EAUTO`), nested
@@ -114,7 +103,7 @@ function fieldCodes(xml: string): string[] {
   }
   if (code.trim() !== '') codes.push(code); // a field cut off by the markup bound
   return codes.map((text) =>
-    unescapeXml(text).replace(/\bQUOTE((?:\s+\d{1,3})+)/gi, (_whole, numbers: string) =>
+    decodeReferences(text).replace(/\bQUOTE((?:\s+\d{1,3})+)/gi, (_whole, numbers: string) =>
       numbers
         .trim()
         .split(/\s+/)

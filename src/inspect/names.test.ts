@@ -158,6 +158,9 @@ describe('traversal in look-alike and nested forms', () => {
     ['..＼..＼windows＼win.ini', ['dot-dot']],
     ['....//....//etc/passwd', ['dot-dot']],
     ['....\\\\....\\\\x.asp', ['dot-dot']],
+    // Tomcat and Jetty drop a segment's path parameters: `..;` and `..;x=1` are `..`.
+    ['..;/WEB-INF/web.xml', ['dot-dot']],
+    ['a/..;jsessionid=1/..;/etc/passwd', ['dot-dot']],
   ])('%s climbs out', (name, forms) => {
     expect(traversalForms(name).forms).toEqual(forms);
   });
@@ -169,6 +172,8 @@ describe('traversal in look-alike and nested forms', () => {
     '.../notes.txt',
     'ｆｕｌｌｗｉｄｔｈ.jpg',
     '½ price.png',
+    'notes..;draft.txt',
+    'a;..;b.txt',
   ])('%s does not', (name) => {
     expect(traversalForms(name).forms).toEqual([]);
   });

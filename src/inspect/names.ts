@@ -149,7 +149,8 @@ function computeTraversalForms(
   const forms = new Set<TraversalForm>();
   const cut = decoded.split('\0')[0] ?? '';
   const slashed = decoded.replaceAll('\\', '/');
-  const climbs = (path: string): boolean => path.split('/').some((seg) => /^\.\. *$/.test(seg));
+  // `..;jsessionid=x` is `..` to Tomcat and Jetty, which drop a segment's path parameters.
+  const climbs = (path: string): boolean => path.split('/').some((seg) => /^\.\.(?: *$|;)/.test(seg));
   // `....//` survives a filter that strips `../` once: it becomes `../`. Either needs `..`.
   if (decoded.includes('..') && (climbs(slashed) || climbs(slashed.replaceAll('../', ''))))
     forms.add('dot-dot');

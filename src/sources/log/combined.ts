@@ -77,7 +77,7 @@ export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecor
   const named = q < 0 ? undefined : nameParameter(url, q + 1);
   const below = pathBelowUploads(path, uploadPath);
   if (named !== undefined) record.filename = named;
-  else if (below !== undefined && /(?:^|[/\\])\.\.(?:[/\\]|$)/.test(decodeRepeatedly(below).decoded)) {
+  else if (below !== undefined && /(?:^|[/\\])\.\.(?:[/\\;]|$)/.test(decodeRepeatedly(below).decoded)) {
     // A PUT or WebDAV path that climbs out of the upload folder: the whole path is the name.
     record.filename = below;
   } else {

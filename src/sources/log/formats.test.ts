@@ -115,6 +115,7 @@ describe('combined access logs', () => {
     ['PUT /uploads/2024/photo.v2.jpg', 'photo.v2.jpg'],
     ['PUT /uploads/..%2f..%2fetc%2fpasswd', '..%2f..%2fetc%2fpasswd'],
     ['PUT /dav/uploads/../../x.php', '../../x.php'],
+    ['PUT /uploads/..;/WEB-INF/web.xml', '..;/WEB-INF/web.xml'],
     ['POST /upload.php?file=cv.pdf', 'cv.pdf'],
     ['POST /upload', undefined],
   ])('%s → %s', (request, filename) => {

@@ -73,6 +73,52 @@ export function appendedZip(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * OLE object classes RTF exploits embed: the Equation Editor (CVE-2017-11882, CVE-2018-0802), an
+ * OLE package (a file that runs when clicked), an HTML file, a scriptlet.
+ */
+const RTF_EXPLOIT_CLASS = /^(?:equation\.[23]|microsoft equation.*|package|htmlfile|scriptlet)$/i;
+
+/** The Equation Editor's CLSID as stored in a compound file: what obfuscated samples keep. */
+const EQUATION_CLSID = Buffer.from('02ce020000000000c000000000000046', 'hex').toString('latin1');
+
+/** Hex digits of an RTF object's data read after `\objdata` (split by whitespace or not). */
+const OBJDATA_HEX_CHARS = 64 * 1024;
+
+/**
+ * An embedded OLE object in RTF text of the kind exploits use: a class of RTF_EXPLOIT_CLASS (by
+ * `\objclass`, or the class name in the object's own header in `\objdata`), the Equation
+ * Editor's CLSID in its data, a URL moniker (OLE2Link with an http URL: CVE-2017-0199), or any
+ * object set to update itself when the document opens (`\objupdate`, `\objautlink`), which runs
+ * it without a click.
+ */
+export function rtfObject(text: string): ActiveHit | undefined {
+  if (!/\\object\b/i.test(text)) return undefined;
+  const found = (sample: string): ActiveHit => ({ kind: 'rtf-object', where: 'body', sample });
+  const declared = /\\objclass\s+([^}\\]*)/i.exec(text)?.[1]?.trim();
+  if (declared && RTF_EXPLOIT_CLASS.test(declared)) return found(`\\objclass ${declared.slice(0, 40)}`);
+  for (const data of text.matchAll(/\\objdata\b/gi)) {
+    const hex = text
+      .slice(data.index + 8, data.index + 8 + 4 * OBJDATA_HEX_CHARS)
+      .replace(/[^0-9a-f]/gi, '')
+      .slice(0, OBJDATA_HEX_CHARS);
+    const bytes = Buffer.from(hex.length % 2 ? hex.slice(0, -1) : hex, 'hex');
+    // An OLE1 object: version, format, then the class name's length and the name itself.
+    const nameBytes = bytes.length >= 12 ? bytes.readUInt32LE(8) : 0;
+    const name =
+      nameBytes > 0 && nameBytes < 256
+        ? bytes.toString('latin1', 12, 12 + nameBytes).replace(/\0.*$/s, '')
+        : '';
+    if (RTF_EXPLOIT_CLASS.test(name)) return found(`\\objdata of class ${name}`);
+    const data8 = bytes.toString('latin1');
+    if (data8.includes(EQUATION_CLSID)) return found('\\objdata holding the Equation Editor (its CLSID)');
+    if (data8.includes('OLE2Link') && /h\0?t\0?t\0?p\0?s?\0?:/i.test(data8))
+      return found('\\objdata holding a URL moniker (OLE2Link to http)');
+  }
+  const auto = /\\obj(?:update|autlink)\b/i.exec(text);
+  return auto ? found(`an object with ${auto[0]}: it updates itself when the document opens`) : undefined;
+}
+
 /** An element name, with or without a namespace prefix (`<a:script xmlns:a="…xhtml">` runs too). */
 const NS = '(?:[a-z][\\w.-]*:)?';
 

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { appendedZip, scanBinary, scanCsv, scanMarkup } from './active.js';
+import { appendedZip, rtfObject, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import { typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
@@ -112,6 +112,12 @@ export async function inspectContent(
         limit: 'maxMarkupBytes',
         detail: `only the first ${length} bytes were scanned`,
       });
+  } else if (detected?.ext === 'rtf') {
+    // Embedded objects, to the markup bound; a long RTF (images inline as hex) is not reported
+    // as incomplete: most are.
+    const length = Math.min(file.size, limits.maxMarkupBytes);
+    const hit = rtfObject((await source.read(0, length)).toString('latin1'));
+    if (hit) active.push(hit);
   } else if (detected?.ext === 'pdf') {
     const scan = await scanPdf(source, limits);
     active.push(...scan.hits);

@@ -63,6 +63,8 @@ export function classifyText(head: Uint8Array): DetectedType {
   const start = src.trimStart();
   // HLS/M3U playlists: video converters (ffmpeg) follow the URLs and file paths they list.
   if (start.startsWith('#EXTM3U')) return text('m3u8', 'application/vnd.apple.mpegurl');
+  // RTF: Word opens anything that starts `{\rt` as RTF (exploits write `{\rtvpn…` to dodge `{\rtf1`).
+  if (src.startsWith('{\\rt')) return text('rtf', 'application/rtf');
   // PostScript (and text EPS): `%!` at the very start is what Ghostscript and ImageMagick look for.
   if (src.startsWith('%!')) return text('ps', 'application/postscript');
   if (start.startsWith('#!')) {

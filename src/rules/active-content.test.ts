@@ -437,6 +437,58 @@ describe('active-content: entity expansion', () => {
   });
 });
 
+describe('active-content: RTF objects', () => {
+  const hex = (text: string) => Buffer.from(text, 'latin1').toString('hex');
+  /** An OLE1 object header: version, format (embedded), the class name's length and the name. */
+  const ole1 = (cls: string, rest = '') => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(cls.length + 1);
+    return `0105000002000000${length.toString('hex')}${hex(cls)}00${hex(rest)}`;
+  };
+  const rtf = (object: string) => `{\\rtf1\\ansi Dear customer,\\par{\\object\\objemb${object}}}`;
+  const data = (hexDigits: string) => `{\\*\\objdata ${hexDigits}}`;
+  it.each([
+    [
+      'the Equation Editor by class',
+      'invoice.rtf',
+      rtf(`{\\*\\objclass Equation.3}${data(ole1('Equation.3'))}`),
+    ],
+    ['RTF named .doc', 'invoice.doc', rtf(`{\\*\\objclass Equation.3}${data(ole1('Equation.3'))}`)],
+    ['a {\\rt header without rtf1', 'a.rtf', rtf(data(ole1('Equation.3'))).replace('{\\rtf1', '{\\rtvpn')],
+    [
+      'the class only in the data, its hex split by whitespace',
+      'a.rtf',
+      rtf(data(ole1('Equation.3').replace(/(..)/g, '$1 \n'))),
+    ],
+    ['an OLE package', 'a.rtf', rtf(data(ole1('Package', 'evil.exe')))],
+    [
+      'the Equation Editor CLSID in a compound file',
+      'a.rtf',
+      rtf(data(`${ole1('Word.Document.8')}02ce020000000000c000000000000046`)),
+    ],
+    [
+      'a URL moniker to http (CVE-2017-0199)',
+      'a.rtf',
+      rtf(data(ole1('Word.Document.8', 'OLE2Link\0h\0t\0t\0p\0:\0/\0/\0'))),
+    ],
+    ['an object that updates itself', 'a.rtf', rtf(`\\objupdate${data(ole1('Excel.Sheet.8'))}`)],
+  ])('%s', async (_label, name, text) => {
+    expect((await active(name, text)).filter((k) => k !== 'wrong-type')).toEqual(['rtf-object']);
+  });
+
+  it.each([
+    ['plain RTF', '{\\rtf1\\ansi Hello {\\b world}\\par}'],
+    [
+      'an embedded Excel chart',
+      rtf(`{\\*\\objclass Excel.Sheet.12}${data(ole1('Excel.Sheet.12', 'package relationships'))}`),
+    ],
+    ['a picture', '{\\rtf1{\\pict\\pngblip 89504e470d0a1a0a}}'],
+    ['the words in the text', '{\\rtf1 The Equation.3 object and the Package class \\par}'],
+  ])('not: %s', async (_label, text) => {
+    expect(await active('letter.rtf', text)).toEqual([]);
+  });
+});
+
 describe('active-content: an archive appended to an image or PDF', () => {
   const jar = zip({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n', 'Main.class': 'x' });
   it.each([

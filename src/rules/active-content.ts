@@ -212,6 +212,18 @@ export const entityExpansionRule = hitRule({
   message: 'the XML’s entities expand past 16 MiB when parsed: {sample}',
 });
 
+export const rtfObjectRule = hitRule({
+  id: 'active-content/rtf-object',
+  defaultSeverity: 'high',
+  description:
+    'An RTF document (whatever its extension: RTF named .doc is the classic) embedding an OLE object of a class exploits use (Equation Editor, OLE2Link URL moniker, script moniker, Package, htmlfile), or any object set to update itself when the document opens (\\objupdate, \\objautlink).',
+  rationale:
+    'RTF is how Office exploits travel: the Equation Editor overflow (CVE-2017-11882, CVE-2018-0802) and the URL moniker that fetches and runs an HTA (CVE-2017-0199) ran code on opening, and an object that updates itself runs without a click. Macro blockers do not see them.',
+  fix: 'Quarantine the file; convert RTF uploads (or refuse them), and strip embedded objects.',
+  kinds: ['rtf-object'],
+  message: 'the RTF embeds an object that exploits use: {sample}',
+});
+
 export const xsltRule = hitRule({
   id: 'active-content/xslt',
   defaultSeverity: 'high',

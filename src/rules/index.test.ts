@@ -23,6 +23,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'office-dde',
   'appended-archive',
   'entity-expansion',
+  'rtf-object',
   'image-script',
 ];
 

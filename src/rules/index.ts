@@ -13,6 +13,7 @@ import {
   pdfActionRule,
   pdfAttachmentRule,
   polyglotRule,
+  rtfObjectRule,
   svgScriptRule,
   xsltRule,
   xxeRule,
@@ -151,6 +152,7 @@ export const RULES: readonly Rule[] = [
   officeDdeRule,
   appendedArchiveRule,
   entityExpansionRule,
+  rtfObjectRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

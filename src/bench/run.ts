@@ -451,6 +451,7 @@ function realistic(files: number, runs: number): Target[] {
   const us = r.get(OURS_SCAN)!;
   const n = files.toLocaleString('en-US');
   const floorRatio = us.seconds / r.get(DEEP_FLOOR)!.seconds;
+  const million = files >= 1_000_000;
   const targets: Target[] = [
     {
       target: `${n} realistic files: within 3× of the deep floor`,
@@ -458,17 +459,19 @@ function realistic(files: number, runs: number): Target[] {
       met: floorRatio <= 3,
     },
     {
+      target: `${n} realistic files: peak RSS under ${million ? 200 : 150} MiB`,
+      measured: `${us.rssMiB.toFixed(0)} MiB`,
+      met: us.rssMiB < (million ? 200 : 150),
+    },
+  ];
+  // Issue 18 sets these two for 100,000 files; at a million it asks for the floor and memory only.
+  if (!million)
+    targets.push({
       target: `${n} realistic files: 3× faster than file -P2`,
       measured: times(r.get(FILE_PEER)!.seconds / us.seconds),
       met: r.get(FILE_PEER)!.seconds / us.seconds >= 3,
-    },
-    {
-      target: `${n} realistic files: peak RSS under ${files >= 1_000_000 ? 200 : 150} MiB`,
-      measured: `${us.rssMiB.toFixed(0)} MiB`,
-      met: us.rssMiB < (files >= 1_000_000 ? 200 : 150),
-    },
-  ];
-  if (clamscanRatio)
+    });
+  if (clamscanRatio && !million)
     targets.push({
       target: `${n} realistic files: 30× faster than clamscan${clamscanRatio.on}`,
       measured: times(clamscanRatio.ratio),

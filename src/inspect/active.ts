@@ -185,37 +185,74 @@ export function decodeReferences(text: string): string {
 /**
  * A URL attribute's value as a browser follows it: character references decoded, ASCII tab and
  * newline removed wherever they are (`java&#9;script:`), leading and trailing controls and
- * spaces trimmed, and lowercased. Filters that match `javascript:` on the raw text miss every
- * one of these.
+ * spaces trimmed. Filters that match `javascript:` on the raw text miss every one of these.
  */
 function followedUrl(value: string): string {
   return decodeReferences(value)
     .replace(/[\t\n\r]/g, '')
-    .replace(EDGE_CONTROLS, '')
-    .toLowerCase();
+    .replace(EDGE_CONTROLS, '');
 }
 
 /** What the URL parser trims from both ends of a URL: C0 controls and spaces. */
 const EDGE_CONTROLS = /^[\x00-\x20]+|[\x00-\x20]+$/g;
 
-/** Where the markup has a URL attribute that runs script when followed, or -1. */
-function scriptUrlAt(text: string): number {
+/** How much of a data: URL's payload is decoded to look inside. */
+const DATA_URL_CHARS = 256 * 1024;
+
+/** The document a `data:image/svg+xml` URL holds, decoded; undefined for any other URL. */
+function embeddedSvg(url: string): string | undefined {
+  const comma = url.indexOf(',');
+  const meta = url.slice(0, comma).toLowerCase();
+  if (comma < 0 || !meta.startsWith('data:image/svg+xml')) return undefined;
+  const payload = url.slice(comma + 1, comma + 1 + DATA_URL_CHARS);
+  if (meta.endsWith(';base64')) return Buffer.from(payload, 'base64').toString('utf8');
+  try {
+    return decodeURIComponent(payload);
+  } catch {
+    return payload;
+  }
+}
+
+/**
+ * Where the markup has a URL attribute that runs script when followed, or -1: a script scheme,
+ * or an SVG document in a data: URL (`<use href="data:image/svg+xml;base64,…">`) that itself
+ * runs script, looked into two levels deep.
+ */
+function scriptUrlAt(text: string, depth = 0): number {
   for (const match of text.matchAll(URL_ATTRIBUTE)) {
     const value = match[1] ?? match[2] ?? match[3] ?? '';
-    if (value.split(';').some((item) => SCRIPT_URL.test(followedUrl(item)))) return match.index + 1;
+    if (value.split(';').some((item) => SCRIPT_URL.test(followedUrl(item).toLowerCase())))
+      return match.index + 1;
     // A data: URL's own parameters hold `;`: judge the value whole too.
-    if (SCRIPT_URL.test(followedUrl(value))) return match.index + 1;
+    const url = followedUrl(value);
+    if (SCRIPT_URL.test(url.toLowerCase())) return match.index + 1;
+    const inner = depth < 2 ? embeddedSvg(url) : undefined;
+    if (inner !== undefined && runsScript(inner, depth + 1)) return match.index + 1;
   }
   return -1;
 }
 
+/** Whether markup runs script by any of the SVG script checks. */
+function runsScript(text: string, depth: number): boolean {
+  return (
+    SCRIPT_ELEMENT.test(text) ||
+    EVENT_HANDLER.test(text) ||
+    FOREIGN_OBJECT.test(text) ||
+    scriptUrlAt(text, depth) >= 0
+  );
+}
+
+const SCRIPT_ELEMENT = new RegExp(`<${NS}script[\\s>/]`, 'i');
+// An event handler attribute, after a space or (HTML's parser reads `<svg/onload=…>`) a slash
+// right after the element's name.
+const EVENT_HANDLER = /<[a-z][^>]*\son[a-z]+\s*=|<[a-z][\w:.-]*\/on[a-z]+\s*=/i;
+const FOREIGN_OBJECT = new RegExp(`<${NS}foreignObject[\\s>/]`, 'i');
+
 const MARKUP_CHECKS: [ActiveKind, RegExp | ((text: string) => number)][] = [
-  ['svg-script', new RegExp(`<${NS}script[\\s>/]`, 'i')],
-  // An event handler attribute, after a space or (HTML's parser reads `<svg/onload=…>`) a slash
-  // right after the element's name.
-  ['svg-handler', /<[a-z][^>]*\son[a-z]+\s*=|<[a-z][\w:.-]*\/on[a-z]+\s*=/i],
-  ['svg-javascript-url', scriptUrlAt],
-  ['svg-foreign-object', new RegExp(`<${NS}foreignObject[\\s>/]`, 'i')],
+  ['svg-script', SCRIPT_ELEMENT],
+  ['svg-handler', EVENT_HANDLER],
+  ['svg-javascript-url', (text) => scriptUrlAt(text)],
+  ['svg-foreign-object', FOREIGN_OBJECT],
   ['svg-external-ref', EXTERNAL_REF],
 ];
 

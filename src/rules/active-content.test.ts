@@ -170,6 +170,25 @@ describe('active-content: markup', () => {
     ['an ordinary navigation link', svg('<a href="https://example.com/about"><text>about</text></a>'), []],
     ['an embedded data: image', svg('<image href="data:image/png;base64,iVBORw0KGgo="/>'), []],
     [
+      'an SVG with a handler inside a base64 data: URL',
+      svg(
+        `<use href="data:image/svg+xml;base64,${Buffer.from(svg('<image href="x" onerror="alert(1)"/>')).toString('base64')}#x"/>`,
+      ),
+      ['svg-script'],
+    ],
+    [
+      'a script inside a percent-encoded data: URL',
+      svg(`<image href="data:image/svg+xml,${encodeURIComponent(svg('<script>alert(1)</script>'))}"/>`),
+      ['svg-script'],
+    ],
+    [
+      'a plain icon inside a data: URL',
+      svg(
+        `<image href="data:image/svg+xml;base64,${Buffer.from(svg('<circle r="4"/>')).toString('base64')}"/>`,
+      ),
+      [],
+    ],
+    [
       'XXE',
       `<?xml version="1.0"?>\n<!DOCTYPE svg [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>\n${svg('<text>&x;</text>')}`,
       ['xxe'],

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { appendedZip, rtfObject, scanBinary, scanCsv, scanMarkup } from './active.js';
+import { appendedZip, eicar, rtfObject, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import { typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
@@ -61,6 +61,8 @@ export async function inspectContent(
   const detected = file.detected;
   const head = file.head ?? new Uint8Array();
   const active: ActiveHit[] = [];
+  const test = file.size <= 128 ? eicar(head, 'head') : undefined;
+  if (test) active.push(test);
   // A password-protected Word, Excel or PowerPoint file is an OLE container holding an
   // EncryptedPackage, whatever its name says: nothing inside it can be read.
   if (detected?.ext === 'cfb' && OOXML_NAMES.has(file.nameInfo.extension ?? ''))

@@ -171,6 +171,8 @@ export type ActiveKind =
   | 'xslt'
   /** An Office document that loads a template, OLE object or frame from outside when opened. */
   | 'office-external'
+  /** The EICAR anti-virus test file: someone checked whether uploads are scanned for malware. */
+  | 'eicar'
   /** An RTF document with an embedded OLE object of a class exploits use, or one that updates itself on opening. */
   | 'rtf-object'
   /** XML whose entities expand past 16 MiB when parsed (billion laughs, quadratic blowup). */

@@ -456,6 +456,22 @@ describe('active-content: entity expansion', () => {
   });
 });
 
+describe('active-content: the EICAR test file', () => {
+  // Built from parts, so that this test file is not itself the test file.
+  const test = `X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-${'ANTIVIRUS'}-TEST-FILE!$H+H*`;
+  it.each([
+    ['on its own', 'eicar.txt', test, ['eicar']],
+    ['followed by a line break', 'eicar.txt', `${test}\r\n`, ['eicar']],
+    ['zipped', 'eicar_com.zip', zip({ 'eicar.txt': test }), ['eicar']],
+    // Not the test file: its string inside other text, or too long a file.
+    ['quoted in a note', 'notes.txt', `The test string is ${test}, see the docs.`, []],
+    ['followed by more than whitespace', 'a.txt', `${test} and more`, []],
+    ['padded past 128 bytes', 'a.txt', `${test}${' '.repeat(100)}`, []],
+  ])('%s', async (_label, name, content, expected) => {
+    expect(await active(name, content)).toEqual(expected);
+  });
+});
+
 describe('active-content: RTF objects', () => {
   const hex = (text: string) => Buffer.from(text, 'latin1').toString('hex');
   /** An OLE1 object header: version, format (embedded), the class name's length and the name. */

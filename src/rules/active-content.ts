@@ -224,6 +224,18 @@ export const rtfObjectRule = hitRule({
   message: 'the RTF embeds an object that exploits use: {sample}',
 });
 
+export const eicarRule = hitRule({
+  id: 'active-content/eicar',
+  defaultSeverity: 'medium',
+  description:
+    'The EICAR anti-virus test file (its 68 characters, followed by whitespace at most), on its own or inside an archive.',
+  rationale:
+    'It is harmless by design, and every malware scanner reports it: an upload of it is someone checking whether uploads are scanned, the usual step before uploading real malware. A stored one also says the upload path was not scanned.',
+  fix: 'Find who uploaded it and what they uploaded next; if uploads are meant to be scanned for malware, find why this one was not.',
+  kinds: ['eicar'],
+  message: 'an upload probe: {sample}',
+});
+
 export const xsltRule = hitRule({
   id: 'active-content/xslt',
   defaultSeverity: 'high',

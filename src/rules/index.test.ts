@@ -24,6 +24,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'appended-archive',
   'entity-expansion',
   'rtf-object',
+  'eicar',
   'image-script',
 ];
 

@@ -2,6 +2,7 @@ import { CATEGORIES, type Category } from '../model/types.js';
 import {
   appendedArchiveRule,
   csvFormulaRule,
+  eicarRule,
   entityExpansionRule,
   externalRefRule,
   htmlRule,
@@ -153,6 +154,7 @@ export const RULES: readonly Rule[] = [
   appendedArchiveRule,
   entityExpansionRule,
   rtfObjectRule,
+  eicarRule,
 ];
 
 const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));

@@ -1,5 +1,5 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
-import { decodeReferences, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
+import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
 import type { Limits } from '../limits.js';
 
@@ -142,6 +142,9 @@ const XML_PART = /\.(?:xml|rels|xsl|xslt|opf|ncx|xhtml|fdoc|fpage|vml)$/i;
  * DOCTYPE comes first in a document, so the head shows it.
  */
 export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, head: Buffer): void {
+  // The EICAR test file zipped (eicar_com.zip) is the usual second probe of a malware scan.
+  const test = entry.declaredSize <= 128 ? eicar(head, entry.path) : undefined;
+  if (test) ctx.active.push(test);
   // A sheet is judged by its head: sheets run long, and the DDE cell of a maldoc comes first.
   if (SHEET_PART.test(partPath(entry.path)) && head.includes('|')) {
     const formula = DDE_FORMULA.exec(head.toString('utf8'));

@@ -282,6 +282,48 @@ const INTERNAL_ENTITY = /<!ENTITY\s+([\w.:-]+)\s+(?:"([^"]*)"|'([^']*)')\s*>/g;
 const ENTITY_REFERENCE = /&([\w.:-]+);/g;
 
 /**
+ * What each entity expands to, capped past EXPANSION_LIMIT: its value's length, less each
+ * reference, plus what that reference expands to. Depth first with a stack of its own (a chain of
+ * thousands of entities would overflow the call stack); a reference loop expands to nothing here
+ * (parsers refuse it).
+ */
+function expandedSizes(values: ReadonlyMap<string, string>): Map<string, number> {
+  const sizes = new Map<string, number>();
+  const refsOf = (name: string): string[] =>
+    [...(values.get(name) ?? '').matchAll(ENTITY_REFERENCE)].map((ref) => ref[1]!);
+  for (const root of values.keys()) {
+    if (sizes.has(root)) continue;
+    const stack: Array<{ name: string; refs: string[]; next: number }> = [];
+    const visiting = new Set<string>();
+    const enter = (name: string): void => {
+      visiting.add(name);
+      stack.push({ name, refs: refsOf(name), next: 0 });
+    };
+    enter(root);
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      const ref = top.refs[top.next];
+      if (ref !== undefined && values.has(ref) && !sizes.has(ref) && !visiting.has(ref)) {
+        enter(ref);
+        continue;
+      }
+      if (ref !== undefined) {
+        top.next++;
+        continue;
+      }
+      // Every reference of `top` is sized (or unknown, or a loop): size it.
+      let size = values.get(top.name)!.length;
+      for (const r of top.refs)
+        size = Math.min(size + (sizes.get(r) ?? 0) - r.length - 2, EXPANSION_LIMIT + 1);
+      sizes.set(top.name, Math.max(size, 0));
+      visiting.delete(top.name);
+      stack.pop();
+    }
+  }
+  return sizes;
+}
+
+/**
  * What the entities a document references expand to, when a parser expands them: nested (the
  * billion laughs: ten entities of ten references each make 10^9 copies) or repeated (one large
  * entity referenced many times, the quadratic blowup). A hit past EXPANSION_LIMIT.
@@ -295,24 +337,10 @@ export function entityExpansion(text: string, where: string): ActiveHit | undefi
   for (const match of declarations.matchAll(INTERNAL_ENTITY))
     if (!values.has(match[1]!)) values.set(match[1]!, match[2] ?? match[3] ?? '');
   if (values.size === 0) return undefined;
-  const sizes = new Map<string, number>();
-  const sizeOf = (name: string): number => {
-    const known = sizes.get(name);
-    if (known !== undefined) return known;
-    const value = values.get(name);
-    if (value === undefined) return 0;
-    sizes.set(name, 0); // a reference loop: parsers refuse it, so it expands to nothing here
-    let size = value.length;
-    for (const ref of value.matchAll(ENTITY_REFERENCE)) {
-      size += sizeOf(ref[1]!) - ref[0].length;
-      if (size > EXPANSION_LIMIT) break;
-    }
-    sizes.set(name, size);
-    return size;
-  };
+  const sizes = expandedSizes(values);
   let total = 0;
   for (const ref of text.slice(end < 0 ? text.length : end).matchAll(ENTITY_REFERENCE)) {
-    total += sizeOf(ref[1]!);
+    total += sizes.get(ref[1]!) ?? 0;
     if (total > EXPANSION_LIMIT)
       return { kind: 'entity-expansion', where, sample: `&${ref[1]}; and the rest expand past 16 MiB` };
   }

@@ -447,6 +447,12 @@ describe('active-content: entity expansion', () => {
       zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': laughs(9) }),
       ['entity-expansion'],
     ],
+    [
+      'a chain of thousands of entities (deeper than the call stack)',
+      'chain.svg',
+      `<!DOCTYPE svg [<!ENTITY e0 "x">${Array.from({ length: 8000 }, (_, i) => `<!ENTITY e${i + 1} "&e${i};&e${i};">`).join('')}]><svg xmlns="http://www.w3.org/2000/svg"><text>&e8000;</text></svg>`,
+      ['entity-expansion'],
+    ],
     // Look-alikes: a few levels, Illustrator's namespace entities, entities never referenced.
     ['a few levels', 'small.svg', laughs(3), []],
     ['Illustrator’s namespace entities', 'logo.svg', illustrator, []],

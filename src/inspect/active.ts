@@ -104,6 +104,9 @@ const EQUATION_CLSID = Buffer.from('02ce020000000000c000000000000046', 'hex').to
 /** Hex digits of an RTF object's data read after `\objdata` (split by whitespace or not). */
 const OBJDATA_HEX_CHARS = 64 * 1024;
 
+/** Objects looked into per document: each costs a read of its data, and a file can hold thousands. */
+const OBJDATA_LOOKS = 32;
+
 /**
  * An embedded OLE object in RTF text of the kind exploits use: a class of RTF_EXPLOIT_CLASS (by
  * `\objclass`, or the class name in the object's own header in `\objdata`), the Equation
@@ -116,7 +119,9 @@ export function rtfObject(text: string): ActiveHit | undefined {
   const found = (sample: string): ActiveHit => ({ kind: 'rtf-object', where: 'body', sample });
   const declared = /\\objclass\s+([^}\\]*)/i.exec(text)?.[1]?.trim();
   if (declared && RTF_EXPLOIT_CLASS.test(declared)) return found(`\\objclass ${declared.slice(0, 40)}`);
+  let looks = 0;
   for (const data of text.matchAll(/\\objdata\b/gi)) {
+    if (++looks > OBJDATA_LOOKS) break;
     const hex = text
       .slice(data.index + 8, data.index + 8 + 4 * OBJDATA_HEX_CHARS)
       .replace(/[^0-9a-f]/gi, '')

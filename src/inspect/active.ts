@@ -25,6 +25,8 @@ const SERVER_CODE: RegExp[] = [
   /<%!\s*(?:public|private|static|import|class|string|void|int|java\.)/i,
   /<cf(?:execute|script|file|http|object|invoke|registry)\b/i,
   /<script\s+language\s*=\s*["']?php/i,
+  // ASP.NET's server-side script block: `<script runat="server">` runs on the server, not the browser.
+  /<script\b[^>]{0,200}?\brunat\s*=\s*["']?server/i,
   /__halt_compiler\s*\(/i,
   /<%@\s*page\s/i,
   /<jsp:[a-z]/i,

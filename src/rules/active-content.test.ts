@@ -35,6 +35,12 @@ describe('active-content: server-side code in binary files', () => {
     ],
     ['short echo tag', 'a.gif', Buffer.concat([gif(), Buffer.from('<?= $_GET[1] ?>')]), ['server-code']],
     ['JSP in a JPEG', 'a.jpg', jpeg('<%@ page import="java.io.*" %>'), ['server-code']],
+    [
+      'an ASP.NET server script block in a GIF',
+      'a.gif',
+      Buffer.concat([gif(), Buffer.from('<script runat="server">Response.Write(1)</script>')]),
+      ['html', 'server-code'],
+    ],
     ['a PHP short open tag in a JPEG', 'a.jpg', jpeg('<? system($_GET["c"]); ?>'), ['server-code']],
     [
       'an ASP.NET handler directive in a JPEG',

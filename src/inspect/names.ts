@@ -186,6 +186,9 @@ const PLAIN_NAME = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_NAME_BYTES - 
  */
 export const isPlainName = (name: string): boolean => PLAIN_NAME.test(name);
 
+/** An archive entry's path inside its own archive: nested entries join their archives' with `!` (`a.zip!x/y.php`). */
+export const innermostPath = (path: string): string => path.slice(path.lastIndexOf('!') + 1);
+
 /**
  * The final component of a name that may carry `/` or `\\` separators (a client name, a zip
  * entry). One backward scan: called several times per log record, where two lastIndexOf calls

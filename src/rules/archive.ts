@@ -1,6 +1,6 @@
 import { contentKindOf } from '../inspect/filetypes.js';
 import { BOMB_MIN_BYTES, BOMB_RATIO } from '../inspect/limits.js';
-import { analyzeName, lastComponent, traversalForms } from '../inspect/names.js';
+import { analyzeName, innermostPath, lastComponent, traversalForms } from '../inspect/names.js';
 import type { ArchiveEntryFacts, Evidence, FindingDraft, InspectedFile } from '../model/types.js';
 import {
   doubleExtensionRule,
@@ -19,7 +19,7 @@ const MAX_ENTRY_FINDINGS = 25;
 const DECLARED_BOMB_BYTES = 4 * 1024 ** 3;
 
 /** An entry's own name: the last component of its path in the innermost archive. */
-const baseName = (path: string): string => lastComponent(path.split('!').at(-1)!.replace(/\/+$/, ''));
+const baseName = (path: string): string => lastComponent(innermostPath(path).replace(/\/+$/, ''));
 
 /** An archive entry seen as a file record, so the name and content rules can judge it. */
 function entryRecord(file: InspectedFile, entry: ArchiveEntryFacts): InspectedFile {
@@ -71,7 +71,7 @@ export const zipSlipRule = archiveRule({
   messages: { slip: 'the entry path {entry} escapes the extraction folder ({forms})' },
   check: (file) =>
     perEntry(file, 'slip', (entry) => {
-      const own = entry.path.split('!').at(-1)!;
+      const own = innermostPath(entry.path);
       const { forms } = traversalForms(own);
       return forms.length > 0 ? { entry: own, forms: forms.join(', ') } : undefined;
     }),
@@ -226,7 +226,7 @@ export const nestedRule = archiveRule({
   check: (file) =>
     perEntry(file, 'nested', (entry) =>
       entry.depth === 1 && entry.detected && contentKindOf(entry.detected.ext) === 'archive'
-        ? { entry: entry.path.split('!').at(-1)!, type: entry.detected.mime }
+        ? { entry: innermostPath(entry.path), type: entry.detected.mime }
         : undefined,
     ),
 });

@@ -2,6 +2,7 @@ import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../..
 import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
 import type { Limits } from '../limits.js';
+import { innermostPath } from '../names.js';
 
 /** State shared by everything read from one file on disk, however deeply nested. */
 export class ArchiveContext {
@@ -38,7 +39,7 @@ export class ArchiveContext {
     }
     this.entries.push(entry);
     this.declaredTotal += entry.declaredSize;
-    if (entry.kind === 'file' && isMacroEntry(entry.path.split('!').at(-1)!)) {
+    if (entry.kind === 'file' && isMacroEntry(innermostPath(entry.path))) {
       this.active.push({ kind: 'macro', where: entry.path, sample: entry.path });
     }
     return true;
@@ -71,11 +72,8 @@ function externalRelationship(xml: string): string | undefined {
 const DDE_PART =
   /^(?:word\/(?:document|header\d*|footer\d*|footnotes|endnotes|glossary\/document)\.xml|xl\/externalLinks\/externalLink\d*\.xml)$/i;
 
-/** The part's own path inside its archive (a nested entry's path holds the outer ones, `a.zip!b`). */
-const partPath = (path: string): string => path.slice(path.lastIndexOf('!') + 1);
-
 /** Whether an entry is a part where Word writes fields or Excel its external links. */
-export const isDdePart = (path: string): boolean => DDE_PART.test(partPath(path));
+export const isDdePart = (path: string): boolean => DDE_PART.test(innermostPath(path));
 
 /**
  * The code of each Word field as Word evaluates it: a simple field's w:instr, or a complex
@@ -115,7 +113,7 @@ function fieldCodes(xml: string): string[] {
 
 /** A DDE call in a Word or Excel part, as text; undefined when there is none. */
 function ddeCall(path: string, xml: string): string | undefined {
-  if (/^xl\//i.test(partPath(path))) return /<ddeLink\b[^>]*>/i.exec(xml)?.[0].slice(0, 200);
+  if (/^xl\//i.test(innermostPath(path))) return /<ddeLink\b[^>]*>/i.exec(xml)?.[0].slice(0, 200);
   const field = fieldCodes(xml).find((text) => /(?:^|[\s"{])DDE(?:AUTO)?\s/i.test(`${text} `));
   return field?.trim().replace(/\s+/g, ' ').slice(0, 200);
 }
@@ -146,7 +144,7 @@ export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, hea
   const test = entry.declaredSize <= 128 ? eicar(head, entry.path) : undefined;
   if (test) ctx.active.push(test);
   // A sheet is judged by its head: sheets run long, and the DDE cell of a maldoc comes first.
-  if (SHEET_PART.test(partPath(entry.path)) && head.includes('|')) {
+  if (SHEET_PART.test(innermostPath(entry.path)) && head.includes('|')) {
     const formula = DDE_FORMULA.exec(head.toString('utf8'));
     if (formula) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: formula[0].slice(0, 200) });
   }

@@ -7,7 +7,8 @@ import type { ActiveHit, ActiveKind } from '../model/types.js';
 
 const SAMPLE_CHARS = 60;
 
-function sample(text: string, index: number): string {
+/** The text at `index`, SAMPLE_CHARS of it, with what does not print as spaces: a finding's excerpt. */
+export function sample(text: string, index: number): string {
   return text.slice(index, index + SAMPLE_CHARS).replace(/[^\x20-\x7e]+/g, ' ');
 }
 

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { appendedZip, eicar, rtfObject, scanBinary, scanCsv, scanMarkup } from './active.js';
+import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
 import { typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
@@ -36,13 +36,6 @@ export const mayHoldCode = (bytes: Uint8Array): boolean => {
   }
   return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
 };
-
-/** The first characters of a text, on one line, as a finding's sample. */
-const printableStart = (text: string): string =>
-  text
-    .slice(0, 60)
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .replace(/\s+/g, ' ');
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */
 export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {
@@ -100,7 +93,7 @@ export async function inspectContent(
     (postscript && typeClassOf(file.nameInfo.extension) === 'image')
   ) {
     const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1').trimStart();
-    active.push({ kind: 'image-script', where: 'head', sample: printableStart(text) });
+    active.push({ kind: 'image-script', where: 'head', sample: sample(text, 0).replace(/\s+/g, ' ') });
   }
   if (SPREADSHEET_TEXT.has(file.nameInfo.extension ?? '') && detected?.source === 'text') {
     const hits = scanCsv(head, 'head');

@@ -247,12 +247,11 @@ function embeddedSvg(url: string): string | undefined {
  */
 function scriptUrlAt(text: string, depth = 0): number {
   for (const match of text.matchAll(URL_ATTRIBUTE)) {
-    const value = match[1] ?? match[2] ?? match[3] ?? '';
-    if (value.split(';').some((item) => SCRIPT_URL.test(followedUrl(item).toLowerCase())))
-      return match.index + 1;
-    // A data: URL's own parameters hold `;`: judge the value whole too.
-    const url = followedUrl(value);
-    if (SCRIPT_URL.test(url.toLowerCase())) return match.index + 1;
+    const url = followedUrl(match[1] ?? match[2] ?? match[3] ?? '');
+    const lower = url.toLowerCase();
+    // Whole (a data: URL's own parameters hold `;`), or any item of an animation's values list.
+    const items = lower.split(';').map((item) => item.replace(EDGE_CONTROLS, ''));
+    if (SCRIPT_URL.test(lower) || items.some((item) => SCRIPT_URL.test(item))) return match.index + 1;
     const inner = depth < 2 ? embeddedSvg(url) : undefined;
     if (inner !== undefined && runsScript(inner, depth + 1)) return match.index + 1;
   }

@@ -48,42 +48,23 @@ function filesOf(root: string): string[] {
   return out;
 }
 
-/** A script the bench runs as a child: list every page, or download every object into a folder. */
-const CLIENT_SCRIPT = `
-import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-const [endpoint, bucket, into] = process.argv.slice(2);
-const s3 = new S3Client({ endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-let token, keys = [];
-do {
-  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-  for (const o of page.Contents ?? []) keys.push(o.Key);
-  token = page.IsTruncated ? page.NextContinuationToken : undefined;
-} while (token);
-if (into) {
-  let next = 0;
-  const lane = async () => { for (let i = next++; i < keys.length; i = next++) {
-    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i] }))).Body.transformToByteArray();
-    const path = join(into, keys[i]); mkdirSync(dirname(path), { recursive: true }); writeFileSync(path, body);
-  } };
-  await Promise.all(Array.from({ length: 32 }, lane));
-}
-console.log(keys.length);
-`;
-
 /**
+ * A script the bench runs as a child: list every page (`node script ENDPOINT BUCKET`), then
+ * download every object into a folder (`… DIR`), or read only what the floor reads (`… --floor`).
+ *
  * The floor of any audit that reads a bucket by ranges, on this store: per object only the reads
  * every object needs under the default bounds (the whole object when it is at most 8 KiB, else
  * its first and last 4 KiB), as bare HTTP requests, 32 in flight, nothing audited. No SDK and no
  * signing: s3rver serves anonymous reads, and a signature only adds the client's own cost. PDFs
  * and zips need more reads than these, so an audit can only be slower.
  */
-const FLOOR_SCRIPT = `
-import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
+const CLIENT_SCRIPT = `
+import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-const [endpoint, bucket] = process.argv.slice(2);
-const s3 = new S3Client({ endpoint, forcePathStyle: true });
+import { dirname, join } from 'node:path';
+const [endpoint, bucket, into] = process.argv.slice(2);
+const s3 = new S3Client({ endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
 let token, objects = [];
 do {
   const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
@@ -98,15 +79,23 @@ const get = (key, first, last) => new Promise((done, fail) => {
     res.on('data', () => {}).on('end', done).on('error', fail);
   }).on('error', fail).end();
 });
-let next = 0;
-const lane = async () => { for (let i = next++; i < objects.length; i = next++) {
-  const [key, size] = objects[i];
-  if (size === 0) continue;
+const download = async ([key]) => {
+  const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body.transformToByteArray();
+  const path = join(into, key); mkdirSync(dirname(path), { recursive: true }); writeFileSync(path, body);
+};
+const floor = async ([key, size]) => {
+  if (size === 0) return;
   await get(key, 0, Math.min(size, 8192) - 1);
   if (size > 8192) await get(key, size - 4096, size - 1);
-} };
-await Promise.all(Array.from({ length: 32 }, lane));
+};
+const each = into === '--floor' ? floor : into ? download : undefined;
+if (each) {
+  let next = 0;
+  const lane = async () => { for (let i = next++; i < objects.length; i = next++) await each(objects[i]); };
+  await Promise.all(Array.from({ length: 32 }, lane));
+}
 agent.destroy();
+console.log(objects.length);
 `;
 
 /** CPU seconds a process has used so far (user and system), from /proc. */
@@ -133,7 +122,7 @@ export interface BucketBenchResult {
   listSeconds: number;
   rescanSeconds: number;
   naiveSeconds: number;
-  /** The range-read floor (FLOOR_SCRIPT). */
+  /** The range-read floor (CLIENT_SCRIPT --floor). */
   floorSeconds: number;
   /** CPU seconds the store spent answering each (medians): it shares the machine's cores. */
   storeCpu: { scan: number; floor: number; naive: number };
@@ -177,8 +166,6 @@ export async function bucketBench(
 
     const script = join(tools.project, '.bench-s3-client.mjs');
     writeFileSync(script, CLIENT_SCRIPT);
-    const floorScript = join(tools.project, '.bench-s3-floor.mjs');
-    writeFileSync(floorScript, FLOOR_SCRIPT);
     const out = join(tools.work, 'bucket.json');
     const state = join(tools.work, 'bucket-state');
     const download = join(tools.work, 'bucket-download');
@@ -200,7 +187,7 @@ export async function bucketBench(
         });
       const scans = time(ours(''));
       const lists = time(`node ${script} ${server.endpoint} bench`);
-      const floors = time(`node ${floorScript} ${server.endpoint} bench`);
+      const floors = time(`node ${script} ${server.endpoint} bench --floor`);
       const rescans = time(ours(`--state ${state}`));
       const naive = time(
         `node ${script} ${server.endpoint} bench ${download} && node ${tools.bin} scan ${download} -f json -o ${out} -q --fail-on none --allow-unevaluated`,
@@ -227,7 +214,6 @@ export async function bucketBench(
       };
     } finally {
       rmSync(script, { force: true });
-      rmSync(floorScript, { force: true });
       rmSync(download, { recursive: true, force: true });
     }
   } finally {

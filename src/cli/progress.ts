@@ -6,6 +6,7 @@
 
 import type { Progress } from '../audit/run.js';
 import { escapeUnsafe } from '../util/escape.js';
+import { formatCount } from '../util/format.js';
 
 const REDRAW_MS = 100;
 
@@ -31,7 +32,7 @@ export function progressLine(
       const seconds = (t - started) / 1000;
       const rate = seconds > 0 ? Math.round(counters.files / seconds) : 0;
       const width = Math.max(20, (stream.columns ?? 80) - 1);
-      const line = `scanning: ${counters.entries.toLocaleString('en-US')} entries, ${rate.toLocaleString('en-US')} files/s, ${seconds.toFixed(1)} s, in ${escapeUnsafe(current || '.')}`;
+      const line = `scanning: ${formatCount(counters.entries)} entries, ${formatCount(rate)} files/s, ${seconds.toFixed(1)} s, in ${escapeUnsafe(current || '.')}`;
       stream.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
       drawn = true;
     },

@@ -3,6 +3,7 @@
 import type { Finding, Report, Severity } from '../model/types.js';
 import { formatBytes } from '../rules/messages.js';
 import { escapeUnsafe } from '../util/escape.js';
+import { formatCount } from '../util/format.js';
 
 /**
  * What a verdict covers, in words every summary uses: files (a log: upload records) and bytes
@@ -14,7 +15,7 @@ export function coverage(report: Pick<Report, 'source' | 'summary'>): string {
   const log = report.source === 'log';
   const what = log ? 'upload records' : 'files';
   const bytes = `${formatBytes(s.bytesEvaluated ?? 0)} of ${formatBytes(s.bytes)}${log ? ' of log lines' : ''}`;
-  return `${(s.filesEvaluated ?? 0).toLocaleString('en-US')} of ${s.files.toLocaleString('en-US')} ${what} evaluated (${bytes})`;
+  return `${formatCount(s.filesEvaluated ?? 0)} of ${formatCount(s.files)} ${what} evaluated (${bytes})`;
 }
 
 /**

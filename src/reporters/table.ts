@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { type Report, SEVERITIES, type Severity, type SuppressionNote } from '../model/types.js';
 import { formatBytes, renderMessage } from '../rules/messages.js';
 import { escapeUnsafe } from '../util/escape.js';
+import { formatCount } from '../util/format.js';
 import { comparisonLines } from './comparison.js';
 import { blocks, coverage, findingPlace, largest } from './shared.js';
 import type { RenderContext, Reporter } from './types.js';
@@ -18,7 +19,7 @@ export const paint = (c: ChalkInstance, severity: Severity): string =>
   })[severity];
 
 const count = (n: number, one: string, many = `${one}s`): string =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  `${formatCount(n)} ${n === 1 ? one : many}`;
 
 function summaryLines(report: Report, c: ChalkInstance, newFindings?: number): string[] {
   const { summary: s, durationMs } = report;
@@ -33,7 +34,7 @@ function summaryLines(report: Report, c: ChalkInstance, newFindings?: number): s
   return [
     `${verdict} ${head}; fail-on: ${s.failOn}${newFindings === undefined ? '' : ` (judging the ${newFindings} new only)`}`,
     `${count(s.entries, 'entry', 'entries')} scanned: ${count(s.files, 'file')}, ${count(s.directories, 'directory', 'directories')}, ${count(s.symlinks, 'symlink')}, ${s.other} other; ${formatBytes(s.bytes)} in ${(durationMs / 1000).toFixed(2)} s`,
-    `${s.evaluated.toLocaleString('en-US')} evaluated, ${s.notEvaluated > 0 ? c.yellow.bold(`${s.notEvaluated} not evaluated`) : '0 not evaluated'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ${s.excluded} excluded`,
+    `${formatCount(s.evaluated)} evaluated, ${s.notEvaluated > 0 ? c.yellow.bold(`${s.notEvaluated} not evaluated`) : '0 not evaluated'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ${s.excluded} excluded`,
     `coverage: ${coverage(report)}`,
   ];
 }

@@ -1,4 +1,5 @@
 import type { Finding } from '../model/types.js';
+import { formatCount } from '../util/format.js';
 import { ownValue } from '../util/own.js';
 import { ruleById } from './index.js';
 
@@ -46,7 +47,7 @@ export function renderMessage(finding: Pick<Finding, 'ruleId' | 'messageId' | 'e
   // A log's later occurrences of one finding are counted on the last one listed.
   return finding.count === undefined || finding.count < 2
     ? text
-    : `${text} (and ${(finding.count - 1).toLocaleString('en-US')} more like it, not listed)`;
+    : `${text} (and ${formatCount(finding.count - 1)} more like it, not listed)`;
 }
 
 function renderTemplate(finding: Pick<Finding, 'ruleId' | 'messageId' | 'evidence'>): string {

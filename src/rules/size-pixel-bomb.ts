@@ -1,3 +1,4 @@
+import { formatCount } from '../util/format.js';
 import { defineRule, draft } from './define.js';
 
 /**
@@ -11,7 +12,7 @@ export default defineRule({
   id: 'size/pixel-bomb',
   category: 'size',
   defaultSeverity: 'high',
-  description: `An image whose header declares more than ${MAX_PIXELS.toLocaleString('en-US')} pixels: a decompression bomb for thumbnailers.`,
+  description: `An image whose header declares more than ${formatCount(MAX_PIXELS)} pixels: a decompression bomb for thumbnailers.`,
   rationale:
     'A 50 KB PNG can declare 100,000 × 100,000 pixels: the first thumbnailer or image library that decodes it allocates tens of gigabytes and takes the worker (or the host) down. The file size limit does not see it.',
   fix: 'Quarantine the file; make the handler read the declared dimensions before decoding and refuse images over a pixel limit.',

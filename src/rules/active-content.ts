@@ -168,9 +168,9 @@ export const officeExternalRule = hitRule({
   id: 'active-content/office-remote',
   defaultSeverity: 'high',
   description:
-    'An Office document whose relationships load a template, OLE object, frame or sub-document from outside when it opens, or link with a scheme that runs something (ms-msdt:, mhtml:, file:, UNC).',
+    'An Office document whose relationships load a template, OLE object, frame or sub-document from another machine when it opens, or link with a scheme that runs something (ms-msdt:, mhtml:), to a share on another machine (UNC, file://host) or to a program on the reader’s disk.',
   rationale:
-    'Remote-template injection delivers macros from the attacker’s server to a document that holds none; ms-msdt: and mhtml: links ran code on opening (Follina, CVE-2022-30190); file: and UNC targets leak NTLM hashes.',
+    'Remote-template injection delivers macros from the attacker’s server to a document that holds none; ms-msdt: and mhtml: links ran code on opening (Follina, CVE-2022-30190); UNC and file://host targets leak NTLM hashes. A template on the author’s own disk (file:///C:/…), which Word writes into documents made from a local template, loads nothing from outside and is not flagged.',
   fix: 'Quarantine the file; strip external relationships from Office uploads, or convert them.',
   kinds: ['office-external'],
   message: 'the document loads or runs something from outside when opened: {sample}',

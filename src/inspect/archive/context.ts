@@ -1,8 +1,9 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
 import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
 import { detectType } from '../detect.js';
+import { EXECUTABLE_EXTENSIONS } from '../filetypes.js';
 import type { Limits } from '../limits.js';
-import { innermostPath } from '../names.js';
+import { innermostPath, lastComponent } from '../names.js';
 
 /** State shared by everything read from one file on disk, however deeply nested. */
 export class ArchiveContext {
@@ -52,15 +53,47 @@ export class ArchiveContext {
  * a document full of ordinary links is normal, unless a link uses a scheme that runs something.
  */
 const LOADED_WHEN_OPENED = /\/(?:attachedTemplate|oleObject|frame|subDocument|externalLinkPath)"?$/i;
-const RUNS_SOMETHING = /^(?:mhtml:|ms-msdt:|search-ms:|ms-officecmd:|file:|\\\\)/i;
+const RUNS_SOMETHING = /^(?:mhtml:|ms-msdt:|search-ms:|ms-officecmd:)/i;
+
+/**
+ * Whether a target lies on another machine: a URL, a UNC path (`\\host\share`, which also
+ * sends the user's NTLM hash), or `file://host/…`. A template or linked file on the author's own
+ * disk (`file:///C:\Users\…\Templates\Letter.dotm`, `C:\…`) is what Word writes for documents
+ * made from a local template: it loads nothing from outside.
+ */
+function onAnotherMachine(target: string): boolean {
+  if (/^(?:https?|ftps?|webdavs?):/i.test(target)) return true;
+  if (/^(?:\\\\|\/\/)/.test(target)) return true;
+  const file = /^file:([\\/]*)(.*)$/is.exec(target);
+  if (file === null) return false;
+  const slashes = file[1]!.length;
+  const rest = file[2]!;
+  if (slashes >= 4 || /^[\\/]{2}/.test(rest)) return true;
+  // file://HOST/…; file://C:/… and file://localhost/… are this machine.
+  return slashes === 2 && !/^(?:localhost[\\/]|[a-z][:|])/i.test(rest);
+}
+
+/** A link to a program on the user's own disk (`file:///C:/Windows/System32/cmd.exe`). */
+function launches(target: string): boolean {
+  if (!/^(?:file:|[a-z]:[\\/])/i.test(target)) return false;
+  const name = lastComponent(target.replace(/[?#].*$/s, ''));
+  const dot = name.lastIndexOf('.');
+  return dot >= 0 && EXECUTABLE_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
+}
 
 /** The first relationship in a .rels part that loads or runs something from outside, as text. */
 function externalRelationship(xml: string): string | undefined {
   for (const element of xml.match(/<Relationship\b[^>]*>/gi) ?? []) {
     if (!/TargetMode\s*=\s*["']External["']/i.test(element)) continue;
     const type = /\bType\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '';
-    const target = /\bTarget\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '';
-    if (LOADED_WHEN_OPENED.test(type) || RUNS_SOMETHING.test(target.trim())) return element.slice(0, 200);
+    const target = (/\bTarget\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '').trim();
+    const remote = onAnotherMachine(decodeReferences(target));
+    // Loaded when the document opens, from elsewhere; or a link whose click runs something, or
+    // opens a share on another machine (\\host, file://host: the user's NTLM hash goes along).
+    const loaded = LOADED_WHEN_OPENED.test(type) && remote;
+    const runs =
+      RUNS_SOMETHING.test(target) || (remote && /^(?:file:|\\\\|\/\/)/i.test(target)) || launches(target);
+    if (loaded || runs) return element.slice(0, 200);
   }
   return undefined;
 }

@@ -355,10 +355,21 @@ export function entityExpansion(text: string, where: string): ActiveHit | undefi
 }
 
 const XXE = /<!DOCTYPE[^>[]*\[[\s\S]*?<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\s/i;
+/**
+ * A DTD loaded from a URL by its system identifier alone (`<!DOCTYPE x SYSTEM "http://…/e.dtd">`):
+ * a parser that loads DTDs fetches it, and what it declares (parameter entities that read a file
+ * and send it on) is the attacker's: out-of-band XXE. Standard DTDs are named PUBLIC, by an
+ * identifier catalogs resolve (`-//W3C//DTD SVG 1.1//EN`); those are not matched.
+ */
+const REMOTE_DTD =
+  /<!DOCTYPE\s+[\w:.-]+\s+SYSTEM\s+["']\s*(?:https?|ftps?|file|jar|netdoc|gopher|php|expect|data):/i;
 
-/** An external entity declared in XML text (`<!ENTITY x SYSTEM "file:///etc/passwd">`). */
+/**
+ * An external entity declared in XML text (`<!ENTITY x SYSTEM "file:///etc/passwd">`), or a DTD
+ * loaded from a URL by its system identifier alone.
+ */
 export const externalEntity = (text: string, where: string): ActiveHit | undefined =>
-  firstHit('xxe', XXE, text, where);
+  firstHit('xxe', XXE, text, where) ?? firstHit('xxe', REMOTE_DTD, text, where);
 
 /** Scripts, handlers, external references and external entities in an SVG or XML document. */
 export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHit[] {
@@ -385,7 +396,7 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
     );
     if (xslt) hits.push(xslt);
   }
-  const xxe = firstHit('xxe', XXE, text, 'body');
+  const xxe = externalEntity(text, 'body');
   if (xxe) hits.push(xxe);
   const bomb = kind === 'html' ? undefined : entityExpansion(text, 'body');
   if (bomb) hits.push(bomb);

@@ -230,6 +230,26 @@ describe('active-content: markup', () => {
     ).toEqual(['xxe']);
   });
 
+  it('reports a DTD loaded from a URL by its system identifier (out-of-band XXE), not standard public DTDs', async () => {
+    const doc = (doctype: string) => `<?xml version="1.0"?>\n${doctype}\n<r>x</r>`;
+    expect(await active('data.xml', doc('<!DOCTYPE r SYSTEM "http://203.0.113.9/x.dtd">'))).toEqual(['xxe']);
+    expect(await active('logo.svg', `<!DOCTYPE svg SYSTEM 'ftp://203.0.113.9/x.dtd'>${svg('')}`)).toEqual([
+      'xxe',
+    ]);
+    // What benign files carry: the W3C SVG and XHTML DTDs by public identifier, a DTD beside
+    // the document, HTML5's legacy-compat doctype.
+    expect(
+      await active(
+        'icon.svg',
+        `<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">${svg('')}`,
+      ),
+    ).toEqual([]);
+    expect(await active('log4j.xml', doc('<!DOCTYPE log4j:configuration SYSTEM "log4j.dtd">'))).toEqual([]);
+    expect(await active('page.html', '<!DOCTYPE html SYSTEM "about:legacy-compat"><html></html>')).toEqual([
+      'html',
+    ]);
+  });
+
   it('says when a markup file was longer than it scanned', async () => {
     const long = `<svg xmlns="http://www.w3.org/2000/svg">${' '.repeat(300 * 1024)}<script>x</script></svg>`;
     expect(await active('big.svg', long)).toEqual(['incomplete']);

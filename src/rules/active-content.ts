@@ -88,9 +88,10 @@ export const externalRefRule = hitRule({
 export const xxeRule = hitRule({
   id: 'active-content/xxe',
   defaultSeverity: 'high',
-  description: 'XML (SVG included) whose DOCTYPE declares external entities (SYSTEM or PUBLIC).',
+  description:
+    'XML (SVG included) whose DOCTYPE declares external entities (SYSTEM or PUBLIC), or loads its DTD from a URL by a system identifier alone.',
   rationale:
-    'Any server-side parser that resolves entities (thumbnailers, converters, importers) reads local files or makes requests for the attacker: XXE.',
+    "Any server-side parser that resolves entities (thumbnailers, converters, importers) reads local files or makes requests for the attacker: XXE. A DTD fetched from the attacker's URL declares what the parser then does (out-of-band XXE); standard DTDs named by a public identifier are not flagged.",
   fix: 'Quarantine the file; parse uploads with entity resolution disabled.',
   kinds: ['xxe'],
   message: 'the DOCTYPE declares an external entity: {sample}',

@@ -18,6 +18,8 @@ const ZIP = detected('zip', 'application/zip');
 const DOCX = detected('docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
 const PDF = detected('pdf', 'application/pdf');
 const M3U = detected('m3u8', 'application/vnd.apple.mpegurl', 'text');
+const CLASS = detected('class', 'application/java-vm');
+const WASM = detected('wasm', 'application/wasm');
 
 /** Which mime-mismatch rules fire for a name and a detected type. */
 function fired(name: string, type: DetectedType | undefined, size = 100): string[] {
@@ -41,6 +43,9 @@ describe('mime-mismatch rules', () => {
     ['logo.svg', SVG, []],
     ['run.sh', SH, []],
     ['tool.exe', PE, []],
+    // code whose name says what it is (a jar's classes, a browser's module)
+    ['Main.class', CLASS, []],
+    ['app.wasm', WASM, []],
     ['unknown.xyz', PNG, []],
     ['README', TEXT, []],
     // dangerous content behind a harmless name
@@ -49,6 +54,8 @@ describe('mime-mismatch rules', () => {
     ['report.pdf', PE, ['mime-mismatch/executable']],
     ['notes.txt', SH, ['mime-mismatch/executable']],
     ['upload', ELF, ['mime-mismatch/executable']],
+    ['cat.jpg', CLASS, ['mime-mismatch/executable']],
+    ['Main.class', PE, ['mime-mismatch/executable']],
     // markup behind an image or document extension
     ['avatar.jpg', HTML, ['mime-mismatch/markup']],
     ['avatar.png', SVG, ['mime-mismatch/markup']],

@@ -20,8 +20,11 @@ const MARKUP_EXTENSIONS = new Set(['svg', 'xml', 'html', 'htm']);
 function verdictFor(file: InspectedFile): MimeVerdict | undefined {
   const ext = file.nameInfo.extension;
   const detected = file.detected;
+  // A name that says what the code is (`run.sh`, `app.exe`, `Main.class` holding Java bytecode)
+  // hides nothing: whether that extension belongs in uploads is dangerous-extension's question.
   const announcesCode =
-    ext !== undefined && (SERVER_SCRIPT_EXTENSIONS.has(ext) || EXECUTABLE_EXTENSIONS.has(ext));
+    ext !== undefined &&
+    (SERVER_SCRIPT_EXTENSIONS.has(ext) || EXECUTABLE_EXTENSIONS.has(ext) || detected?.ext === ext);
   const kind = detected && contentKindOf(detected.ext);
   if ((kind === 'executable' || kind === 'server-script') && !announcesCode) return 'executable';
   if (ext === undefined || file.size === 0) return undefined;

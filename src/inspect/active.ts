@@ -158,14 +158,32 @@ const NS = '(?:[a-z][\\w.-]*:)?';
 const EXTERNAL_REF = new RegExp(
   [
     `<${NS}(?:image|use|feImage|script|iframe|embed|object|img|link|audio|video|source|tref|track)\\b[^>]*?\\s(?:xlink:)?(?:href|src)\\s*=\\s*["']?\\s*(?:https?:|//|ftp:)`,
-    `(?:href|src)\\s*=\\s*["']?\\s*(?:file|expect|text|msl|ephemeral|label|vid|caption|mvg|fd|gopher|jar|php|phar|dict|ldap):`,
     `@import\\s+(?:url\\()?["']?\\s*(?:https?:|//)`,
-    // A stylesheet processing instruction: the viewer fetches and applies it (XSLT can write script).
-    `<\\?xml-stylesheet\\b[^>]*?\\shref\\s*=\\s*["']?\\s*(?:https?:|//|file:)`,
     `url\\(\\s*["']?\\s*(?:https?:|//|file:)`,
   ].join('|'),
   'i',
 );
+
+/**
+ * References that are followed in any XML document, rendered or not: schemes through which
+ * converters read files or run code, and a stylesheet processing instruction (the viewer fetches
+ * and applies it; XSLT can write script).
+ */
+const ANY_XML_EXTERNAL_REF = new RegExp(
+  [
+    `(?:href|src)\\s*=\\s*["']?\\s*(?:file|expect|text|msl|ephemeral|label|vid|caption|mvg|fd|gopher|jar|php|phar|dict|ldap):`,
+    `<\\?xml-stylesheet\\b[^>]*?\\shref\\s*=\\s*["']?\\s*(?:https?:|//|file:)`,
+  ].join('|'),
+  'i',
+);
+
+/**
+ * The namespaces whose elements a browser renders, and runs script in, inside an XML document of
+ * any other vocabulary. Without one, an Atom feed's `<link href="https://…">`, a GPX track's
+ * link or a devhelp book's `online="…"` attribute are data: nothing loads, nothing runs.
+ */
+const RENDERED_NAMESPACE =
+  /\bxmlns(?::[\w.-]+)?\s*=\s*["']\s*http:\/\/www\.w3\.org\/(?:2000\/svg|1999\/xhtml)\s*["']/i;
 
 /**
  * Attributes a browser follows as a URL, or (SVG animation: from, to, values) sets one to. The
@@ -274,12 +292,14 @@ const SCRIPT_ELEMENT = new RegExp(`<${NS}script[\\s>/]`, 'i');
 const EVENT_HANDLER = /<[a-z][^>]*\son[a-z]+\s*=|<[a-z][\w:.-]*\/on[a-z]+\s*=/i;
 const FOREIGN_OBJECT = new RegExp(`<${NS}foreignObject[\\s>/]`, 'i');
 
-const MARKUP_CHECKS: [ActiveKind, RegExp | ((text: string) => number)][] = [
+/** The checks of an SVG, or XML in a rendered namespace; plain XML gets only those marked `any`. */
+const MARKUP_CHECKS: [ActiveKind, RegExp | ((text: string) => number), 'any'?][] = [
   ['svg-script', SCRIPT_ELEMENT],
   ['svg-handler', EVENT_HANDLER],
   ['svg-javascript-url', (text) => scriptUrlAt(text)],
   ['svg-foreign-object', FOREIGN_OBJECT],
   ['svg-external-ref', EXTERNAL_REF],
+  ['svg-external-ref', ANY_XML_EXTERNAL_REF, 'any'],
 ];
 
 /** Past this many bytes of entity expansion a document is a bomb: real documents expand to kilobytes. */
@@ -377,7 +397,10 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
   if (kind === 'html') {
     hits.push({ kind: 'html', where: 'body', sample: sample(text, Math.max(0, text.search(/</))) });
   } else {
-    for (const [hitKind, check] of MARKUP_CHECKS) {
+    const rendered = kind === 'svg' || RENDERED_NAMESPACE.test(text);
+    for (const [hitKind, check, applies] of MARKUP_CHECKS) {
+      if (!rendered && applies !== 'any') continue;
+      if (hits.some((hit) => hit.kind === hitKind)) continue;
       if (check instanceof RegExp) {
         const hit = firstHit(hitKind, check, text, 'body');
         if (hit) hits.push(hit);

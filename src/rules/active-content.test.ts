@@ -230,6 +230,48 @@ describe('active-content: markup', () => {
     ).toEqual(['xxe']);
   });
 
+  it.each([
+    [
+      'an XHTML script element in another vocabulary',
+      '<root><x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script></root>',
+      ['svg-script'],
+    ],
+    [
+      'an XHTML element with a handler',
+      '<root><a:img xmlns:a="http://www.w3.org/1999/xhtml" src="x" onerror="alert(1)"/></root>',
+      ['svg-script'],
+    ],
+    [
+      'a remote stylesheet processing instruction',
+      '<?xml-stylesheet type="text/xsl" href="https://203.0.113.9/x.xsl"?><feed/>',
+      ['external-reference'],
+    ],
+    [
+      'a reference through a scheme converters read files with',
+      '<doc><include href="file:///etc/passwd"/></doc>',
+      ['external-reference'],
+    ],
+    // Data, not pages: nothing in these loads or runs in a browser or a converter.
+    [
+      'an Atom feed',
+      '<feed xmlns="http://www.w3.org/2005/Atom"><link href="https://example.org/"/></feed>',
+      [],
+    ],
+    [
+      'a GPX track',
+      '<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><metadata><link href="https://www.garmin.com"><text>Garmin</text></link></metadata></gpx>',
+      [],
+    ],
+    [
+      'a devhelp book with an online= attribute',
+      '<book xmlns="http://www.devhelp.net/book" title="x" online="https://www.gnu.org/"/>',
+      [],
+    ],
+    ['a config with onclick= data', '<config><event onclick="doThing()"/></config>', []],
+  ])('XML of another vocabulary: %s', async (_label, body, expected) => {
+    expect(await active('data.xml', `<?xml version="1.0"?>\n${body}`)).toEqual(expected);
+  });
+
   it('reports a DTD loaded from a URL by its system identifier (out-of-band XXE), not standard public DTDs', async () => {
     const doc = (doctype: string) => `<?xml version="1.0"?>\n${doctype}\n<r>x</r>`;
     expect(await active('data.xml', doc('<!DOCTYPE r SYSTEM "http://203.0.113.9/x.dtd">'))).toEqual(['xxe']);

@@ -100,7 +100,8 @@ export const BINARY_FORMATS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
     zst: 'zst',
     tar: 'tar',
     mp3: 'mp3',
-    mp4: 'mp4 m4v m4a mov',
+    // Phones' 3GP and 3G2 are the same ISO container; players open them as .mp4.
+    mp4: 'mp4 m4v m4a mov 3gp 3g2',
     m4a: 'm4a mp4',
     mov: 'mov mp4 qt',
     webm: 'webm mkv',

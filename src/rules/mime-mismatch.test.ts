@@ -38,6 +38,7 @@ describe('mime-mismatch rules', () => {
     ['icon.png', PNG, []],
     ['letter.docx', DOCX, []],
     ['letter.docx', ZIP, []],
+    ['clip.mp4', detected('3gp', 'video/3gpp'), []],
     ['notes.txt', TEXT, []],
     ['data.csv', TEXT, []],
     ['logo.svg', SVG, []],

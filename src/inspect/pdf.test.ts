@@ -54,7 +54,7 @@ async function wholeText(text: string): Promise<string[]> {
   if (/\/Launch\b/.test(clean)) kinds.push('pdf-launch');
   if (/\/EmbeddedFiles?\b/.test(clean)) kinds.push('pdf-embedded-file');
   if (
-    /\/(?:OpenAction|AA)\s*<<[^>]*\/S\s*\/(?:JavaScript|Launch|SubmitForm|ImportData|GoToE|GoToR|Rendition)\b/.test(
+    /\/(?:OpenAction|AA)\s*<<[^>]*\/S\s*\/(?:JavaScript|Launch|SubmitForm|ImportData|GoToE|GoToR|Rendition|URI)\b/.test(
       clean,
     )
   )

@@ -21,10 +21,11 @@ const KEYS: [ActiveKind, RegExp][] = [
   ['pdf-javascript', /\/(?:JavaScript|JS)\b/],
   ['pdf-launch', /\/Launch\b/],
   ['pdf-embedded-file', /\/EmbeddedFiles?\b/],
-  // An OpenAction or additional action that runs something (not a plain page destination).
+  // An OpenAction or additional action that runs something (not a plain page destination), or
+  // opens a web address on its own: tracking who reads, or a phishing page, with no click.
   [
     'pdf-open-action',
-    /\/(?:OpenAction|AA)\s*<<[^>]*\/S\s*\/(?:JavaScript|Launch|SubmitForm|ImportData|GoToE|GoToR|Rendition)\b/,
+    /\/(?:OpenAction|AA)\s*<<[^>]*\/S\s*\/(?:JavaScript|Launch|SubmitForm|ImportData|GoToE|GoToR|Rendition|URI)\b/,
   ],
 ];
 

@@ -339,6 +339,12 @@ describe('active-content: PDF', () => {
     ['obfuscated name', pdf('/OpenAction << /S /J#61vaScript /J#53 (x) >> '), ['pdf-action']],
     ['Launch', pdf('/OpenAction << /S /Launch /F (cmd.exe) >> '), ['pdf-action']],
     [
+      'a web address opened when the document opens',
+      pdf('/OpenAction << /S /URI /URI (http://203.0.113.9/t) >> '),
+      ['pdf-action'],
+    ],
+    ['an OpenAction to a page, by a GoTo action', pdf('/OpenAction << /S /GoTo /D [3 0 R /Fit] >> '), []],
+    [
       'JavaScript inside a compressed object stream',
       flate('<< /S /JavaScript /JS (app.alert(1)) >>'),
       ['pdf-action'],

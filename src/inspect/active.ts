@@ -20,8 +20,12 @@ function firstHit(kind: ActiveKind, pattern: RegExp, text: string, where: string
 /** Server-side code markers strong enough not to occur by chance in binary data. */
 const SERVER_CODE: RegExp[] = [
   /<\?php[\s(]/i,
-  /<\?=\s*[$a-z_]/i,
-  /<\?\s+(?:echo|print|eval|assert|system|exec|passthru|shell_exec|include|require)[\s(]/i,
+  // The short echo tag before a variable, a suppressed call (`<?=@$_GET[0](…)`), a backtick
+  // command, a parenthesized callee (`<?=("sys"."tem")(…)`), or a name and its call.
+  /<\?=\s*(?:[$@`(]|[a-z_]\w*\s*[(;?])/i,
+  /<\?\s+@?(?:echo|print|eval|assert|system|exec|passthru|shell_exec|include|require)[\s(]/i,
+  // A short open tag before a variable used as a function, an array or an assignment.
+  /<\?\s+@?\$[a-z_]\w*\s*[[(=]/i,
   /<%@\s*(?:page|language|webhandler|webservice|import|control|master|assembly)\b/i,
   /<%!\s*(?:public|private|static|import|class|string|void|int|java\.)/i,
   /<cf(?:execute|script|file|http|object|invoke|registry)\b/i,
@@ -31,7 +35,9 @@ const SERVER_CODE: RegExp[] = [
   /__halt_compiler\s*\(/i,
   /<%@\s*page\s/i,
   /<jsp:[a-z]/i,
-  /<%[!=]?\s*[\s\S]{0,200}?(?:eval|execute|response\.write|request\.|server\.createobject|runtime\.getruntime)[\s\S]{0,200}?%>/i,
+  // Classic ASP and JSP code that evaluates, writes out, reads the request or starts a program
+  // (`Request("c")` without a dot, `CreateObject("WScript.Shell")` without Server).
+  /<%[!=]?\s*[\s\S]{0,200}?(?:eval|execute|response\.write|request\s*[.(]|createobject\s*\(|wscript\.shell|runtime\.getruntime)[\s\S]{0,200}?%>/i,
 ];
 
 /** Script or markup that turns a binary file into a page: GIFAR-style appended HTML. */

@@ -66,6 +66,21 @@ describe('active-content: server-side code in binary files', () => {
       Buffer.concat([gif(), Buffer.from('<cfexecute name="cmd.exe" arguments="/c dir">')]),
       ['server-code'],
     ],
+    // The one-liners of web shell collections, each in a GIF's tail.
+    ...[
+      '<?=@$_GET[0]($_POST[1]);?>',
+      '<?=`$_GET[1]`;?>',
+      '<?=("sys"."tem")($_GET[0]);?>',
+      '<? $_GET[0]($_POST[1]); ?>',
+      '<?\n@eval($_POST[x]);',
+      '<% Set s=CreateObject("WScript.Shell"):s.Run(Request("c")) %>',
+      '<%=CreateObject("WScript.Shell").Exec(Request("c")).StdOut.ReadAll()%>',
+    ].map((shell): [string, string, Buffer, string[]] => [
+      `the one-liner ${shell}`,
+      'a.gif',
+      Buffer.concat([gif(), Buffer.from(shell)]),
+      ['server-code'],
+    ]),
     [
       'an XML processing instruction in a JPEG comment',
       'a.jpg',

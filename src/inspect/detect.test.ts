@@ -185,6 +185,7 @@ describe('server code in text, short and long forms', () => {
   const kind = (text: string) => sniffText(Buffer.from(text))?.ext;
   it.each([
     ['<? system($_GET["c"]); ?>', 'php'],
+    ['<?\n@eval($_POST[x]);', 'php'],
     ['<?\n  @$x = $_POST["p"]; eval($x);', 'php'],
     ['<?=`$_GET[c]`?>', 'php'],
     ['<%@ Page Language="C#" %>\n<script runat=server>', 'jsp'],

@@ -23,7 +23,7 @@ export function looksLikeText(bytes: Uint8Array): boolean {
  * processing instructions start the same way).
  */
 const PHP =
-  /<\?php|<\?=|<\?\s+(?:echo|print|eval|assert|system|exec|passthru|shell_exec|popen|proc_open|include|require|if\s*\(|foreach|@?\$[a-z_])/i;
+  /<\?php|<\?=|<\?\s+@?(?:echo|print|eval|assert|system|exec|passthru|shell_exec|popen|proc_open|include|require|if\s*\(|foreach|\$[a-z_])/i;
 /** An ASP or ASP.NET directive, or a block that starts with code, whose `%>` may lie past the head. */
 const ASP_OPEN =
   /<%@\s*(?:page|language|webhandler|webservice|import|control|master|assembly|codepage)\b|<%[=]?\s*(?:eval|execute|response\.|request[.([]|server\.|createobject|dim\s|set\s+\w+\s*=|on\s+error)/i;

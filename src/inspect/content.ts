@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
-import { typeClassOf } from './filetypes.js';
+import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
 import { metadataPastHead, pngProfileChunk } from './metadata.js';
@@ -139,6 +139,12 @@ export async function inspectContent(
           });
       }
     }
+  } else if (detected && contentKindOf(detected.ext) === 'archive') {
+    // 7z, RAR, bzip2, xz, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
+    noteIncomplete(file, {
+      limit: 'archive format',
+      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar and gzip are opened`,
+    });
   }
   if (active.length > 0) file.active = active;
 }

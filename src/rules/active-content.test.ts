@@ -307,6 +307,14 @@ describe('active-content: markup', () => {
     ]);
   });
 
+  it('says when an archive is of a format it does not open, and nothing of a zip', async () => {
+    const sevenZip = Buffer.concat([Buffer.from('377abcaf271c0004', 'hex'), Buffer.alloc(64, 1)]);
+    const xz = Buffer.concat([Buffer.from('fd377a585a00', 'hex'), Buffer.alloc(64, 1)]);
+    expect(await active('photos.7z', sevenZip)).toEqual(['incomplete']);
+    expect(await active('site.tar.xz', xz)).toEqual(['incomplete']);
+    expect(await active('photos.zip', zip({ 'a.txt': 'hello' }))).toEqual([]);
+  });
+
   it('says when a markup file was longer than it scanned', async () => {
     const long = `<svg xmlns="http://www.w3.org/2000/svg">${' '.repeat(300 * 1024)}<script>x</script></svg>`;
     expect(await active('big.svg', long)).toEqual(['incomplete']);

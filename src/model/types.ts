@@ -211,6 +211,12 @@ export interface ArchiveEntryFacts {
   detected?: DetectedType;
   /** Nesting level: 1 for entries of the file itself. */
   depth: number;
+  /**
+   * Zip: the entry's path as its local header names it, where that differs from the central
+   * directory's. Extractors that stream a zip (Java's ZipInputStream, streaming unzip libraries)
+   * go by the local header; scanners by the central directory.
+   */
+  localPath?: string;
 }
 
 export interface ArchiveFacts {

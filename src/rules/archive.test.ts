@@ -45,6 +45,24 @@ describe('archive: zip', () => {
     expect(await archive('bundle.zip', bytes)).toEqual(expected);
   });
 
+  it('judges the name a local header gives an entry when the central directory says another', async () => {
+    /** A zip whose local header names its one entry `local`, the central directory `central` (as long). */
+    const twoNames = (central: string, local: string): Buffer => {
+      const bytes = zip({ [central]: 'x' });
+      const at = bytes.indexOf(central);
+      bytes.write(local, at, 'latin1');
+      return bytes;
+    };
+    expect(await archive('bundle.zip', twoNames('aaaaaaaaaaaaaaa.txt', '../../../www/x.txt'))).toEqual([
+      'zip-slip aaaaaaaaaaaaaaa.txt',
+    ]);
+    expect(await archive('bundle.zip', twoNames('photo-001.jpg', 'img/shell.php'))).toEqual([
+      'dangerous-entry photo-001.jpg',
+    ]);
+    // The same name in both: one finding, as for any zip.
+    expect(await archive('bundle.zip', twoNames('../a.txt', '../a.txt'))).toEqual(['zip-slip ../a.txt']);
+  });
+
   it('opens nested archives and names entries with their inner path', async () => {
     expect(await archive('bundle.zip', nest(1, zip({ 'x.php': '<?php' })))).toEqual([
       'dangerous-entry level1.zip!x.php',

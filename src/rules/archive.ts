@@ -68,14 +68,27 @@ export const zipSlipRule = archiveRule({
   rationale:
     'Extracting it writes outside the target folder (zip slip): over code, cron jobs or SSH keys, on any unpacker that trusts entry names.',
   fix: 'Quarantine the archive; extract uploads only with a library that rejects such entries.',
-  messages: { slip: 'the entry path {entry} escapes the extraction folder ({forms})' },
-  check: (file) =>
-    perEntry(file, 'slip', (entry) => {
-      const own = innermostPath(entry.path);
-      const { forms } = traversalForms(own);
-      return forms.length > 0 ? { entry: own, forms: forms.join(', ') } : undefined;
+  messages: {
+    slip: 'the entry path {entry} escapes the extraction folder ({forms})',
+    localSlip:
+      'the entry path {entry} escapes the extraction folder ({forms}) as its local header names it; the central directory says {central}',
+  },
+  check: (file) => [
+    ...perEntry(file, 'slip', (entry) => slipOf(entry.path)),
+    // A streaming extractor writes where the local header says; a scanner reads the central one.
+    ...perEntry(file, 'localSlip', (entry) => {
+      const slip = entry.localPath === undefined ? undefined : slipOf(entry.localPath);
+      return slip && { ...slip, central: innermostPath(entry.path) };
     }),
+  ],
 });
+
+/** How an entry path climbs out, if it does. */
+function slipOf(path: string): Evidence | undefined {
+  const own = innermostPath(path);
+  const { forms } = traversalForms(own);
+  return forms.length > 0 ? { entry: own, forms: forms.join(', ') } : undefined;
+}
 
 export const linkEntryRule = archiveRule({
   id: 'archive/link-entry',
@@ -152,9 +165,13 @@ export const dangerousEntryRule = archiveRule({
   check: (file, context) =>
     perEntry(file, 'entry', (entry) => {
       if (entry.kind !== 'file') return undefined;
-      const record = entryRecord(file, entry);
-      const rule = ENTRY_NAME_RULES.find((r) => [r.check(record, context) ?? []].flat().length > 0);
-      return rule ? { entry: record.name, rule: rule.id } : undefined;
+      // The name a streaming extractor writes (the local header's) is judged too.
+      for (const path of entry.localPath === undefined ? [entry.path] : [entry.path, entry.localPath]) {
+        const record = entryRecord(file, { ...entry, path });
+        const rule = ENTRY_NAME_RULES.find((r) => [r.check(record, context) ?? []].flat().length > 0);
+        if (rule) return { entry: record.name, rule: rule.id };
+      }
+      return undefined;
     }),
 });
 

@@ -31,28 +31,32 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
 type RawEntry = Entry & { fileNameRaw: Buffer; extraFields: { id: number; data: Buffer }[] };
+/** What a local file header says that the walk uses. */
+interface LocalHeader {
+  fileDataStart: number;
+  generalPurposeBitFlag: number;
+  fileName: Buffer;
+}
 /** yauzl 3's readLocalFileHeader, which the @types package (written for yauzl 2) does not declare. */
 interface LocalHeaderReader {
   readLocalFileHeader(
     entry: Entry,
-    options: { minimal: true },
-    callback: (err: Error | null, header: { fileDataStart: number }) => void,
+    options: { minimal: false },
+    callback: (err: Error | null, header: LocalHeader) => void,
   ): void;
 }
 const lowLevel = yauzl as unknown as {
   getFileNameLowLevel(flags: number, raw: Buffer, extra: unknown, strict: boolean): string;
 };
 
-function entryName(entry: RawEntry): string {
-  const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0;
-  if (utf8) return printableBytes(entry.fileNameRaw);
-  return lowLevel.getFileNameLowLevel(
-    entry.generalPurposeBitFlag,
-    entry.fileNameRaw,
-    entry.extraFields,
-    false,
-  );
+/** A name's raw bytes as text: UTF-8 when the flag says so, else as yauzl reads CP437 and extra fields. */
+function decodedName(flags: number, raw: Buffer, extraFields: { id: number; data: Buffer }[]): string {
+  if ((flags & 0x800) !== 0) return printableBytes(raw);
+  return lowLevel.getFileNameLowLevel(flags, raw, extraFields, false);
 }
+
+const entryName = (entry: RawEntry): string =>
+  decodedName(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields);
 
 function openStream(zip: ZipFile, entry: Entry): Promise<Readable> {
   return new Promise((resolve, reject) =>
@@ -99,7 +103,7 @@ async function walk(
       if (kind !== 'directory' && raw.isEncrypted()) ctx.encrypted.push(facts.path);
       const readable = kind !== 'directory' && !raw.isEncrypted() && ctx.budgetLeft > 0;
       const next = readable
-        ? readContent(zip, raw, facts, ctx, openNested, readRaw, bytes)
+        ? readContent(zip, raw, facts, ctx, openNested, readRaw, prefix, bytes)
         : Promise.resolve();
       next.then(
         () => zip.readEntry(),
@@ -118,13 +122,22 @@ async function walk(
   }
 }
 
-/** Where an entry's data starts: after its local header, whose name and extra field vary. */
-function dataStart(zip: ZipFile, raw: Entry): Promise<number> {
+/** An entry's local header: where its data starts (after a name and extra field that vary), and its name. */
+function localHeader(zip: ZipFile, raw: Entry): Promise<LocalHeader> {
   return new Promise((resolve, reject) =>
-    (zip as ZipFile & LocalHeaderReader).readLocalFileHeader(raw, { minimal: true }, (err, h) =>
-      err ? reject(err) : resolve(h.fileDataStart),
+    (zip as ZipFile & LocalHeaderReader).readLocalFileHeader(raw, { minimal: false }, (err, h) =>
+      err ? reject(err) : resolve(h),
     ),
   );
+}
+
+/**
+ * Note on `facts` the name the local header gives an entry when it is not the central
+ * directory's: a zip can show scanners one name and streaming extractors another.
+ */
+function noteLocalName(raw: RawEntry, header: LocalHeader, facts: ArchiveEntryFacts, prefix: string): void {
+  if (header.fileName.equals(raw.fileNameRaw)) return;
+  facts.localPath = prefix + decodedName(header.generalPurposeBitFlag, header.fileName, []);
 }
 
 /**
@@ -139,13 +152,12 @@ const HEAD_INPUT_SLACK = 1024;
  * first read is `input` compressed bytes; while that inflates to less than `want`, twice as many.
  */
 async function entryStart(
-  zip: ZipFile,
   raw: Entry,
+  start: number,
   readRaw: ReadRaw,
   want: number,
   input: number,
 ): Promise<Buffer> {
-  const start = await dataStart(zip, raw);
   if (raw.compressionMethod === 0) return readRaw(start, Math.min(raw.compressedSize, want));
   for (
     let length = Math.min(raw.compressedSize, input);
@@ -158,18 +170,18 @@ async function entryStart(
 }
 
 /** An entry's head: what its type is detected from (one read: deflate hardly grows anything). */
-const entryHead = (zip: ZipFile, raw: Entry, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
-  entryStart(zip, raw, readRaw, ctx.limits.maxSniffBytes, ctx.limits.maxSniffBytes + HEAD_INPUT_SLACK);
+const entryHead = (raw: Entry, start: number, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
+  entryStart(raw, start, readRaw, ctx.limits.maxSniffBytes, ctx.limits.maxSniffBytes + HEAD_INPUT_SLACK);
 
 /**
  * A Word field part or Excel link part, up to maxMarkupBytes: a long document.xml is not
  * inflated whole for the fields at its start. XML deflates well, so a quarter of the bound is
  * the first read.
  */
-const ddePartStart = (zip: ZipFile, raw: Entry, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
+const ddePartStart = (raw: Entry, start: number, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
   entryStart(
-    zip,
     raw,
+    start,
     readRaw,
     ctx.limits.maxMarkupBytes,
     (ctx.limits.maxMarkupBytes >>> 2) + HEAD_INPUT_SLACK,
@@ -195,14 +207,8 @@ function readWhole(raw: Entry, path: string): boolean {
  * inflated synchronously within the remaining budget. Undefined when a stream is needed instead
  * (another method); a RangeError when the entry inflates past the budget.
  */
-async function entryBytes(
-  zip: ZipFile,
-  raw: Entry,
-  bytes: Buffer,
-  ctx: ArchiveContext,
-): Promise<Buffer | undefined> {
+function entryBytes(raw: Entry, start: number, bytes: Buffer, ctx: ArchiveContext): Buffer | undefined {
   if (raw.compressionMethod !== 0 && raw.compressionMethod !== 8) return undefined;
-  const start = await dataStart(zip, raw);
   const data = bytes.subarray(start, start + raw.compressedSize);
   return raw.compressionMethod === 0
     ? data
@@ -211,17 +217,21 @@ async function entryBytes(
 
 async function readContent(
   zip: ZipFile,
-  raw: Entry,
+  raw: RawEntry,
   facts: ArchiveEntryFacts,
   ctx: ArchiveContext,
   openNested: OpenNested,
   readRaw: ReadRaw,
+  prefix: string,
   bytes?: Buffer,
 ): Promise<void> {
+  const header = await localHeader(zip, raw);
+  noteLocalName(raw, header, facts, prefix);
+  const dataStart = header.fileDataStart;
   if (facts.kind !== 'symlink' && !readWhole(raw, facts.path)) {
     // A Word field part or Excel link part is read past its head, for DDE calls.
     const ddePart = isDdePart(facts.path);
-    const start = await (ddePart ? ddePartStart : entryHead)(zip, raw, ctx, readRaw);
+    const start = await (ddePart ? ddePartStart : entryHead)(raw, dataStart, ctx, readRaw);
     ctx.consumed += start.length;
     if (ddePart) scanDdePart(ctx, facts, start);
     const head = start.subarray(0, ctx.limits.maxSniffBytes);
@@ -236,7 +246,7 @@ async function readContent(
   if (bytes && facts.kind !== 'symlink') {
     let data: Buffer | undefined;
     try {
-      data = await entryBytes(zip, raw, bytes, ctx);
+      data = entryBytes(raw, dataStart, bytes, ctx);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       facts.actualSize = Math.max(facts.declaredSize, ctx.budgetLeft + 1);

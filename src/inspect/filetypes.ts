@@ -11,11 +11,11 @@ const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).f
 
 /** Extensions a web server may execute (PHP, ASP, JSP, CGI, SSI families). */
 export const SERVER_SCRIPT_EXTENSIONS = set(`
-  php php2 php3 php4 php5 php6 php7 php8 phtml pht phar phps pgif shtml shtm stm inc
-  asp aspx asa cer cdx ashx asmx axd aspq cshtml cshtm vbhtml vbhtm svc rem soap
-  jsp jspx jsw jsv jspf jhtml
-  cfm cfml cfc
-  cgi fcgi pl pm py pyc rb sh bash
+  php php2 php3 php4 php5 php6 php7 php8 phtml phtm pht phpt phar phps pgif hphp ctp shtml shtm stm inc
+  asp aspx asa cer cdx ashx asmx ascx axd aspq cshtml cshtm vbhtml vbhtm svc rem soap
+  jsp jspx jsw jsv jspf jhtml wss
+  cfm cfml cfc dbm
+  cgi fcgi pl pm py pyc rb sh bash yaws
 `);
 
 /**

@@ -26,6 +26,11 @@ describe('dangerous-extension rules', () => {
     ['x.phtml', ['server-script']],
     ['x.pht', ['server-script']],
     ['x.phar', ['server-script']],
+    // the rest of the PHP, ASP.NET, JSP and ColdFusion lists upload bypasses try
+    ...['phtm', 'phpt', 'hphp', 'ctp', 'ascx', 'wss', 'dbm', 'yaws'].map((ext): [string, string[]] => [
+      `x.${ext}`,
+      ['server-script'],
+    ]),
     ['x.php5', ['server-script']],
     ['x.phps', ['server-script']],
     ['x.asp', ['server-script']],

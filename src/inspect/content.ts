@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
+import { cfbDirectory, vbaStorage } from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
@@ -139,6 +140,10 @@ export async function inspectContent(
           });
       }
     }
+  } else if (detected?.ext === 'cfb' || detected?.ext === 'doc' || detected?.ext === 'xls') {
+    // A legacy Office file: its macros live in a storage only the directory names.
+    const vba = vbaStorage((await cfbDirectory(source)) ?? []);
+    if (vba) active.push({ kind: 'macro', where: 'body', sample: `a VBA project (the ${vba} storage)` });
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
     // 7z, RAR, bzip2, xz, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
     noteIncomplete(file, {

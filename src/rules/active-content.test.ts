@@ -1,6 +1,6 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gif, jpeg, pdf, png, pngChunk, zip } from '../test-support/bytes.js';
+import { cfb, gif, jpeg, pdf, png, pngChunk, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -468,6 +468,50 @@ describe('active-content: Office macros', () => {
       'an ODT without',
       'doc.odt',
       zip({ mimetype: 'application/vnd.oasis.opendocument.text', 'content.xml': '<x/>' }),
+      [],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+});
+
+describe('active-content: macros in legacy Office files (OLE2)', () => {
+  const word = [
+    { name: 'WordDocument', type: 'stream' },
+    { name: '1Table', type: 'stream' },
+    { name: '\u0005SummaryInformation', type: 'stream' },
+  ] as const;
+  it.each([
+    ['a Word document', 'letter.doc', cfb([...word]), []],
+    [
+      'a Word document with a VBA project',
+      'invoice.doc',
+      cfb([...word, { name: 'Macros', type: 'storage' }, { name: 'VBA', type: 'storage' }]),
+      ['macro'],
+    ],
+    [
+      'an Excel workbook with a VBA project, its directory over a chain of sectors',
+      'report.xls',
+      cfb(
+        [
+          { name: 'Workbook', type: 'stream' },
+          { name: 'DocumentSummaryInformation', type: 'stream' },
+          { name: '_VBA_PROJECT_CUR', type: 'storage' },
+        ],
+        1,
+      ),
+      ['macro'],
+    ],
+    [
+      'a stream whose name only contains VBA',
+      'notes.doc',
+      cfb([...word, { name: 'VBAnotes', type: 'stream' }]),
+      [],
+    ],
+    [
+      'a Compound File cut short',
+      'cut.doc',
+      cfb([...word, { name: 'VBA', type: 'storage' }]).subarray(0, 700),
       [],
     ],
   ])('%s', async (_label, name, bytes, expected) => {

@@ -196,3 +196,51 @@ export function tar(entries: TarEntry[]): Buffer {
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
 }
+
+/**
+ * A Compound File (OLE2, as .doc and .xls are) with 512-byte sectors whose directory lists
+ * `entries` after its root, `perSector` entries to a directory sector (4 fill one; fewer spread
+ * the directory over a chain of sectors the FAT links). Streams hold no data: the directory is
+ * what the tests read.
+ */
+export function cfb(entries: { name: string; type: 'storage' | 'stream' }[], perSector = 4): Buffer {
+  const SECTOR = 512;
+  const END = 0xfffffffe;
+  const all = [
+    { name: 'Root Entry', type: 5 },
+    ...entries.map((e) => ({ name: e.name, type: e.type === 'storage' ? 1 : 2 })),
+  ];
+  const dirSectors = Math.ceil(all.length / perSector);
+  const header = Buffer.alloc(SECTOR, 0);
+  Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(header, 0);
+  header.writeUInt16LE(0x3e, 0x18);
+  header.writeUInt16LE(3, 0x1a);
+  header.writeUInt16LE(0xfffe, 0x1c);
+  header.writeUInt16LE(9, 0x1e);
+  header.writeUInt16LE(6, 0x20);
+  header.writeUInt32LE(1, 0x2c); // one FAT sector
+  header.writeUInt32LE(1, 0x30); // the directory starts in sector 1
+  header.writeUInt32LE(4096, 0x38);
+  header.writeUInt32LE(END, 0x3c);
+  header.writeUInt32LE(END, 0x44);
+  for (let i = 0; i < 109; i++) header.writeUInt32LE(i === 0 ? 0 : 0xffffffff, 0x4c + i * 4);
+  const fat = Buffer.alloc(SECTOR, 0xff);
+  fat.writeUInt32LE(0xfffffffd, 0); // sector 0 is the FAT
+  for (let s = 1; s <= dirSectors; s++) fat.writeUInt32LE(s === dirSectors ? END : s + 1, s * 4);
+  const dir = Buffer.alloc(dirSectors * SECTOR, 0);
+  // An entry's id is its place in the directory, four to a sector, empty places included.
+  const idOf = (i: number): number => Math.floor(i / perSector) * 4 + (i % perSector);
+  all.forEach((entry, i) => {
+    const at = idOf(i) * 128;
+    const name = Buffer.from(`${entry.name}\0`, 'utf16le');
+    name.copy(dir, at);
+    dir.writeUInt16LE(name.length, at + 0x40);
+    dir[at + 0x42] = entry.type;
+    // Every entry a child of the root, each the right sibling of the one before: a tree other
+    // readers (olefile) walk as Office's own is walked.
+    dir.writeUInt32LE(0xffffffff, at + 0x44);
+    dir.writeUInt32LE(i > 0 && i + 1 < all.length ? idOf(i + 1) : 0xffffffff, at + 0x48);
+    dir.writeUInt32LE(i === 0 && all.length > 1 ? idOf(1) : 0xffffffff, at + 0x4c);
+  });
+  return Buffer.concat([header, fat, dir]);
+}

@@ -456,7 +456,14 @@ export function scanCsv(bytes: Uint8Array, where: string): ActiveHit[] {
   return hit ? [hit] : [];
 }
 
-/** Office macro storage, by entry path: vbaProject.bin in OOXML, Basic/ and Scripts/ in ODF. */
+/**
+ * Office macro storage, by entry path: vbaProject.bin in OOXML, an Excel 4.0 (XLM) macro sheet
+ * (xl/macrosheets/, its international form too; in .xlsm and .xlsb), Basic/ and Scripts/ in ODF.
+ */
 export function isMacroEntry(path: string): boolean {
-  return /(?:^|\/)vbaProject\.bin$/i.test(path) || /^(?:Basic|Scripts)\/.+/.test(path);
+  return (
+    /(?:^|\/)vbaProject\.bin$/i.test(path) ||
+    /^xl\/(?:intl)?macrosheets\/[^/]+\.(?:xml|bin)$/i.test(path) ||
+    /^(?:Basic|Scripts)\/.+/.test(path)
+  );
 }

@@ -20,14 +20,31 @@ export interface CfbEntry {
   name: string;
   /** 1 storage, 2 stream, 5 root storage. */
   type: number;
+  /** A stream's first sector, and its size in bytes (the low 32 bits, all a version 3 file has). */
+  start: number;
+  size: number;
 }
 
+/** A Compound File's directory, and the start of any of its streams. */
+export interface CfbFile {
+  entries: CfbEntry[];
+  /**
+   * The first `max` bytes of a stream kept in regular sectors (4,096 bytes and more); undefined
+   * for a smaller one (kept in the mini stream, not read here); shorter when its chain breaks.
+   */
+  streamStart(entry: CfbEntry, max: number): Promise<Buffer | undefined>;
+}
+
+/** Streams smaller than this live in the mini stream, in 64-byte mini sectors. */
+const MINI_STREAM_CUTOFF = 4096;
+
 /**
- * Every directory entry of the Compound File `source` holds, at most `maxEntries` of them;
- * undefined when it is not one, or its header or FAT is malformed (the caller's other checks
- * still run). Reads the header, the FAT sectors the chain passes through, and the directory.
+ * The directory of the Compound File `source` holds (at most `maxEntries` entries), and a way to
+ * read its streams' starts; undefined when it is not one, or its header is malformed (the
+ * caller's other checks still run). Reads the header, the FAT sectors a chain passes through, and
+ * the directory: a few reads.
  */
-export async function cfbDirectory(source: ByteSource, maxEntries = 4096): Promise<CfbEntry[] | undefined> {
+export async function openCfb(source: ByteSource, maxEntries = 4096): Promise<CfbFile | undefined> {
   if (source.size < HEADER_BYTES) return undefined;
   const header = await source.read(0, HEADER_BYTES);
   if (!header.subarray(0, 8).equals(SIGNATURE)) return undefined;
@@ -54,23 +71,47 @@ export async function cfbDirectory(source: ByteSource, maxEntries = 4096): Promi
     }
     return fat.readUInt32LE((id % idsPerSector) * 4);
   };
+  /** The sectors of the chain from `first`, read until `max` bytes; a loop or a sector past the end ends it. */
+  const chain = async (first: number, max: number): Promise<Buffer[]> => {
+    const sectors: Buffer[] = [];
+    const seen = new Set<number>();
+    for (
+      let id: number | undefined = first, bytes = 0;
+      id !== undefined && id <= MAX_SECTOR_ID && bytes < max;
+    ) {
+      if (seen.has(id) || sectorAt(id) >= source.size) break;
+      seen.add(id);
+      const sector = await source.read(sectorAt(id), sectorBytes);
+      sectors.push(sector);
+      bytes += sector.length;
+      id = await next(id);
+    }
+    return sectors;
+  };
   const entries: CfbEntry[] = [];
-  const seen = new Set<number>();
-  for (let id: number | undefined = header.readUInt32LE(0x30); id !== undefined && id <= MAX_SECTOR_ID; ) {
-    // A chain that loops, or runs past the file, ends the directory here.
-    if (seen.has(id) || sectorAt(id) >= source.size) break;
-    seen.add(id);
-    const sector = await source.read(sectorAt(id), sectorBytes);
-    for (let at = 0; at + ENTRY_BYTES <= sector.length; at += ENTRY_BYTES) {
+  const directory = await chain(header.readUInt32LE(0x30), maxEntries * ENTRY_BYTES);
+  for (const sector of directory) {
+    for (let at = 0; at + ENTRY_BYTES <= sector.length && entries.length < maxEntries; at += ENTRY_BYTES) {
       const type = sector[at + 0x42]!;
       const nameBytes = sector.readUInt16LE(at + 0x40);
       if (type === 0 || nameBytes < 2 || nameBytes > 64) continue;
-      entries.push({ name: sector.toString('utf16le', at, at + nameBytes - 2), type });
-      if (entries.length >= maxEntries) return entries;
+      entries.push({
+        name: sector.toString('utf16le', at, at + nameBytes - 2),
+        type,
+        start: sector.readUInt32LE(at + 0x74),
+        size: sector.readUInt32LE(at + 0x78),
+      });
     }
-    id = await next(id);
   }
-  return entries;
+  return {
+    entries,
+    async streamStart(entry, max) {
+      if (entry.type !== 2 || entry.size < MINI_STREAM_CUTOFF) return undefined;
+      const want = Math.min(max, entry.size);
+      const bytes = Buffer.concat(await chain(entry.start, want));
+      return bytes.length > 0 ? bytes.subarray(0, want) : undefined;
+    },
+  };
 }
 
 /** Storages and streams that hold a VBA project: Word's Macros, Excel's _VBA_PROJECT_CUR, VBA itself. */
@@ -79,4 +120,28 @@ const VBA_NAMES = new Set(['vba', '_vba_project_cur', '_vba_project', 'macros'])
 /** The name of the first directory entry that holds a VBA project, if any. */
 export function vbaStorage(entries: readonly CfbEntry[]): string | undefined {
   return entries.find((entry) => VBA_NAMES.has(entry.name.toLowerCase()))?.name;
+}
+
+const BIFF_BOUNDSHEET = 0x0085;
+const BIFF_EOF = 0x000a;
+
+/**
+ * The name of the first Excel 4.0 macro sheet (XLM) a BIFF8 workbook stream declares, if any:
+ * its globals hold a BoundSheet8 record per sheet, whose type byte is 1 for a macro sheet. XLM
+ * formulas (EXEC, CALL, REGISTER) run as the workbook opens (an Auto_Open name), VBA or not.
+ */
+export function xlmMacroSheet(workbook: Buffer): string | undefined {
+  for (let at = 0; at + 4 <= workbook.length; ) {
+    const type = workbook.readUInt16LE(at);
+    const length = workbook.readUInt16LE(at + 2);
+    const data = workbook.subarray(at + 4, at + 4 + length);
+    if (type === BIFF_EOF) return undefined;
+    if (type === BIFF_BOUNDSHEET && data.length >= 8 && data[5] === 0x01) {
+      const chars = data[6]!;
+      const wide = (data[7]! & 0x01) === 1;
+      return wide ? data.toString('utf16le', 8, 8 + chars * 2) : data.toString('latin1', 8, 8 + chars);
+    }
+    at += 4 + length;
+  }
+  return undefined;
 }

@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat } from './archive/index.js';
-import { cfbDirectory, vbaStorage } from './cfb.js';
+import { openCfb, vbaStorage, xlmMacroSheet } from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
@@ -141,9 +141,7 @@ export async function inspectContent(
       }
     }
   } else if (detected?.ext === 'cfb' || detected?.ext === 'doc' || detected?.ext === 'xls') {
-    // A legacy Office file: its macros live in a storage only the directory names.
-    const vba = vbaStorage((await cfbDirectory(source)) ?? []);
-    if (vba) active.push({ kind: 'macro', where: 'body', sample: `a VBA project (the ${vba} storage)` });
+    active.push(...(await legacyOfficeMacros(source)));
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
     // 7z, RAR, bzip2, xz, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
     noteIncomplete(file, {
@@ -152,6 +150,26 @@ export async function inspectContent(
     });
   }
   if (active.length > 0) file.active = active;
+}
+
+/** Bytes of an Excel workbook stream read for its sheet declarations, which open the stream. */
+const WORKBOOK_GLOBALS_BYTES = 64 * 1024;
+
+/**
+ * A legacy Office file's macros: a VBA project storage, which only the OLE2 directory names (the
+ * streams' sectors lie anywhere), or an Excel 4.0 macro sheet declared by the workbook stream.
+ */
+async function legacyOfficeMacros(source: ByteSource): Promise<ActiveHit[]> {
+  const file = await openCfb(source);
+  if (!file) return [];
+  const vba = vbaStorage(file.entries);
+  if (vba) return [{ kind: 'macro', where: 'body', sample: `a VBA project (the ${vba} storage)` }];
+  const book = file.entries.find((entry) => entry.type === 2 && /^(?:workbook|book)$/i.test(entry.name));
+  const globals = book && (await file.streamStart(book, WORKBOOK_GLOBALS_BYTES));
+  const sheet = globals && xlmMacroSheet(globals);
+  return sheet === undefined
+    ? []
+    : [{ kind: 'macro', where: 'body', sample: `an Excel 4.0 macro sheet (${sheet})` }];
 }
 
 /** The first `limit` bytes a gzip inflates to, and whether it holds more. */

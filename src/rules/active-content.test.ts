@@ -1,6 +1,6 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { cfb, gif, jpeg, pdf, png, pngChunk, zip } from '../test-support/bytes.js';
+import { biffWorkbook, cfb, gif, jpeg, pdf, png, pngChunk, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -459,6 +459,18 @@ describe('active-content: Office macros', () => {
       ['macro'],
     ],
     [
+      'an xlsm with an Excel 4.0 macro sheet',
+      'budget.xlsm',
+      zip({ '[Content_Types].xml': '<Types/>', 'xl/macrosheets/sheet1.xml': '<xm:macrosheet/>' }),
+      ['macro'],
+    ],
+    [
+      'an xlsx whose worksheets are ordinary',
+      'budget.xlsx',
+      zip({ '[Content_Types].xml': '<Types/>', 'xl/worksheets/sheet1.xml': '<worksheet/>' }),
+      [],
+    ],
+    [
       'an ODT with Basic macros',
       'doc.odt',
       zip({ mimetype: 'application/vnd.oasis.opendocument.text', 'Basic/Standard/Module1.xml': '<x/>' }),
@@ -506,6 +518,27 @@ describe('active-content: macros in legacy Office files (OLE2)', () => {
       'a stream whose name only contains VBA',
       'notes.doc',
       cfb([...word, { name: 'VBAnotes', type: 'stream' }]),
+      [],
+    ],
+    [
+      'an Excel workbook with an Excel 4.0 macro sheet',
+      'invoice.xls',
+      cfb([
+        {
+          name: 'Workbook',
+          type: 'stream',
+          data: biffWorkbook([
+            { name: 'Sheet1', type: 0 },
+            { name: 'Macro1', type: 1 },
+          ]),
+        },
+      ]),
+      ['macro'],
+    ],
+    [
+      'an Excel workbook of worksheets',
+      'budget.xls',
+      cfb([{ name: 'Workbook', type: 'stream', data: biffWorkbook([{ name: 'Sheet1', type: 0 }]) }]),
       [],
     ],
     [

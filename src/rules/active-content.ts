@@ -123,7 +123,7 @@ export const macroRule = hitRule({
   id: 'active-content/macro',
   defaultSeverity: 'high',
   description:
-    'An Office document with macros: vbaProject.bin in OOXML (docm, xlsm …), a VBA project storage in a legacy OLE2 file (.doc Macros/VBA, .xls _VBA_PROJECT_CUR), Basic/ or Scripts/ storage in ODF.',
+    'An Office document with macros: vbaProject.bin in OOXML (docm, xlsm …), a VBA project storage in a legacy OLE2 file (.doc Macros/VBA, .xls _VBA_PROJECT_CUR), an Excel 4.0 macro sheet (xl/macrosheets/, or declared in an .xls), Basic/ or Scripts/ storage in ODF.',
   rationale:
     'Macros are code that runs in the reader’s Office with their rights, the most common malware delivery in documents.',
   fix: 'Quarantine the file; accept only macro-free formats, or strip macros on upload.',

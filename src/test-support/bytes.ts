@@ -200,15 +200,18 @@ export function tar(entries: TarEntry[]): Buffer {
 /**
  * A Compound File (OLE2, as .doc and .xls are) with 512-byte sectors whose directory lists
  * `entries` after its root, `perSector` entries to a directory sector (4 fill one; fewer spread
- * the directory over a chain of sectors the FAT links). Streams hold no data: the directory is
- * what the tests read.
+ * the directory over a chain of sectors the FAT links). A stream's `data` (4,096 bytes or more,
+ * so it lies in regular sectors) follows the directory, its sectors chained by the FAT.
  */
-export function cfb(entries: { name: string; type: 'storage' | 'stream' }[], perSector = 4): Buffer {
+export function cfb(
+  entries: { name: string; type: 'storage' | 'stream'; data?: Buffer }[],
+  perSector = 4,
+): Buffer {
   const SECTOR = 512;
   const END = 0xfffffffe;
   const all = [
-    { name: 'Root Entry', type: 5 },
-    ...entries.map((e) => ({ name: e.name, type: e.type === 'storage' ? 1 : 2 })),
+    { name: 'Root Entry', type: 5, data: undefined as Buffer | undefined },
+    ...entries.map((e) => ({ name: e.name, type: e.type === 'storage' ? 1 : 2, data: e.data })),
   ];
   const dirSectors = Math.ceil(all.length / perSector);
   const header = Buffer.alloc(SECTOR, 0);
@@ -226,8 +229,14 @@ export function cfb(entries: { name: string; type: 'storage' | 'stream' }[], per
   for (let i = 0; i < 109; i++) header.writeUInt32LE(i === 0 ? 0 : 0xffffffff, 0x4c + i * 4);
   const fat = Buffer.alloc(SECTOR, 0xff);
   fat.writeUInt32LE(0xfffffffd, 0); // sector 0 is the FAT
-  for (let s = 1; s <= dirSectors; s++) fat.writeUInt32LE(s === dirSectors ? END : s + 1, s * 4);
+  const chainOf = (first: number, count: number): void => {
+    for (let s = first; s < first + count; s++)
+      fat.writeUInt32LE(s === first + count - 1 ? END : s + 1, s * 4);
+  };
+  chainOf(1, dirSectors);
   const dir = Buffer.alloc(dirSectors * SECTOR, 0);
+  const streams: Buffer[] = [];
+  let nextSector = 1 + dirSectors;
   // An entry's id is its place in the directory, four to a sector, empty places included.
   const idOf = (i: number): number => Math.floor(i / perSector) * 4 + (i % perSector);
   all.forEach((entry, i) => {
@@ -241,6 +250,39 @@ export function cfb(entries: { name: string; type: 'storage' | 'stream' }[], per
     dir.writeUInt32LE(0xffffffff, at + 0x44);
     dir.writeUInt32LE(i > 0 && i + 1 < all.length ? idOf(i + 1) : 0xffffffff, at + 0x48);
     dir.writeUInt32LE(i === 0 && all.length > 1 ? idOf(1) : 0xffffffff, at + 0x4c);
+    dir.writeUInt32LE(END, at + 0x74);
+    if (entry.data !== undefined) {
+      const sectors = Math.ceil(entry.data.length / SECTOR);
+      dir.writeUInt32LE(nextSector, at + 0x74);
+      dir.writeUInt32LE(entry.data.length, at + 0x78);
+      chainOf(nextSector, sectors);
+      nextSector += sectors;
+      streams.push(entry.data, Buffer.alloc(sectors * SECTOR - entry.data.length));
+    }
   });
-  return Buffer.concat([header, fat, dir]);
+  return Buffer.concat([header, fat, dir, ...streams]);
+}
+
+/** A BIFF8 record: its type, its length, its data. */
+function biffRecord(type: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt16LE(type, 0);
+  head.writeUInt16LE(data.length, 2);
+  return Buffer.concat([head, data]);
+}
+
+/** An Excel workbook stream's globals declaring `sheets` (type 0 worksheet, 1 macro sheet), padded to 4,096 bytes. */
+export function biffWorkbook(sheets: { name: string; type: number }[]): Buffer {
+  const records = [
+    biffRecord(0x0809, Buffer.from('0006050000000000', 'hex')),
+    ...sheets.map(({ name, type }) =>
+      biffRecord(
+        0x0085,
+        Buffer.concat([Buffer.from([0, 0, 0, 0, 0, type, name.length, 0]), Buffer.from(name, 'latin1')]),
+      ),
+    ),
+    biffRecord(0x000a, Buffer.alloc(0)),
+  ];
+  const stream = Buffer.concat(records);
+  return Buffer.concat([stream, Buffer.alloc(Math.max(0, 4096 - stream.length))]);
 }

@@ -463,3 +463,27 @@ describe('hostile text in errors', () => {
     expectOneLineError(run.stderr, /^upload-audit: quarantine '\/proc\/x' is on a kernel filesystem/);
   });
 });
+
+describe('command modules', () => {
+  it('loads the modules of other commands only for help, a mistyped command or completion', async () => {
+    const { buildProgram } = await import('./main.js');
+    const names = async (...args: string[]) =>
+      (await buildProgram(['node', 'upload-audit', ...args])).commands.map((c) => c.name());
+    const every = await names();
+    expect(every).toEqual(
+      expect.arrayContaining(['scan', 'log', 'fix', 'restore', 'serve', 'watch', 'completion']),
+    );
+    expect(await names('scan', 'uploads')).toEqual(['scan', 'log', 'compare', 'merge', 'convert']);
+    expect(await names('restore', 'q/run-1')).toEqual([
+      'scan',
+      'log',
+      'compare',
+      'merge',
+      'convert',
+      'fix',
+      'restore',
+    ]);
+    expect(await names('scna')).toEqual(every);
+    expect(await names('completion', 'bash')).toEqual(every);
+  });
+});

@@ -6,8 +6,6 @@ import { EXIT_ERROR, exitCodeFor } from '../audit/exit-code.js';
 import { runAudit } from '../audit/run.js';
 import { atOrAbove } from '../audit/severity.js';
 import { compareFindings, loadReport } from '../baseline/compare.js';
-import { historyTrend, latestInHistory, recordHistory } from '../baseline/history.js';
-import { mergeReports } from '../baseline/merge.js';
 import { type Report, SEVERITIES, type Severity } from '../model/types.js';
 import { FORMATS, renderPieces } from '../reporters/index.js';
 import type { TrendPoint } from '../reporters/types.js';
@@ -17,15 +15,11 @@ import { realRoot, runScan } from '../sources/directory/run.js';
 import { DEFAULT_UPLOAD_PATH } from '../sources/log/combined.js';
 import { LOG_FORMATS, type LogFormat } from '../sources/log/formats.js';
 import { type Field, parseFieldMapping } from '../sources/log/jsonl.js';
-import { LogSource } from '../sources/log/run.js';
 import { isBucketUrl, parseBucketUrl } from '../sources/s3/location.js';
 import { InputError, isExpectedError, UsageError } from '../util/errors.js';
 import { escapeUnsafe } from '../util/escape.js';
 import { parseShard } from '../util/shard.js';
 import { VERSION } from '../util/version.js';
-import { registerCompletionCommand } from './completion.js';
-import { registerFixCommands } from './fix.js';
-import { notify, writeMetrics } from './notify.js';
 import {
   addBucketOptions,
   type BucketFlags,
@@ -37,11 +31,7 @@ import {
 } from './options.js';
 import { chalkFor, colorLevel, stdoutErrorTold, writeFileAtomic, writeStdout } from './output.js';
 import { parseOutputs } from './outputs.js';
-import { registerPolicyCommands } from './policy.js';
 import { progressLine } from './progress.js';
-import { registerRuleCommands } from './rules.js';
-import { registerServeCommand } from './serve.js';
-import { registerWatchCommand } from './watch.js';
 
 /** Options every auditing command shares: policy, report format and destination, exit policy. */
 interface ReportFlags {
@@ -129,6 +119,8 @@ async function tellOperations(report: Report, flags: OperationsFlags): Promise<v
       `upload-audit: policy ${escapeUnsafe(report.policy.source)} (${report.policy.digest.slice(0, 19)}); ${report.source === 'bucket' ? 'range requests' : `${flags.concurrency} thread(s)`}; ${s.evaluated} of ${s.entries} entries evaluated, ${formatBytes(s.bytes)}, in ${seconds.toFixed(2)} s (${Math.round(s.evaluated / Math.max(seconds, 0.001))} entries/s)\n`,
     );
   }
+  if (flags.metrics === undefined && flags.notify.length === 0) return;
+  const { notify, writeMetrics } = await import('./notify.js');
   if (flags.metrics !== undefined) writeMetrics(flags.metrics, report);
   if (flags.notify.length > 0) {
     const status = process.exitCode;
@@ -220,7 +212,9 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   if (bucket && flags.ignoreCtime)
     throw new UsageError('--ignore-ctime is for folders: a bucket rescan compares ETags');
   const policy = choosePolicy(flags, bucket ? undefined : realRoot(dir));
-  const previous = flags.history === undefined ? flags.baseline : latestInHistory(flags.history);
+  // The history's module loads for runs that keep one (as do the others below, for their commands).
+  const history = flags.history === undefined ? undefined : await import('../baseline/history.js');
+  const previous = history === undefined ? flags.baseline : history.latestInHistory(flags.history!);
   const baseline = previous === undefined ? undefined : loadReport(previous);
   const progress = progressFor(flags);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
@@ -275,7 +269,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
     );
   }
   if (flags.history !== undefined) {
-    const written = recordHistory(flags.history, report, flags.keep);
+    const written = history!.recordHistory(flags.history, report, flags.keep);
     if (!flags.quiet)
       process.stderr.write(
         `upload-audit: report recorded as ${escapeUnsafe(written)}${previous ? `, compared with ${escapeUnsafe(previous)}` : ' (first run: nothing to compare with)'}\n`,
@@ -283,7 +277,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<void> {
   }
   // The trend reads every kept report: only for the one format that draws it.
   const drawsTrend = flags.history !== undefined && outputs.some((o) => o.format === 'html');
-  await emit(report, flags, outputs, drawsTrend ? historyTrend(flags.history!) : undefined);
+  await emit(report, flags, outputs, drawsTrend ? history!.historyTrend(flags.history!) : undefined);
   await tellOperations(report, flags);
 }
 
@@ -302,7 +296,10 @@ function stateFileFor(
 
 async function mergeCommand(files: string[], flags: ReportFlags): Promise<void> {
   await emit(
-    mergeReports(files.map(loadReport), { failOn: flags.failOn, allowUnevaluated: flags.allowUnevaluated }),
+    (await import('../baseline/merge.js')).mergeReports(files.map(loadReport), {
+      failOn: flags.failOn,
+      allowUnevaluated: flags.allowUnevaluated,
+    }),
     flags,
   );
 }
@@ -338,6 +335,7 @@ async function logCommand(files: string[], flags: LogFlags): Promise<void> {
   const bucketRoot = flags.root !== undefined && isBucketUrl(flags.root);
   if (bucketRoot) parseBucketUrl(flags.root!, 'read stored objects in');
   const rootReal = flags.root === undefined || bucketRoot ? undefined : realRoot(flags.root);
+  const { LogSource } = await import('../sources/log/run.js');
   const source = new LogSource({
     files,
     fields,
@@ -384,7 +382,7 @@ function describeOption(option: Option): string {
   return extra.length > 0 ? `${option.description} (${extra.join('; ')})` : option.description;
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('upload-audit')
     .description(
       'Audit an upload folder or upload log against a policy: every file classified, nothing changed.',
@@ -542,14 +540,42 @@ ${EXIT_HELP}`,
     )
     .action(convertCommand);
 
-  registerFixCommands(program);
-  registerPolicyCommands(program);
-  registerRuleCommands(program);
-  registerServeCommand(program);
-  registerWatchCommand(program);
-  registerCompletionCommand(program);
-
+  const named = commandWord(argv);
+  const wanted = named !== undefined && Object.hasOwn(ELSEWHERE, named) ? [ELSEWHERE[named]!] : [];
+  // Help, a mistyped or no command, and completion (it writes every command's options): every
+  // command must be there to be listed.
+  const all =
+    named === undefined ||
+    named === 'completion' ||
+    (wanted.length === 0 && !program.commands.some((c) => c.name() === named));
+  for (const load of all ? [...new Set(Object.values(ELSEWHERE))] : wanted) (await load())(program);
   return program;
+}
+
+/**
+ * The commands defined in modules of their own, loaded only when named: each module (and what it
+ * imports: the remediation, the check server, the watcher) costs every run that does not use it
+ * start-up time, ~40 ms in all, most of what a scan of a small folder takes before it reads.
+ */
+const ELSEWHERE: Record<string, () => Promise<(program: Command) => void>> = (() => {
+  const fix = async () => (await import('./fix.js')).registerFixCommands;
+  const policy = async () => (await import('./policy.js')).registerPolicyCommands;
+  const rules = async () => (await import('./rules.js')).registerRuleCommands;
+  return {
+    fix,
+    restore: fix,
+    policy,
+    rules,
+    explain: rules,
+    serve: async () => (await import('./serve.js')).registerServeCommand,
+    watch: async () => (await import('./watch.js')).registerWatchCommand,
+    completion: async () => (await import('./completion.js')).registerCompletionCommand,
+  };
+})();
+
+/** The command a command line names: its first word that is not an option; undefined for none. */
+function commandWord(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
 }
 
 /** Each line of the message (a policy error may name several problems) on its own prefixed line. */
@@ -576,7 +602,7 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; every usage error is 2, never commander's default 1.

@@ -554,8 +554,8 @@ ${EXIT_HELP}`,
 
 /**
  * The commands defined in modules of their own, loaded only when named: each module (and what it
- * imports: the remediation, the check server, the watcher) costs every run that does not use it
- * start-up time, ~40 ms in all, most of what a scan of a small folder takes before it reads.
+ * imports: the remediation, the check server, the watcher) would cost every run that does not
+ * use it start-up time, before a scan reads its first file.
  */
 const ELSEWHERE: Record<string, () => Promise<(program: Command) => void>> = (() => {
   const fix = async () => (await import('./fix.js')).registerFixCommands;

@@ -20,16 +20,20 @@ export const SERVER_SCRIPT_EXTENSIONS = set(`
 
 /**
  * Extensions that run on a client or an operator's machine, or launch something when opened:
- * programs and installers, Windows script hosts and scriptlets, shortcuts and launchers (.lnk,
- * .url, .desktop, ClickOnce), Excel add-ins and data connections that run or fetch on open
- * (.xll, .iqy, .slk), help files that run script (.chm). Most are on Outlook's list of blocked
+ * programs and installers, Windows script hosts and scriptlets, PowerShell's, shortcuts and
+ * launchers (.lnk, .url, .desktop, ClickOnce, a Windows Sandbox configuration), Excel add-ins
+ * and data connections that run or fetch on open (.xll, .iqy, .slk), help files that run script
+ * (.chm), and the disk images Windows mounts on a double-click, whose contents then run without
+ * the mark of the web (.iso, .img, .vhd, .vhdx). Most are on Outlook's list of blocked
  * attachments, where the same risk is judged for files from strangers.
  */
 export const EXECUTABLE_EXTENSIONS = set(`
-  exe dll scr com bat cmd ps1 psm1 vbs vbe vb js jse wsf wsh ws wsc sct hta jar jnlp msi msp mst msu
+  exe dll scr com bat cmd ps1 psm1 psd1 ps1xml ps2xml psc1 psc2 msh msh1 msh2 mshxml msh1xml msh2xml
+  vbs vbe vb js jse wsf wsh ws wsc sct hta jar jnlp msi msp mst msu
   apk app elf so appimage dmg pkg deb rpm appx appxbundle msix msixbundle xbap pyw pyz pyzw
-  lnk url website desktop command application appref-ms settingcontent-ms
+  lnk url website desktop command application appref-ms settingcontent-ms wsb
   reg cpl gadget msc pif scf shb shs inf diagcab chm hlp xll iqy slk
+  iso img vhd vhdx
 `);
 
 /** File names that reconfigure the server that serves the folder. */

@@ -58,6 +58,11 @@ describe('dangerous-extension rules', () => {
     ['x.ps1', ['executable']],
     ['x.vbs', ['executable']],
     ['x.hta', ['executable']],
+    // disk images that mount on a double-click, PowerShell's own, a Windows Sandbox configuration
+    ...['iso', 'img', 'vhd', 'vhdx', 'psd1', 'ps1xml', 'wsb'].map((ext): [string, string[]] => [
+      `x.${ext}`,
+      ['executable'],
+    ]),
     ['x.jar', ['executable']],
     ['x.msi', ['executable']],
     ['x.apk', ['executable']],

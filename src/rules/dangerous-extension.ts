@@ -44,7 +44,7 @@ export const executableRule = defineRule({
   category: 'dangerous-extension',
   defaultSeverity: 'high',
   description:
-    'An executable, installer or client-side script extension (EXE, DLL, SCR, BAT, PS1, VBS, HTA, JAR, MSI, APK …), or a file that launches something when opened (LNK, URL, IQY, XLL, CHM …).',
+    'An executable, installer or client-side script extension (EXE, DLL, SCR, BAT, PS1, VBS, HTA, JAR, MSI, APK …), a file that launches something when opened (LNK, URL, IQY, XLL, CHM …), or a disk image Windows mounts on a double-click (ISO, IMG, VHD, VHDX).',
   rationale:
     'Executables served from your domain are malware distribution under your name, and one double-click away from running on a colleague’s machine.',
   fix: 'Quarantine the file unless executables are a legitimate upload type for this folder (then allow them in the policy).',

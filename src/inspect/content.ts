@@ -143,10 +143,10 @@ export async function inspectContent(
   } else if (detected?.ext === 'cfb' || detected?.ext === 'doc' || detected?.ext === 'xls') {
     active.push(...(await legacyOfficeMacros(source)));
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
-    // 7z, RAR, bzip2, xz, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
+    // 7z, RAR, bzip2, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
     noteIncomplete(file, {
       limit: 'archive format',
-      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar and gzip are opened`,
+      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar, gzip and xz are opened`,
     });
   }
   if (active.length > 0) file.active = active;

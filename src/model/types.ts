@@ -220,7 +220,7 @@ export interface ArchiveEntryFacts {
 }
 
 export interface ArchiveFacts {
-  format: 'zip' | 'tar' | 'gzip';
+  format: 'zip' | 'tar' | 'gzip' | 'xz';
   entries: ArchiveEntryFacts[];
   /** Sum of declared sizes. */
   declaredTotal: number;

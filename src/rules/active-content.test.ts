@@ -309,9 +309,9 @@ describe('active-content: markup', () => {
 
   it('says when an archive is of a format it does not open, and nothing of a zip', async () => {
     const sevenZip = Buffer.concat([Buffer.from('377abcaf271c0004', 'hex'), Buffer.alloc(64, 1)]);
-    const xz = Buffer.concat([Buffer.from('fd377a585a00', 'hex'), Buffer.alloc(64, 1)]);
+    const bzip2 = Buffer.concat([Buffer.from('BZh91AY&SY', 'latin1'), Buffer.alloc(64, 1)]);
     expect(await active('photos.7z', sevenZip)).toEqual(['incomplete']);
-    expect(await active('site.tar.xz', xz)).toEqual(['incomplete']);
+    expect(await active('site.tar.bz2', bzip2)).toEqual(['incomplete']);
     expect(await active('photos.zip', zip({ 'a.txt': 'hello' }))).toEqual([]);
   });
 

@@ -136,7 +136,7 @@ export const incompleteRule = defineRule({
   category: 'active-content',
   defaultSeverity: 'low',
   description:
-    'Content scanning stopped at a read bound (maxMarkupBytes, maxPdfBytes, maxInflateBytes), or met an archive format it does not open (7z, RAR, bzip2, xz, zstd …): part of the file was not looked at.',
+    'Content scanning stopped at a read bound (maxMarkupBytes, maxPdfBytes, maxInflateBytes), or met an archive format it does not open (7z, RAR, bzip2, zstd …): part of the file was not looked at.',
   rationale:
     'A bound keeps a hostile file from exhausting the auditor, but what was not read was not checked: this says so instead of passing it silently.',
   fix: 'Look at the file yourself, or raise the bound in the policy (bounds.*) for a deeper scan.',

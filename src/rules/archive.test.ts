@@ -101,6 +101,57 @@ describe('archive: zip', () => {
   });
 });
 
+/**
+ * A tar of `../../etc/cron.d/job` and `img/shell.php`, compressed by Python's bz2 and lzma modules
+ * (Node has no compressor for either): what `tar cjf` and `tar cJf` make.
+ */
+const SLIP_TAR_BZ2 = Buffer.from(
+  'QlpoOTFBWSZTWdaSWWUAAGxfgc6QRHH9DYKEDAr+994gAAgICCAAkglRGk0GyjQ0A0Nqaeo2oGmT1BKaqeo0aAyZqDRoNDQDTQaWUVRDkKFABogZmGLb/QiEHmIuEAwwgSCmQHGn27HLVxszA+aYrrtd1F5vGUlQxIIGKebhBUWJkOksVQmM4FZhK6HMd3fKWPW9Q0+ppt32qU27qTwkbcZJr/REsZrvHLm/EI8U4xMBNAhAfxdyRThQkNaSWWU=',
+  'base64',
+);
+const SLIP_TAR_XZ = Buffer.from(
+  '/Td6WFoAAATm1rRGAgAhARYAAAB0L+Wj4Cf/AKVdABdguhCNKBlQspqXMqqSizOxugezRCZkbs0e4jzZeXLhRNzDZsVa3jBFZbeGaWdE7kBS/TL3W6Tm9b6yjb+Zo1kfO2mHzu14qP552aBwpZ8PJdrS1FxM9SE6dA35lqzA3T2Gtr5jg5KaXwmU+yNCQUHT5KWJCzCnhsPYWoHxqy/q7auedeWyX/G+JghKI4PvHFIpu3gR7J0F7SphTinlGXcMrKHYAAAAAABYhWIkJFAPnwABwQGAUAAA96hkpbHEZ/sCAAAAAARZWg==',
+  'base64',
+);
+/** One file, `hello <?php system($_GET[0]); ?>`, compressed by xz alone. */
+const PHP_XZ = Buffer.from(
+  '/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAgaGVsbG8gPD9waHAgc3lzdGVtKCRfR0VUWzBdKTsgPz4KAAAAAGHe+z/hToicAAE5Ic8oa2IftvN9AQAAAAAEWVo=',
+  'base64',
+);
+
+describe('archive: xz, and bzip2 (not opened)', () => {
+  it.each([
+    ['a tar.xz that climbs out, with a shell', 'site.tar.xz'],
+    ['a txz', 'site.txz'],
+  ])('%s', async (_label, name) => {
+    expect(await archive(name, SLIP_TAR_XZ)).toEqual([
+      'dangerous-entry img/shell.php',
+      'zip-slip ../../etc/cron.d/job',
+    ]);
+  });
+
+  it('says a tar.bz2 was not opened (its JavaScript decoders inflate whole blocks past any budget)', async () => {
+    expect(await archive('site.tar.bz2', SLIP_TAR_BZ2)).toEqual(['incomplete']);
+  });
+
+  it('reads a file compressed alone by what it holds, named after the archive', async () => {
+    expect(await archive('notes.txt.xz', PHP_XZ)).toEqual(['entry-mismatch notes.txt', 'server-code']);
+  });
+
+  it('opens a tar.xz inside a zip', async () => {
+    expect(await archive('bundle.zip', zip({ 'site.tar.xz': SLIP_TAR_XZ }))).toEqual([
+      'dangerous-entry site.tar.xz!img/shell.php',
+      'nested site.tar.xz',
+      'zip-slip site.tar.xz!../../etc/cron.d/job',
+    ]);
+  });
+
+  it('says an archive it cannot inflate could not be read, and passes nothing', async () => {
+    const cut = Buffer.concat([SLIP_TAR_XZ.subarray(0, 40), Buffer.alloc(40, 0x55)]);
+    expect(await archive('site.tar.xz', cut)).toEqual(['unreadable']);
+  });
+});
+
 describe('archive: tar and gzip', () => {
   it.each([
     [

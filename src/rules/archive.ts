@@ -129,7 +129,9 @@ export const bombRule = archiveRule({
       out.push(draft('declared', { declared: archive.declaredTotal }));
     out.push(
       ...perEntry(file, 'ratio', (e) => {
-        const compressed = e.compressedSize ?? (archive.format === 'gzip' ? file.size : undefined);
+        // A compressed stream (gzip, xz) is its one entry's compressed data.
+        const oneStream = archive.format !== 'zip' && archive.format !== 'tar';
+        const compressed = e.compressedSize ?? (oneStream ? file.size : undefined);
         const inflated = Math.max(e.declaredSize, e.actualSize ?? 0);
         if (compressed === undefined || inflated < BOMB_MIN_BYTES || inflated <= compressed * BOMB_RATIO)
           return undefined;

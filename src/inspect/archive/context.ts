@@ -189,7 +189,9 @@ export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, hea
   if (bomb) ctx.active.push(bomb);
 }
 
-export type NestedFormat = 'zip' | 'tar' | 'gzip';
+export type NestedFormat = 'zip' | 'tar' | StreamFormat;
+/** Archives that are one compressed stream: of a tar, or of one file named after the archive. */
+export type StreamFormat = 'gzip' | 'xz';
 
 /** The archive format a detected type opens as, if any. */
 /**
@@ -232,6 +234,7 @@ export function nestedFormat(detected: DetectedType | undefined): NestedFormat |
   if (ZIP_BASED.has(detected.ext)) return 'zip';
   if (detected.ext === 'tar') return 'tar';
   if (detected.ext === 'gz' || detected.ext === 'tar.gz') return 'gzip';
+  if (detected.ext === 'xz') return 'xz';
   return undefined;
 }
 

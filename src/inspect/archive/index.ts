@@ -1,6 +1,6 @@
 /**
  * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
- * tar and gzip streamed. Every byte read from an entry is charged to maxInflateBytes.
+ * tar, gzip and xz streamed. Every byte read from an entry is charged to maxInflateBytes.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -14,6 +14,7 @@ import {
   nestedFormat,
   type OpenNested,
   readEntryContent,
+  type StreamFormat,
 } from './context.js';
 import { walkTar } from './tar.js';
 import { walkZipBuffer, walkZipSource } from './zip.js';
@@ -22,8 +23,48 @@ export { nestedFormat } from './context.js';
 
 const TAR_MAGIC_AT = 257;
 
-/** A gzip stream holds either a tar (tar.gz) or one compressed file, named after the archive. */
-async function walkGzip(
+/**
+ * What a compressed stream inflates to, as it is read (a bomb is stopped by the inflate budget,
+ * never inflated ahead of it). gzip is Node's own; xz comes from xz-decompress (the xz project's
+ * embedded decoder compiled to WebAssembly, pulled a chunk at a time), loaded only when an archive
+ * needs it. Destroying the result stops the source.
+ */
+async function inflated(format: StreamFormat, source: Readable): Promise<Readable> {
+  if (format === 'gzip') {
+    const gunzip = createGunzip();
+    source.on('error', (error) => gunzip.destroy(error));
+    return source.pipe(gunzip);
+  }
+  // A UMD bundle: Node's ESM loader sees its exports as the default one.
+  const { default: xz } = await import('xz-decompress');
+  const out = Readable.fromWeb(new xz.XzReadableStream(Readable.toWeb(source)) as never);
+  out.on('close', () => source.destroy());
+  return out;
+}
+
+/** Chunks with the first one at least `bytes` long (or the whole stream, if shorter). */
+async function* firstAtLeast(chunks: AsyncIterable<Uint8Array>, bytes: number): AsyncGenerator<Buffer> {
+  let head: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of chunks) {
+    const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (head.length === 0 && held >= bytes) {
+      yield piece;
+      continue;
+    }
+    head.push(piece);
+    held += piece.length;
+    if (held >= bytes) {
+      yield Buffer.concat(head);
+      head = [];
+    }
+  }
+  if (head.length > 0) yield Buffer.concat(head);
+}
+
+/** A compressed stream holds either a tar (tar.gz, tar.xz) or one compressed file, named after the archive. */
+async function walkStream(
+  format: StreamFormat,
   source: Readable,
   ctx: ArchiveContext,
   depth: number,
@@ -31,9 +72,8 @@ async function walkGzip(
   innerName: string,
   openNested: OpenNested,
 ): Promise<void> {
-  const gunzip = source.pipe(createGunzip());
-  source.on('error', (error) => gunzip.destroy(error));
-  const peeked = await peek(gunzip as AsyncIterable<Buffer>);
+  const inflating = await inflated(format, source);
+  const peeked = await peek(firstAtLeast(inflating, TAR_MAGIC_AT + 5));
   if (!peeked) return;
   const { first: head, all: rest } = peeked;
   if (
@@ -43,19 +83,20 @@ async function walkGzip(
     try {
       await walkTar(rest, ctx, depth, prefix, openNested);
     } finally {
-      gunzip.destroy();
+      inflating.destroy();
     }
     return;
   }
   const facts: ArchiveEntryFacts = { path: prefix + innerName, kind: 'file', declaredSize: 0, depth };
   if (!ctx.add(facts)) return;
-  await readEntryContent(ctx, facts, rest, openNested, () => gunzip.destroy());
-  gunzip.destroy();
+  await readEntryContent(ctx, facts, rest, openNested, () => inflating.destroy());
+  inflating.destroy();
   facts.declaredSize = facts.actualSize ?? 0;
 }
 
+/** What a compressed file holds is named after it: `site.tgz` and `site.tar.xz` hold `site.tar`, `notes.txt.xz` `notes.txt`. */
 const innerNameOf = (name: string): string =>
-  name.replace(/\.(?:t?gz|gzip)$/i, (ext) => (ext.toLowerCase() === '.tgz' ? '.tar' : '')) || 'data';
+  name.replace(/\.(?:t?gz|gzip|t?xz)$/i, (ext) => (/^\.t(?:gz|xz)$/i.test(ext) ? '.tar' : '')) || 'data';
 
 function nestedOpener(ctx: ArchiveContext): OpenNested {
   const open: OpenNested = async (bytes, format, depth, prefix) => {
@@ -63,7 +104,8 @@ function nestedOpener(ctx: ArchiveContext): OpenNested {
       if (format === 'zip') await walkZipBuffer(bytes, ctx, depth, prefix, open);
       else if (format === 'tar') await walkTar(Readable.from([bytes]), ctx, depth, prefix, open);
       else
-        await walkGzip(
+        await walkStream(
+          format,
           Readable.from([bytes]),
           ctx,
           depth,
@@ -116,7 +158,7 @@ export async function inspectArchive(
       await walkZipBuffer(await source.read(0, source.size), ctx, 1, '', open);
     else if (format === 'zip') await walkZipSource(source, ctx, open);
     else if (format === 'tar') await walkTar(chunksOf(source), ctx, 1, '', open);
-    else await walkGzip(Readable.from(chunksOf(source)), ctx, 1, '', innerNameOf(name), open);
+    else await walkStream(format, Readable.from(chunksOf(source)), ctx, 1, '', innerNameOf(name), open);
   } catch (error) {
     facts.error = error instanceof Error ? error.message : String(error);
   }

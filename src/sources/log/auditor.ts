@@ -197,7 +197,7 @@ export class LogAuditor {
   async audit(part: LogPart): Promise<LogPartResult> {
     const { fields, uploadPath, maxLineBytes, listedPerReason } = this.#settings;
     const stored = this.#stored;
-    const options = { fields, uploadPath };
+    const options = { fields, uploadPath, state: {} };
     const { file } = part;
     const result: LogPartResult = { counters: emptyCounters(), findings: [], notEvaluated: [], lines: 0 };
     const { counters } = result;

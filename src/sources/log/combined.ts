@@ -58,8 +58,8 @@ function nameParameter(url: string, from: number): string | undefined {
 
 const PLUS_AS_SPACE = { plusAsSpace: true } as const;
 
-/** The fields of a combined line that a record keeps. */
-interface Fields {
+/** The fields of an access-log line that a record keeps (whatever the log's format). */
+export interface RequestFields {
   client: string;
   user: string;
   timestamp: string;
@@ -86,7 +86,7 @@ function splitRequest(request: string): { method: string; url: string } | undefi
 }
 
 /** The fields of a combined line, or a reason it is none; undefined for a line without a request. */
-function fieldsOf(text: string): Fields | string | undefined {
+function fieldsOf(text: string): RequestFields | string | undefined {
   const m = COMBINED.exec(text);
   if (m === null) return 'not a combined-format line';
   const request = splitRequest(m[4]!);
@@ -104,13 +104,20 @@ export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecor
   const fields = fieldsOf(text);
   if (typeof fields !== 'object') return fields;
   // A write (COMBINED_READ took every other combined line), or a request line that is no request.
-  if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method)) return undefined;
+  return /^(?:POST|PUT|PATCH)$/i.test(fields.method) ? judgeRequest(fields, uploadPath) : undefined;
+}
+
+/**
+ * What one request of an access log says, in any format: an upload (a write to an upload path,
+ * with the name it gave), a script run inside an upload folder, or nothing (undefined).
+ */
+export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadRecord | undefined {
   const { url } = fields;
-  if (!uploadPath.test(url)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const executed = scriptBelowUploads(fields, path, uploadPath);
   if (executed) return executed;
+  if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method) || !uploadPath.test(url)) return undefined;
   const record: UploadRecord = {
     client: fields.client,
     timestamp: fields.timestamp,
@@ -161,7 +168,11 @@ function namesScript(name: string): boolean {
 }
 
 /** A script inside an upload folder that a request ran, as a record; undefined otherwise. */
-function scriptBelowUploads(fields: Fields, path: string, uploadPath: RegExp): UploadRecord | undefined {
+function scriptBelowUploads(
+  fields: RequestFields,
+  path: string,
+  uploadPath: RegExp,
+): UploadRecord | undefined {
   const below = pathBelowUploads(path, uploadPath);
   if (below === undefined) return undefined;
   if (!namesScript(lastComponent(decodeRepeatedly(below).decoded))) return undefined;

@@ -5,6 +5,7 @@ import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
 import { detectFormat } from './formats.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
+import { parseW3cLine, w3c } from './w3c.js';
 
 describe('JSON Lines records', () => {
   it.each([
@@ -349,5 +350,45 @@ describe('combined access logs', () => {
     expect(detectFormat('{"filename":"a"}')).toBe('jsonl');
     expect(detectFormat(line('GET /'))).toBe('combined');
     expect(detectFormat('garbage')).toBeUndefined();
+  });
+});
+
+describe('W3C extended (IIS) logs', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const iis = (method: string, stem: string, query = '-', status = 200) =>
+    `2024-10-10 13:55:38 10.0.0.5 ${method} ${stem} ${query} 443 - 198.51.100.7 curl/8.0 - ${status} 0 0 31`;
+
+  it('is recognized by the directives IIS writes first, or a line in its default shape', () => {
+    expect(detectFormat('#Software: Microsoft Internet Information Services 10.0')).toBe('w3c');
+    expect(detectFormat('#Fields: date time cs-method cs-uri-stem')).toBe('w3c');
+    expect(detectFormat(iis('GET', '/'))).toBe('w3c');
+    expect(w3c.whole).toBe(true);
+  });
+
+  it('reads lines in IIS default order before any #Fields directive', () => {
+    expect(parseW3cLine(iis('GET', '/uploads/2024/cmd.aspx', 'cmd=whoami'), uploads, {})).toMatchObject({
+      client: '198.51.100.7',
+      timestamp: '2024-10-10 13:55:38',
+      executed: { method: 'GET', status: 200, script: '2024/cmd.aspx' },
+    });
+    expect(parseW3cLine(iis('POST', '/api/files', 'filename=../x.aspx', 201), uploads, {})).toMatchObject({
+      filename: '../x.aspx',
+      accepted: true,
+    });
+    expect(parseW3cLine(iis('GET', '/uploads/photo.jpg'), uploads, {})).toBeUndefined();
+  });
+
+  it('reads the lines after a #Fields directive in its order, and says which lines do not fit it', () => {
+    const state = {};
+    expect(
+      parseW3cLine('#Fields: date time cs-method cs-uri-stem cs-uri-query c-ip sc-status', uploads, state),
+    ).toBe(undefined);
+    expect(
+      parseW3cLine('2024-10-10 13:56:00 GET /images/x.asp;.jpg - 198.51.100.8 200', uploads, state),
+    ).toMatchObject({ executed: { script: 'x.asp;.jpg' } });
+    expect(parseW3cLine(iis('GET', '/'), uploads, state)).toMatch(/not a W3C line of the 7 fields/);
+    expect(parseW3cLine('2024-10-10 13:56:00 - - - 198.51.100.8 400', uploads, state)).toMatch(
+      /without cs-method/,
+    );
   });
 });

@@ -5,8 +5,9 @@
 import { combined } from './combined.js';
 import { jsonl } from './jsonl.js';
 import type { LogFormatModule } from './record.js';
+import { w3c } from './w3c.js';
 
-export const FORMATS = { jsonl, combined } satisfies Record<string, LogFormatModule>;
+export const FORMATS = { jsonl, combined, w3c } satisfies Record<string, LogFormatModule>;
 export type LogFormat = keyof typeof FORMATS;
 export const LOG_FORMATS = Object.keys(FORMATS) as LogFormat[];
 

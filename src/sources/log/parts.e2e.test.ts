@@ -71,6 +71,14 @@ describe('logs read in parts', () => {
     expect(splitLog({ file: join(dir, 'noise.log'), format: 'combined' }, 2, 1000, 0)).toHaveLength(2);
   });
 
+  it('leave a W3C log to one reader: its #Fields line says how to read every line after it', () => {
+    const line = '2024-10-10 13:55:38 GET /uploads/a.jpg - 198.51.100.7 200\n';
+    const dir = tree({
+      'iis.log': `#Fields: date time cs-method cs-uri-stem cs-uri-query c-ip sc-status\n${line.repeat(2000)}`,
+    });
+    expect(splitLog({ file: join(dir, 'iis.log') }, 2, 1000, 0)).toBeUndefined();
+  });
+
   it('in worker threads, give the same report as one thread (CLI, a log past the 4 MiB threshold)', () => {
     const dir = tree({ 'big.jsonl': hostileLog(80_000) });
     const file = join(dir, 'big.jsonl');

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { WorkerGroup } from '../../util/threads.js';
 import type { LogAuditor, LogPart, LogPartResult, LogSettings } from './auditor.js';
-import { detectFormat, type LogFormat } from './formats.js';
+import { detectFormat, FORMATS, type LogFormat } from './formats.js';
 import { GZIP_MAGIC } from './lines.js';
 
 /** Below this a log is read in one thread: starting workers would cost more than they save. */
@@ -63,7 +63,7 @@ export function splitLog(
     readSync(fd, head, 0, head.length, 0);
     if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) return undefined;
     const format = whole.format ?? formatFromHead(head, maxLineBytes);
-    if (format === undefined) return undefined;
+    if (format === undefined || FORMATS[format].whole) return undefined;
     const cuts = [0];
     const buffer = Buffer.alloc(64 * 1024);
     for (let i = 1; i < count; i++) {

@@ -28,6 +28,11 @@ export interface UploadRecord {
 interface ParseOptions {
   fields: Partial<Record<string, string>>;
   uploadPath: RegExp;
+  /**
+   * What a format remembers from one line to the next of the part being read (a W3C log's
+   * `#Fields:` line says how to read the lines after it); a new object for each part.
+   */
+  state: Record<string, unknown>;
 }
 
 /**
@@ -37,4 +42,6 @@ interface ParseOptions {
 export interface LogFormatModule {
   detect(firstLine: string): boolean;
   parse(text: string, options: ParseOptions): UploadRecord | string | undefined;
+  /** Set when a file must be read from its start (its header lines say how to read the rest): never cut into parts. */
+  whole?: true;
 }

@@ -69,6 +69,8 @@ describe('log audits', () => {
     expectGolden('cli/log-uploads.json', normalizeTiming(jsonl.stdout));
     const access = await cliInProcess(['log', 'fixtures/logs/access.log', '--format', 'json']);
     expectGolden('cli/log-access.json', normalizeTiming(access.stdout));
+    const iis = await cliInProcess(['log', 'fixtures/logs/iis-w3c.log', '--format', 'json']);
+    expectGolden('cli/log-iis-w3c.json', normalizeTiming(iis.stdout));
   });
 
   it('keep findings that do not hold the decoded chunks of the log alive', async () => {

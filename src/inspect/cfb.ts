@@ -145,3 +145,55 @@ export function xlmMacroSheet(workbook: Buffer): string | undefined {
   }
   return undefined;
 }
+
+/** A Compound File held in memory (an OLE object embedded in an Office file), as a ByteSource. */
+export function bufferSource(bytes: Buffer): ByteSource {
+  return {
+    size: bytes.length,
+    read: async (position, length) => Buffer.from(bytes.subarray(position, position + length)),
+    close: () => undefined,
+  };
+}
+
+/** A file packaged in an OLE object (Packager's Ole10Native stream): its name, and the start of its bytes. */
+export interface PackagedFile {
+  /** The label Office shows under the icon: the file's name when it was embedded. */
+  name: string;
+  /** The size it declares, and its first bytes (as many as the stream's start held). */
+  size: number;
+  head: Buffer;
+}
+
+/** What Packager stores before the label: the stream's own size (4 bytes) and a version (2). */
+const OLE10_LABEL_AT = 6;
+
+/** A NUL-terminated ANSI string at `at`, and where the next field starts; undefined past the end. */
+function zString(bytes: Buffer, at: number): { text: string; next: number } | undefined {
+  const end = bytes.indexOf(0, at);
+  return end < 0 ? undefined : { text: bytes.toString('latin1', at, end), next: end + 1 };
+}
+
+/**
+ * The file an OLE Package object wraps (how Office embeds an arbitrary file: an .exe or a script
+ * shown as an icon the reader double-clicks), read from the start of its Ole10Native stream:
+ * label, original path, two words, a temporary path, then the file's size and bytes (the layout
+ * oletools' oleobj reads). Undefined
+ * when `file` holds no such stream, or it is kept in the mini stream (under 4,096 bytes: not read).
+ */
+export async function packagedFile(file: CfbFile, maxHead: number): Promise<PackagedFile | undefined> {
+  const native = file.entries.find((entry) => entry.type === 2 && entry.name === '\u0001Ole10Native');
+  const bytes = native && (await file.streamStart(native, 4096 + maxHead));
+  if (!bytes) return undefined;
+  const label = zString(bytes, OLE10_LABEL_AT);
+  const path = label && zString(bytes, label.next);
+  if (!label || !path) return undefined;
+  // Two words (a version, the temporary path's length), then the temporary path itself.
+  const temp = zString(bytes, path.next + 8);
+  if (!temp || temp.next + 4 > bytes.length) return { name: label.text, size: 0, head: Buffer.alloc(0) };
+  const size = bytes.readUInt32LE(temp.next);
+  return {
+    name: label.text,
+    size,
+    head: bytes.subarray(temp.next + 4, temp.next + 4 + Math.min(size, maxHead)),
+  };
+}

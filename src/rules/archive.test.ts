@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { elf, jpeg, png, tar, zip } from '../test-support/bytes.js';
+import { elf, jpeg, olePackage, pe, png, tar, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -149,6 +149,43 @@ describe('archive: xz, and bzip2 (not opened)', () => {
   it('says an archive it cannot inflate could not be read, and passes nothing', async () => {
     const cut = Buffer.concat([SLIP_TAR_XZ.subarray(0, 40), Buffer.alloc(40, 0x55)]);
     expect(await archive('site.tar.xz', cut)).toEqual(['unreadable']);
+  });
+});
+
+describe('archive: files packaged in an Office document', () => {
+  const docx = (embedded: Buffer) =>
+    zip({
+      '[Content_Types].xml': '<Types/>',
+      'word/document.xml': '<w:document/>',
+      'word/embeddings/oleObject1.bin': embedded,
+    });
+  const inner = 'word/embeddings/oleObject1.bin';
+  it.each([
+    [
+      'an executable shown as an icon',
+      olePackage('invoice.pdf.exe', pe()),
+      [`dangerous-entry ${inner}!invoice.pdf.exe`],
+    ],
+    [
+      'a script',
+      olePackage('run.vbs', Buffer.from('CreateObject("WScript.Shell").Run "calc"')),
+      [`dangerous-entry ${inner}!run.vbs`],
+    ],
+    [
+      'an executable named as a document',
+      olePackage('report.pdf', pe()),
+      [`entry-mismatch ${inner}!report.pdf`],
+    ],
+    // Look-alikes: a packaged text file, an embedded object of another kind (a chart, a sheet).
+    ['a packaged text file', olePackage('notes.txt', Buffer.from('minutes of the meeting')), []],
+  ])('%s', async (_label, embedded, expected) => {
+    expect(await archive('letter.docx', docx(embedded))).toEqual(expected);
+  });
+
+  it('leaves an embedded object that packages no file alone', async () => {
+    const { cfb } = await import('../test-support/bytes.js');
+    const sheet = cfb([{ name: 'Workbook', type: 'stream', data: Buffer.alloc(4096, 1) }]);
+    expect(await archive('letter.docx', docx(sheet))).toEqual([]);
   });
 });
 

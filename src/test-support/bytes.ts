@@ -286,3 +286,35 @@ export function biffWorkbook(sheets: { name: string; type: number }[]): Buffer {
   const stream = Buffer.concat(records);
   return Buffer.concat([stream, Buffer.alloc(Math.max(0, 4096 - stream.length))]);
 }
+
+/**
+ * An OLE Package object (how Office embeds an arbitrary file) holding `data` under `label`: a
+ * Compound File whose Ole10Native stream has the label, the original and temporary paths, then
+ * the file. Padded to 4,096 bytes, so the stream lies in regular sectors.
+ */
+export function olePackage(label: string, data: Buffer): Buffer {
+  const u32 = (n: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  const temp = `C:\\Users\\ana\\AppData\\Local\\Temp\\${label}\0`;
+  const body = Buffer.concat([
+    Buffer.from([2, 0]),
+    Buffer.from(`${label}\0C:\\Users\\ana\\Desktop\\${label}\0`, 'latin1'),
+    Buffer.from([0, 0, 3, 0]),
+    u32(temp.length),
+    Buffer.from(temp, 'latin1'),
+    u32(data.length),
+    data,
+  ]);
+  const stream = Buffer.concat([u32(body.length), body]);
+  return cfb([
+    { name: '\u0001CompObj', type: 'stream' },
+    {
+      name: '\u0001Ole10Native',
+      type: 'stream',
+      data: Buffer.concat([stream, Buffer.alloc(Math.max(0, 4096 - stream.length))]),
+    },
+  ]);
+}

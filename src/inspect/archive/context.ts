@@ -1,5 +1,6 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
 import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
+import { bufferSource, openCfb, packagedFile } from '../cfb.js';
 import { detectType } from '../detect.js';
 import { EXECUTABLE_EXTENSIONS } from '../filetypes.js';
 import type { Limits } from '../limits.js';
@@ -249,6 +250,32 @@ export type OpenNested = (
  * Read one entry's bytes from `chunks`: keep its head for detection, keep all of it when it is an
  * archive small enough to open, count everything against the budget, then open nested archives.
  */
+/** An OLE object an Office file embeds (word/embeddings/oleObject1.bin): a Compound File that may package a file. */
+export const isOleEmbedding = (path: string, detected: DetectedType | undefined): boolean =>
+  detected?.ext === 'cfb' && /(?:^|\/)embeddings\/[^/]+\.bin$/i.test(innermostPath(path));
+
+/**
+ * The file an embedded OLE Package object wraps, listed as an entry of its own inside it
+ * (`report.docx!word/embeddings/oleObject1.bin!invoice.pdf.exe`): the name and content rules
+ * judge it as any archive entry.
+ */
+async function listPackagedFile(ctx: ArchiveContext, entry: ArchiveEntryFacts, bytes: Buffer): Promise<void> {
+  const cfb = await openCfb(bufferSource(bytes));
+  const packaged = cfb && (await packagedFile(cfb, ctx.limits.maxSniffBytes));
+  if (!packaged || packaged.name === '') return;
+  const facts: ArchiveEntryFacts = {
+    path: `${entry.path}!${packaged.name}`,
+    kind: 'file',
+    declaredSize: packaged.size,
+    depth: entry.depth + 1,
+  };
+  if (!ctx.add(facts)) return;
+  if (packaged.head.length === 0) return;
+  scanEntryHead(ctx, facts, packaged.head);
+  const detected = await detectType(packaged.head);
+  if (detected) facts.detected = detected;
+}
+
 export async function readEntryContent(
   ctx: ArchiveContext,
   entry: ArchiveEntryFacts,
@@ -275,8 +302,8 @@ export async function readEntryContent(
         const head = Buffer.concat(kept).subarray(0, maxSniffBytes);
         scanEntryHead(ctx, entry, head);
         detected = await detectType(head);
-        keepAll =
-          calling || (nestedFormat(detected) !== undefined && entry.declaredSize <= maxNestedArchiveBytes);
+        const opened = nestedFormat(detected) !== undefined || isOleEmbedding(entry.path, detected);
+        keepAll = calling || (opened && entry.declaredSize <= maxNestedArchiveBytes);
       }
       if (keptBytes > keepUpTo) keepAll = false;
       if (!keepAll && detected !== undefined && !calling) kept.splice(0);
@@ -303,6 +330,8 @@ export async function readEntryContent(
     detected = await detectType(head);
   }
   if (detected) entry.detected = detected;
+  if (isOleEmbedding(entry.path, detected) && kept.length > 0 && keepAll)
+    return listPackagedFile(ctx, entry, Buffer.concat(kept));
   const format = nestedFormat(detected);
   if (!format || kept.length === 0) return;
   if (entry.depth > maxArchiveDepth) {

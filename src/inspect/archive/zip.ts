@@ -7,6 +7,7 @@ import { detectType } from '../detect.js';
 import {
   type ArchiveContext,
   isDdePart,
+  isOleEmbedding,
   nestedFormat,
   type OpenNested,
   readEntryContent,
@@ -240,7 +241,8 @@ async function readContent(
     const detected = head.length > 0 ? await detectType(head) : undefined;
     if (detected) facts.detected = detected;
     scanEntryHead(ctx, facts, head);
-    const opens = nestedFormat(detected) && facts.declaredSize <= ctx.limits.maxNestedArchiveBytes;
+    const opened = nestedFormat(detected) !== undefined || isOleEmbedding(facts.path, detected);
+    const opens = opened && facts.declaredSize <= ctx.limits.maxNestedArchiveBytes;
     if (!opens) return;
   }
   if (bytes && facts.kind !== 'symlink') {

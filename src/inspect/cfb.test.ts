@@ -22,6 +22,19 @@ describe('openCfb', () => {
     expect(stream).toEqual(Buffer.alloc(4096, 7));
   });
 
+  it('reads small streams from the mini stream, beside large ones in regular sectors', async () => {
+    const bytes = cfb([
+      { name: 'Small', type: 'stream', data: Buffer.from('x'.repeat(100)) },
+      { name: 'Big', type: 'stream', data: Buffer.alloc(5000, 7) },
+      { name: 'Small2', type: 'stream', data: Buffer.from('y'.repeat(200)) },
+    ]);
+    const file = (await openCfb(new MemoryBytes(bytes)))!;
+    const read = (name: string) => file.streamStart(file.entries.find((e) => e.name === name)!, 10_000);
+    expect(await read('Small')).toEqual(Buffer.from('x'.repeat(100)));
+    expect(await read('Big')).toEqual(Buffer.alloc(5000, 7));
+    expect(await read('Small2')).toEqual(Buffer.from('y'.repeat(200)));
+  });
+
   it('is no Compound File without the signature, and survives any damage to one', async () => {
     expect(
       await openCfb(new MemoryBytes(Buffer.from('not a compound file at all'.repeat(40)))),

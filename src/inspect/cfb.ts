@@ -29,8 +29,8 @@ export interface CfbEntry {
 export interface CfbFile {
   entries: CfbEntry[];
   /**
-   * The first `max` bytes of a stream kept in regular sectors (4,096 bytes and more); undefined
-   * for a smaller one (kept in the mini stream, not read here); shorter when its chain breaks.
+   * The first `max` bytes of a stream, from regular sectors (4,096 bytes and more) or from the
+   * mini stream (smaller ones); shorter when its chain breaks, undefined when nothing is read.
    */
   streamStart(entry: CfbEntry, max: number): Promise<Buffer | undefined>;
 }
@@ -103,16 +103,47 @@ export async function openCfb(source: ByteSource, maxEntries = 4096): Promise<Cf
       });
     }
   }
+  /**
+   * A small stream's bytes, from the mini stream: 64-byte mini sectors inside the root entry's
+   * own stream, chained by the mini FAT (itself a chain of regular sectors).
+   */
+  const miniStreamStart = async (entry: CfbEntry, want: number): Promise<Buffer> => {
+    const root = entries.find((e) => e.type === 5);
+    const miniShift = header.readUInt16LE(0x20);
+    if (!root || miniShift !== 6) return Buffer.alloc(0);
+    const container = Buffer.concat(await chain(root.start, Math.min(root.size, MAX_MINI_STREAM_BYTES)));
+    const miniFat = Buffer.concat(
+      await chain(header.readUInt32LE(0x3c), header.readUInt32LE(0x40) * sectorBytes),
+    );
+    const pieces: Buffer[] = [];
+    const seen = new Set<number>();
+    for (let id = entry.start, bytes = 0; id <= MAX_SECTOR_ID && bytes < want && !seen.has(id); ) {
+      seen.add(id);
+      const piece = container.subarray(id * 64, id * 64 + 64);
+      if (piece.length === 0) break;
+      pieces.push(piece);
+      bytes += piece.length;
+      if ((id + 1) * 4 > miniFat.length) break;
+      id = miniFat.readUInt32LE(id * 4);
+    }
+    return Buffer.concat(pieces);
+  };
   return {
     entries,
     async streamStart(entry, max) {
-      if (entry.type !== 2 || entry.size < MINI_STREAM_CUTOFF) return undefined;
+      if (entry.type !== 2 || entry.size === 0) return undefined;
       const want = Math.min(max, entry.size);
-      const bytes = Buffer.concat(await chain(entry.start, want));
+      const bytes =
+        entry.size < MINI_STREAM_CUTOFF
+          ? await miniStreamStart(entry, want)
+          : Buffer.concat(await chain(entry.start, want));
       return bytes.length > 0 ? bytes.subarray(0, want) : undefined;
     },
   };
 }
+
+/** The most of the mini stream read to find a small stream in it (it holds every stream under 4 KiB). */
+const MAX_MINI_STREAM_BYTES = 1024 * 1024;
 
 /** Storages and streams that hold a VBA project: Word's Macros, Excel's _VBA_PROJECT_CUR, VBA itself. */
 const VBA_NAMES = new Set(['vba', '_vba_project_cur', '_vba_project', 'macros']);
@@ -177,8 +208,7 @@ function zString(bytes: Buffer, at: number): { text: string; next: number } | un
  * The file an OLE Package object wraps (how Office embeds an arbitrary file: an .exe or a script
  * shown as an icon the reader double-clicks), read from the start of its Ole10Native stream:
  * label, original path, two words, a temporary path, then the file's size and bytes (the layout
- * oletools' oleobj reads). Undefined
- * when `file` holds no such stream, or it is kept in the mini stream (under 4,096 bytes: not read).
+ * oletools' oleobj reads). Undefined when `file` holds no such stream.
  */
 export async function packagedFile(file: CfbFile, maxHead: number): Promise<PackagedFile | undefined> {
   const native = file.entries.find((entry) => entry.type === 2 && entry.name === '\u0001Ole10Native');

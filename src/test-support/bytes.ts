@@ -200,8 +200,9 @@ export function tar(entries: TarEntry[]): Buffer {
 /**
  * A Compound File (OLE2, as .doc and .xls are) with 512-byte sectors whose directory lists
  * `entries` after its root, `perSector` entries to a directory sector (4 fill one; fewer spread
- * the directory over a chain of sectors the FAT links). A stream's `data` (4,096 bytes or more,
- * so it lies in regular sectors) follows the directory, its sectors chained by the FAT.
+ * the directory over a chain of sectors the FAT links). A stream's `data` follows the directory:
+ * 4,096 bytes or more in regular sectors the FAT chains, less in 64-byte mini sectors of the mini
+ * stream (the root entry's own stream) the mini FAT chains, as Office writes small streams.
  */
 export function cfb(
   entries: { name: string; type: 'storage' | 'stream'; data?: Buffer }[],
@@ -237,6 +238,8 @@ export function cfb(
   const dir = Buffer.alloc(dirSectors * SECTOR, 0);
   const streams: Buffer[] = [];
   let nextSector = 1 + dirSectors;
+  let mini = Buffer.alloc(0);
+  const miniFat = Buffer.alloc(SECTOR, 0xff);
   // An entry's id is its place in the directory, four to a sector, empty places included.
   const idOf = (i: number): number => Math.floor(i / perSector) * 4 + (i % perSector);
   all.forEach((entry, i) => {
@@ -251,7 +254,15 @@ export function cfb(
     dir.writeUInt32LE(i > 0 && i + 1 < all.length ? idOf(i + 1) : 0xffffffff, at + 0x48);
     dir.writeUInt32LE(i === 0 && all.length > 1 ? idOf(1) : 0xffffffff, at + 0x4c);
     dir.writeUInt32LE(END, at + 0x74);
-    if (entry.data !== undefined) {
+    if (entry.data !== undefined && entry.data.length < 4096) {
+      const first = mini.length / 64;
+      const miniSectors = Math.ceil(entry.data.length / 64);
+      dir.writeUInt32LE(first, at + 0x74);
+      dir.writeUInt32LE(entry.data.length, at + 0x78);
+      for (let m = first; m < first + miniSectors; m++)
+        miniFat.writeUInt32LE(m === first + miniSectors - 1 ? END : m + 1, m * 4);
+      mini = Buffer.concat([mini, entry.data, Buffer.alloc(miniSectors * 64 - entry.data.length)]);
+    } else if (entry.data !== undefined) {
       const sectors = Math.ceil(entry.data.length / SECTOR);
       dir.writeUInt32LE(nextSector, at + 0x74);
       dir.writeUInt32LE(entry.data.length, at + 0x78);
@@ -260,6 +271,19 @@ export function cfb(
       streams.push(entry.data, Buffer.alloc(sectors * SECTOR - entry.data.length));
     }
   });
+  if (mini.length > 0) {
+    // The mini stream is the root entry's stream; the mini FAT, one sector of its own.
+    const sectors = Math.ceil(mini.length / SECTOR);
+    dir.writeUInt32LE(nextSector, 0x74);
+    dir.writeUInt32LE(mini.length, 0x78);
+    chainOf(nextSector, sectors);
+    streams.push(mini, Buffer.alloc(sectors * SECTOR - mini.length));
+    nextSector += sectors;
+    header.writeUInt32LE(nextSector, 0x3c);
+    header.writeUInt32LE(1, 0x40);
+    chainOf(nextSector, 1);
+    streams.push(miniFat);
+  }
   return Buffer.concat([header, fat, dir, ...streams]);
 }
 
@@ -290,7 +314,7 @@ export function biffWorkbook(sheets: { name: string; type: number }[]): Buffer {
 /**
  * An OLE Package object (how Office embeds an arbitrary file) holding `data` under `label`: a
  * Compound File whose Ole10Native stream has the label, the original and temporary paths, then
- * the file. Padded to 4,096 bytes, so the stream lies in regular sectors.
+ * the file: in the mini stream when under 4,096 bytes in all, as Office writes it.
  */
 export function olePackage(label: string, data: Buffer): Buffer {
   const u32 = (n: number): Buffer => {
@@ -314,7 +338,7 @@ export function olePackage(label: string, data: Buffer): Buffer {
     {
       name: '\u0001Ole10Native',
       type: 'stream',
-      data: Buffer.concat([stream, Buffer.alloc(Math.max(0, 4096 - stream.length))]),
+      data: stream,
     },
   ]);
 }

@@ -246,10 +246,6 @@ export type OpenNested = (
   prefix: string,
 ) => Promise<void>;
 
-/**
- * Read one entry's bytes from `chunks`: keep its head for detection, keep all of it when it is an
- * archive small enough to open, count everything against the budget, then open nested archives.
- */
 /** An OLE object an Office file embeds (word/embeddings/oleObject1.bin): a Compound File that may package a file. */
 export const isOleEmbedding = (path: string, detected: DetectedType | undefined): boolean =>
   detected?.ext === 'cfb' && /(?:^|\/)embeddings\/[^/]+\.bin$/i.test(innermostPath(path));
@@ -276,6 +272,11 @@ async function listPackagedFile(ctx: ArchiveContext, entry: ArchiveEntryFacts, b
   if (detected) facts.detected = detected;
 }
 
+/**
+ * Read one entry's bytes from `chunks`: keep its head for detection, keep all of it when it is an
+ * archive (or an embedded OLE object) small enough to open, count everything against the budget,
+ * then open nested archives, or list the file an OLE object packages.
+ */
 export async function readEntryContent(
   ctx: ArchiveContext,
   entry: ArchiveEntryFacts,

@@ -6,8 +6,8 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
-import { inspectArchive, nestedFormat } from './archive/index.js';
-import { openCfb, vbaStorage, xlmMacroSheet } from './cfb.js';
+import { inspectArchive, nestedFormat, packagedArchive } from './archive/index.js';
+import { type CfbFile, openCfb, vbaStorage, xlmMacroSheet } from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
@@ -141,7 +141,16 @@ export async function inspectContent(
       }
     }
   } else if (detected?.ext === 'cfb' || detected?.ext === 'doc' || detected?.ext === 'xls') {
-    active.push(...(await legacyOfficeMacros(source)));
+    const ole = await openCfb(source);
+    if (ole) {
+      active.push(...(await legacyOfficeMacros(ole)));
+      // A file it packages as an OLE object (an .exe shown as an icon): judged as an archive entry.
+      const packaged = await packagedArchive(ole, limits);
+      if (packaged) {
+        file.archive = packaged.facts;
+        active.push(...packaged.ctx.active);
+      }
+    }
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
     // 7z, RAR, bzip2, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
     noteIncomplete(file, {
@@ -159,9 +168,7 @@ const WORKBOOK_GLOBALS_BYTES = 64 * 1024;
  * A legacy Office file's macros: a VBA project storage, which only the OLE2 directory names (the
  * streams' sectors lie anywhere), or an Excel 4.0 macro sheet declared by the workbook stream.
  */
-async function legacyOfficeMacros(source: ByteSource): Promise<ActiveHit[]> {
-  const file = await openCfb(source);
-  if (!file) return [];
+async function legacyOfficeMacros(file: CfbFile): Promise<ActiveHit[]> {
   const vba = vbaStorage(file.entries);
   if (vba) return [{ kind: 'macro', where: 'body', sample: `a VBA project (the ${vba} storage)` }];
   const book = file.entries.find((entry) => entry.type === 2 && /^(?:workbook|book)$/i.test(entry.name));

@@ -220,7 +220,8 @@ export interface ArchiveEntryFacts {
 }
 
 export interface ArchiveFacts {
-  format: 'zip' | 'tar' | 'gzip' | 'xz';
+  /** `ole`: a legacy Office file (a Compound File), whose entries are the files it packages. */
+  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'ole';
   entries: ArchiveEntryFacts[];
   /** Sum of declared sizes. */
   declaredTotal: number;

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { elf, jpeg, olePackage, pe, png, tar, zip } from '../test-support/bytes.js';
+import { cfb, elf, jpeg, ole10Native, olePackage, pe, png, tar, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -182,8 +182,22 @@ describe('archive: files packaged in an Office document', () => {
     expect(await archive('letter.docx', docx(embedded))).toEqual(expected);
   });
 
+  it('lists what a legacy .doc packages in its object pool', async () => {
+    const doc = (label: string, data: Buffer) =>
+      cfb([
+        { name: 'WordDocument', type: 'stream', data: Buffer.alloc(4096, 1) },
+        { name: 'ObjectPool', type: 'storage' },
+        { name: '_1234567890', type: 'storage' },
+        { name: '\u0001Ole10Native', type: 'stream', data: ole10Native(label, data) },
+      ]);
+    expect(await archive('invoice.doc', doc('invoice.pdf.exe', pe()))).toEqual([
+      'dangerous-entry invoice.pdf.exe',
+    ]);
+    expect(await archive('minutes.doc', doc('notes.txt', Buffer.from('minutes')))).toEqual([]);
+    expect(await archive('letter.doc', cfb([{ name: 'WordDocument', type: 'stream' }]))).toEqual([]);
+  });
+
   it('leaves an embedded object that packages no file alone', async () => {
-    const { cfb } = await import('../test-support/bytes.js');
     const sheet = cfb([{ name: 'Workbook', type: 'stream', data: Buffer.alloc(4096, 1) }]);
     expect(await archive('letter.docx', docx(sheet))).toEqual([]);
   });

@@ -312,11 +312,10 @@ export function biffWorkbook(sheets: { name: string; type: number }[]): Buffer {
 }
 
 /**
- * An OLE Package object (how Office embeds an arbitrary file) holding `data` under `label`: a
- * Compound File whose Ole10Native stream has the label, the original and temporary paths, then
- * the file: in the mini stream when under 4,096 bytes in all, as Office writes it.
+ * The Ole10Native stream of an OLE Package object (how Office embeds an arbitrary file) holding
+ * `data` under `label`: the label, the original and temporary paths, then the file.
  */
-export function olePackage(label: string, data: Buffer): Buffer {
+export function ole10Native(label: string, data: Buffer): Buffer {
   const u32 = (n: number): Buffer => {
     const b = Buffer.alloc(4);
     b.writeUInt32LE(n);
@@ -332,13 +331,13 @@ export function olePackage(label: string, data: Buffer): Buffer {
     u32(data.length),
     data,
   ]);
-  const stream = Buffer.concat([u32(body.length), body]);
+  return Buffer.concat([u32(body.length), body]);
+}
+
+/** An OLE Package object as Office embeds it in a .docx: a Compound File of its own (mini stream when small). */
+export function olePackage(label: string, data: Buffer): Buffer {
   return cfb([
     { name: '\u0001CompObj', type: 'stream' },
-    {
-      name: '\u0001Ole10Native',
-      type: 'stream',
-      data: stream,
-    },
+    { name: '\u0001Ole10Native', type: 'stream', data: ole10Native(label, data) },
   ]);
 }

@@ -1,6 +1,6 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
 import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
-import { bufferSource, openCfb, packagedFile } from '../cfb.js';
+import { bufferSource, type CfbFile, openCfb, packagedFile } from '../cfb.js';
 import { detectType } from '../detect.js';
 import { EXECUTABLE_EXTENSIONS } from '../filetypes.js';
 import type { Limits } from '../limits.js';
@@ -257,16 +257,28 @@ export const isOleEmbedding = (path: string, detected: DetectedType | undefined)
  */
 async function listPackagedFile(ctx: ArchiveContext, entry: ArchiveEntryFacts, bytes: Buffer): Promise<void> {
   const cfb = await openCfb(bufferSource(bytes));
-  const packaged = cfb && (await packagedFile(cfb, ctx.limits.maxSniffBytes));
+  if (cfb) await addPackagedFile(ctx, cfb, `${entry.path}!`, entry.depth + 1);
+}
+
+/**
+ * Add the file an OLE Package object in `cfb` wraps (if any) as an entry named `prefix` + its
+ * label, its head judged as any entry's.
+ */
+export async function addPackagedFile(
+  ctx: ArchiveContext,
+  cfb: CfbFile,
+  prefix: string,
+  depth: number,
+): Promise<void> {
+  const packaged = await packagedFile(cfb, ctx.limits.maxSniffBytes);
   if (!packaged || packaged.name === '') return;
   const facts: ArchiveEntryFacts = {
-    path: `${entry.path}!${packaged.name}`,
+    path: prefix + packaged.name,
     kind: 'file',
     declaredSize: packaged.size,
-    depth: entry.depth + 1,
+    depth,
   };
-  if (!ctx.add(facts)) return;
-  if (packaged.head.length === 0) return;
+  if (!ctx.add(facts) || packaged.head.length === 0) return;
   scanEntryHead(ctx, facts, packaged.head);
   const detected = await detectType(packaged.head);
   if (detected) facts.detected = detected;

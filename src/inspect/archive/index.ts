@@ -6,10 +6,12 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveEntryFacts, ArchiveFacts, ByteSource, DetectedType } from '../../model/types.js';
 import { peek } from '../../util/streams.js';
+import type { CfbFile } from '../cfb.js';
 import type { Limits } from '../limits.js';
 import { chunksOf } from '../local-file.js';
 import {
   ArchiveContext,
+  addPackagedFile,
   type NestedFormat,
   nestedFormat,
   type OpenNested,
@@ -133,6 +135,24 @@ const ZIP_IN_ONE_READ_BYTES = 1024 * 1024;
 export interface ArchiveResult {
   facts: ArchiveFacts;
   ctx: ArchiveContext;
+}
+
+/**
+ * The files a legacy Office file (a Compound File) packages as OLE objects, as the entries of an
+ * archive: `invoice.doc!invoice.pdf.exe`. Undefined when it packages none.
+ */
+export async function packagedArchive(cfb: CfbFile, limits: Limits): Promise<ArchiveResult | undefined> {
+  const ctx = new ArchiveContext(limits);
+  await addPackagedFile(ctx, cfb, '', 1);
+  if (ctx.entries.length === 0) return undefined;
+  const facts: ArchiveFacts = {
+    format: 'ole',
+    entries: ctx.entries,
+    declaredTotal: ctx.declaredTotal,
+    overlapping: false,
+    tooDeep: ctx.tooDeep,
+  };
+  return { facts, ctx };
 }
 
 /** Inspect the archive read from `source`, detected as `detected`; `name` names a gzip's inner file. */

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { cfb, elf, jpeg, ole10Native, olePackage, pe, png, tar, zip } from '../test-support/bytes.js';
+import { cab, cfb, elf, jpeg, ole10Native, olePackage, pe, png, tar, zip } from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -200,6 +200,31 @@ describe('archive: files packaged in an Office document', () => {
   it('leaves an embedded object that packages no file alone', async () => {
     const sheet = cfb([{ name: 'Workbook', type: 'stream', data: Buffer.alloc(4096, 1) }]);
     expect(await archive('letter.docx', docx(sheet))).toEqual([]);
+  });
+});
+
+describe('archive: cabinets, listed by name', () => {
+  it.each([
+    [
+      'a cabinet of drivers',
+      cab([{ name: 'driver\\readme.txt', size: 10 }, { name: 'docs\\manual.pdf' }]),
+      [],
+    ],
+    [
+      'an entry that climbs out with ..\\ (CVE-2021-40444)',
+      cab([{ name: '..\\championship.inf', size: 900 }]),
+      ['dangerous-entry ../championship.inf', 'zip-slip ../championship.inf'],
+    ],
+    ['a script inside', cab([{ name: 'setup\\run.vbs' }]), ['dangerous-entry setup/run.vbs']],
+    ['a UTF-8 name', cab([{ name: 'fotos\\café.jpg', utf8: true }]), []],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('update.cab', bytes)).toEqual(expected);
+  });
+
+  it('says a cabinet whose file table is cut short could not be read', async () => {
+    expect(await archive('update.cab', cab([{ name: 'a.txt' }, { name: 'b.txt' }]).subarray(0, 70))).toEqual([
+      'unreadable',
+    ]);
   });
 });
 

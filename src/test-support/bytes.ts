@@ -341,3 +341,30 @@ export function olePackage(label: string, data: Buffer): Buffer {
     { name: '\u0001Ole10Native', type: 'stream', data: ole10Native(label, data) },
   ]);
 }
+
+/**
+ * A Microsoft Cabinet listing `files` (names as CAB writes them, `\` between folders) in one
+ * uncompressed folder. Only the file table is real: no data blocks (cCFData 0), which is all a
+ * listing reads.
+ */
+export function cab(files: { name: string; size?: number; utf8?: boolean }[]): Buffer {
+  const records = files.map(({ name, size = 0, utf8 = false }) => {
+    const head = Buffer.alloc(16);
+    head.writeUInt32LE(size, 0);
+    head.writeUInt16LE(utf8 ? 0xa0 : 0x20, 14); // archive bit, and the UTF-8 name bit
+    return Buffer.concat([head, Buffer.from(`${name}\0`, utf8 ? 'utf8' : 'latin1')]);
+  });
+  const header = Buffer.alloc(36);
+  header.write('MSCF', 0, 'latin1');
+  header.writeUInt32LE(36 + 8, 16); // the file table follows the header and one folder
+  header[24] = 3;
+  header[25] = 1;
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(files.length, 28);
+  const folder = Buffer.alloc(8);
+  const table = Buffer.concat(records);
+  folder.writeUInt32LE(36 + 8 + table.length, 0);
+  const whole = Buffer.concat([header, folder, table]);
+  whole.writeUInt32LE(whole.length, 8);
+  return whole;
+}

@@ -190,7 +190,7 @@ export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, hea
   if (bomb) ctx.active.push(bomb);
 }
 
-export type NestedFormat = 'zip' | 'tar' | StreamFormat;
+export type NestedFormat = 'zip' | 'tar' | 'cab' | StreamFormat;
 /** Archives that are one compressed stream: of a tar, or of one file named after the archive. */
 export type StreamFormat = 'gzip' | 'xz';
 
@@ -236,6 +236,7 @@ export function nestedFormat(detected: DetectedType | undefined): NestedFormat |
   if (detected.ext === 'tar') return 'tar';
   if (detected.ext === 'gz' || detected.ext === 'tar.gz') return 'gzip';
   if (detected.ext === 'xz') return 'xz';
+  if (detected.ext === 'cab') return 'cab';
   return undefined;
 }
 

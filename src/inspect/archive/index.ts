@@ -1,14 +1,16 @@
 /**
  * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
- * tar, gzip and xz streamed. Every byte read from an entry is charged to maxInflateBytes.
+ * tar, gzip and xz streamed, cabinets listed by their file table. Every byte read from an entry is
+ * charged to maxInflateBytes.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveEntryFacts, ArchiveFacts, ByteSource, DetectedType } from '../../model/types.js';
 import { peek } from '../../util/streams.js';
-import type { CfbFile } from '../cfb.js';
+import { bufferSource, type CfbFile } from '../cfb.js';
 import type { Limits } from '../limits.js';
 import { chunksOf } from '../local-file.js';
+import { walkCab } from './cab.js';
 import {
   ArchiveContext,
   addPackagedFile,
@@ -105,6 +107,7 @@ function nestedOpener(ctx: ArchiveContext): OpenNested {
     try {
       if (format === 'zip') await walkZipBuffer(bytes, ctx, depth, prefix, open);
       else if (format === 'tar') await walkTar(Readable.from([bytes]), ctx, depth, prefix, open);
+      else if (format === 'cab') await walkCab(bufferSource(bytes), ctx, depth, prefix);
       else
         await walkStream(
           format,
@@ -178,6 +181,7 @@ export async function inspectArchive(
       await walkZipBuffer(await source.read(0, source.size), ctx, 1, '', open);
     else if (format === 'zip') await walkZipSource(source, ctx, open);
     else if (format === 'tar') await walkTar(chunksOf(source), ctx, 1, '', open);
+    else if (format === 'cab') await walkCab(source, ctx, 1, '');
     else await walkStream(format, Readable.from(chunksOf(source)), ctx, 1, '', innerNameOf(name), open);
   } catch (error) {
     facts.error = error instanceof Error ? error.message : String(error);

@@ -155,6 +155,29 @@ export function vbaStorage(entries: readonly CfbEntry[]): string | undefined {
 
 const BIFF_BOUNDSHEET = 0x0085;
 const BIFF_EOF = 0x000a;
+const BIFF_FILEPASS = 0x002f;
+
+/** Whether a BIFF8 workbook stream's globals say it is encrypted (a FilePass record: a password to open). */
+export function workbookEncrypted(workbook: Buffer): boolean {
+  for (let at = 0; at + 4 <= workbook.length; at += 4 + workbook.readUInt16LE(at + 2)) {
+    const type = workbook.readUInt16LE(at);
+    if (type === BIFF_FILEPASS) return true;
+    if (type === BIFF_EOF || type === BIFF_BOUNDSHEET) return false;
+  }
+  return false;
+}
+
+/**
+ * Whether a Word 97-2003 WordDocument stream is encrypted: the fEncrypted bit of its File
+ * Information Block's flags (a password to open; everything after the FIB is ciphertext).
+ */
+export function wordDocumentEncrypted(wordDocument: Buffer): boolean {
+  return (
+    wordDocument.length >= 12 &&
+    wordDocument.readUInt16LE(0) === 0xa5ec &&
+    (wordDocument.readUInt16LE(0x0a) & 0x0100) !== 0
+  );
+}
 
 /**
  * The name of the first Excel 4.0 macro sheet (XLM) a BIFF8 workbook stream declares, if any:

@@ -7,7 +7,14 @@ import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat, packagedArchive } from './archive/index.js';
-import { type CfbFile, openCfb, vbaStorage, xlmMacroSheet } from './cfb.js';
+import {
+  type CfbFile,
+  openCfb,
+  vbaStorage,
+  wordDocumentEncrypted,
+  workbookEncrypted,
+  xlmMacroSheet,
+} from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
@@ -144,6 +151,8 @@ export async function inspectContent(
     const ole = await openCfb(source);
     if (ole) {
       active.push(...(await legacyOfficeMacros(ole)));
+      const locked = await legacyOfficeEncrypted(ole);
+      if (locked) file.encrypted = locked;
       // A file it packages as an OLE object (an .exe shown as an icon): judged as an archive entry.
       const packaged = await packagedArchive(ole, limits);
       if (packaged) {
@@ -177,6 +186,21 @@ async function legacyOfficeMacros(file: CfbFile): Promise<ActiveHit[]> {
   return sheet === undefined
     ? []
     : [{ kind: 'macro', where: 'body', sample: `an Excel 4.0 macro sheet (${sheet})` }];
+}
+
+/**
+ * Why a legacy Office file's content cannot be read, if it cannot: a Word document or Excel
+ * workbook saved with a password to open (the form malware mail sends, the password in its body).
+ */
+async function legacyOfficeEncrypted(file: CfbFile): Promise<string | undefined> {
+  const stream = (name: string) => file.entries.find((entry) => entry.type === 2 && entry.name === name);
+  const word = stream('WordDocument');
+  const fib = word && (await file.streamStart(word, 32));
+  if (fib && wordDocumentEncrypted(fib)) return 'a password-protected Word 97-2003 document';
+  const book = stream('Workbook');
+  const globals = book && (await file.streamStart(book, WORKBOOK_GLOBALS_BYTES));
+  if (globals && workbookEncrypted(globals)) return 'a password-protected Excel 97-2003 workbook';
+  return undefined;
 }
 
 /** The first `limit` bytes a gzip inflates to, and whether it holds more. */

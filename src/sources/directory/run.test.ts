@@ -2,7 +2,7 @@ import { linkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../model/types.js';
-import { elf, gif, jpeg, pdf, png, zip } from '../../test-support/bytes.js';
+import { cfb as compoundFile, elf, gif, jpeg, pdf, png, zip } from '../../test-support/bytes.js';
 import {
   dir,
   fifo,
@@ -193,6 +193,22 @@ describe('include and exclude', () => {
 
 describe('encrypted content', () => {
   it('is not evaluated, never clean: encrypted zip entries, PDFs and Office files', async () => {
+    const fib = (encrypted: boolean): Buffer => {
+      const b = Buffer.alloc(4096);
+      b.writeUInt16LE(0xa5ec, 0);
+      b.writeUInt16LE(encrypted ? 0x0100 : 0, 0x0a);
+      return b;
+    };
+    const workbookWithFilePass = (): Buffer => {
+      const record = (type: number, data: Buffer) => {
+        const head = Buffer.alloc(4);
+        head.writeUInt16LE(type, 0);
+        head.writeUInt16LE(data.length, 2);
+        return Buffer.concat([head, data]);
+      };
+      const globals = Buffer.concat([record(0x0809, Buffer.alloc(16)), record(0x002f, Buffer.alloc(54))]);
+      return Buffer.concat([globals, Buffer.alloc(4096 - globals.length)]);
+    };
     const encryptedPdf = Buffer.concat([
       pdf(),
       Buffer.from('trailer\n<< /Size 4 /Root 1 0 R /Encrypt 5 0 R >>\n%%EOF\n', 'latin1'),
@@ -207,14 +223,21 @@ describe('encrypted content', () => {
       'open.pdf': pdf('/Contents (see /Encryption policy) /EncryptMetadata false'),
       'report.docx': cfb,
       'legacy.doc': cfb,
+      // Word's File Information Block (0xA5EC) with fEncrypted set; one without; an Excel
+      // workbook whose globals hold a FilePass record.
+      'locked.doc': compoundFile([{ name: 'WordDocument', type: 'stream', data: fib(true) }]),
+      'open.doc': compoundFile([{ name: 'WordDocument', type: 'stream', data: fib(false) }]),
+      'locked.xls': compoundFile([{ name: 'Workbook', type: 'stream', data: workbookWithFilePass() }]),
     });
     const report = await scan(root);
     expect(report.notEvaluated.map((n) => `${n.path} ${n.reason} ${n.detail}`)).toEqual([
+      'locked.doc encrypted a password-protected Word 97-2003 document',
       'locked.pdf encrypted an encrypted PDF: its strings and streams cannot be read',
+      'locked.xls encrypted a password-protected Excel 97-2003 workbook',
       'locked.zip encrypted 1 encrypted archive entry: secret.php',
       'report.docx encrypted a password-protected Office file (an encrypted package)',
     ]);
-    expect(report.summary).toMatchObject({ files: 6, evaluated: 3, notEvaluated: 3, failed: true });
+    expect(report.summary).toMatchObject({ files: 9, evaluated: 4, notEvaluated: 5, failed: true });
     // With --allow-unevaluated the gaps are accepted, as for any entry not evaluated.
     const accepted = await scan(root, { allowUnevaluated: true, failOn: 'critical' });
     expect(accepted.summary.failed).toBe(false);

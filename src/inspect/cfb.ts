@@ -112,9 +112,9 @@ export async function openCfb(source: ByteSource, maxEntries = 4096): Promise<Cf
     const miniShift = header.readUInt16LE(0x20);
     if (!root || miniShift !== 6) return Buffer.alloc(0);
     const container = Buffer.concat(await chain(root.start, Math.min(root.size, MAX_MINI_STREAM_BYTES)));
-    const miniFat = Buffer.concat(
-      await chain(header.readUInt32LE(0x3c), header.readUInt32LE(0x40) * sectorBytes),
-    );
+    // Four bytes of mini FAT per 64-byte mini sector: no more than the mini stream read needs.
+    const miniFatBytes = Math.min(header.readUInt32LE(0x40) * sectorBytes, MAX_MINI_STREAM_BYTES / 16);
+    const miniFat = Buffer.concat(await chain(header.readUInt32LE(0x3c), miniFatBytes));
     const pieces: Buffer[] = [];
     const seen = new Set<number>();
     for (let id = entry.start, bytes = 0; id <= MAX_SECTOR_ID && bytes < want && !seen.has(id); ) {

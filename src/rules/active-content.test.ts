@@ -579,6 +579,11 @@ describe('active-content: Office documents that load or run something from outsi
       ['office-remote'],
     ],
     [
+      'the ms-msdt: scheme spelled with a character reference',
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', '&#x6D;s-msdt:/id PCWDiagnostic') }),
+      ['office-remote'],
+    ],
+    [
       'a template on another machine, by UNC path (it also sends the NTLM hash)',
       docx({ 'word/_rels/settings.xml.rels': rel('attachedTemplate', '\\\\203.0.113.9\\s\\t.dotm') }),
       ['office-remote'],

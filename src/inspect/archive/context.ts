@@ -87,8 +87,9 @@ function externalRelationship(xml: string): string | undefined {
   for (const element of xml.match(/<Relationship\b[^>]*>/gi) ?? []) {
     if (!/TargetMode\s*=\s*["']External["']/i.test(element)) continue;
     const type = /\bType\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '';
-    const target = (/\bTarget\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '').trim();
-    const remote = onAnotherMachine(decodeReferences(target));
+    // As Office reads it: character references decoded (`&#x6D;s-msdt:` is ms-msdt:).
+    const target = decodeReferences(/\bTarget\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '').trim();
+    const remote = onAnotherMachine(target);
     // Loaded when the document opens, from elsewhere; or a link whose click runs something, or
     // opens a share on another machine (\\host, file://host: the user's NTLM hash goes along).
     const loaded = LOADED_WHEN_OPENED.test(type) && remote;

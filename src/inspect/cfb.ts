@@ -107,14 +107,21 @@ export async function openCfb(source: ByteSource, maxEntries = 4096): Promise<Cf
    * A small stream's bytes, from the mini stream: 64-byte mini sectors inside the root entry's
    * own stream, chained by the mini FAT (itself a chain of regular sectors).
    */
-  const miniStreamStart = async (entry: CfbEntry, want: number): Promise<Buffer> => {
+  const readMini = async (): Promise<{ container: Buffer; miniFat: Buffer }> => {
     const root = entries.find((e) => e.type === 5);
-    const miniShift = header.readUInt16LE(0x20);
-    if (!root || miniShift !== 6) return Buffer.alloc(0);
+    if (!root || header.readUInt16LE(0x20) !== 6)
+      return { container: Buffer.alloc(0), miniFat: Buffer.alloc(0) };
     const container = Buffer.concat(await chain(root.start, Math.min(root.size, MAX_MINI_STREAM_BYTES)));
     // Four bytes of mini FAT per 64-byte mini sector: no more than the mini stream read needs.
     const miniFatBytes = Math.min(header.readUInt32LE(0x40) * sectorBytes, MAX_MINI_STREAM_BYTES / 16);
     const miniFat = Buffer.concat(await chain(header.readUInt32LE(0x3c), miniFatBytes));
+    return { container, miniFat };
+  };
+  /** The mini stream and its FAT, read once for every small stream asked for. */
+  let mini: Promise<{ container: Buffer; miniFat: Buffer }> | undefined;
+  const miniStreamStart = async (entry: CfbEntry, want: number): Promise<Buffer> => {
+    mini ??= readMini();
+    const { container, miniFat } = await mini;
     const pieces: Buffer[] = [];
     const seen = new Set<number>();
     for (let id = entry.start, bytes = 0; id <= MAX_SECTOR_ID && bytes < want && !seen.has(id); ) {
@@ -157,16 +164,6 @@ const BIFF_BOUNDSHEET = 0x0085;
 const BIFF_EOF = 0x000a;
 const BIFF_FILEPASS = 0x002f;
 
-/** Whether a BIFF8 workbook stream's globals say it is encrypted (a FilePass record: a password to open). */
-export function workbookEncrypted(workbook: Buffer): boolean {
-  for (let at = 0; at + 4 <= workbook.length; at += 4 + workbook.readUInt16LE(at + 2)) {
-    const type = workbook.readUInt16LE(at);
-    if (type === BIFF_FILEPASS) return true;
-    if (type === BIFF_EOF || type === BIFF_BOUNDSHEET) return false;
-  }
-  return false;
-}
-
 /**
  * Whether a Word 97-2003 WordDocument stream is encrypted: the fEncrypted bit of its File
  * Information Block's flags (a password to open; everything after the FIB is ciphertext).
@@ -180,24 +177,30 @@ export function wordDocumentEncrypted(wordDocument: Buffer): boolean {
 }
 
 /**
- * The name of the first Excel 4.0 macro sheet (XLM) a BIFF8 workbook stream declares, if any:
- * its globals hold a BoundSheet8 record per sheet, whose type byte is 1 for a macro sheet. XLM
- * formulas (EXEC, CALL, REGISTER) run as the workbook opens (an Auto_Open name), VBA or not.
+ * What a BIFF8 workbook stream's globals (its first records, up to their EOF) declare: the first
+ * Excel 4.0 macro sheet (XLM), if any (a BoundSheet8 record whose type byte is 1: its formulas,
+ * EXEC, CALL, REGISTER, run as the workbook opens, VBA or not), and whether a FilePass record
+ * says the workbook is encrypted (a password to open).
  */
-export function xlmMacroSheet(workbook: Buffer): string | undefined {
+export function workbookGlobals(workbook: Buffer): { macroSheet?: string; encrypted: boolean } {
+  let encrypted = false;
   for (let at = 0; at + 4 <= workbook.length; ) {
     const type = workbook.readUInt16LE(at);
     const length = workbook.readUInt16LE(at + 2);
     const data = workbook.subarray(at + 4, at + 4 + length);
-    if (type === BIFF_EOF) return undefined;
+    if (type === BIFF_EOF) break;
+    if (type === BIFF_FILEPASS) encrypted = true;
     if (type === BIFF_BOUNDSHEET && data.length >= 8 && data[5] === 0x01) {
       const chars = data[6]!;
       const wide = (data[7]! & 0x01) === 1;
-      return wide ? data.toString('utf16le', 8, 8 + chars * 2) : data.toString('latin1', 8, 8 + chars);
+      const macroSheet = wide
+        ? data.toString('utf16le', 8, 8 + chars * 2)
+        : data.toString('latin1', 8, 8 + chars);
+      return { macroSheet, encrypted };
     }
     at += 4 + length;
   }
-  return undefined;
+  return { encrypted };
 }
 
 /** A Compound File held in memory (an OLE object embedded in an Office file), as a ByteSource. */

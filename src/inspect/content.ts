@@ -7,14 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
 import { inspectArchive, nestedFormat, packagedArchive } from './archive/index.js';
-import {
-  type CfbFile,
-  openCfb,
-  vbaStorage,
-  wordDocumentEncrypted,
-  workbookEncrypted,
-  xlmMacroSheet,
-} from './cfb.js';
+import { type CfbFile, openCfb, vbaStorage, wordDocumentEncrypted, workbookGlobals } from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
@@ -150,9 +143,9 @@ export async function inspectContent(
   } else if (detected?.ext === 'cfb' || detected?.ext === 'doc' || detected?.ext === 'xls') {
     const ole = await openCfb(source);
     if (ole) {
-      active.push(...(await legacyOfficeMacros(ole)));
-      const locked = await legacyOfficeEncrypted(ole);
-      if (locked) file.encrypted = locked;
+      const { hits, encrypted } = await legacyOffice(ole);
+      active.push(...hits);
+      if (encrypted) file.encrypted = encrypted;
       // A file it packages as an OLE object (an .exe shown as an icon): judged as an archive entry.
       const packaged = await packagedArchive(ole, limits);
       if (packaged) {
@@ -174,33 +167,30 @@ export async function inspectContent(
 const WORKBOOK_GLOBALS_BYTES = 64 * 1024;
 
 /**
- * A legacy Office file's macros: a VBA project storage, which only the OLE2 directory names (the
- * streams' sectors lie anywhere), or an Excel 4.0 macro sheet declared by the workbook stream.
+ * What a legacy Office file's own streams say, each stream's start read once: its macros (a VBA
+ * project storage, which only the directory names: the streams' sectors lie anywhere; or an
+ * Excel 4.0 macro sheet its workbook declares), and whether a password to open keeps its content
+ * unread (the form malware mail sends, the password in its body).
  */
-async function legacyOfficeMacros(file: CfbFile): Promise<ActiveHit[]> {
-  const vba = vbaStorage(file.entries);
-  if (vba) return [{ kind: 'macro', where: 'body', sample: `a VBA project (the ${vba} storage)` }];
-  const book = file.entries.find((entry) => entry.type === 2 && /^(?:workbook|book)$/i.test(entry.name));
-  const globals = book && (await file.streamStart(book, WORKBOOK_GLOBALS_BYTES));
-  const sheet = globals && xlmMacroSheet(globals);
-  return sheet === undefined
-    ? []
-    : [{ kind: 'macro', where: 'body', sample: `an Excel 4.0 macro sheet (${sheet})` }];
-}
-
-/**
- * Why a legacy Office file's content cannot be read, if it cannot: a Word document or Excel
- * workbook saved with a password to open (the form malware mail sends, the password in its body).
- */
-async function legacyOfficeEncrypted(file: CfbFile): Promise<string | undefined> {
-  const stream = (name: string) => file.entries.find((entry) => entry.type === 2 && entry.name === name);
-  const word = stream('WordDocument');
+async function legacyOffice(file: CfbFile): Promise<{ hits: ActiveHit[]; encrypted?: string }> {
+  const stream = (name: RegExp) => file.entries.find((entry) => entry.type === 2 && name.test(entry.name));
+  const word = stream(/^WordDocument$/);
   const fib = word && (await file.streamStart(word, 32));
-  if (fib && wordDocumentEncrypted(fib)) return 'a password-protected Word 97-2003 document';
-  const book = stream('Workbook');
-  const globals = book && (await file.streamStart(book, WORKBOOK_GLOBALS_BYTES));
-  if (globals && workbookEncrypted(globals)) return 'a password-protected Excel 97-2003 workbook';
-  return undefined;
+  const book = stream(/^(?:Workbook|Book)$/i);
+  const globals =
+    book && workbookGlobals((await file.streamStart(book, WORKBOOK_GLOBALS_BYTES)) ?? Buffer.alloc(0));
+  const vba = vbaStorage(file.entries);
+  const hits: ActiveHit[] = [];
+  if (vba) hits.push({ kind: 'macro', where: 'body', sample: `a VBA project (the ${vba} storage)` });
+  else if (globals?.macroSheet !== undefined)
+    hits.push({ kind: 'macro', where: 'body', sample: `an Excel 4.0 macro sheet (${globals.macroSheet})` });
+  const encrypted =
+    fib && wordDocumentEncrypted(fib)
+      ? 'a password-protected Word 97-2003 document'
+      : globals?.encrypted
+        ? 'a password-protected Excel 97-2003 workbook'
+        : undefined;
+  return { hits, ...(encrypted && { encrypted }) };
 }
 
 /** The first `limit` bytes a gzip inflates to, and whether it holds more. */

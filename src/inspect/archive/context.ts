@@ -249,8 +249,20 @@ export type OpenNested = (
 ) => Promise<void>;
 
 /** An OLE object an Office file embeds (word/embeddings/oleObject1.bin): a Compound File that may package a file. */
-export const isOleEmbedding = (path: string, detected: DetectedType | undefined): boolean =>
+const isOleEmbedding = (path: string, detected: DetectedType | undefined): boolean =>
   detected?.ext === 'cfb' && /(?:^|\/)embeddings\/[^/]+\.bin$/i.test(innermostPath(path));
+
+/**
+ * Whether an entry's bytes are read whole to look inside it: a nested archive, or an OLE object
+ * an Office file embeds, small enough (maxNestedArchiveBytes) to hold in memory.
+ */
+export const opensInside = (
+  entry: ArchiveEntryFacts,
+  detected: DetectedType | undefined,
+  limits: Limits,
+): boolean =>
+  (nestedFormat(detected) !== undefined || isOleEmbedding(entry.path, detected)) &&
+  entry.declaredSize <= limits.maxNestedArchiveBytes;
 
 /**
  * The file an embedded OLE Package object wraps, listed as an entry of its own inside it
@@ -317,8 +329,7 @@ export async function readEntryContent(
         const head = Buffer.concat(kept).subarray(0, maxSniffBytes);
         scanEntryHead(ctx, entry, head);
         detected = await detectType(head);
-        const opened = nestedFormat(detected) !== undefined || isOleEmbedding(entry.path, detected);
-        keepAll = calling || (opened && entry.declaredSize <= maxNestedArchiveBytes);
+        keepAll = calling || opensInside(entry, detected, ctx.limits);
       }
       if (keptBytes > keepUpTo) keepAll = false;
       if (!keepAll && detected !== undefined && !calling) kept.splice(0);

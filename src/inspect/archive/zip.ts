@@ -7,9 +7,8 @@ import { detectType } from '../detect.js';
 import {
   type ArchiveContext,
   isDdePart,
-  isOleEmbedding,
-  nestedFormat,
   type OpenNested,
+  opensInside,
   readEntryContent,
   scanDdePart,
   scanEntryHead,
@@ -241,9 +240,7 @@ async function readContent(
     const detected = head.length > 0 ? await detectType(head) : undefined;
     if (detected) facts.detected = detected;
     scanEntryHead(ctx, facts, head);
-    const opened = nestedFormat(detected) !== undefined || isOleEmbedding(facts.path, detected);
-    const opens = opened && facts.declaredSize <= ctx.limits.maxNestedArchiveBytes;
-    if (!opens) return;
+    if (!opensInside(facts, detected, ctx.limits)) return;
   }
   if (bytes && facts.kind !== 'symlink') {
     let data: Buffer | undefined;

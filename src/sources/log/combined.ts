@@ -115,7 +115,8 @@ export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadR
   const { url } = fields;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const executed = scriptBelowUploads(fields, path, uploadPath);
+  const place = placeInUploads(path, uploadPath);
+  const executed = place.below === undefined ? undefined : scriptRun(fields, path, place.below);
   if (executed) return executed;
   if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method) || !uploadPath.test(url)) return undefined;
   const record: UploadRecord = {
@@ -126,12 +127,11 @@ export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadR
   };
   if (fields.user !== '-') record.user = fields.user;
   const named = q < 0 ? undefined : nameParameter(url, q + 1);
-  const below = pathBelowUploads(path, uploadPath);
   if (named !== undefined) record.filename = named;
-  else if (below !== undefined && /(?:^|[/\\])\.\.(?:[/\\;]|$)/.test(decodeRepeatedly(below).decoded)) {
+  else if (place.below !== undefined && /(?:^|[/\\])\.\.(?:[/\\;]|$)/.test(place.below.decoded)) {
     // A PUT or WebDAV path that climbs out of the upload folder: the whole path is the name.
-    record.filename = below;
-  } else if (!isEndpoint(path, uploadPath)) {
+    record.filename = place.below.raw;
+  } else if (!place.endpoint) {
     // The last path segment names the file when it has an extension, or hides a path of its own;
     // not when it is the upload endpoint itself (`POST /upload.php`: the name is in the body).
     const last = path.slice(path.lastIndexOf('/') + 1);
@@ -141,18 +141,23 @@ export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadR
   return record;
 }
 
-/** Whether the upload path's match ends the request path: the request went to the endpoint itself. */
-function isEndpoint(path: string, uploadPath: RegExp): boolean {
+/**
+ * Where a request path stands to the upload path, from one match of it: the part below an upload
+ * folder (`/uploads/a/b.php` -> `a/b.php`, as written and decoded), or whether the path ends at
+ * the upload endpoint itself (`/upload.php`).
+ */
+function placeInUploads(
+  path: string,
+  uploadPath: RegExp,
+): { below?: { raw: string; decoded: string }; endpoint: boolean } {
   const m = uploadPath.exec(path);
-  return m !== null && !m[0].endsWith('/') && m.index + m[0].length === path.length;
-}
-
-/** The part of a request path below its upload folder (`/uploads/a/b.php` -> `a/b.php`), if any. */
-function pathBelowUploads(path: string, uploadPath: RegExp): string | undefined {
-  const m = uploadPath.exec(path);
-  if (m === null || !m[0].endsWith('/')) return undefined;
-  const below = path.slice(m.index + m[0].length);
-  return below === '' ? undefined : below;
+  if (m === null) return { endpoint: false };
+  const end = m.index + m[0].length;
+  if (!m[0].endsWith('/')) return { endpoint: end === path.length };
+  const raw = path.slice(end);
+  return raw === ''
+    ? { endpoint: false }
+    : { below: { raw, decoded: decodeRepeatedly(raw).decoded }, endpoint: false };
 }
 
 /**
@@ -167,15 +172,13 @@ function namesScript(name: string): boolean {
   return hidden !== undefined && SERVER_SCRIPT_EXTENSIONS.has(hidden);
 }
 
-/** A script inside an upload folder that a request ran, as a record; undefined otherwise. */
-function scriptBelowUploads(
+/** A request that ran a script `below` an upload folder, as a record; undefined otherwise. */
+function scriptRun(
   fields: RequestFields,
   path: string,
-  uploadPath: RegExp,
+  below: { raw: string; decoded: string },
 ): UploadRecord | undefined {
-  const below = pathBelowUploads(path, uploadPath);
-  if (below === undefined) return undefined;
-  if (!namesScript(lastComponent(decodeRepeatedly(below).decoded))) return undefined;
+  if (!namesScript(lastComponent(below.decoded))) return undefined;
   const method = fields.method.toUpperCase();
   // A write of a script is an upload (judged as one); any other request ran it.
   if (method === 'PUT' || method === 'PATCH') return undefined;
@@ -183,18 +186,16 @@ function scriptBelowUploads(
     client: fields.client,
     timestamp: fields.timestamp,
     requestPath: path,
-    executed: { method, status: Number(fields.status), script: below },
+    executed: { method, status: Number(fields.status), script: below.raw },
   };
   if (fields.user !== '-') record.user = fields.user;
   return record;
 }
 
-/** A read line that may have run a script below an upload folder. */
+/** A read line that may have run a script below an upload folder (a read is no upload). */
 function scriptRequest(text: string, uploadPath: RegExp): UploadRecord | undefined {
   const fields = fieldsOf(text);
-  if (typeof fields !== 'object') return undefined;
-  const q = fields.url.indexOf('?');
-  return scriptBelowUploads(fields, q < 0 ? fields.url : fields.url.slice(0, q), uploadPath);
+  return typeof fields === 'object' ? judgeRequest(fields, uploadPath) : undefined;
 }
 
 export const combined: LogFormatModule = {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBytes } from '../serve/body.js';
 import { cfb } from '../test-support/bytes.js';
 import fc from '../test-support/fast-check.js';
 import { openCfb, vbaStorage } from './cfb.js';
+import { MemoryBytes } from './memory-bytes.js';
 
 const doc = cfb(
   [

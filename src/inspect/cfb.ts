@@ -203,15 +203,6 @@ export function workbookGlobals(workbook: Buffer): { macroSheet?: string; encryp
   return { encrypted };
 }
 
-/** A Compound File held in memory (an OLE object embedded in an Office file), as a ByteSource. */
-export function bufferSource(bytes: Buffer): ByteSource {
-  return {
-    size: bytes.length,
-    read: async (position, length) => Buffer.from(bytes.subarray(position, position + length)),
-    close: () => undefined,
-  };
-}
-
 /** A file packaged in an OLE object (Packager's Ole10Native stream): its name, and the start of its bytes. */
 export interface PackagedFile {
   /** The label Office shows under the icon: the file's name when it was embedded. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBytes } from '../serve/body.js';
 import fc from '../test-support/fast-check.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { MemoryBytes } from './memory-bytes.js';
 import { scanPdf } from './pdf.js';
 
 /** Escape some letters of a name as #xx, the way obfuscated PDFs spell keys. */

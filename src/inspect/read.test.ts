@@ -2,8 +2,8 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryBytes } from '../serve/body.js';
 import { LocalFile } from './local-file.js';
+import { MemoryBytes } from './memory-bytes.js';
 import { readPiece } from './read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ua-read-'));

@@ -3,20 +3,6 @@
  * multipart/form-data body (what browsers and most HTTP clients send), with the name and type
  * its part declares.
  */
-import type { ByteSource } from '../model/types.js';
-
-/** Bytes held in memory as a ByteSource (an upload in flight is never written to disk). */
-export class MemoryBytes implements ByteSource {
-  readonly size: number;
-  constructor(private readonly bytes: Buffer) {
-    this.size = bytes.length;
-  }
-  async read(position: number, length: number): Promise<Buffer> {
-    return Buffer.from(this.bytes.subarray(position, Math.min(this.size, position + length)));
-  }
-  close(): void {}
-}
-
 export interface UploadPart {
   bytes: Buffer;
   filename?: string;

@@ -11,13 +11,14 @@ import { performance } from 'node:perf_hooks';
 import { DailyAuditor } from '../audit/auditor.js';
 import { auditBytes } from '../audit/one.js';
 import { reaches } from '../audit/severity.js';
+import { MemoryBytes } from '../inspect/memory-bytes.js';
 import { analyzeName, climbsOut, lastComponent } from '../inspect/names.js';
 import type { Finding, InspectedFile, Severity } from '../model/types.js';
 import type { PolicySet } from '../policy/policy.js';
 import { jsonFinding } from '../reporters/json.js';
 import overLimitRule from '../rules/size-over-limit.js';
 import { escapeUnsafe } from '../util/escape.js';
-import { firstFilePart, MemoryBytes, multipartBoundary } from './body.js';
+import { firstFilePart, multipartBoundary } from './body.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServeOptions {

@@ -1,9 +1,10 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
 import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
-import { bufferSource, type CfbFile, openCfb, packagedFile } from '../cfb.js';
+import { type CfbFile, openCfb, packagedFile } from '../cfb.js';
 import { detectType } from '../detect.js';
 import { EXECUTABLE_EXTENSIONS } from '../filetypes.js';
 import type { Limits } from '../limits.js';
+import { MemoryBytes } from '../memory-bytes.js';
 import { innermostPath, lastComponent } from '../names.js';
 
 /** State shared by everything read from one file on disk, however deeply nested. */
@@ -270,7 +271,7 @@ export const opensInside = (
  * judge it as any archive entry.
  */
 async function listPackagedFile(ctx: ArchiveContext, entry: ArchiveEntryFacts, bytes: Buffer): Promise<void> {
-  const cfb = await openCfb(bufferSource(bytes));
+  const cfb = await openCfb(new MemoryBytes(bytes));
   if (cfb) await addPackagedFile(ctx, cfb, `${entry.path}!`, entry.depth + 1);
 }
 

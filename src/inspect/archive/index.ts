@@ -7,9 +7,10 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveEntryFacts, ArchiveFacts, ByteSource, DetectedType } from '../../model/types.js';
 import { peek } from '../../util/streams.js';
-import { bufferSource, type CfbFile } from '../cfb.js';
+import type { CfbFile } from '../cfb.js';
 import type { Limits } from '../limits.js';
 import { chunksOf } from '../local-file.js';
+import { MemoryBytes } from '../memory-bytes.js';
 import { walkCab } from './cab.js';
 import {
   ArchiveContext,
@@ -107,7 +108,7 @@ function nestedOpener(ctx: ArchiveContext): OpenNested {
     try {
       if (format === 'zip') await walkZipBuffer(bytes, ctx, depth, prefix, open);
       else if (format === 'tar') await walkTar(Readable.from([bytes]), ctx, depth, prefix, open);
-      else if (format === 'cab') await walkCab(bufferSource(bytes), ctx, depth, prefix);
+      else if (format === 'cab') await walkCab(new MemoryBytes(bytes), ctx, depth, prefix);
       else
         await walkStream(
           format,

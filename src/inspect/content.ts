@@ -154,10 +154,10 @@ export async function inspectContent(
       }
     }
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
-    // 7z, RAR, bzip2, zstd, cab …: what they hold was not listed, let alone read. Said, not passed.
+    // 7z, RAR, bzip2, zstd …: what they hold was not listed, let alone read. Said, not passed.
     noteIncomplete(file, {
       limit: 'archive format',
-      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar, gzip and xz are opened`,
+      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar, gzip, xz and cab are opened`,
     });
   }
   if (active.length > 0) file.active = active;

@@ -5,7 +5,7 @@ import { detectType } from '../detect.js';
 import { EXECUTABLE_EXTENSIONS } from '../filetypes.js';
 import type { Limits } from '../limits.js';
 import { MemoryBytes } from '../memory-bytes.js';
-import { innermostPath, lastComponent } from '../names.js';
+import { analyzeName, innermostPath, lastComponent } from '../names.js';
 
 /** State shared by everything read from one file on disk, however deeply nested. */
 export class ArchiveContext {
@@ -78,9 +78,8 @@ function onAnotherMachine(target: string): boolean {
 /** A link to a program on the user's own disk (`file:///C:/Windows/System32/cmd.exe`). */
 function launches(target: string): boolean {
   if (!/^(?:file:|[a-z]:[\\/])/i.test(target)) return false;
-  const name = lastComponent(target.replace(/[?#].*$/s, ''));
-  const dot = name.lastIndexOf('.');
-  return dot >= 0 && EXECUTABLE_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
+  const { extension } = analyzeName(lastComponent(target.replace(/[?#].*$/s, '')));
+  return extension !== undefined && EXECUTABLE_EXTENSIONS.has(extension);
 }
 
 /** The first relationship in a .rels part that loads or runs something from outside, as text. */

@@ -166,10 +166,10 @@ function placeInUploads(
  * `x.php.`, `x.php::$DATA`).
  */
 function namesScript(name: string): boolean {
-  const dot = name.lastIndexOf('.');
-  if (dot >= 0 && SERVER_SCRIPT_EXTENSIONS.has(name.slice(dot + 1).toLowerCase())) return true;
-  const hidden = analyzeName(name).effectiveExtension;
-  return hidden !== undefined && SERVER_SCRIPT_EXTENSIONS.has(hidden);
+  const { extension, effectiveExtension } = analyzeName(name);
+  return [extension, effectiveExtension].some(
+    (ext) => ext !== undefined && SERVER_SCRIPT_EXTENSIONS.has(ext),
+  );
 }
 
 /** A request that ran a script `below` an upload folder, as a record; undefined otherwise. */

@@ -60,6 +60,18 @@ describe('zip: what is read of an entry', () => {
     expect(result.ctx.entries.find((e) => e.path === 'a.bin')?.actualSize).toBe(5000);
   });
 
+  it('finds the whole head of a deflated entry whose start compresses worse than its average', async () => {
+    // Its sizes promise ~250:1, so the first read is a few hundred compressed bytes; the
+    // start (base64, ~4:3) inflates to less than the head, and the read grows until it holds it.
+    const start = noise(2992).toString('base64');
+    const data = `${start}<?php system($_GET[1]);${' '.repeat(MiB)}`;
+    const { result } = await inspect(
+      zip({ 'notes.txt': { data, deflate: true }, 'pad.bin': noise(2 * MiB) }),
+    );
+    expect(start.length).toBeGreaterThan(3900);
+    expect(result.ctx.entries.find((e) => e.path === 'notes.txt')?.detected?.ext).toBe('php');
+  });
+
   it('knows a stored entry’s real size from its compressed size, without reading it', async () => {
     const { source, result } = await inspect(zip({ 'a.txt': { data: noise(3 * MiB), declaredSize: 10 } }));
     expect(result.ctx.entries[0]?.actualSize).toBe(3 * MiB);

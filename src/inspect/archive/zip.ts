@@ -146,37 +146,53 @@ function noteLocalName(raw: RawEntry, header: LocalHeader, facts: ArchiveEntryFa
  */
 const HEAD_INPUT_SLACK = 1024;
 
+/** Compressed bytes allowed for a block header (a dynamic Huffman table) before the data it codes. */
+const BLOCK_HEADER_BYTES = 512;
+
+/**
+ * The compressed bytes first read for `want` bytes of an entry: what its central directory's
+ * sizes say `want` takes at its average ratio, a quarter more, and a block header; never more
+ * than `most`. Inflating is paid per byte out: a text entry's head read as `most` compressed
+ * bytes inflates to four or five times the head, all of it thrown away. A ratio that lies (a
+ * bomb declaring a small size) only brings the read back up to `most`.
+ */
+function firstInput(raw: Entry, want: number, most: number): number {
+  const { compressedSize, uncompressedSize } = raw;
+  const byRatio =
+    uncompressedSize > 0
+      ? Math.ceil((want * 1.25 * compressedSize) / uncompressedSize) + BLOCK_HEADER_BYTES
+      : most;
+  return Math.min(compressedSize, most, byRatio);
+}
+
 /**
  * The first `want` bytes of a stored or deflated entry, from the start of its data only: a
  * deflate stream inflates from its beginning, so a cut-off prefix flushed gives the start. The
- * first read is `input` compressed bytes; while that inflates to less than `want`, twice as many.
+ * first read is sized by the entry's ratio (at most `most` compressed bytes); while that
+ * inflates to less than `want`, twice as many.
  */
 async function entryStart(
   raw: Entry,
   start: number,
   readRaw: ReadRaw,
   want: number,
-  input: number,
+  most: number,
 ): Promise<Buffer> {
   if (raw.compressionMethod === 0) return readRaw(start, Math.min(raw.compressedSize, want));
-  for (
-    let length = Math.min(raw.compressedSize, input);
-    ;
-    length = Math.min(raw.compressedSize, length * 2)
-  ) {
+  for (let length = firstInput(raw, want, most); ; length = Math.min(raw.compressedSize, length * 2)) {
     const out = inflateRawSync(await readRaw(start, length), { finishFlush: constants.Z_SYNC_FLUSH });
     if (out.length >= want || length >= raw.compressedSize) return out.subarray(0, want);
   }
 }
 
-/** An entry's head: what its type is detected from (one read: deflate hardly grows anything). */
+/** An entry's head: what its type is detected from (mostly one read and one inflate). */
 const entryHead = (raw: Entry, start: number, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
   entryStart(raw, start, readRaw, ctx.limits.maxSniffBytes, ctx.limits.maxSniffBytes + HEAD_INPUT_SLACK);
 
 /**
  * A Word field part or Excel link part, up to maxMarkupBytes: a long document.xml is not
- * inflated whole for the fields at its start. XML deflates well, so a quarter of the bound is
- * the first read.
+ * inflated whole for the fields at its start. XML deflates well, so at most a quarter of the
+ * bound is the first read.
  */
 const ddePartStart = (raw: Entry, start: number, ctx: ArchiveContext, readRaw: ReadRaw): Promise<Buffer> =>
   entryStart(

@@ -579,6 +579,16 @@ describe('active-content: Office documents that load or run something from outsi
       ['office-remote'],
     ],
     [
+      'a remote template in a relationship written with a namespace prefix',
+      docx({
+        'word/_rels/settings.xml.rels': rel('attachedTemplate', 'http://203.0.113.9/t.dotm')
+          .replace('<Relationships xmlns=', '<pr:Relationships xmlns:pr=')
+          .replace('<Relationship ', '<pr:Relationship ')
+          .replace('</Relationships>', '</pr:Relationships>'),
+      }),
+      ['office-remote'],
+    ],
+    [
       'the ms-msdt: scheme spelled with a character reference',
       docx({ 'word/_rels/document.xml.rels': rel('hyperlink', '&#x6D;s-msdt:/id PCWDiagnostic') }),
       ['office-remote'],
@@ -851,6 +861,31 @@ describe('active-content: DDE in Office documents', () => {
       }),
     ],
     [
+      'written with another namespace prefix',
+      docx({
+        'word/document.xml': `<ns0:document xmlns:ns0="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><ns0:body><ns0:p><ns0:r><ns0:fldChar ns0:fldCharType="begin"/></ns0:r><ns0:r><ns0:instrText>DDEAUTO ${calc}</ns0:instrText></ns0:r><ns0:r><ns0:fldChar ns0:fldCharType="end"/></ns0:r></ns0:p></ns0:body></ns0:document>`,
+      }),
+    ],
+    [
+      'a simple field in single quotes',
+      docx({ 'word/document.xml': body(`<w:p><w:fldSimple w:instr='DDE ${calc}'/></w:p>`) }),
+    ],
+    [
+      'its code in a CDATA section, split by a comment',
+      docx({
+        'word/document.xml': body(
+          `<w:p>${begin}${code(`<![CDATA[DD]]><!-- x -->EAUTO ${calc}`)}${end}</w:p>`,
+        ),
+      }),
+    ],
+    [
+      'an Excel DDE link with a prefix',
+      xlsx({
+        'xl/externalLinks/externalLink1.xml':
+          '<x:externalLink xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:ddeLink ddeService="cmd" ddeTopic="/c calc"/></x:externalLink>',
+      }),
+    ],
+    [
       'an Excel DDE link',
       xlsx({
         'xl/externalLinks/externalLink1.xml':
@@ -858,6 +893,12 @@ describe('active-content: DDE in Office documents', () => {
       }),
     ],
     ['an Excel DDE formula', xlsx({ 'xl/worksheets/sheet1.xml': sheet("cmd|' /C calc'!A0") })],
+    [
+      'an Excel DDE formula in a prefixed sheet',
+      xlsx({
+        'xl/worksheets/sheet1.xml': `<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:f>cmd|' /C calc'!A0</x:f></x:c></x:row></x:sheetData></x:worksheet>`,
+      }),
+    ],
     [
       'an Excel DDE formula inside an expression',
       xlsx({ 'xl/worksheets/sheet1.xml': sheet("SUM(1+1)*cmd|' /C calc'!A0") }),
@@ -878,6 +919,14 @@ describe('active-content: DDE in Office documents', () => {
     [
       'a merge field named DDE_Number',
       docx({ 'word/document.xml': body(`<w:p>${begin}${code('MERGEFIELD DDE_Number')}${end}</w:p>`) }),
+    ],
+    [
+      'field elements in the wrong case (XML names match by case: not fields to Word)',
+      docx({
+        'word/document.xml': body(
+          `<w:p><w:r><w:FLDCHAR w:fldCharType="begin"/></w:r><w:r><w:INSTRTEXT>DDEAUTO ${calc}</w:INSTRTEXT></w:r></w:p>`,
+        ),
+      }),
     ],
     [
       'DDE in the text, not a field',

@@ -58,6 +58,12 @@ const LOADED_WHEN_OPENED = /\/(?:attachedTemplate|oleObject|frame|subDocument|ex
 const RUNS_SOMETHING = /^(?:mhtml:|ms-msdt:|search-ms:|ms-officecmd:)/i;
 
 /**
+ * An element's name as a namespace-aware parser reads it: with whatever prefix the document binds
+ * to the namespace (`w:` by convention; `ns0:` from some generators), or none.
+ */
+const PREFIX = String.raw`(?:[\w.-]+:)?`;
+
+/**
  * Whether a target lies on another machine: a URL, a UNC path (`\\host\share`, which also
  * sends the user's NTLM hash), or `file://host/…`. A template or linked file on the author's own
  * disk (`file:///C:\Users\…\Templates\Letter.dotm`, `C:\…`) is what Word writes for documents
@@ -82,9 +88,11 @@ function launches(target: string): boolean {
   return extension !== undefined && EXECUTABLE_EXTENSIONS.has(extension);
 }
 
+const RELATIONSHIP = new RegExp(String.raw`<${PREFIX}Relationship\b[^>]*>`, 'gi');
+
 /** The first relationship in a .rels part that loads or runs something from outside, as text. */
 function externalRelationship(xml: string): string | undefined {
-  for (const element of xml.match(/<Relationship\b[^>]*>/gi) ?? []) {
+  for (const element of xml.match(RELATIONSHIP) ?? []) {
     if (!/TargetMode\s*=\s*["']External["']/i.test(element)) continue;
     const type = /\bType\s*=\s*["']([^"']*)["']/i.exec(element)?.[1] ?? '';
     // As Office reads it: character references decoded (`&#x6D;s-msdt:` is ms-msdt:).
@@ -110,6 +118,21 @@ const DDE_PART =
 /** Whether an entry is a part where Word writes fields or Excel its external links. */
 export const isDdePart = (path: string): boolean => DDE_PART.test(innermostPath(path));
 
+/** An attribute's value in either quote. */
+const VALUE = String.raw`\s*=\s*(?:"([^"]*)"|'([^']*)')`;
+const SIMPLE_FIELD = new RegExp(String.raw`<${PREFIX}fldSimple\b[^>]*?\s${PREFIX}instr${VALUE}`, 'gi');
+const FIELD_PARTS = new RegExp(
+  String.raw`<${PREFIX}fldChar\b[^>]*?\s${PREFIX}fldCharType\s*=\s*["']?(begin|end)["']?` +
+    String.raw`|<${PREFIX}instrText\b[^>]*>((?:[^<]|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->)*)<\/${PREFIX}instrText>`,
+  'gi',
+);
+/** A text node as a parser hands it on: CDATA sections unwrapped, comments gone. */
+const textContent = (xml: string): string =>
+  xml.includes('<!')
+    ? xml.replace(/<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g, (_all, cdata?: string) => cdata ?? '')
+    : xml;
+const DDE_LINK = new RegExp(String.raw`<${PREFIX}ddeLink\b[^>]*>`, 'i');
+
 /**
  * The code of each Word field as Word evaluates it: a simple field's w:instr, or a complex
  * field's w:instrText runs joined (Word splits them, and so do attackers: `DD` + `EAUTO`), nested
@@ -117,12 +140,10 @@ export const isDdePart = (path: string): boolean => DDE_PART.test(innermostPath(
  */
 function fieldCodes(xml: string): string[] {
   const codes: string[] = [];
-  for (const match of xml.matchAll(/<w:fldSimple\b[^>]*?\bw:instr\s*=\s*"([^"]*)"/gi)) codes.push(match[1]!);
+  for (const match of xml.matchAll(SIMPLE_FIELD)) codes.push(match[1] ?? match[2]!);
   let depth = 0;
   let code = '';
-  const parts =
-    /<w:fldChar\b[^>]*?\bw:fldCharType\s*=\s*"(begin|end)"|<w:instrText\b[^>]*>([^<]*)<\/w:instrText>/gi;
-  for (const match of xml.matchAll(parts)) {
+  for (const match of xml.matchAll(FIELD_PARTS)) {
     if (match[1]?.toLowerCase() === 'begin') {
       depth++;
       code += ' ';
@@ -132,7 +153,7 @@ function fieldCodes(xml: string): string[] {
         codes.push(code);
         code = '';
       }
-    } else if (depth > 0) code += match[2];
+    } else if (depth > 0) code += textContent(match[2]!);
   }
   if (code.trim() !== '') codes.push(code); // a field cut off by the markup bound
   return codes.map((text) =>
@@ -146,16 +167,27 @@ function fieldCodes(xml: string): string[] {
   );
 }
 
+const isExcelPart = (path: string): boolean => /^xl\//i.test(innermostPath(path));
+
 /** A DDE call in a Word or Excel part, as text; undefined when there is none. */
 function ddeCall(path: string, xml: string): string | undefined {
-  if (/^xl\//i.test(innermostPath(path))) return /<ddeLink\b[^>]*>/i.exec(xml)?.[0].slice(0, 200);
+  if (isExcelPart(path)) return DDE_LINK.exec(xml)?.[0].slice(0, 200);
   const field = fieldCodes(xml).find((text) => /(?:^|[\s"{])DDE(?:AUTO)?\s/i.test(`${text} `));
   return field?.trim().replace(/\s+/g, ' ').slice(0, 200);
 }
 
+/**
+ * Whether a part's bytes name the element a DDE call needs (XML names match by case, and are
+ * written as they are in UTF-8): most parts have no field or link at all, and are not decoded.
+ */
+const mayHoldDde = (path: string, bytes: Buffer): boolean =>
+  isExcelPart(path) ? bytes.includes('ddeLink') : bytes.includes('instrText') || bytes.includes('fldSimple');
+
 /** Look at the start of a Word field part or Excel link part (up to maxMarkupBytes) for a DDE call. */
 export function scanDdePart(ctx: ArchiveContext, entry: ArchiveEntryFacts, start: Buffer): void {
-  const call = ddeCall(entry.path, start.subarray(0, ctx.limits.maxMarkupBytes).toString('utf8'));
+  const bytes = start.subarray(0, ctx.limits.maxMarkupBytes);
+  if (!mayHoldDde(entry.path, bytes)) return;
+  const call = ddeCall(entry.path, bytes.toString('utf8'));
   if (call) ctx.active.push({ kind: 'office-dde', where: entry.path, sample: call });
 }
 
@@ -163,7 +195,10 @@ export function scanDdePart(ctx: ArchiveContext, entry: ArchiveEntryFacts, start
  * An Excel formula that calls a program through DDE (`cmd|' /c calc'!A0`): application `|` topic
  * `!` item. `|` is no operator in formulas; inside a string it follows a quote, not a name.
  */
-const DDE_FORMULA = /<f\b[^>]*>(?:[^<]*?[=+\-*/(,&\s])?[a-z][\w.]*\|(?:'[^'<]*'|[^\s!'"<]+)![^<]*<\/f>/i;
+const DDE_FORMULA = new RegExp(
+  String.raw`<${PREFIX}f\b[^>]*>(?:[^<]*?[=+\-*/(,&\s])?[a-z][\w.]*\|(?:'[^'<]*'|[^\s!'"<]+)![^<]*<\/${PREFIX}f>`,
+  'i',
+);
 const SHEET_PART = /^xl\/worksheets\/sheet\d*\.xml$/i;
 
 /** Parts a document format parses as XML (OOXML, ODF, EPUB, XPS): where a DOCTYPE can declare entities. */

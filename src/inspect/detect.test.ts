@@ -194,6 +194,7 @@ describe('server code in text, short and long forms', () => {
     ['<%! String cmd; %>', 'jsp'],
     ['<cfexecute name="cmd.exe" arguments="/c whoami" timeout="5" />', 'cfm'],
     ['<cfscript>writeOutput(1)</cfscript>', 'cfm'],
+    ['<asp:Label ID="x" runat="server" Text="hi" />', 'asp'],
   ])('%j is %s', (text, ext) => {
     expect(kind(text)).toBe(ext);
   });
@@ -203,6 +204,8 @@ describe('server code in text, short and long forms', () => {
     'Results: 45% of users <% more than last year',
     'a <? b and c',
     'see the <cfml> reference',
+    // ASP.NET reads runat only in a tag: prose that mentions it is no page.
+    'Set runat=server on every control, as the manual says.',
   ])('%j is not server code', (text) => {
     expect(['php', 'asp', 'jsp', 'cfm']).not.toContain(kind(text));
   });

@@ -72,12 +72,19 @@ export function classifyText(head: Uint8Array): DetectedType {
       ? text('php', 'application/x-httpd-php')
       : text('sh', 'text/x-shellscript');
   }
-  if (PHP.test(src)) return text('php', 'application/x-httpd-php');
-  if (/<jsp:|<%@\s*page\s|<%!\s*[a-z]/i.test(src)) return text('jsp', 'application/x-jsp');
-  if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src) || ASP_OPEN.test(src))
-    return text('asp', 'application/x-asp');
-  if (COLDFUSION.test(src)) return text('cfm', 'application/x-coldfusion');
+  // Every marker below but ImageMagick's drawing script is, or sits in, a tag: a head with no `<`
+  // (most plain text, CSV, JSON) skips them. (`runat=server` counts only in a tag, where ASP.NET
+  // reads it.)
+  const tags = src.includes('<');
+  if (tags) {
+    if (src.includes('<?') && PHP.test(src)) return text('php', 'application/x-httpd-php');
+    if (/<jsp:|<%@\s*page\s|<%!\s*[a-z]/i.test(src)) return text('jsp', 'application/x-jsp');
+    if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src) || ASP_OPEN.test(src))
+      return text('asp', 'application/x-asp');
+    if (COLDFUSION.test(src)) return text('cfm', 'application/x-coldfusion');
+  }
   if (MVG_START.test(start)) return text('mvg', 'image/x-mvg');
+  if (!tags) return text('txt', 'text/plain');
   if (MSL.test(src)) return text('msl', 'application/x-msl');
   if (start.startsWith('<')) {
     if (HTML_START.test(start)) return text('html', 'text/html');

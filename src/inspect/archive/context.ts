@@ -118,20 +118,20 @@ const DDE_PART =
 /** Whether an entry is a part where Word writes fields or Excel its external links. */
 export const isDdePart = (path: string): boolean => DDE_PART.test(innermostPath(path));
 
-/** An attribute's value in either quote. */
+/** An attribute's value in either quote. (Names and values below match by case, as XML's do.) */
 const VALUE = String.raw`\s*=\s*(?:"([^"]*)"|'([^']*)')`;
-const SIMPLE_FIELD = new RegExp(String.raw`<${PREFIX}fldSimple\b[^>]*?\s${PREFIX}instr${VALUE}`, 'gi');
+const SIMPLE_FIELD = new RegExp(String.raw`<${PREFIX}fldSimple\b[^>]*?\s${PREFIX}instr${VALUE}`, 'g');
 const FIELD_PARTS = new RegExp(
   String.raw`<${PREFIX}fldChar\b[^>]*?\s${PREFIX}fldCharType\s*=\s*["']?(begin|end)["']?` +
     String.raw`|<${PREFIX}instrText\b[^>]*>((?:[^<]|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->)*)<\/${PREFIX}instrText>`,
-  'gi',
+  'g',
 );
 /** A text node as a parser hands it on: CDATA sections unwrapped, comments gone. */
 const textContent = (xml: string): string =>
   xml.includes('<!')
     ? xml.replace(/<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g, (_all, cdata?: string) => cdata ?? '')
     : xml;
-const DDE_LINK = new RegExp(String.raw`<${PREFIX}ddeLink\b[^>]*>`, 'i');
+const DDE_LINK = new RegExp(String.raw`<${PREFIX}ddeLink\b[^>]*>`);
 
 /**
  * The code of each Word field as Word evaluates it: a simple field's w:instr, or a complex
@@ -144,7 +144,7 @@ function fieldCodes(xml: string): string[] {
   let depth = 0;
   let code = '';
   for (const match of xml.matchAll(FIELD_PARTS)) {
-    if (match[1]?.toLowerCase() === 'begin') {
+    if (match[1] === 'begin') {
       depth++;
       code += ' ';
     } else if (match[1] !== undefined) {
@@ -176,12 +176,23 @@ function ddeCall(path: string, xml: string): string | undefined {
   return field?.trim().replace(/\s+/g, ' ').slice(0, 200);
 }
 
+const FLD = Buffer.from('fld');
+
 /**
- * Whether a part's bytes name the element a DDE call needs (XML names match by case, and are
- * written as they are in UTF-8): most parts have no field or link at all, and are not decoded.
+ * Whether a part's bytes name an element a DDE call needs: Word's w:fldChar (a complex field
+ * begins with one) or w:fldSimple, Excel's ddeLink. XML names match by case and are written as
+ * they are in UTF-8, so most parts, which have no field or link, are not decoded. Word's names
+ * are found by their common `fld`: a search for a short needle that is rare in text runs several
+ * times faster than one for each whole name, which ends in a letter text is full of.
  */
-const mayHoldDde = (path: string, bytes: Buffer): boolean =>
-  isExcelPart(path) ? bytes.includes('ddeLink') : bytes.includes('instrText') || bytes.includes('fldSimple');
+function mayHoldDde(path: string, bytes: Buffer): boolean {
+  if (isExcelPart(path)) return bytes.includes('ddeLink');
+  for (let at = bytes.indexOf(FLD); at !== -1; at = bytes.indexOf(FLD, at + FLD.length)) {
+    const rest = bytes.toString('latin1', at + FLD.length, at + FLD.length + 6);
+    if (rest.startsWith('Char') || rest === 'Simple') return true;
+  }
+  return false;
+}
 
 /** Look at the start of a Word field part or Excel link part (up to maxMarkupBytes) for a DDE call. */
 export function scanDdePart(ctx: ArchiveContext, entry: ArchiveEntryFacts, start: Buffer): void {

@@ -7,6 +7,7 @@ import {
   closeSync,
   lstatSync,
   openSync,
+  renameSync,
   rmSync,
   symlinkSync,
   truncateSync,
@@ -22,6 +23,7 @@ import { elf } from '../test-support/bytes.js';
 import { cliInProcess } from '../test-support/cli.js';
 import { fifo, inventory, tempTrees, writeRawName } from '../test-support/tree.js';
 import { entryFacts } from './directory/entry.js';
+import { entryAt, entryPathIn, openJobFolder } from './directory/listing.js';
 import { runScan } from './directory/run.js';
 import { DEFAULT_UPLOAD_PATH } from './log/combined.js';
 import { runLog } from './log/run.js';
@@ -149,6 +151,27 @@ while time.time() < end:
       swapper.kill('SIGKILL');
     }
   }, 120_000);
+
+  it("a file is opened through its folder's checked handle: a parent swapped after the listing leads nowhere", async () => {
+    const dir = tree({
+      outside: { 'same.php': '<?php system($_GET[1]);' },
+      up: { sub: { 'same.php': 'inside' } },
+    });
+    const job = { path: 'sub', fsPath: join(dir, 'up/sub') };
+    const folder = openJobFolder(job);
+    try {
+      // The listed folder moves away and a symlink to another folder, with the same names, takes its place.
+      renameSync(join(dir, 'up/sub'), join(dir, 'up/moved'));
+      symlinkSync(join(dir, 'outside'), join(dir, 'up/sub'));
+      const entry = entryAt(job, { names: ['same.php'], kinds: ['file'] }, 0);
+      const outcome = entryFacts(entry, ctx(), entryPathIn(folder, 'same.php'));
+      if (outcome.status !== 'ok' || outcome.source === undefined) throw new Error('expected an open file');
+      expect((await outcome.source.read(0, 100)).toString()).toBe('inside');
+      outcome.source.close();
+    } finally {
+      closeSync(folder.fd);
+    }
+  });
 
   it('a file that shrinks after its stat is read as it is, and a huge sparse file is not hashed', async () => {
     const root = tree({ 'a.php': '<?php echo 1; ?>'.repeat(1000) });

@@ -25,9 +25,25 @@ import {
 import { errnoCode } from './errors.js';
 import { printableBytes } from './escape.js';
 
-const PROC_FD = '/proc/self/fd';
-/** Whether this system names open handles under /proc/self/fd (Linux). */
-const HAS_PROC_FD = existsSync(PROC_FD);
+/**
+ * Where this process's open handles are named (Linux): `/proc/<pid>/fd` when /proc shows this
+ * process under its own pid, as it does unless /proc belongs to another pid namespace, else
+ * `/proc/self/fd`; undefined without /proc. The pid spares the kernel resolving the `self` link
+ * on every call through it, and a scan makes one per file.
+ */
+function procFdDir(): string | undefined {
+  if (!existsSync('/proc/self/fd')) return undefined;
+  try {
+    if (readlinkSync('/proc/self') === String(process.pid)) return `/proc/${process.pid}/fd`;
+  } catch {
+    // /proc/self is no link here: the generic name still works
+  }
+  return '/proc/self/fd';
+}
+const FOUND_PROC_FD = procFdDir();
+const PROC_FD = FOUND_PROC_FD ?? '/proc/self/fd';
+/** Whether this system names open handles under /proc (Linux). */
+const HAS_PROC_FD = FOUND_PROC_FD !== undefined;
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 /** Never block on a FIFO swapped in for a file, never follow a final symlink. */

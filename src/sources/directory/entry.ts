@@ -158,15 +158,20 @@ function resolveSymlink(linkPath: string | Buffer, rootReal: string, limits: Lim
   return facts;
 }
 
-function openRegular(entry: DirectoryEntry): InspectOutcome {
+/**
+ * Open a regular file and fstat it. `inFolder`, a path through its folder's checked handle,
+ * needs no check of its own; a file opened by its full path is checked to be where that path
+ * says (every parent was resolved again).
+ */
+function openRegular(entry: DirectoryEntry, inFolder?: string | Buffer): InspectOutcome {
   let fd: number;
   try {
-    fd = openNoFollow(entry.fsPath);
+    fd = openNoFollow(inFolder ?? entry.fsPath);
   } catch (error) {
     return { status: 'not-evaluated', ...reasonFor(error) };
   }
   try {
-    if (!handleIsAt(fd, entry.fsPath)) {
+    if (inFolder === undefined && !handleIsAt(fd, entry.fsPath)) {
       closeSync(fd);
       return {
         status: 'not-evaluated',
@@ -190,9 +195,17 @@ function openRegular(entry: DirectoryEntry): InspectOutcome {
   }
 }
 
-/** Gather the facts about one entry. Never throws for one entry; never opens a non-regular file. */
-export function entryFacts(entry: DirectoryEntry, ctx: InspectContext): InspectOutcome {
-  if (entry.kind === 'file') return openRegular(entry);
+/**
+ * Gather the facts about one entry. Never throws for one entry; never opens a non-regular file.
+ * `inFolder`: the path that opens the entry through its folder's checked handle, when the caller
+ * holds one (listing.ts entryPathIn).
+ */
+export function entryFacts(
+  entry: DirectoryEntry,
+  ctx: InspectContext,
+  inFolder?: string | Buffer,
+): InspectOutcome {
+  if (entry.kind === 'file') return openRegular(entry, inFolder);
   let stats: Stats;
   try {
     stats = lstatSync(entry.fsPath);

@@ -100,19 +100,47 @@ export const SMALL_FOLDER_BYTES = 64 * 1024;
  */
 export const LIST_LIMIT = 100_000;
 
-/** List a folder only once its handle is checked to be where its path says (never past a swapped-in symlink). */
-function inCheckedFolder<T>(job: DirectoryJob, list: (path: string | Buffer) => T): T {
-  const folder = openCheckedFolder(job.fsPath);
+/**
+ * A folder's handle, checked to be where its path says when it was opened; `path` names that
+ * very folder however its path changes later (on Linux `/proc/<pid>/fd/N`, else its path).
+ */
+export type CheckedFolder = ReturnType<typeof openCheckedFolder>;
+
+/** Open a job's folder and check its handle (throws when a swapped-in symlink led elsewhere). */
+export const openJobFolder = (job: DirectoryJob): CheckedFolder => openCheckedFolder(job.fsPath);
+
+/**
+ * The path that opens `name` inside a checked folder: through its handle (as openat does), so
+ * no parent is resolved again and a parent swapped for a symlink since cannot lead outside.
+ */
+export function entryPathIn(folder: CheckedFolder, name: string | Buffer): string | Buffer {
+  if (typeof name === 'string' && typeof folder.path === 'string') return `${folder.path}/${name}`;
+  return Buffer.concat([Buffer.from(folder.path), SLASH, Buffer.from(name)]);
+}
+
+/**
+ * List a folder only through a handle checked to be where its path says (never past a
+ * swapped-in symlink): `folder`, when the caller holds one, else one opened for the listing.
+ */
+function inCheckedFolder<T>(
+  job: DirectoryJob,
+  list: (path: string | Buffer) => T,
+  folder?: CheckedFolder,
+): T {
+  if (folder) return list(folder.path);
+  const opened = openJobFolder(job);
   try {
-    return list(folder.path);
+    return list(opened.path);
   } finally {
-    closeSync(folder.fd);
+    closeSync(opened.fd);
   }
 }
 
-const openHandle = (job: DirectoryJob, encoding: 'utf8' | 'buffer'): Dir =>
-  inCheckedFolder(job, (path) =>
-    opendirSync(path, { encoding: encoding as BufferEncoding, bufferSize: 256 }),
+const openHandle = (job: DirectoryJob, encoding: 'utf8' | 'buffer', folder?: CheckedFolder): Dir =>
+  inCheckedFolder(
+    job,
+    (path) => opendirSync(path, { encoding: encoding as BufferEncoding, bufferSize: 256 }),
+    folder,
   );
 
 /**
@@ -123,16 +151,19 @@ function readListing(
   job: DirectoryJob,
   encoding: 'utf8' | 'buffer',
   limit = Number.POSITIVE_INFINITY,
+  folder?: CheckedFolder,
 ): Listing & { open?: Dir } {
   if (job.size !== undefined && job.size < SMALL_FOLDER_BYTES) {
-    const dirents = inCheckedFolder(job, (path) =>
-      readdirSync(path, { withFileTypes: true, encoding: encoding as 'buffer' }),
+    const dirents = inCheckedFolder(
+      job,
+      (path) => readdirSync(path, { withFileTypes: true, encoding: encoding as 'buffer' }),
+      folder,
     );
     return { names: dirents.map((d) => d.name), kinds: dirents.map(kindOf) };
   }
   const names: (string | Buffer)[] = [];
   const kinds: EntryKind[] = [];
-  const dir = openHandle(job, encoding);
+  const dir = openHandle(job, encoding, folder);
   try {
     for (let dirent = dir.readSync(); dirent !== null; dirent = dir.readSync()) {
       names.push(dirent.name);
@@ -176,8 +207,12 @@ const mangled = (name: string | Buffer): boolean => (name as string).includes('\
  * that holds more than `limit` entries comes back with its first entries, in the filesystem's
  * order, and a stream of the rest.
  */
-export function listDirectory(job: DirectoryJob, limit = LIST_LIMIT): Listing & { rest?: FolderStream } {
-  const listing = readListing(job, 'utf8', limit);
+export function listDirectory(
+  job: DirectoryJob,
+  limit = LIST_LIMIT,
+  folder?: CheckedFolder,
+): Listing & { rest?: FolderStream } {
+  const listing = readListing(job, 'utf8', limit, folder);
   const anyMangled = listing.names.some(mangled);
   if (listing.open) {
     // The mangled names of a streamed folder come from its last pass, in bytes.
@@ -185,7 +220,7 @@ export function listDirectory(job: DirectoryJob, limit = LIST_LIMIT): Listing & 
     return { names, kinds, rest: new FolderStream(job, listing.open, anyMangled) };
   }
   if (!anyMangled) return listing;
-  const raw = readListing(job, 'buffer');
+  const raw = readListing(job, 'buffer', undefined, folder);
   return { names: raw.names.map((name) => named(name as Buffer)), kinds: raw.kinds };
 }
 

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { Auditor, unseenContent } from '../../audit/auditor.js';
 import { stateLine, storedFindings } from '../../incremental/session.js';
 import { EntryHash, type TableData, VerdictTable } from '../../incremental/table.js';
@@ -10,13 +11,16 @@ import { shardOf } from '../../util/shard.js';
 import { type ChangeKey, changeKeyOf, RACY_MARGIN_MS } from './change-key.js';
 import { entryFacts, type InspectContext } from './entry.js';
 import {
+  type CheckedFolder,
   type DirectoryEntry,
   type DirectoryJob,
   entryAt,
+  entryPathIn,
   jobFor,
   LIST_LIMIT,
   type Listing,
   listDirectory,
+  openJobFolder,
 } from './listing.js';
 
 /** Everything a scan needs to know, as plain data (it crosses into worker threads). */
@@ -125,30 +129,54 @@ export class DirectoryScanner {
       counters: emptyCounters(),
     };
     if (this.#incremental) result.state = { lines: '', entries: 0, reused: 0, reread: 0 };
-    let listing = job.slice;
+    // The folder is listed, and its files opened, through one handle checked to be inside the
+    // root: a parent swapped for a symlink meanwhile cannot lead a file's open outside it.
+    let folder: CheckedFolder;
+    try {
+      folder = openJobFolder(job);
+    } catch (error) {
+      job.stream?.close();
+      return this.#unlisted(job, error, result);
+    }
+    try {
+      const listing = this.#listing(job, folder, result);
+      if (!listing) return result;
+      for (let i = 0; i < listing.names.length; i++) {
+        const entry = entryAt(job, listing, i);
+        await this.#entry(entry, result, entryPathIn(folder, listing.names[i]!));
+      }
+      return result;
+    } finally {
+      closeSync(folder.fd);
+    }
+  }
+
+  /** What to scan of the job now (the rest is added to `result.more`); undefined when it cannot be listed. */
+  #listing(job: DirectoryJob, folder: CheckedFolder, result: DirectoryResult): Listing | undefined {
     if (job.stream) {
       // A folder too large to list at once: its next batch now, the rest at its next turn.
+      let batch: Listing;
       try {
-        listing = job.stream.read(this.#streamBatch);
+        batch = job.stream.read(this.#streamBatch);
       } catch (error) {
-        return this.#unlisted(job, error, result);
+        this.#unlisted(job, error, result);
+        return undefined;
       }
       if (!job.stream.done) result.more.push(job);
-      listing = firstSlice(job, listing, result.more);
-    } else if (!listing) {
-      let listed: ReturnType<typeof listDirectory>;
-      try {
-        listed = listDirectory(job, this.#listLimit);
-      } catch (error) {
-        return this.#unlisted(job, error, result);
-      }
-      // Below the slices of what was listed, so they are scanned (or shared) before reading on.
-      if (listed.rest) result.more.push({ ...job, stream: listed.rest });
-      // A large folder is scanned in slices: this one now, the others later or by other threads.
-      listing = firstSlice(job, listed, result.more);
+      return firstSlice(job, batch, result.more);
     }
-    for (let i = 0; i < listing.names.length; i++) await this.#entry(entryAt(job, listing, i), result);
-    return result;
+    if (job.slice) return job.slice;
+    let listed: ReturnType<typeof listDirectory>;
+    try {
+      listed = listDirectory(job, this.#listLimit, folder);
+    } catch (error) {
+      this.#unlisted(job, error, result);
+      return undefined;
+    }
+    // Below the slices of what was listed, so they are scanned (or shared) before reading on.
+    if (listed.rest) result.more.push({ ...job, stream: listed.rest });
+    // A large folder is scanned in slices: this one now, the others later or by other threads.
+    return firstSlice(job, listed, result.more);
   }
 
   /** A folder that could not be listed: not evaluated, by its own shard only. */
@@ -164,7 +192,8 @@ export class DirectoryScanner {
     return result;
   }
 
-  async #entry(entry: DirectoryEntry, result: DirectoryResult): Promise<void> {
+  /** `inFolder`: the path that opens the entry through its folder's checked handle. */
+  async #entry(entry: DirectoryEntry, result: DirectoryResult, inFolder: string | Buffer): Promise<void> {
     const { counters } = result;
     if (this.#shard && shardOf(entry.rawPath ?? entry.path, this.#shard.count) !== this.#shard.index) {
       // Another shard owns this entry; every shard still walks into folders to find its own.
@@ -185,7 +214,7 @@ export class DirectoryScanner {
     const key = entry.kind === 'file' && this.#incremental ? this.#changeKey(entry) : undefined;
     if (key && this.#reuse(key, result)) return;
 
-    const outcome = entryFacts(entry, this.#inspect);
+    const outcome = entryFacts(entry, this.#inspect, inFolder);
     const file = outcome.file;
     if (outcome.status === 'not-evaluated') {
       result.notEvaluated.push(

@@ -10,6 +10,7 @@ import { detectKnown, detectWithFileType, NEEDS_FILE_TYPE } from './detect.js';
 import { imageDimensions } from './dimensions.js';
 import type { Limits } from './limits.js';
 import { readPiece } from './read.js';
+import { giveBack, takeScratch } from './scratch.js';
 
 /**
  * What a regular file's bytes say, read through `source`: the head (detection, content scans),
@@ -72,13 +73,16 @@ export async function contentIdentity(source: ByteSource, limits: Limits): Promi
     const sha256 = await hashSource(source, limits);
     return sha256 === undefined ? {} : { sha256, key: sha256 };
   }
+  const buffer = takeScratch(SAMPLE_BYTES);
   try {
     const hash = createHash('sha256').update(`${source.size}\0`);
-    hash.update(await source.read(0, SAMPLE_BYTES));
-    hash.update(await source.read(Math.max(0, source.size - SAMPLE_BYTES), SAMPLE_BYTES));
+    hash.update(await readPiece(source, buffer, 0, SAMPLE_BYTES));
+    hash.update(await readPiece(source, buffer, Math.max(0, source.size - SAMPLE_BYTES), SAMPLE_BYTES));
     return { key: `sampled:${hash.digest('hex')}` };
   } catch {
     return {};
+  } finally {
+    giveBack(buffer);
   }
 }
 
@@ -88,7 +92,7 @@ async function hashSource(source: ByteSource, limits: Limits): Promise<string | 
   const hash = createHash('sha256');
   // Pieces no larger than what is left (plus one byte, to see a file that grew): a small file
   // is one small read.
-  const buffer = Buffer.allocUnsafe(Math.min(HASH_PIECE_BYTES, source.size + 1));
+  const buffer = takeScratch(Math.min(HASH_PIECE_BYTES, source.size + 1));
   let position = 0;
   try {
     for (;;) {
@@ -100,6 +104,8 @@ async function hashSource(source: ByteSource, limits: Limits): Promise<string | 
     }
   } catch {
     return undefined;
+  } finally {
+    giveBack(buffer);
   }
   return hash.digest('hex');
 }

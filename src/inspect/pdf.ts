@@ -10,6 +10,7 @@
 import { inflateSync } from 'node:zlib';
 import type { ActiveHit, ActiveKind, ByteSource, LimitHit } from '../model/types.js';
 import { readPiece } from './read.js';
+import { giveBack, takeScratch } from './scratch.js';
 
 /** `/J#61vaScript` is `/JavaScript`: PDF names may spell any byte as #xx. */
 const unescapeNames = (text: string): string =>
@@ -220,7 +221,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   const objectStreams = new Set<number>();
   const state = { inflated: 0, budgetHit: false };
   let encrypted = false;
-  const buffer = Buffer.allocUnsafe(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
+  const buffer = takeScratch(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
   /** Scan `bytes`, found at `offset` in the file, for keys, /Encrypt and object streams. */
   const scan = async (bytes: Buffer, offset: number): Promise<void> => {
     const keys = findKeys(bytes);
@@ -232,39 +233,44 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
       await inflateObjectStream(source, offset + at, end, bounds, found, state, incomplete);
     }
   };
-  const stepOver = source.remote === true;
-  let pieceBytes = stepOver ? FIRST_PIECE_BYTES : PIECE_BYTES;
-  let overlap = 0;
-  for (let position = 0; position < end; ) {
-    const start = Math.max(0, position - overlap);
-    const piece = await readPiece(
-      source,
-      buffer,
-      start,
-      Math.min(position - start + pieceBytes, end - start),
-    );
-    if (piece.length === 0) break;
-    // The piece a segment at a time: the bytes up to a stream to step over, then on after it.
-    let segment = 0;
-    let next = start + piece.length;
-    for (;;) {
-      const step =
-        stepOver && (await streamToStepOver(source, piece, start, Math.max(segment, position - start), end));
-      if (!step) {
-        await scan(piece.subarray(segment), start + segment);
-        break;
+  try {
+    const stepOver = source.remote === true;
+    let pieceBytes = stepOver ? FIRST_PIECE_BYTES : PIECE_BYTES;
+    let overlap = 0;
+    for (let position = 0; position < end; ) {
+      const start = Math.max(0, position - overlap);
+      const piece = await readPiece(
+        source,
+        buffer,
+        start,
+        Math.min(position - start + pieceBytes, end - start),
+      );
+      if (piece.length === 0) break;
+      // The piece a segment at a time: the bytes up to a stream to step over, then on after it.
+      let segment = 0;
+      let next = start + piece.length;
+      for (;;) {
+        const step =
+          stepOver &&
+          (await streamToStepOver(source, piece, start, Math.max(segment, position - start), end));
+        if (!step) {
+          await scan(piece.subarray(segment), start + segment);
+          break;
+        }
+        await scan(piece.subarray(segment, step.keywordEnd), start + segment);
+        if (step.dataEnd >= start + piece.length) {
+          next = step.dataEnd;
+          break;
+        }
+        segment = step.dataEnd - start;
       }
-      await scan(piece.subarray(segment, step.keywordEnd), start + segment);
-      if (step.dataEnd >= start + piece.length) {
-        next = step.dataEnd;
-        break;
-      }
-      segment = step.dataEnd - start;
+      const stepped = next > start + piece.length;
+      overlap = stepped ? 0 : OVERLAP_BYTES;
+      pieceBytes = stepped ? FIRST_PIECE_BYTES : Math.min(PIECE_BYTES, pieceBytes * 2);
+      position = next;
     }
-    const stepped = next > start + piece.length;
-    overlap = stepped ? 0 : OVERLAP_BYTES;
-    pieceBytes = stepped ? FIRST_PIECE_BYTES : Math.min(PIECE_BYTES, pieceBytes * 2);
-    position = next;
+  } finally {
+    giveBack(buffer);
   }
   return { hits: [...found.hits.values()], encrypted, incomplete, inflated: state.inflated };
 }

@@ -20,7 +20,8 @@ const free: ArrayBuffer[] = [];
 /** An uninitialized buffer of `size` bytes, to be given back (`giveBack`) when done. */
 export function takeScratch(size: number): Buffer {
   if (size < SMALLEST || size > SCRATCH_BYTES) return Buffer.allocUnsafe(size);
-  return Buffer.from(free.pop() ?? new ArrayBuffer(SCRATCH_BYTES), 0, size);
+  // allocUnsafeSlow: a buffer of its own, not zero-filled (new ArrayBuffer would clear a MiB).
+  return Buffer.from(free.pop() ?? (Buffer.allocUnsafeSlow(SCRATCH_BYTES).buffer as ArrayBuffer), 0, size);
 }
 
 /** Give back a buffer from takeScratch; one of another size is left to the collector. */

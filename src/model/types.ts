@@ -140,7 +140,15 @@ export interface InspectedFile extends Entry {
    * Access-log requests that ran a script inside an upload folder: the method, the status the
    * server answered, who asked and when, and (with --root) whether the script is still stored.
    */
-  request?: { method: string; status: number; client?: string; time?: string; stored?: 'present' | 'absent' };
+  request?: {
+    method: string;
+    status: number;
+    client?: string;
+    time?: string;
+    stored?: 'present' | 'absent';
+    /** A shell command the request's query handed the file (`cmd=id`). */
+    command?: string;
+  };
   /** Who besides its owner may read or write it, where its store reports that (a bucket). */
   publicAccess?: PublicAccess;
 }

@@ -55,6 +55,7 @@ function requestFacts(record: UploadRecord, executed: NonNullable<UploadRecord['
   const request: NonNullable<InspectedFile['request']> = { method: executed.method, status: executed.status };
   if (record.client !== undefined) request.client = record.client;
   if (record.timestamp !== undefined) request.time = record.timestamp;
+  if (executed.command !== undefined) request.command = executed.command;
   return {
     path,
     kind: 'request',

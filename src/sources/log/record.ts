@@ -20,9 +20,10 @@ export interface UploadRecord {
   requestPath?: string;
   /**
    * Combined logs: a request that ran a script inside an upload folder (evidence of a live web
-   * shell), not an upload. `script` is the path below the upload folder.
+   * shell), not an upload. `script` is the path below the upload folder; `command`, for a file
+   * that is no script by its name, the shell command its query handed it (`cmd=id`).
    */
-  executed?: { method: string; status: number; script: string };
+  executed?: { method: string; status: number; script: string; command?: string };
 }
 /** What parsing a line may use besides the line: the JSON Lines field mapping, the upload paths. */
 interface ParseOptions {

@@ -148,6 +148,8 @@ export interface InspectedFile extends Entry {
     stored?: 'present' | 'absent';
     /** A shell command the request's query handed the file (`cmd=id`). */
     command?: string;
+    /** The script (`page`) a query `parameter` made include the file (`page=../uploads/a.jpg`). */
+    include?: { page: string; parameter: string };
   };
   /** Who besides its owner may read or write it, where its store reports that (a bucket). */
   publicAccess?: PublicAccess;

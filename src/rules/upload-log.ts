@@ -142,7 +142,7 @@ export const scriptRunRule = defineRule({
   category: 'dangerous-extension',
   defaultSeverity: 'critical',
   description:
-    'Access logs: a request ran a server script inside an upload folder, or handed a file there a shell command (cmd=id), and was answered (a web shell in use).',
+    'Access logs: a request ran a server script inside an upload folder, handed a file there a shell command (cmd=id), or had a script include one (page=../uploads/a.jpg, phar://), and was answered (a web shell in use).',
   rationale:
     'An upload folder holds data. A script there that answers requests is a web shell, and the log shows it being used: by whom, when, and that the server ran it. An "image" asked to run whoami is a polyglot the server executes (a handler or an .htaccess that runs it as a script). Requests answered 4xx or 5xx are probes that did not run, and are not reported.',
   fix: 'Treat the host as compromised: quarantine the script (with --root the finding says whether it is still stored), block the client, find what it ran; deny script execution in upload folders.',
@@ -151,6 +151,8 @@ export const scriptRunRule = defineRule({
     ran: '{method} of the script {script} inside an upload folder was answered {status}, for {client} at {time}{stored}',
     ranCommand:
       '{method} of {script} inside an upload folder, with the shell command {command} in its query, was answered {status}, for {client} at {time}{stored}',
+    ranInclude:
+      '{method} of {page} made it include the upload {script} ({parameter}), answered {status}, for {client} at {time}{stored}',
   },
   check(file) {
     const request = file.request;
@@ -161,8 +163,10 @@ export const scriptRunRule = defineRule({
         : request.stored === 'absent'
           ? '; it is no longer stored under --root'
           : '';
-    return draft(request.command === undefined ? 'ran' : 'ranCommand', {
+    const messageId = request.include ? 'ranInclude' : request.command === undefined ? 'ran' : 'ranCommand';
+    return draft(messageId, {
       ...(request.command !== undefined && { command: request.command }),
+      ...(request.include !== undefined && request.include),
       method: request.method,
       script: file.path,
       status: request.status,

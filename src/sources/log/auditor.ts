@@ -56,6 +56,7 @@ function requestFacts(record: UploadRecord, executed: NonNullable<UploadRecord['
   if (record.client !== undefined) request.client = record.client;
   if (record.timestamp !== undefined) request.time = record.timestamp;
   if (executed.command !== undefined) request.command = executed.command;
+  if (executed.include !== undefined) request.include = executed.include;
   return {
     path,
     kind: 'request',

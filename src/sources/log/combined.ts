@@ -67,11 +67,13 @@ function shellCommand(url: string, from: number): string | undefined {
 /**
  * Whether a read line may ask for a server script at all: one test over the line, so the reads
  * that cannot (nearly all of them) cost no capture; a hit is then parsed in full. A superset of
- * what the full parse finds: any script extension anywhere, or any percent sign (an encoded name
- * can spell anything).
+ * what the full parse finds: any script extension anywhere, any percent sign (an encoded name
+ * can spell anything), a web shell's command parameter, a climb (`../`), a phar:// or zip://.
  */
 const SCRIPT_HINT = new RegExp(
-  `\\.(?:${[...SERVER_SCRIPT_EXTENSIONS].join('|')})|%|[?&](?:${COMMAND_PARAMS.join('|')})=`,
+  // COMMAND_PARAMS written factored: an alternation of words that share their first letters
+  // costs this test, run on every read line, a third more time than the same words spelled out.
+  `\\.(?:${[...SERVER_SCRIPT_EXTENSIONS].join('|')})|%|[?&](?:c(?:md|ommand)?|x|exec(?:ute)?|shell|system|run)=|\\.\\.[/\\\\]|(?:phar|zip)://`,
   'i',
 );
 
@@ -153,7 +155,11 @@ export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadR
   const path = q < 0 ? url : url.slice(0, q);
   const place = placeInUploads(path, uploadPath);
   const executed =
-    place.below === undefined ? undefined : scriptRun(fields, path, place.below, q < 0 ? undefined : q + 1);
+    place.below === undefined
+      ? q < 0
+        ? undefined
+        : includedUpload(fields, path, q + 1, uploadPath)
+      : scriptRun(fields, path, place.below, q < 0 ? undefined : q + 1);
   if (executed) return executed;
   if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method) || !uploadPath.test(url)) return undefined;
   const record: UploadRecord = {
@@ -207,6 +213,64 @@ function namesScript(name: string): boolean {
   return [extension, effectiveExtension].some(
     (ext) => ext !== undefined && SERVER_SCRIPT_EXTENSIONS.has(ext),
   );
+}
+
+/**
+ * A request that has a script include a file below an upload folder, as a record; undefined
+ * otherwise. A query value that climbs (`page=../../uploads/avatar.jpg`) or opens it through a
+ * PHP stream wrapper (`phar://`, `zip://`) to reach the upload folder is a file inclusion
+ * aimed at an upload: how a PHP payload hidden in an image is run when the server would not
+ * run the image itself (and how a PHAR's metadata is unserialized).
+ */
+function includedUpload(
+  fields: RequestFields,
+  path: string,
+  from: number,
+  uploadPath: RegExp,
+): UploadRecord | undefined {
+  const { url } = fields;
+  // A write's name parameter names the upload (judged as one, climbs included), not an include.
+  const write = /^(?:POST|PUT|PATCH)$/i.test(fields.method);
+  while (from < url.length) {
+    const amp = url.indexOf('&', from);
+    const end = amp < 0 ? url.length : amp;
+    const eq = url.indexOf('=', from);
+    const named = write && eq >= 0 && eq < end && NAME_PARAMS.includes(url.slice(from, eq).toLowerCase());
+    // Only a value that holds a climb, an escape or a wrapper can reach an upload folder: most
+    // values are not decoded.
+    const raw = eq >= 0 && eq < end && !named ? url.slice(eq + 1, end) : '';
+    if (raw.includes('..') || raw.includes('%') || /^(?:phar|zip):/i.test(raw)) {
+      const value = decodeRepeatedly(raw, PLUS_AS_SPACE).decoded.replaceAll('\\', '/');
+      const wrapper = /^(?:phar|zip):\/\//i.test(value);
+      const folder = wrapper || /(?:^|\/)\.\.\//.test(value) ? uploadPath.exec(value) : null;
+      if (folder?.[0].endsWith('/')) {
+        // What a C string ends at (the NUL byte of `shell.jpg%00`), or a zip:// entry's `#`.
+        let target = value.slice(folder.index).split(/[\0#]/)[0]!;
+        // A wrapper's archive ends at the first name with an extension (phar://…/a.jpg/x.php).
+        const archive = wrapper ? /^[^.]*?\.[^/]*/.exec(target.slice(folder[0].length)) : null;
+        if (archive) target = target.slice(0, folder[0].length + archive[0].length);
+        const below = target.slice(folder[0].length);
+        if (below !== '') {
+          const record: UploadRecord = {
+            client: fields.client,
+            timestamp: fields.timestamp,
+            requestPath: target,
+            executed: {
+              method: fields.method.toUpperCase(),
+              status: Number(fields.status),
+              script: below,
+              // As logged: a decoded NUL or newline would print as something else.
+              include: { page: path, parameter: url.slice(from, end) },
+            },
+          };
+          if (fields.user !== '-') record.user = fields.user;
+          return record;
+        }
+      }
+    }
+    from = end + 1;
+  }
+  return undefined;
 }
 
 /**

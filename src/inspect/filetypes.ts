@@ -29,9 +29,9 @@ export const SERVER_SCRIPT_EXTENSIONS = set(`
  */
 export const EXECUTABLE_EXTENSIONS = set(`
   exe dll scr com bat cmd ps1 psm1 psd1 ps1xml ps2xml psc1 psc2 msh msh1 msh2 mshxml msh1xml msh2xml
-  vbs vbe vb js jse wsf wsh ws wsc sct hta jar jnlp msi msp mst msu
+  vbs vbe vb js jse wsf wsh ws wsc sct hta jar war ear jnlp msi msp mst msu vsto
   apk app elf so appimage dmg pkg deb rpm appx appxbundle msix msixbundle xbap pyw pyz pyzw
-  lnk url website desktop command application appref-ms settingcontent-ms wsb
+  lnk url website desktop command application appref-ms settingcontent-ms wsb library-ms searchconnector-ms
   reg cpl gadget msc pif scf shb shs inf diagcab chm hlp xll iqy slk
   iso img vhd vhdx
 `);

@@ -64,6 +64,11 @@ describe('dangerous-extension rules', () => {
       ['executable'],
     ]),
     ['x.jar', ['executable']],
+    // Java EE applications (a servlet container deploys them), an Office add-in installer
+    ...['war', 'ear', 'vsto'].map((ext): [string, string[]] => [`x.${ext}`, ['executable']]),
+    // Explorer opens the remote location they name as soon as their folder is viewed (NTLM leak)
+    ['Docs.library-ms', ['executable']],
+    ['Search.searchConnector-ms', ['executable']],
     ['x.msi', ['executable']],
     ['x.apk', ['executable']],
     // launchers and files that run or fetch when opened

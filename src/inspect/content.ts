@@ -11,7 +11,7 @@ import { type CfbFile, openCfb, vbaStorage, wordDocumentEncrypted, workbookGloba
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
-import { metadataPastHead, pngProfileChunk } from './metadata.js';
+import { pastHead, pngProfileChunk } from './metadata.js';
 import { scanPdf } from './pdf.js';
 
 /** Text a spreadsheet opens by its name, where a cell can start a formula. */
@@ -64,16 +64,23 @@ export async function inspectContent(
   if (detected?.source === 'signature' || detected === undefined) {
     if (mayHoldCode(head)) active.push(...scanBinary(head, 'head'));
     if (tail && mayHoldCode(tail)) active.push(...scanBinary(tail, 'tail'));
-    // EXIF, XMP, comments and text chunks can run past the head: read them whole (to the markup bound).
-    const meta = await metadataPastHead(
+    // EXIF, XMP, comments and text chunks can run past the head: read them whole (to the markup
+    // bound), and the start of the image data after them.
+    const past = await pastHead(
       source,
       detected?.ext,
       Buffer.from(head.buffer, head.byteOffset, head.byteLength),
       limits.maxMarkupBytes,
     );
-    if (meta && mayHoldCode(meta))
-      for (const hit of scanBinary(meta, 'metadata'))
-        if (!active.some((a) => a.kind === hit.kind)) active.push(hit);
+    const meta = past?.metadata;
+    for (const [bytes, where] of [
+      [meta, 'metadata'],
+      [past?.imageData, 'image data'],
+    ] as const) {
+      if (bytes && mayHoldCode(bytes))
+        for (const hit of scanBinary(bytes, where))
+          if (!active.some((a) => a.kind === hit.kind)) active.push(hit);
+    }
     if (detected?.ext === 'png') {
       const profile = pngProfileChunk(head) ?? (meta && pngProfileChunk(meta));
       if (profile) active.push(profile);

@@ -46,16 +46,30 @@ async function metadataEnd(
 }
 
 /**
- * The metadata bytes of a JPEG or PNG that lie past `head` (from a little before its end, so a
- * marker cut by the head's end is seen whole), within `limit` bytes of the start; undefined when
- * the metadata ends within the head.
+ * Bytes read at the start of an image's data (a JPEG's first scan, a PNG's first IDAT chunk):
+ * where payloads made to survive re-encoding are put (PHP written into the scan data after SOS,
+ * or into the deflated bytes of IDAT, that GD's re-save leaves in place).
  */
-export async function metadataPastHead(
+const IMAGE_DATA_BYTES = 4096;
+
+/** What of a JPEG or PNG lies past the head: its metadata, and the start of its image data. */
+export interface PastHead {
+  metadata?: Buffer;
+  imageData?: Buffer;
+}
+
+/**
+ * The metadata bytes of a JPEG or PNG that lie past `head` (from a little before its end, so a
+ * marker cut by the head's end is seen whole), within `limit` bytes of the start, and the first
+ * IMAGE_DATA_BYTES of its image data where they lie past the head; undefined when both end
+ * within the head.
+ */
+export async function pastHead(
   source: ByteSource,
   ext: string | undefined,
   head: Buffer,
   limit: number,
-): Promise<Buffer | undefined> {
+): Promise<PastHead | undefined> {
   if (ext !== 'jpg' && ext !== 'png') return undefined;
   if (source.size <= head.length) return undefined;
   const bound = Math.min(source.size, limit);
@@ -64,9 +78,16 @@ export async function metadataPastHead(
       ? head.subarray(position, position + length)
       : source.read(position, length);
   const end = await metadataEnd(ext, read, bound);
-  if (end <= head.length) return undefined;
+  const found: PastHead = {};
   const from = Math.max(0, head.length - 64);
-  return source.read(from, end - from);
+  if (end > head.length) found.metadata = await source.read(from, end - from);
+  // Metadata cut at the bound: where the image data starts is not known.
+  const dataEnd = Math.min(source.size, end + IMAGE_DATA_BYTES);
+  if (end < bound && dataEnd > head.length) {
+    const start = Math.max(end, from);
+    found.imageData = await source.read(start, dataEnd - start);
+  }
+  return found.metadata || found.imageData ? found : undefined;
 }
 
 /**

@@ -196,7 +196,7 @@ export type ActiveKind =
 
 export interface ActiveHit {
   kind: ActiveKind;
-  /** Where it was found: head, tail, body, stream, or an archive entry's path. */
+  /** Where it was found: head, tail, body, stream, metadata, image data, or an archive entry's path. */
   where: string;
   /** A short excerpt, as found (reporters escape it). */
   sample: string;

@@ -1146,4 +1146,57 @@ describe('active-content: image metadata past the head and before the tail', () 
     expect(bytes.length).toBeGreaterThan(12_000);
     expect(await active(name, bytes)).toEqual(expected);
   });
+
+  /** Image data, as payload tools write it to survive a re-save: right where the data starts. */
+  const scanned = (data: Buffer): Buffer => {
+    const body = jpeg();
+    const sos = body.indexOf(Buffer.from([0xff, 0xda]));
+    const scanStart = sos + 2 + body.readUInt16BE(sos + 2);
+    return Buffer.concat([
+      body.subarray(0, 20),
+      segment(0xe1, Buffer.concat([Buffer.from('Exif\0\0'), filler(6000)])),
+      body.subarray(20, scanStart),
+      data,
+      filler(8000),
+      Buffer.from([0xff, 0xd9]),
+    ]);
+  };
+  const deflated = (data: Buffer): Buffer => {
+    const body = png();
+    return Buffer.concat([
+      body.subarray(0, 33),
+      pngChunk('iTXt', Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0'), filler(6000)])),
+      pngChunk('IDAT', Buffer.concat([data, filler(8000)])),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ]);
+  };
+  it.each([
+    [
+      'PHP at the start of a JPEG scan, after large metadata',
+      'a.jpg',
+      scanned(Buffer.from('<?=$_GET[0]($_POST[1]);?>')),
+      ['server-code'],
+    ],
+    [
+      'PHP in the IDAT data of a PNG, after large metadata',
+      'a.png',
+      deflated(Buffer.from('\x78\x9c<?=$_GET[0]($_POST[1]);?>', 'latin1')),
+      ['server-code'],
+    ],
+    [
+      'ordinary scan data after large metadata',
+      'a.jpg',
+      scanned(Buffer.from('\x12<\x34<?\x00<%\x01', 'latin1')),
+      [],
+    ],
+    [
+      'ordinary IDAT data after large metadata',
+      'a.png',
+      deflated(Buffer.from('\x78\x9c<?x\x00<%=', 'latin1')),
+      [],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(bytes.length).toBeGreaterThan(14_000);
+    expect(await active(name, bytes)).toEqual(expected);
+  });
 });

@@ -22,7 +22,7 @@ function hitRule({ message, kinds, ...meta }: HitMeta): Rule {
       const byPlace = new Map<string, ActiveHit[]>();
       for (const hit of drafts(file, kinds)) byPlace.set(hit.where, [...(byPlace.get(hit.where) ?? []), hit]);
       return [...byPlace].map(([where, hits]): FindingDraft => {
-        const inArchive = !['head', 'tail', 'body', 'stream', 'metadata'].includes(where);
+        const inArchive = !['head', 'tail', 'body', 'stream', 'metadata', 'image data'].includes(where);
         const draft: FindingDraft = {
           messageId: 'hit',
           evidence: {

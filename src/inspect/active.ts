@@ -297,11 +297,20 @@ const SCRIPT_ELEMENT = new RegExp(`<${NS}script[\\s>/]`, 'i');
 // right after the element's name.
 const EVENT_HANDLER = /<[a-z][^>]*\son[a-z]+\s*=|<[a-z][\w:.-]*\/on[a-z]+\s*=/i;
 const FOREIGN_OBJECT = new RegExp(`<${NS}foreignObject[\\s>/]`, 'i');
+/**
+ * An animation that sets an event handler (`<set attributeName="onmouseover" to="alert(1)">`),
+ * or SVG Tiny's `<handler>` element: a script attached without an `on…` attribute written.
+ */
+const ANIMATED_HANDLER = new RegExp(
+  `<${NS}(?:set|animate)\\b[^>]*\\battributeName\\s*=\\s*["']?\\s*on[a-z]+|<${NS}handler[\\s>/]`,
+  'i',
+);
 
 /** The checks of an SVG, or XML in a rendered namespace; plain XML gets only those marked `any`. */
 const MARKUP_CHECKS: [ActiveKind, RegExp | ((text: string) => number), 'any'?][] = [
   ['svg-script', SCRIPT_ELEMENT],
   ['svg-handler', EVENT_HANDLER],
+  ['svg-handler', ANIMATED_HANDLER],
   ['svg-javascript-url', (text) => scriptUrlAt(text)],
   ['svg-foreign-object', FOREIGN_OBJECT],
   ['svg-external-ref', EXTERNAL_REF],

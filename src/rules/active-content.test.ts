@@ -119,6 +119,21 @@ describe('active-content: markup', () => {
     ['onload', svg('<rect/>', ' onload="alert(1)"'), ['svg-script']],
     ['javascript: URL', svg('<a xlink:href="javascript:alert(1)"><text>x</text></a>'), ['svg-script']],
     ['foreignObject', svg('<foreignObject><iframe src="x"/></foreignObject>'), ['svg-script']],
+    [
+      'a handler set by an animation',
+      svg('<set attributeName="onmouseover" to="alert(1)"/>'),
+      ['svg-script'],
+    ],
+    [
+      "SVG Tiny's handler element",
+      svg('<handler type="application/ecmascript">alert(1)</handler>'),
+      ['svg-script'],
+    ],
+    [
+      'animations of ordinary attributes',
+      svg('<rect><animate attributeName="opacity" values="0;1"/><set attributeName="fill" to="red"/></rect>'),
+      [],
+    ],
     // The filter-evasion spellings of javascript: a browser still follows.
     [
       'a hex reference in the scheme',

@@ -12,6 +12,7 @@ import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
 import { pastHead, pngProfileChunk } from './metadata.js';
+import { isOneNote, oneNoteArchive } from './onenote.js';
 import { scanPdf } from './pdf.js';
 
 /** Text a spreadsheet opens by its name, where a cell can start a formula. */
@@ -159,6 +160,13 @@ export async function inspectContent(
         file.archive = packaged.facts;
         active.push(...packaged.ctx.active);
       }
+    }
+  } else if (isOneNote(head)) {
+    // Files attached to a note (an .hta behind a "click to view" button): judged as archive entries.
+    const attached = await oneNoteArchive(source, limits);
+    if (attached) {
+      file.archive = attached.facts;
+      for (const hit of attached.ctx.incomplete) noteIncomplete(file, hit);
     }
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
     // 7z, RAR, bzip2, zstd …: what they hold was not listed, let alone read. Said, not passed.

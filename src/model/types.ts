@@ -231,7 +231,7 @@ export interface ArchiveEntryFacts {
 
 export interface ArchiveFacts {
   /** `ole`: a legacy Office file (a Compound File), whose entries are the files it packages. */
-  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'ole';
+  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'ole' | 'onenote';
   entries: ArchiveEntryFacts[];
   /** Sum of declared sizes. */
   declaredTotal: number;

@@ -1,6 +1,19 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { cab, cfb, elf, jpeg, ole10Native, olePackage, pe, png, tar, zip } from '../test-support/bytes.js';
+import {
+  cab,
+  cfb,
+  elf,
+  jpeg,
+  ole10Native,
+  olePackage,
+  oneNote,
+  pdf,
+  pe,
+  png,
+  tar,
+  zip,
+} from '../test-support/bytes.js';
 import { auditor, found } from '../test-support/scan.js';
 
 const audit = auditor();
@@ -266,5 +279,25 @@ describe('archive: tar and gzip', () => {
     ],
   ])('%s', async (_label, name, bytes, expected) => {
     expect(await archive(name, bytes)).toEqual(expected);
+  });
+});
+
+describe('archive: files attached to a OneNote section', () => {
+  const hta = Buffer.from(
+    '<HTA:APPLICATION id="x" windowstate="minimize"><script language="VBScript">CreateObject("WScript.Shell").Run "cmd /c calc"</script>',
+  );
+  it.each([
+    ['an .hta behind a button', oneNote(['Open.hta'], [hta]), ['dangerous-entry Open.hta']],
+    ['an executable', oneNote(['invoice.pdf'], [pe()]), ['entry-mismatch #1']],
+    [
+      'a batch file by its name',
+      oneNote(['View_Document.cmd'], [Buffer.from('@echo off\r\ncurl ...\r\n')]),
+      ['dangerous-entry View_Document.cmd'],
+    ],
+    ['an attached PDF and photo', oneNote(['report.pdf', 'IMG_0001.jpg'], [pdf(), jpeg()]), []],
+    // Names in a note's text are no attachments: a section without attached data is not listed.
+    ['a note that names setup.exe', oneNote(['setup.exe'], []), []],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('notes.one', bytes)).toEqual(expected);
   });
 });

@@ -368,3 +368,28 @@ export function cab(files: { name: string; size?: number; utf8?: boolean }[]): B
   whole.writeUInt32LE(whole.length, 8);
   return whole;
 }
+
+/**
+ * A OneNote section as far as attachments go: the section's header GUID, each name as OneNote
+ * stores a property's text (its byte length, then UTF-16LE), and each file in a
+ * FileDataStoreObject (header GUID, cbLength, unused, reserved, the bytes), between filler.
+ */
+export function oneNote(names: string[], files: Buffer[]): Buffer {
+  const section = Buffer.from('e4525c7b8cd8a74daeb15378d02996d3', 'hex');
+  const header = Buffer.from('e716e3bd65261145a4c48d4d0b7a9eac', 'hex');
+  // Filler as long as a real section's pages: what is attached lies past the head and the tail.
+  const filler = Buffer.alloc(16 * 1024, 0x11);
+  const parts: Buffer[] = [section, filler];
+  for (const name of names) {
+    const text = Buffer.from(name, 'utf16le');
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(text.length);
+    parts.push(length, text, Buffer.alloc(64, 0x11));
+  }
+  for (const file of files) {
+    const fields = Buffer.alloc(20);
+    fields.writeBigUInt64LE(BigInt(file.length));
+    parts.push(header, fields, file, filler);
+  }
+  return Buffer.concat(parts);
+}

@@ -110,6 +110,64 @@ describe('JSON Lines records', () => {
   });
 });
 
+describe('JSON access logs (no upload record: a request, judged as combined lines are)', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const parse = (object: unknown) => parseJsonLine(JSON.stringify(object), {}, uploads);
+  it.each([
+    [
+      'Caddy',
+      {
+        ts: 1.7e9,
+        request: { remote_ip: '203.0.113.5', method: 'GET', uri: '/uploads/s.php?cmd=id' },
+        status: 200,
+      },
+      { client: '203.0.113.5', executed: { method: 'GET', status: 200, script: 's.php' } },
+    ],
+    [
+      'Traefik',
+      {
+        ClientHost: '203.0.113.6',
+        RequestMethod: 'GET',
+        RequestPath: '/media/a.jpg?c=whoami',
+        DownstreamStatus: 200,
+      },
+      { executed: { script: 'a.jpg', command: 'c=whoami' } },
+    ],
+    [
+      "nginx's whole request line",
+      { remote_addr: '203.0.113.7', request: 'POST /upload?filename=x.phtml HTTP/1.1', status: '201' },
+      { filename: 'x.phtml', accepted: true },
+    ],
+    [
+      "Google Cloud's httpRequest, an absolute URL",
+      {
+        httpRequest: {
+          requestMethod: 'GET',
+          requestUrl: 'https://example.com/i.php?p=../uploads/a.jpg',
+          status: 200,
+        },
+      },
+      { executed: { script: 'a.jpg', include: { page: '/i.php' } } },
+    ],
+    [
+      'Elastic Common Schema',
+      {
+        '@timestamp': 't',
+        http: { request: { method: 'GET' }, response: { status_code: 200 } },
+        url: { original: '/files/x.aspx' },
+      },
+      { executed: { script: 'x.aspx', status: 200 } },
+    ],
+  ])('%s', (_label, object, expected) => {
+    expect(parse(object)).toMatchObject(expected);
+  });
+
+  it('a request that is no upload and runs nothing is no record', () => {
+    expect(parse({ request: { method: 'GET', uri: '/uploads/photo.jpg' }, status: 200 })).toBeUndefined();
+    expect(parse({ msg: 'started' })).toBe('no filename or stored path field');
+  });
+});
+
 describe('combined access logs', () => {
   const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
   const line = (request: string, status = 201) =>

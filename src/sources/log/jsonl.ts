@@ -1,8 +1,10 @@
 /**
  * JSON Lines written by an upload service: common field spellings recognized, others mapped with
- * --field (dotted keys name nested values).
+ * --field (dotted keys name nested values). A line that holds no upload record but a request is
+ * a JSON access log's (Caddy, Traefik, Google Cloud, ECS, nginx's JSON), judged as combined lines are.
  */
 import { InputError } from '../../util/errors.js';
+import { judgeRequest, type RequestFields } from './combined.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
 const FIELDS = [
@@ -156,8 +158,15 @@ function fieldsOf(
   return { keys, values };
 }
 
-/** A JSON Lines record, or a reason it is not one. */
-export function parseJsonLine(text: string, mapping: Partial<Record<Field, string>>): UploadRecord | string {
+/**
+ * A JSON Lines record, or a reason it is not one. A line of a JSON access log (a request, no
+ * upload record) is judged by `uploadPath` as combined lines are: undefined when it is no upload.
+ */
+export function parseJsonLine(
+  text: string,
+  mapping: Partial<Record<Field, string>>,
+  uploadPath?: RegExp,
+): UploadRecord | string | undefined {
   let object: unknown;
   try {
     object = JSON.parse(text);
@@ -192,12 +201,103 @@ export function parseJsonLine(text: string, mapping: Partial<Record<Field, strin
     const accepted = acceptedFrom(statusKey, values[FIELD_INDEX.status]);
     if (accepted !== undefined) record.accepted = accepted;
   }
-  if (record.filename === undefined && record.storedPath === undefined)
-    return 'no filename or stored path field';
+  if (record.filename === undefined && record.storedPath === undefined) {
+    // No upload record: perhaps a web server's JSON access log, judged as combined logs are.
+    const request = requestFields(object as Record<string, unknown>);
+    if (request === undefined || uploadPath === undefined) return 'no filename or stored path field';
+    return judgeRequest(request, uploadPath);
+  }
   return record;
+}
+
+/**
+ * Where JSON access logs keep a request's parts: Caddy (`request.method`, `request.uri`),
+ * Traefik (`RequestMethod`, `RequestPath`, `DownstreamStatus`), Google Cloud's `httpRequest`,
+ * Elastic Common Schema (`http.request.method`, `url.original`), Envoy, and the names nginx
+ * and Apache JSON formats are usually given (`request_method`, `request_uri`, or `request`
+ * holding the whole request line).
+ */
+const REQUEST_KEYS = {
+  method: [
+    'request.method',
+    'method',
+    'request_method',
+    'RequestMethod',
+    'httpRequest.requestMethod',
+    'http.request.method',
+    'http_method',
+    'verb',
+  ],
+  url: [
+    'request.uri',
+    'uri',
+    'request_uri',
+    'RequestPath',
+    'httpRequest.requestUrl',
+    'url.original',
+    'url',
+    'request_url',
+  ],
+  status: [
+    'status',
+    'response_code',
+    'DownstreamStatus',
+    'OriginStatus',
+    'httpRequest.status',
+    'http.response.status_code',
+    'response.status',
+    'status_code',
+  ],
+  client: [
+    'request.remote_ip',
+    'request.client_ip',
+    'remote_addr',
+    'remote_ip',
+    'client_ip',
+    'ClientHost',
+    'ClientAddr',
+    'httpRequest.remoteIp',
+    'client.ip',
+    'source.ip',
+    'downstream_remote_address',
+    'ip',
+  ],
+  time: ['ts', 'time', 'timestamp', '@timestamp', 'StartUTC', 'time_local', 'time_iso8601', 'date'],
+} as const;
+
+const firstText = (object: Record<string, unknown>, keys: readonly string[]): string | undefined => {
+  for (const key of keys) {
+    const value = asText(lookup(object, key));
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+};
+
+/** A JSON access log line's request, as the combined format's fields; undefined when it has none. */
+function requestFields(object: Record<string, unknown>): RequestFields | undefined {
+  let method = firstText(object, REQUEST_KEYS.method);
+  let url = firstText(object, REQUEST_KEYS.url);
+  // nginx's and Apache's whole request line (`$request`, `%r`): `GET /a.php HTTP/1.1`.
+  const line =
+    typeof object.request === 'string' ? /^(\S+) (.+?)(?: HTTP\/[\d.]+)?$/.exec(object.request) : null;
+  if (line) {
+    method ??= line[1];
+    url ??= line[2];
+  }
+  if (method === undefined || url === undefined) return undefined;
+  // An absolute URL (Google Cloud, some proxies): its path and query.
+  const local = url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '') || '/';
+  return {
+    client: firstText(object, REQUEST_KEYS.client) ?? '-',
+    user: '-',
+    timestamp: firstText(object, REQUEST_KEYS.time) ?? '',
+    method,
+    url: local,
+    status: firstText(object, REQUEST_KEYS.status) ?? '000',
+  };
 }
 
 export const jsonl: LogFormatModule = {
   detect: (line) => line.startsWith('{'),
-  parse: (text, options) => parseJsonLine(text, options.fields),
+  parse: (text, options) => parseJsonLine(text, options.fields, options.uploadPath),
 };

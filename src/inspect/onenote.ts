@@ -88,8 +88,9 @@ export async function oneNoteArchive(source: ByteSource, limits: Limits): Promis
   }
   if (blobs.size === 0) return undefined;
   let index = 0;
-  for (const [at, size] of blobs) {
-    // Stored as they are: what a file declares is what it takes.
+  for (const [at, declared] of blobs) {
+    // Stored as they are, in this file: a length past its end is a corrupt one, not a bomb.
+    const size = Math.max(0, Math.min(declared, source.size - at));
     const facts: ArchiveEntryFacts = {
       path: `#${++index}`,
       kind: 'file',

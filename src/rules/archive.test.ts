@@ -283,6 +283,13 @@ describe('archive: tar and gzip', () => {
 });
 
 describe('archive: files attached to a OneNote section', () => {
+  /** The first attachment's cbLength set to 2^40: a corrupt section, not a bomb. */
+  const lying = (section: Buffer): Buffer => {
+    const at = section.indexOf(Buffer.from('e716e3bd65261145a4c48d4d0b7a9eac', 'hex'));
+    const copy = Buffer.from(section);
+    copy.writeBigUInt64LE(2n ** 40n, at + 16);
+    return copy;
+  };
   const hta = Buffer.from(
     '<HTA:APPLICATION id="x" windowstate="minimize"><script language="VBScript">CreateObject("WScript.Shell").Run "cmd /c calc"</script>',
   );
@@ -297,6 +304,7 @@ describe('archive: files attached to a OneNote section', () => {
     ['an attached PDF and photo', oneNote(['report.pdf', 'IMG_0001.jpg'], [pdf(), jpeg()]), []],
     // Names in a note's text are no attachments: a section without attached data is not listed.
     ['a note that names setup.exe', oneNote(['setup.exe'], []), []],
+    ['an attachment whose length runs past the file', lying(oneNote(['a.png'], [png()])), []],
   ])('%s', async (_label, bytes, expected) => {
     expect(await archive('notes.one', bytes)).toEqual(expected);
   });

@@ -51,6 +51,8 @@ async function metadataEnd(
  * or into the deflated bytes of IDAT, that GD's re-save leaves in place).
  */
 const IMAGE_DATA_BYTES = 4096;
+/** Image data the head must hold for the start of the data to count as read with it. */
+const DATA_IN_HEAD_BYTES = 1024;
 
 /** What of a JPEG or PNG lies past the head: its metadata, and the start of its image data. */
 export interface PastHead {
@@ -61,8 +63,8 @@ export interface PastHead {
 /**
  * The metadata bytes of a JPEG or PNG that lie past `head` (from a little before its end, so a
  * marker cut by the head's end is seen whole), within `limit` bytes of the start, and the first
- * IMAGE_DATA_BYTES of its image data where they lie past the head; undefined when both end
- * within the head.
+ * IMAGE_DATA_BYTES of its image data; undefined when the head holds the metadata and at least
+ * DATA_IN_HEAD_BYTES of the image data.
  */
 export async function pastHead(
   source: ByteSource,
@@ -78,16 +80,19 @@ export async function pastHead(
       ? head.subarray(position, position + length)
       : source.read(position, length);
   const end = await metadataEnd(ext, read, bound);
-  const found: PastHead = {};
+  // The head already holds the metadata and a good part of the image data's start (most photos):
+  // nothing more is read, so a bucket's object costs no request more.
+  if (end <= head.length - DATA_IN_HEAD_BYTES) return undefined;
+  // One read for both: the metadata past the head, then the start of the image data (unless the
+  // metadata was cut at the bound, and where the image data starts is not known).
   const from = Math.max(0, head.length - 64);
-  if (end > head.length) found.metadata = await source.read(from, end - from);
-  // Metadata cut at the bound: where the image data starts is not known.
-  const dataEnd = Math.min(source.size, end + IMAGE_DATA_BYTES);
-  if (end < bound && dataEnd > head.length) {
-    const start = Math.max(end, from);
-    found.imageData = await source.read(start, dataEnd - start);
-  }
-  return found.metadata || found.imageData ? found : undefined;
+  const to = end < bound ? Math.min(source.size, end + IMAGE_DATA_BYTES) : end;
+  if (to <= head.length) return undefined;
+  const bytes = await source.read(from, to - from);
+  const found: PastHead = {};
+  if (end > head.length) found.metadata = bytes.subarray(0, end - from);
+  if (to > end) found.imageData = bytes.subarray(Math.max(end, from) - from);
+  return found;
 }
 
 /**

@@ -40,6 +40,27 @@ const SERVER_CODE: RegExp[] = [
   /<%[!=]?\s*[\s\S]{0,200}?(?:eval|execute|response\.write|request\s*[.(]|createobject\s*\(|wscript\.shell|runtime\.getruntime)[\s\S]{0,200}?%>/i,
 ];
 
+/**
+ * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`
+ * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`…), `<cf` (ColdFusion), or
+ * `__halt`/`__HALT`. Most files have none. One native search for `<` and a table look-up beats a
+ * search per marker.
+ */
+const AFTER_LT = new Uint8Array(256);
+for (const c of '?%sShHiIj') AFTER_LT[c.charCodeAt(0)] = 1;
+const LT = 0x3c;
+export const mayHoldCode = (bytes: Uint8Array): boolean => {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const last = buf.length - 1;
+  for (let i = buf.indexOf(LT); i !== -1 && i < last; i = buf.indexOf(LT, i + 1)) {
+    const next = buf[i + 1]!;
+    if (AFTER_LT[next] === 1) return true;
+    // `<cf`, either case: checked here, in the one pass over the `<`s.
+    if ((next | 0x20) === 0x63 && ((buf[i + 2] ?? 0) | 0x20) === 0x66) return true;
+  }
+  return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
+};
+
 /** Script or markup that turns a binary file into a page: GIFAR-style appended HTML. */
 const APPENDED_MARKUP = /<(?:script|html|iframe)[\s>]/i;
 

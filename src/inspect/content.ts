@@ -5,7 +5,16 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
-import { appendedZip, eicar, rtfObject, sample, scanBinary, scanCsv, scanMarkup } from './active.js';
+import {
+  appendedZip,
+  eicar,
+  mayHoldCode,
+  rtfObject,
+  sample,
+  scanBinary,
+  scanCsv,
+  scanMarkup,
+} from './active.js';
 import { inspectArchive, nestedFormat, packagedArchive } from './archive/index.js';
 import { type CfbFile, openCfb, vbaStorage, wordDocumentEncrypted, workbookGlobals } from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
@@ -17,27 +26,6 @@ import { scanPdf } from './pdf.js';
 
 /** Text a spreadsheet opens by its name, where a cell can start a formula. */
 const SPREADSHEET_TEXT = new Set(['csv', 'tsv', 'tab']);
-
-/**
- * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`
- * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`…), `<cf` (ColdFusion), or
- * `__halt`/`__HALT`. Most files have none. One native search for `<` and a table look-up beats a
- * search per marker.
- */
-const AFTER_LT = new Uint8Array(256);
-for (const c of '?%sShHiIj') AFTER_LT[c.charCodeAt(0)] = 1;
-const LT = 0x3c;
-export const mayHoldCode = (bytes: Uint8Array): boolean => {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const last = buf.length - 1;
-  for (let i = buf.indexOf(LT); i !== -1 && i < last; i = buf.indexOf(LT, i + 1)) {
-    const next = buf[i + 1]!;
-    if (AFTER_LT[next] === 1) return true;
-    // `<cf`, either case: checked here, in the one pass over the `<`s.
-    if ((next | 0x20) === 0x63 && ((buf[i + 2] ?? 0) | 0x20) === 0x66) return true;
-  }
-  return buf.includes('__halt', 0, 'latin1') || buf.includes('__HALT', 0, 'latin1');
-};
 
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */
 export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from '../test-support/fast-check.js';
-import { mayHoldCode } from './content.js';
+import { mayHoldCode } from './active.js';
 
 /** The definition the fast pre-filter must match: any of these byte strings anywhere. */
 const MARKERS = ['<?', '<%', '<s', '<S', '<h', '<H', '<i', '<I', '<j', '__halt', '__HALT'];

@@ -154,6 +154,7 @@ export async function inspectContent(
     const attached = await oneNoteArchive(source, limits);
     if (attached) {
       file.archive = attached.facts;
+      active.push(...attached.ctx.active);
       for (const hit of attached.ctx.incomplete) noteIncomplete(file, hit);
     }
   } else if (detected && contentKindOf(detected.ext) === 'archive') {

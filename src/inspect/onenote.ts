@@ -9,7 +9,7 @@
  * own, the data by its position (`#1`, judged by its head), the names as written.
  */
 import type { ArchiveEntryFacts, ByteSource } from '../model/types.js';
-import { ArchiveContext } from './archive/context.js';
+import { ArchiveContext, scanEntryHead } from './archive/context.js';
 import type { ArchiveResult } from './archive/index.js';
 import { detectType } from './detect.js';
 import type { Limits } from './limits.js';
@@ -102,6 +102,7 @@ export async function oneNoteArchive(source: ByteSource, limits: Limits): Promis
     const head = await source.read(at, Math.min(size, limits.maxSniffBytes));
     const detected = head.length === 0 ? undefined : await detectType(head);
     if (detected) facts.detected = detected;
+    scanEntryHead(ctx, facts, head, detected);
   }
   for (const name of names) {
     if (!ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) break;

@@ -4,6 +4,7 @@ import {
   cab,
   cfb,
   elf,
+  gif,
   jpeg,
   ole10Native,
   olePackage,
@@ -279,6 +280,59 @@ describe('archive: tar and gzip', () => {
     ],
   ])('%s', async (_label, name, bytes, expected) => {
     expect(await archive(name, bytes)).toEqual(expected);
+  });
+});
+
+describe('archive: code in the head of a binary entry', () => {
+  const gifWithPhp = Buffer.concat([
+    gif().subarray(0, 13),
+    Buffer.from('!\xfe\x1d<?php system($_GET[0]); ?>\x00', 'latin1'),
+    gif().subarray(13),
+  ]);
+  it.each([
+    [
+      'a GIF with PHP in a zip',
+      zip({ 'img/avatar.gif': { data: gifWithPhp, deflate: true }, 'img/b.png': png() }),
+      ['server-code img/avatar.gif'],
+    ],
+    [
+      "a JPEG with JSP in a docx's media",
+      zip({
+        '[Content_Types].xml': '<Types/>',
+        'word/media/image1.jpeg': { data: jpeg('<%@ page import="java.io.*" %>'), deflate: true },
+      }),
+      ['server-code word/media/image1.jpeg'],
+    ],
+    [
+      'a PNG with a script appended, in a tar',
+      tar([{ name: 'p.png', data: Buffer.concat([png(), Buffer.from('<script>alert(1)</script>')]) }]),
+      // A tar stores its files as they are: the archive's own head shows the script too.
+      ['html', 'html p.png'],
+    ],
+    [
+      'pages and scripts as text',
+      zip({
+        'site/index.html': { data: '<html><script>go()</script></html>', deflate: true },
+        'site/app.css': 'x<?y',
+      }),
+      [],
+    ],
+    ['photos', zip({ 'a.jpg': jpeg('a comment'), 'b.png': png() }), []],
+    [
+      "compiled code whose strings hold markup (a Swing label's <html>)",
+      zip({
+        'ui/Frame.class': {
+          data: Buffer.concat([
+            Buffer.from('cafebabe0000003d', 'hex'),
+            Buffer.from('\x01\x00\x20<html><p>Check this box</p>'),
+          ]),
+          deflate: true,
+        },
+      }),
+      [],
+    ],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('bundle.zip', bytes)).toEqual(expected);
   });
 });
 

@@ -1,8 +1,16 @@
 import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
-import { decodeReferences, eicar, entityExpansion, externalEntity, isMacroEntry } from '../active.js';
+import {
+  decodeReferences,
+  eicar,
+  entityExpansion,
+  externalEntity,
+  isMacroEntry,
+  mayHoldCode,
+  scanBinary,
+} from '../active.js';
 import { type CfbFile, openCfb, packagedFile } from '../cfb.js';
 import { detectType } from '../detect.js';
-import { EXECUTABLE_EXTENSIONS } from '../filetypes.js';
+import { EXECUTABLE_EXTENSIONS, typeClassOf } from '../filetypes.js';
 import type { Limits } from '../limits.js';
 import { MemoryBytes } from '../memory-bytes.js';
 import { analyzeName, innermostPath, lastComponent } from '../names.js';
@@ -216,14 +224,25 @@ const SHEET_PART = /^xl\/worksheets\/sheet\d*\.xml$/i;
 const XML_PART = /\.(?:xml|rels|xsl|xslt|opf|ncx|xhtml|fdoc|fpage|vml)$/i;
 
 /**
- * Look at the head of an entry read from an archive: an XML part that declares external entities
- * is an XXE against whatever parses the document (converters, previewers, import features). The
- * DOCTYPE comes first in a document, so the head shows it.
+ * Look at the head of an entry read from an archive (`detected`, what it was detected as): a
+ * binary file (an image, a PDF) with server code or a script in it is the polyglot a top-level
+ * upload would be flagged for, unpacked into the folder; an XML part that declares external
+ * entities is an XXE against whatever parses the document (converters, previewers, import
+ * features). The DOCTYPE comes first in a document, so the head shows it.
  */
-export function scanEntryHead(ctx: ArchiveContext, entry: ArchiveEntryFacts, head: Buffer): void {
+export function scanEntryHead(
+  ctx: ArchiveContext,
+  entry: ArchiveEntryFacts,
+  head: Buffer,
+  detected: DetectedType | undefined,
+): void {
   // The EICAR test file zipped (eicar_com.zip) is the usual second probe of a malware scan.
   const test = entry.declaredSize <= 128 ? eicar(head, entry.path) : undefined;
   if (test) ctx.active.push(test);
+  // An image or PDF (or bytes of no known type) with code in it. Text is judged by its name and
+  // type; compiled code and other binaries carry markup as data (a Swing label's `<html>`).
+  const carrier = detected === undefined || typeClassOf(detected.ext) === 'image' || detected.ext === 'pdf';
+  if (carrier && mayHoldCode(head)) for (const hit of scanBinary(head, entry.path)) ctx.active.push(hit);
   // A sheet is judged by its head: sheets run long, and the DDE cell of a maldoc comes first.
   if (SHEET_PART.test(innermostPath(entry.path)) && head.includes('|')) {
     const formula = DDE_FORMULA.exec(head.toString('utf8'));
@@ -339,8 +358,8 @@ export async function addPackagedFile(
     depth,
   };
   if (!ctx.add(facts) || packaged.head.length === 0) return;
-  scanEntryHead(ctx, facts, packaged.head);
   const detected = await detectType(packaged.head);
+  scanEntryHead(ctx, facts, packaged.head, detected);
   if (detected) facts.detected = detected;
 }
 
@@ -373,8 +392,8 @@ export async function readEntryContent(
       keptBytes += chunk.length;
       if (detected === undefined && keptBytes >= maxSniffBytes) {
         const head = Buffer.concat(kept).subarray(0, maxSniffBytes);
-        scanEntryHead(ctx, entry, head);
         detected = await detectType(head);
+        scanEntryHead(ctx, entry, head, detected);
         keepAll = calling || opensInside(entry, detected, ctx.limits);
       }
       if (keptBytes > keepUpTo) keepAll = false;
@@ -398,8 +417,8 @@ export async function readEntryContent(
   }
   if (detected === undefined && keptBytes > 0) {
     const head = Buffer.concat(kept).subarray(0, maxSniffBytes);
-    scanEntryHead(ctx, entry, head);
     detected = await detectType(head);
+    scanEntryHead(ctx, entry, head, detected);
   }
   if (detected) entry.detected = detected;
   if (isOleEmbedding(entry.path, detected) && kept.length > 0 && keepAll)

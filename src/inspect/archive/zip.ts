@@ -255,7 +255,7 @@ async function readContent(
     if (raw.compressionMethod === 0) facts.actualSize = raw.compressedSize;
     const detected = head.length > 0 ? await detectType(head) : undefined;
     if (detected) facts.detected = detected;
-    scanEntryHead(ctx, facts, head);
+    scanEntryHead(ctx, facts, head, detected);
     if (!opensInside(facts, detected, ctx.limits)) return;
   }
   if (bytes && facts.kind !== 'symlink') {

@@ -51,8 +51,14 @@ export async function inspectContent(
   if (detected?.ext === 'cfb' && OOXML_NAMES.has(file.nameInfo.extension ?? ''))
     file.encrypted = 'a password-protected Office file (an encrypted package)';
   if (detected?.source === 'signature' || detected === undefined) {
-    if (mayHoldCode(head)) active.push(...scanBinary(head, 'head'));
-    if (tail && mayHoldCode(tail)) active.push(...scanBinary(tail, 'tail'));
+    // A zip or tar stores its files as they are: a page among them shows in the archive's own
+    // bytes, and is judged as its entry. Server code stays a finding: zip:// and phar:// include
+    // a file inside, whatever its name.
+    const listed = nestedFormat(detected) === 'zip' || nestedFormat(detected) === 'tar';
+    const binaryHits = (bytes: Uint8Array, where: string): ActiveHit[] =>
+      mayHoldCode(bytes) ? scanBinary(bytes, where).filter((hit) => !listed || hit.kind !== 'html') : [];
+    active.push(...binaryHits(head, 'head'));
+    if (tail) active.push(...binaryHits(tail, 'tail'));
     // EXIF, XMP, comments and text chunks can run past the head: read them whole (to the markup
     // bound), and the start of the image data after them.
     const past = await pastHead(

@@ -306,8 +306,7 @@ describe('archive: code in the head of a binary entry', () => {
     [
       'a PNG with a script appended, in a tar',
       tar([{ name: 'p.png', data: Buffer.concat([png(), Buffer.from('<script>alert(1)</script>')]) }]),
-      // A tar stores its files as they are: the archive's own head shows the script too.
-      ['html', 'html p.png'],
+      ['html p.png'],
     ],
     [
       'pages and scripts as text',
@@ -318,6 +317,19 @@ describe('archive: code in the head of a binary entry', () => {
       [],
     ],
     ['photos', zip({ 'a.jpg': jpeg('a comment'), 'b.png': png() }), []],
+    // Stored as they are, a page shows in the archive's own bytes: judged as its entry, not the archive.
+    [
+      'a website in a tar',
+      tar([{ name: 'site/index.html', data: '<html><script src="a.js"></script></html>' }]),
+      [],
+    ],
+    ['a page stored in a zip', zip({ 'index.html': '<html><body>hi</body></html>' }), []],
+    // zip:// and phar:// include a file inside whatever its name: server code stays a finding.
+    [
+      'PHP in a text file of a tar',
+      tar([{ name: 'notes.txt', data: '<?php system($_GET[0]); ?>' }]),
+      ['entry-mismatch notes.txt', 'server-code'],
+    ],
     [
       "compiled code whose strings hold markup (a Swing label's <html>)",
       zip({

@@ -3,7 +3,7 @@ import fc from '../test-support/fast-check.js';
 import { mayHoldCode } from './active.js';
 
 /** The definition the fast pre-filter must match: any of these byte strings anywhere. */
-const MARKERS = ['<?', '<%', '<s', '<S', '<h', '<H', '<i', '<I', '<j', '__halt', '__HALT'];
+const MARKERS = ['<?', '<%', '<s', '<S', '<h', '<H', '<i', '<I', '<j', '<!', '__halt', '__HALT'];
 const reference = (bytes: Uint8Array): boolean =>
   MARKERS.some((m) => Buffer.from(bytes).includes(Buffer.from(m, 'latin1')));
 

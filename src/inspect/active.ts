@@ -33,6 +33,8 @@ const SERVER_CODE: RegExp[] = [
   // ASP.NET's server-side script block: `<script runat="server">` runs on the server, not the browser.
   /<script\b[^>]{0,200}?\brunat\s*=\s*["']?server/i,
   /__halt_compiler\s*\(/i,
+  // A server-side include that runs a command or reads a file.
+  /<!--#\s*exec\s+(?:cmd|cgi)\s*=/i,
   /<%@\s*page\s/i,
   /<jsp:[a-z]/i,
   // Classic ASP and JSP code that evaluates, writes out, reads the request or starts a program
@@ -41,13 +43,13 @@ const SERVER_CODE: RegExp[] = [
 ];
 
 /**
- * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj`
- * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`…), `<cf` (ColdFusion), or
+ * Bytes that must be present before the (slower) patterns run: `<` followed by one of `?%sShHiIj!`
+ * (`<?`, `<%`, `<script`, `<html`, `<iframe`, `<img`, `<jsp:`, `<!--#exec`…), `<cf` (ColdFusion), or
  * `__halt`/`__HALT`. Most files have none. One native search for `<` and a table look-up beats a
  * search per marker.
  */
 const AFTER_LT = new Uint8Array(256);
-for (const c of '?%sShHiIj') AFTER_LT[c.charCodeAt(0)] = 1;
+for (const c of '?%sShHiIj!') AFTER_LT[c.charCodeAt(0)] = 1;
 const LT = 0x3c;
 export const mayHoldCode = (bytes: Uint8Array): boolean => {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

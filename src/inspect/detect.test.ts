@@ -195,6 +195,8 @@ describe('server code in text, short and long forms', () => {
     ['<cfexecute name="cmd.exe" arguments="/c whoami" timeout="5" />', 'cfm'],
     ['<cfscript>writeOutput(1)</cfscript>', 'cfm'],
     ['<asp:Label ID="x" runat="server" Text="hi" />', 'asp'],
+    ['<html><body><!--#exec cmd="id" --></body></html>', 'shtml'],
+    ['<!--#exec cgi="/cgi-bin/x.cgi"-->', 'shtml'],
   ])('%j is %s', (text, ext) => {
     expect(kind(text)).toBe(ext);
   });
@@ -206,8 +208,9 @@ describe('server code in text, short and long forms', () => {
     'see the <cfml> reference',
     // ASP.NET reads runat only in a tag: prose that mentions it is no page.
     'Set runat=server on every control, as the manual says.',
+    '<html><!--#include virtual="/footer.html" --><!-- #exec is in the manual --></html>',
   ])('%j is not server code', (text) => {
-    expect(['php', 'asp', 'jsp', 'cfm']).not.toContain(kind(text));
+    expect(['php', 'asp', 'jsp', 'cfm', 'shtml']).not.toContain(kind(text));
   });
 });
 

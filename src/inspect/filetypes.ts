@@ -128,7 +128,7 @@ export type ContentKind =
   | 'other';
 
 const EXECUTABLE_CONTENT = set('elf exe dll macho wasm class dex msi lnk');
-const SERVER_SCRIPT_CONTENT = set('php asp jsp cfm sh');
+const SERVER_SCRIPT_CONTENT = set('php asp jsp cfm sh shtml');
 const MARKUP_CONTENT = set('html svg xml');
 const ARCHIVE_CONTENT = set('zip tar tar.gz gz bz2 xz 7z rar zst cab lz lzh arj cpio ar rpm deb');
 

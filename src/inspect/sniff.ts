@@ -31,6 +31,13 @@ const ASP_OPEN =
 const COLDFUSION =
   /<cf(?:execute|script|file|http|object|invoke|set|output|query|directory|registry|include|module|component|function|dump)\b/i;
 
+/**
+ * A server-side include that runs a command (`<!--#exec cmd="id" -->`): a server that parses the
+ * file for SSI (an .shtml, or .html with XBitHack or an INCLUDES filter) runs it. The other
+ * directives (include, echo, config) are how SSI pages are built, and are left alone.
+ */
+const SSI_EXEC = /<!--#\s*exec\s+(?:cmd|cgi)\s*=/i;
+
 /** XML without a prolog: a root element that declares a namespace. */
 const XML_ROOT = /^<[a-z_][\w.:-]*\s[^>]*\bxmlns(?::[\w.-]+)?\s*=/i;
 
@@ -82,6 +89,7 @@ export function classifyText(head: Uint8Array): DetectedType {
     if (/<%[\s\S]*?%>/.test(src) || /runat\s*=\s*["']?server/i.test(src) || ASP_OPEN.test(src))
       return text('asp', 'application/x-asp');
     if (COLDFUSION.test(src)) return text('cfm', 'application/x-coldfusion');
+    if (SSI_EXEC.test(src)) return text('shtml', 'text/x-server-parsed-html');
   }
   if (MVG_START.test(start)) return text('mvg', 'image/x-mvg');
   if (!tags) return text('txt', 'text/plain');

@@ -15,6 +15,15 @@ const GIF_WITH_PHP = Buffer.concat([
 const big = (bytes: Buffer, extra = 64 * 1024): Buffer => Buffer.concat([bytes, Buffer.alloc(extra, 0x41)]);
 
 describe('active-content: server-side code in binary files', () => {
+  it('a server-side include that runs a command, in a GIF', async () => {
+    const gifSsi = Buffer.concat([
+      gif().subarray(0, 13),
+      Buffer.from('!\xfe\x1a<!--#exec cmd="id" -->\x00', 'latin1'),
+      gif().subarray(13),
+    ]);
+    expect(await active('a.gif', gifSsi)).toEqual(['server-code']);
+  });
+
   it.each([
     ['a JPEG', 'a.jpg', jpeg(), []],
     ['a JPEG whose bytes contain <?', 'a.jpg', jpeg('<? not php <% neither'), []],

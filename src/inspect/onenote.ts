@@ -74,13 +74,14 @@ export async function oneNoteArchive(source: ByteSource, limits: Limits): Promis
       if (piece.length === 0) break;
       for (let at = piece.indexOf(FILE_DATA); at !== -1; at = piece.indexOf(FILE_DATA, at + 1)) {
         // A header cut by the piece's end is read whole from the next, which overlaps it.
-        if (at + FILE_DATA.length + 8 <= piece.length)
+        if (at + FILE_DATA.length + 8 <= piece.length && blobs.size < limits.maxArchiveEntries)
           blobs.set(
             start + at + FILE_DATA_HEADER_BYTES,
             Number(piece.readBigUInt64LE(at + FILE_DATA.length)),
           );
       }
-      for (const name of namesIn(piece)) names.add(name);
+      // No more names than entries are listed: a section forged full of them holds no memory.
+      for (const name of namesIn(piece)) if (names.size < limits.maxArchiveEntries) names.add(name);
       position = start + piece.length;
     }
   } finally {

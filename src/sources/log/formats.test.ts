@@ -153,10 +153,13 @@ describe('JSON access logs (no upload record: a request, judged as combined line
       'Elastic Common Schema',
       {
         '@timestamp': 't',
+        // ECS writes the client and the user as objects.
+        client: { ip: '203.0.113.9' },
+        user: { name: 'u' },
         http: { request: { method: 'GET' }, response: { status_code: 200 } },
         url: { original: '/files/x.aspx' },
       },
-      { executed: { script: 'x.aspx', status: 200 } },
+      { client: '203.0.113.9', executed: { script: 'x.aspx', status: 200 } },
     ],
   ])('%s', (_label, object, expected) => {
     expect(parse(object)).toMatchObject(expected);

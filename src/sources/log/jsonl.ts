@@ -175,6 +175,13 @@ export function parseJsonLine(
   }
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return 'not a JSON object';
   const { keys, values } = fieldsOf(object as Record<string, unknown>, mapping);
+  if (values[FIELD_INDEX.filename] === undefined && values[FIELD_INDEX.storedPath] === undefined) {
+    // No upload record: perhaps a web server's JSON access log, judged as combined lines are
+    // (its `client` and `user` may well be objects: ECS writes client.ip and user.name).
+    const request = requestFields(object as Record<string, unknown>);
+    if (request === undefined || uploadPath === undefined) return 'no filename or stored path field';
+    return judgeRequest(request, uploadPath);
+  }
   // A field the log declares with the wrong shape (an object or list where text or a number
   // belongs) makes the line unreadable as an upload record, never the whole audit.
   const misshapen = FIELDS.findIndex((field, i) => field !== 'status' && typeof values[i] === 'object');
@@ -201,12 +208,8 @@ export function parseJsonLine(
     const accepted = acceptedFrom(statusKey, values[FIELD_INDEX.status]);
     if (accepted !== undefined) record.accepted = accepted;
   }
-  if (record.filename === undefined && record.storedPath === undefined) {
-    // No upload record: perhaps a web server's JSON access log, judged as combined logs are.
-    const request = requestFields(object as Record<string, unknown>);
-    if (request === undefined || uploadPath === undefined) return 'no filename or stored path field';
-    return judgeRequest(request, uploadPath);
-  }
+  if (record.filename === undefined && record.storedPath === undefined)
+    return 'no filename or stored path field';
   return record;
 }
 

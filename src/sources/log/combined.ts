@@ -26,10 +26,11 @@ const NAME_PARAMS = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key
 
 /**
  * Default --upload-path: requests to common upload endpoints and folders, a script endpoint
- * among them (`/upload.php?file=x`).
+ * among them (`/upload.php?file=x`), and the folders well-known applications upload into:
+ * FCKeditor's and CKFinder's `userfiles`, TYPO3's `fileadmin`, Laravel's public `storage`.
  */
 export const DEFAULT_UPLOAD_PATH =
-  '/(?:upload|uploads|media|files?|attachments?|avatars?|images?)(?:\\.[a-z0-9]{1,5})?(?:/|\\?|$)';
+  '/(?:upload|uploads|uploaded|user_?files|user_?uploads|fileadmin|storage|media|files?|attachments?|avatars?|images?)(?:\\.[a-z0-9]{1,5})?(?:/|\\?|$)';
 
 /**
  * Query parameters web shells read their command from (`shell.jpg?cmd=id`), by the names the

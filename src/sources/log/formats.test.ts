@@ -211,6 +211,10 @@ describe('combined access logs', () => {
     ['GET /uploads/img.php;.jpg', 200, { method: 'GET', status: 200, script: 'img.php;.jpg' }],
     ['GET /uploads/x.asp%00.png', 200, { method: 'GET', status: 200, script: 'x.asp%00.png' }],
     ['GET /uploads/x.php::$DATA', 200, { method: 'GET', status: 200, script: 'x.php::$DATA' }],
+    // The folders well-known applications upload into.
+    ['GET /UserFiles/File/shell.php', 200, { method: 'GET', status: 200, script: 'File/shell.php' }],
+    ['POST /fileadmin/user_upload/x.php', 200, { method: 'POST', status: 200, script: 'user_upload/x.php' }],
+    ['GET /storage/avatars/a.phtml', 200, { method: 'GET', status: 200, script: 'avatars/a.phtml' }],
   ])('%s answered %i is a script run inside an upload folder', (request, status, executed) => {
     expect(parseCombinedLine(line(request, status), uploads)).toMatchObject({
       executed,

@@ -72,8 +72,8 @@ function shellCommand(url: string, from: number): string | undefined {
  * can spell anything), a web shell's command parameter, a climb (`../`), a phar:// or zip://.
  */
 const SCRIPT_HINT = new RegExp(
-  // COMMAND_PARAMS written factored: an alternation of words that share their first letters
-  // costs this test, run on every read line, a third more time than the same words spelled out.
+  // COMMAND_PARAMS written factored: words that share their first letters, spelled out one by
+  // one, cost this test (run on every read line) a good deal more (docs/performance.md).
   `\\.(?:${[...SERVER_SCRIPT_EXTENSIONS].join('|')})|%|[?&](?:c(?:md|ommand)?|x|exec(?:ute)?|shell|system|run)=|\\.\\.[/\\\\]|(?:phar|zip)://`,
   'i',
 );

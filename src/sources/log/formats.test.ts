@@ -577,4 +577,32 @@ describe('W3C extended (IIS) logs', () => {
       /without cs-method/,
     );
   });
+
+  it("reads CloudFront's access logs: W3C fields separated by tabs", () => {
+    const state = {};
+    const fields =
+      '#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query';
+    expect(detectFormat('#Version: 1.0')).toBe('w3c');
+    expect(parseW3cLine(fields, uploads, state)).toBe(undefined);
+    const line = (stem: string, query: string) =>
+      [
+        '2024-10-10',
+        '13:56:00',
+        'IAD89-C1',
+        '512',
+        '203.0.113.9',
+        'GET',
+        'd1.cloudfront.net',
+        stem,
+        '200',
+        '-',
+        'curl/8.0',
+        query,
+      ].join('\t');
+    expect(parseW3cLine(line('/uploads/s.php', 'c=id'), uploads, state)).toMatchObject({
+      client: '203.0.113.9',
+      executed: { method: 'GET', status: 200, script: 's.php' },
+    });
+    expect(parseW3cLine(line('/uploads/a.jpg', '-'), uploads, state)).toBeUndefined();
+  });
 });

@@ -52,7 +52,8 @@ export function parseW3cLine(
     return undefined;
   }
   const columns = (state.w3cColumns as Columns | undefined) ?? DEFAULT_COLUMNS;
-  const values = text.trim().split(' ');
+  // IIS separates fields with spaces, CloudFront with tabs (both encode them inside a value).
+  const values = text.trim().split(/[ \t]/);
   if (values.length !== columns.count)
     return `not a W3C line of the ${columns.count} fields its #Fields directive declares`;
   const value = (at: number): string | undefined => (at < 0 || values[at] === '-' ? undefined : values[at]);

@@ -113,7 +113,7 @@ export interface RequestFields {
  * stays in the target; a last word that names the protocol is not part of it). Undefined for
  * `-` and anything else without a method, a space and a target.
  */
-function splitRequest(request: string): { method: string; url: string } | undefined {
+export function splitRequest(request: string): { method: string; url: string } | undefined {
   const space = request.indexOf(' ');
   if (space <= 0) return undefined;
   const method = request.slice(0, space);
@@ -123,6 +123,9 @@ function splitRequest(request: string): { method: string; url: string } | undefi
   if (last >= 0 && /^HTTP\//i.test(url.slice(last + 1))) url = url.slice(0, last);
   return url === '' ? undefined : { method, url };
 }
+
+/** A request target as a path and query: an absolute URL (proxies, load balancers) loses its scheme and host. */
+export const localTarget = (url: string): string => url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '') || '/';
 
 /** The fields of a combined line, or a reason it is none; undefined for a line without a request. */
 function fieldsOf(text: string): RequestFields | string | undefined {

@@ -3,6 +3,7 @@ import { SERVER_SCRIPT_EXTENSIONS } from '../../inspect/filetypes.js';
 import { analyzeName, decodeRepeatedly } from '../../inspect/names.js';
 import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
+import { parseElbLine } from './elb.js';
 import { detectFormat } from './formats.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
 import { parseW3cLine, w3c } from './w3c.js';
@@ -604,5 +605,43 @@ describe('W3C extended (IIS) logs', () => {
       executed: { method: 'GET', status: 200, script: 's.php' },
     });
     expect(parseW3cLine(line('/uploads/a.jpg', '-'), uploads, state)).toBeUndefined();
+  });
+});
+
+describe('AWS load balancer logs', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const alb = (request: string, status = '200') =>
+    `https 2024-10-10T13:56:00.186641Z app/web/50dc6c495c0c9188 203.0.113.9:2817 10.0.0.1:80 0.000 0.001 0.000 ${status} ${status} 34 366 "${request}" "curl/8.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/web/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "example.com" "-" 0 2024-10-10T13:55:59.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`;
+  const classic = (request: string) =>
+    `2024-10-10T13:56:00.945958Z web 2001:db8::7:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "${request}" "curl/8.0" - -`;
+
+  it('is recognized by its first line, an Application or a Classic Load Balancer', () => {
+    expect(detectFormat(alb('GET https://example.com:443/ HTTP/1.1'))).toBe('elb');
+    expect(detectFormat(classic('GET http://example.com:80/ HTTP/1.1'))).toBe('elb');
+  });
+
+  it.each([
+    [
+      'a web shell run (ALB)',
+      alb('GET https://example.com:443/uploads/s.php?cmd=id HTTP/1.1'),
+      {
+        client: '203.0.113.9',
+        timestamp: '2024-10-10T13:56:00.186641Z',
+        executed: { method: 'GET', status: 200, script: 's.php' },
+      },
+    ],
+    [
+      'an upload of a script (Classic, an IPv6 client)',
+      classic('POST http://example.com:80/upload?filename=x.phtml HTTP/1.1'),
+      { client: '2001:db8::7', filename: 'x.phtml', accepted: true, requestPath: '/upload' },
+    ],
+  ])('%s', (_label, line, expected) => {
+    expect(parseElbLine(line, uploads)).toMatchObject(expected);
+  });
+
+  it('a read that runs nothing, and a request it could not read, are no records', () => {
+    expect(parseElbLine(alb('GET https://example.com:443/uploads/a.jpg HTTP/1.1'), uploads)).toBeUndefined();
+    expect(parseElbLine(alb('- - - ', '400'), uploads)).toBeUndefined();
+    expect(parseElbLine('not a load balancer line', uploads)).toBe('not a load balancer access log line');
   });
 });

@@ -3,11 +3,12 @@
  * is forced with --log-format or detected from its first meaningful line.
  */
 import { combined } from './combined.js';
+import { elb } from './elb.js';
 import { jsonl } from './jsonl.js';
 import type { LogFormatModule } from './record.js';
 import { w3c } from './w3c.js';
 
-export const FORMATS = { jsonl, combined, w3c } satisfies Record<string, LogFormatModule>;
+export const FORMATS = { jsonl, combined, w3c, elb } satisfies Record<string, LogFormatModule>;
 export type LogFormat = keyof typeof FORMATS;
 export const LOG_FORMATS = Object.keys(FORMATS) as LogFormat[];
 

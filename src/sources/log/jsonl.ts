@@ -4,7 +4,7 @@
  * a JSON access log's (Caddy, Traefik, Google Cloud, ECS, nginx's JSON), judged as combined lines are.
  */
 import { InputError } from '../../util/errors.js';
-import { judgeRequest, type RequestFields } from './combined.js';
+import { judgeRequest, localTarget, type RequestFields } from './combined.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
 const FIELDS = [
@@ -288,14 +288,12 @@ function requestFields(object: Record<string, unknown>): RequestFields | undefin
     url ??= line[2];
   }
   if (method === undefined || url === undefined) return undefined;
-  // An absolute URL (Google Cloud, some proxies): its path and query.
-  const local = url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '') || '/';
   return {
     client: firstText(object, REQUEST_KEYS.client) ?? '-',
     user: '-',
     timestamp: firstText(object, REQUEST_KEYS.time) ?? '',
     method,
-    url: local,
+    url: localTarget(url),
     status: firstText(object, REQUEST_KEYS.status) ?? '000',
   };
 }

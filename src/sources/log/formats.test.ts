@@ -6,6 +6,7 @@ import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
 import { parseElbLine } from './elb.js';
 import { detectFormat } from './formats.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
+import { parseS3AccessLine } from './s3-access.js';
 import { parseW3cLine, w3c } from './w3c.js';
 
 /** The parameters and command words a web shell's user sends, as the parser's plain definition. */
@@ -643,5 +644,48 @@ describe('AWS load balancer logs', () => {
     expect(parseElbLine(alb('GET https://example.com:443/uploads/a.jpg HTTP/1.1'), uploads)).toBeUndefined();
     expect(parseElbLine(alb('- - - ', '400'), uploads)).toBeUndefined();
     expect(parseElbLine('not a load balancer line', uploads)).toBe('not a load balancer access log line');
+  });
+});
+
+describe('Amazon S3 server access logs', () => {
+  const line = (operation: string, key: string, status = '200', size = '4711') =>
+    `79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be uploads-bucket [06/Feb/2024:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE ${operation} ${key} "PUT /uploads-bucket/${key} HTTP/1.1" ${status} - - ${size} 70 10 "-" "aws-cli/2.0" - s9lz= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader uploads-bucket.s3.amazonaws.com TLSv1.2 - -`;
+
+  it('is recognized by its first line', () => {
+    expect(detectFormat(line('REST.PUT.OBJECT', 'a.jpg'))).toBe('s3-access');
+  });
+
+  it.each([
+    [
+      'a PUT of a script',
+      line('REST.PUT.OBJECT', 'avatars/shell.php'),
+      {
+        filename: 'avatars/shell.php',
+        storedPath: 'avatars/shell.php',
+        size: 4711,
+        accepted: true,
+        client: '192.0.2.3',
+      },
+    ],
+    [
+      'a key written encoded',
+      line('REST.POST.OBJECT', 'a/my%20cv.pdf.exe'),
+      { storedPath: 'a/my cv.pdf.exe' },
+    ],
+    ['a refused write', line('REST.PUT.OBJECT', 'x.php', '403', '-'), { accepted: false }],
+    [
+      'a completed multipart upload',
+      line('REST.POST.UPLOAD', 'big/video.mp4', '200', '734003200'),
+      { size: 734003200 },
+    ],
+  ])('%s is an upload', (_label, text, expected) => {
+    expect(parseS3AccessLine(text)).toMatchObject(expected);
+  });
+
+  it('reads, lists and deletes are no uploads', () => {
+    expect(parseS3AccessLine(line('REST.GET.OBJECT', 'shell.php'))).toBeUndefined();
+    expect(parseS3AccessLine(line('REST.GET.BUCKET', '-'))).toBeUndefined();
+    expect(parseS3AccessLine(line('REST.DELETE.OBJECT', 'a.jpg'))).toBeUndefined();
+    expect(parseS3AccessLine('nothing like it')).toBe('not an S3 server access log line');
   });
 });

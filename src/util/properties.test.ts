@@ -13,8 +13,11 @@ import { xmlEscape } from '../reporters/shared.js';
 import { RULES } from '../rules/index.js';
 import { uploadRecord } from '../sources/log/auditor.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from '../sources/log/combined.js';
+import { parseElbLine } from '../sources/log/elb.js';
 import { parseJsonLine } from '../sources/log/jsonl.js';
 import { type Line, splitLines } from '../sources/log/lines.js';
+import { parseS3AccessLine } from '../sources/log/s3-access.js';
+import { parseW3cLine } from '../sources/log/w3c.js';
 import fc from '../test-support/fast-check.js';
 import { facts } from '../test-support/rule-tester.js';
 import { escapeUnsafe, jsonAsciiSafe, printableBytes } from './escape.js';
@@ -252,6 +255,24 @@ describe('the log parsers', () => {
         parseJsonLine(`{"filename":${JSON.stringify(s)},"size":${JSON.stringify(s)}}`, { user: 'a.b.c' });
         parseCombinedLine(s, uploads);
         parseCombinedLine(`1.2.3.4 - - [x] "POST /upload?filename=${s} HTTP/1.1" 201 1 "-" "-"`, uploads);
+        parseCombinedLine(
+          `1.2.3.4 - - [x] "GET /?page=../uploads/${s}&cmd=${s} HTTP/1.1" 200 1 "-" "-"`,
+          uploads,
+        );
+        parseJsonLine(
+          `{"request":{"method":"GET","uri":${JSON.stringify(`/uploads/${s}?c=${s}`)}},"status":200}`,
+          {},
+          uploads,
+        );
+        parseJsonLine(`{"request":${JSON.stringify(s)},"client":{"ip":1}}`, {}, uploads);
+        parseW3cLine(s, uploads, {});
+        parseElbLine(s, uploads);
+        parseElbLine(
+          `h2 2024-10-10T13:56:00.1Z lb 1.2.3.4:1 - 0 0 0 200 200 1 1 "GET https://h${s} HTTP/2.0" "-"`,
+          uploads,
+        );
+        parseS3AccessLine(s);
+        parseS3AccessLine(`o b [t] 1.2.3.4 - r REST.PUT.OBJECT ${s} "PUT / HTTP/1.1" 200 - - 1 1 1 "-" "-"`);
         return true;
       }),
       RUNS,

@@ -14,6 +14,7 @@ import { RULES } from '../rules/index.js';
 import { uploadRecord } from '../sources/log/auditor.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from '../sources/log/combined.js';
 import { parseElbLine } from '../sources/log/elb.js';
+import { parseHaproxyLine } from '../sources/log/haproxy.js';
 import { parseJsonLine } from '../sources/log/jsonl.js';
 import { type Line, splitLines } from '../sources/log/lines.js';
 import { parseS3AccessLine } from '../sources/log/s3-access.js';
@@ -269,6 +270,11 @@ describe('the log parsers', () => {
         parseElbLine(s, uploads);
         parseElbLine(
           `h2 2024-10-10T13:56:00.1Z lb 1.2.3.4:1 - 0 0 0 200 200 1 1 "GET https://h${s} HTTP/2.0" "-"`,
+          uploads,
+        );
+        parseHaproxyLine(s, uploads);
+        parseHaproxyLine(
+          `haproxy[1]: 1.2.3.4:5 [06/Feb/2024:12:14:14.655] f b/s 1/2/3 200 1 - - ---- 0/0 "${s}"`,
           uploads,
         );
         parseS3AccessLine(s);

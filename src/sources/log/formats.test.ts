@@ -5,6 +5,7 @@ import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
 import { parseElbLine } from './elb.js';
 import { detectFormat } from './formats.js';
+import { parseHaproxyLine } from './haproxy.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
 import { parseS3AccessLine } from './s3-access.js';
 import { parseW3cLine, w3c } from './w3c.js';
@@ -687,5 +688,31 @@ describe('Amazon S3 server access logs', () => {
     expect(parseS3AccessLine(line('REST.GET.BUCKET', '-'))).toBeUndefined();
     expect(parseS3AccessLine(line('REST.DELETE.OBJECT', 'a.jpg'))).toBeUndefined();
     expect(parseS3AccessLine('nothing like it')).toBe('not an S3 server access log line');
+  });
+});
+
+describe('HAProxy HTTP logs', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const line = (request: string, status = '200') =>
+    `Feb  6 12:14:14 lb1 haproxy[14389]: 203.0.113.9:33317 [06/Feb/2024:12:14:14.655] http-in static/srv1 10/0/30/69/109 ${status} 2750 - - ---- 1/1/1/1/0 0/0 {example.com} {} "${request}"`;
+
+  it('is recognized by its first line, through syslog or on its own', () => {
+    expect(detectFormat(line('GET / HTTP/1.1'))).toBe('haproxy');
+    expect(detectFormat(line('GET / HTTP/1.1').replace(/^.*?haproxy\[\d+\]: /, ''))).toBe('haproxy');
+  });
+
+  it('judges the request as combined lines are', () => {
+    expect(parseHaproxyLine(line('GET /uploads/s.php?cmd=id HTTP/1.1'), uploads)).toMatchObject({
+      client: '203.0.113.9',
+      timestamp: '06/Feb/2024:12:14:14.655',
+      executed: { method: 'GET', status: 200, script: 's.php' },
+    });
+    expect(parseHaproxyLine(line('POST /upload?filename=x.phtml HTTP/1.1', '201'), uploads)).toMatchObject({
+      filename: 'x.phtml',
+      accepted: true,
+    });
+    expect(parseHaproxyLine(line('GET /uploads/a.jpg HTTP/1.1'), uploads)).toBeUndefined();
+    expect(parseHaproxyLine(line('<BADREQ>', '-1'), uploads)).toBeUndefined();
+    expect(parseHaproxyLine('something else', uploads)).toBe('not an HAProxy HTTP log line');
   });
 });

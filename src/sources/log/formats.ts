@@ -4,12 +4,13 @@
  */
 import { combined } from './combined.js';
 import { elb } from './elb.js';
+import { haproxy } from './haproxy.js';
 import { jsonl } from './jsonl.js';
 import type { LogFormatModule } from './record.js';
 import { s3Access } from './s3-access.js';
 import { w3c } from './w3c.js';
 
-export const FORMATS = { jsonl, combined, w3c, elb, 's3-access': s3Access } satisfies Record<
+export const FORMATS = { jsonl, combined, w3c, elb, 's3-access': s3Access, haproxy } satisfies Record<
   string,
   LogFormatModule
 >;

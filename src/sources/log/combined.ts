@@ -113,7 +113,7 @@ export interface RequestFields {
  * stays in the target; a last word that names the protocol is not part of it). Undefined for
  * `-` and anything else without a method, a space and a target.
  */
-export function splitRequest(request: string): { method: string; url: string } | undefined {
+function splitRequest(request: string): { method: string; url: string } | undefined {
   const space = request.indexOf(' ');
   if (space <= 0) return undefined;
   const method = request.slice(0, space);
@@ -126,6 +126,22 @@ export function splitRequest(request: string): { method: string; url: string } |
 
 /** A request target as a path and query: an absolute URL (proxies, load balancers) loses its scheme and host. */
 export const localTarget = (url: string): string => url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '') || '/';
+
+/**
+ * A request line with what a log writes around it, judged as judgeRequest does: the line split
+ * into method and target (an absolute target cut to its path); undefined for a line without one
+ * (`-`, `<BADREQ>`). For formats that hold a request line (load balancers).
+ */
+export function judgeRequestLine(
+  around: { client: string; timestamp: string; status: string },
+  line: string,
+  uploadPath: RegExp,
+): UploadRecord | undefined {
+  const request = splitRequest(line);
+  if (request === undefined) return undefined;
+  const url = localTarget(request.url);
+  return judgeRequest({ ...around, user: '-', method: request.method, url }, uploadPath);
+}
 
 /** The fields of a combined line, or a reason it is none; undefined for a line without a request. */
 function fieldsOf(text: string): RequestFields | string | undefined {

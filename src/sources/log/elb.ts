@@ -4,7 +4,7 @@
  * is `ip:port`, the request line holds an absolute URL, the load balancer's status is the one the
  * client saw. Judged as combined lines are.
  */
-import { judgeRequest, localTarget, type RequestFields, splitRequest } from './combined.js';
+import { judgeRequestLine } from './combined.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
 /**
@@ -24,18 +24,9 @@ const withoutPort = (address: string): string => {
 export function parseElbLine(text: string, uploadPath: RegExp): UploadRecord | string | undefined {
   const m = ELB.exec(text);
   if (m === null) return 'not a load balancer access log line';
-  // `- - -` for a request the load balancer could not read.
-  const request = splitRequest(m[4]!);
-  if (request === undefined) return undefined;
-  const fields: RequestFields = {
-    client: withoutPort(m[2]!),
-    user: '-',
-    timestamp: m[1]!,
-    method: request.method,
-    url: localTarget(request.url),
-    status: m[3] === '-' ? '000' : m[3]!,
-  };
-  return judgeRequest(fields, uploadPath);
+  // `- - -` for a request the load balancer could not read: no record.
+  const around = { client: withoutPort(m[2]!), timestamp: m[1]!, status: m[3] === '-' ? '000' : m[3]! };
+  return judgeRequestLine(around, m[4]!, uploadPath);
 }
 
 export const elb: LogFormatModule = {

@@ -3,7 +3,7 @@
  * date] frontend backend/server timers status bytes … "request"`, the request line last.
  * Judged as combined lines are.
  */
-import { judgeRequest, localTarget, type RequestFields, splitRequest } from './combined.js';
+import { judgeRequestLine } from './combined.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
 /** Anything before the message (a syslog header and `haproxy[pid]: `), then the fields a record needs. */
@@ -14,19 +14,9 @@ const HAPROXY =
 export function parseHaproxyLine(text: string, uploadPath: RegExp): UploadRecord | string | undefined {
   const m = HAPROXY.exec(text);
   if (m === null) return 'not an HAProxy HTTP log line';
-  // `<BADREQ>` and `<NOSRV>` requests carry no method and target.
-  const request = splitRequest(m[4]!);
-  if (request === undefined) return undefined;
-  const fields: RequestFields = {
-    client: m[1]!,
-    user: '-',
-    timestamp: m[2]!,
-    method: request.method,
-    url: localTarget(request.url),
-    // -1: the client went away before a status was sent.
-    status: m[3]!.startsWith('-') ? '000' : m[3]!,
-  };
-  return judgeRequest(fields, uploadPath);
+  // -1: the client went away before a status was sent. `<BADREQ>` has no request: no record.
+  const around = { client: m[1]!, timestamp: m[2]!, status: m[3]!.startsWith('-') ? '000' : m[3]! };
+  return judgeRequestLine(around, m[4]!, uploadPath);
 }
 
 export const haproxy: LogFormatModule = {

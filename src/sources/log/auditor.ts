@@ -8,13 +8,13 @@ import { analyzeName, climbsOut, decodeRepeatedly, lastComponent } from '../../i
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
-import { detectFormat, FORMATS, type LogFormat } from './formats.js';
+import { detectFormat, FORMATS, LOG_FORMATS, type LogFormat } from './formats.js';
 import type { Field } from './jsonl.js';
 import { detached, logBytes, splitLineBatches } from './lines.js';
 import type { UploadRecord } from './record.js';
 import { folderStore, type StoredFiles } from './stored.js';
 
-const NO_FORMAT = 'not a line of any log format upload-audit reads (JSON Lines, combined access log)';
+const NO_FORMAT = `not a line of any log format upload-audit reads (${LOG_FORMATS.join(', ')})`;
 
 /** A client name's final component once decoded: what a server would store it as. */
 const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(name).decoded);

@@ -1,6 +1,6 @@
 /**
- * IIS (and other W3C extended format) access logs: space-separated fields in the order the last
- * `#Fields:` directive gave, `-` for an empty one. Judged as combined logs are: writes to upload
+ * IIS and CloudFront (and other W3C extended format) access logs: fields separated by spaces or
+ * tabs, in the order the last `#Fields:` directive gave, `-` for an empty one. Judged as combined logs are: writes to upload
  * paths are uploads, and a script run inside an upload folder (an .aspx web shell) is evidence.
  */
 import { judgeRequest, type RequestFields } from './combined.js';

@@ -52,17 +52,11 @@ const SHELL_COMMAND =
  * .htaccess that says so) or the include of an upload by a script.
  */
 function shellCommand(url: string, from: number): string | undefined {
-  while (from < url.length) {
-    const amp = url.indexOf('&', from);
-    const end = amp < 0 ? url.length : amp;
-    const eq = url.indexOf('=', from);
-    if (eq >= 0 && eq < end && COMMAND_PARAMS.includes(url.slice(from, eq).toLowerCase())) {
-      const value = decodeRepeatedly(url.slice(eq + 1, end), PLUS_AS_SPACE).decoded;
-      if (SHELL_COMMAND.test(value)) return `${url.slice(from, eq)}=${value}`;
-    }
-    from = end + 1;
-  }
-  return undefined;
+  return firstParam(url, from, (key, value) => {
+    if (!COMMAND_PARAMS.includes(key.toLowerCase())) return undefined;
+    const command = decodeRepeatedly(value, PLUS_AS_SPACE).decoded;
+    return SHELL_COMMAND.test(command) ? `${key}=${command}` : undefined;
+  });
 }
 
 /**
@@ -78,22 +72,41 @@ const SCRIPT_HINT = new RegExp(
   'i',
 );
 
-/** The value of the first query parameter whose (decoded, lower-cased) key names a file. */
-function nameParameter(url: string, from: number): string | undefined {
+/**
+ * What `pick` makes of the first of a query's `key=value` pairs (read from `from` in the URL)
+ * that it makes something of; it gets each key and value as written, and the pair.
+ */
+function firstParam<T>(
+  url: string,
+  from: number,
+  pick: (key: string, value: string, pair: string) => T | undefined,
+): T | undefined {
   while (from < url.length) {
     const amp = url.indexOf('&', from);
     const end = amp < 0 ? url.length : amp;
     const eq = url.indexOf('=', from);
     if (eq >= 0 && eq < end) {
-      const raw = url.slice(from, eq);
-      // Most keys need no decoding; a plus decodes to a space, which no name parameter has.
-      const key = raw.includes('%') ? decodeRepeatedly(raw, PLUS_AS_SPACE).decoded : raw;
-      if (NAME_PARAMS.includes(key.toLowerCase())) return url.slice(eq + 1, end);
+      const found = pick(url.slice(from, eq), url.slice(eq + 1, end), url.slice(from, end));
+      if (found !== undefined) return found;
     }
     from = end + 1;
   }
   return undefined;
 }
+
+/** Whether a query key (decoded, any case) names the uploaded file. */
+function isNameKey(key: string): boolean {
+  // Most keys need no decoding; a plus decodes to a space, which no name parameter has.
+  const decoded = key.includes('%') ? decodeRepeatedly(key, PLUS_AS_SPACE).decoded : key;
+  return NAME_PARAMS.includes(decoded.toLowerCase());
+}
+
+/** The value of the first query parameter that names the uploaded file. */
+const nameParameter = (url: string, from: number): string | undefined =>
+  firstParam(url, from, (key, value) => (isNameKey(key) ? value : undefined));
+
+/** A request method that writes: what makes a request to an upload path an upload. */
+const isWrite = (method: string): boolean => /^(?:POST|PUT|PATCH)$/i.test(method);
 
 const PLUS_AS_SPACE = { plusAsSpace: true } as const;
 
@@ -162,7 +175,7 @@ export function parseCombinedLine(text: string, uploadPath: RegExp): UploadRecor
   const fields = fieldsOf(text);
   if (typeof fields !== 'object') return fields;
   // A write (COMBINED_READ took every other combined line), or a request line that is no request.
-  return /^(?:POST|PUT|PATCH)$/i.test(fields.method) ? judgeRequest(fields, uploadPath) : undefined;
+  return isWrite(fields.method) ? judgeRequest(fields, uploadPath) : undefined;
 }
 
 /**
@@ -181,7 +194,7 @@ export function judgeRequest(fields: RequestFields, uploadPath: RegExp): UploadR
         : includedUpload(fields, path, q + 1, uploadPath)
       : scriptRun(fields, path, place.below, q < 0 ? undefined : q + 1);
   if (executed) return executed;
-  if (!/^(?:POST|PUT|PATCH)$/i.test(fields.method) || !uploadPath.test(url)) return undefined;
+  if (!isWrite(fields.method) || !uploadPath.test(url)) return undefined;
   const record: UploadRecord = {
     client: fields.client,
     timestamp: fields.timestamp,
@@ -248,49 +261,48 @@ function includedUpload(
   from: number,
   uploadPath: RegExp,
 ): UploadRecord | undefined {
-  const { url } = fields;
   // A write's name parameter names the upload (judged as one, climbs included), not an include.
-  const write = /^(?:POST|PUT|PATCH)$/i.test(fields.method);
-  while (from < url.length) {
-    const amp = url.indexOf('&', from);
-    const end = amp < 0 ? url.length : amp;
-    const eq = url.indexOf('=', from);
-    const named = write && eq >= 0 && eq < end && NAME_PARAMS.includes(url.slice(from, eq).toLowerCase());
-    // Only a value that holds a climb, an escape or a wrapper can reach an upload folder: most
-    // values are not decoded.
-    const raw = eq >= 0 && eq < end && !named ? url.slice(eq + 1, end) : '';
-    if (raw.includes('..') || raw.includes('%') || /^(?:phar|zip):/i.test(raw)) {
-      const value = decodeRepeatedly(raw, PLUS_AS_SPACE).decoded.replaceAll('\\', '/');
-      const wrapper = /^(?:phar|zip):\/\//i.test(value);
-      const folder = wrapper || /(?:^|\/)\.\.\//.test(value) ? uploadPath.exec(value) : null;
-      if (folder?.[0].endsWith('/')) {
-        // What a C string ends at (the NUL byte of `shell.jpg%00`), or a zip:// entry's `#`.
-        let target = value.slice(folder.index).split(/[\0#]/)[0]!;
-        // A wrapper's archive ends at the first name with an extension (phar://…/a.jpg/x.php).
-        const archive = wrapper ? /^[^.]*?\.[^/]*/.exec(target.slice(folder[0].length)) : null;
-        if (archive) target = target.slice(0, folder[0].length + archive[0].length);
-        const below = target.slice(folder[0].length);
-        if (below !== '') {
-          const record: UploadRecord = {
-            client: fields.client,
-            timestamp: fields.timestamp,
-            requestPath: target,
-            executed: {
-              method: fields.method.toUpperCase(),
-              status: Number(fields.status),
-              script: below,
-              // As logged: a decoded NUL or newline would print as something else.
-              include: { page: path, parameter: url.slice(from, end) },
-            },
-          };
-          if (fields.user !== '-') record.user = fields.user;
-          return record;
-        }
-      }
-    }
-    from = end + 1;
-  }
-  return undefined;
+  const write = isWrite(fields.method);
+  const found = firstParam(fields.url, from, (key, value, pair) => {
+    if (write && isNameKey(key)) return undefined;
+    const target = uploadReachedBy(value, uploadPath);
+    return target && { ...target, pair };
+  });
+  if (found === undefined) return undefined;
+  const record: UploadRecord = {
+    client: fields.client,
+    timestamp: fields.timestamp,
+    requestPath: found.path,
+    executed: {
+      method: fields.method.toUpperCase(),
+      status: Number(fields.status),
+      script: found.below,
+      // As logged: a decoded NUL or newline would print as something else.
+      include: { page: path, parameter: found.pair },
+    },
+  };
+  if (fields.user !== '-') record.user = fields.user;
+  return record;
+}
+
+/**
+ * The file below an upload folder a query value reaches, if it climbs to it or opens it through a
+ * stream wrapper: its path from the folder on, and the part below the folder.
+ */
+function uploadReachedBy(raw: string, uploadPath: RegExp): { path: string; below: string } | undefined {
+  // Only a value that holds a climb, an escape or a wrapper can: most values are not decoded.
+  if (!raw.includes('..') && !raw.includes('%') && !/^(?:phar|zip):/i.test(raw)) return undefined;
+  const value = decodeRepeatedly(raw, PLUS_AS_SPACE).decoded.replaceAll('\\', '/');
+  const wrapper = /^(?:phar|zip):\/\//i.test(value);
+  const folder = wrapper || /(?:^|\/)\.\.\//.test(value) ? uploadPath.exec(value) : null;
+  if (!folder?.[0].endsWith('/')) return undefined;
+  // What a C string ends at (the NUL byte of `shell.jpg%00`), or a zip:// entry's `#`.
+  let path = value.slice(folder.index).split(/[\0#]/)[0]!;
+  // A wrapper's archive ends at the first name with an extension (phar://…/a.jpg/x.php).
+  const archive = wrapper ? /^[^.]*?\.[^/]*/.exec(path.slice(folder[0].length)) : null;
+  if (archive) path = path.slice(0, folder[0].length + archive[0].length);
+  const below = path.slice(folder[0].length);
+  return below === '' ? undefined : { path, below };
 }
 
 /**

@@ -306,6 +306,12 @@ describe('combined access logs', () => {
     });
   });
 
+  it('a write whose name parameter (its key encoded) climbs to an upload folder names the upload', () => {
+    expect(parseCombinedLine(line('POST /api/save?f%69le=../uploads/x.php', 201), uploads)).toMatchObject({
+      filename: '../uploads/x.php',
+    });
+  });
+
   it.each([
     'GET /download.php?file=uploads/report.pdf',
     'GET /index.php?page=../../etc/passwd',
@@ -373,7 +379,7 @@ describe('combined access logs', () => {
           const eq = pair.indexOf('=');
           if (eq < 0) continue;
           const nameKey = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'].includes(
-            pair.slice(0, eq).toLowerCase(),
+            decodeRepeatedly(pair.slice(0, eq), { plusAsSpace: true }).decoded.toLowerCase(),
           );
           if (nameKey && /^(POST|PUT|PATCH)$/i.test(method!)) continue;
           const value = decodeRepeatedly(pair.slice(eq + 1), { plusAsSpace: true }).decoded.replaceAll(

@@ -108,14 +108,5 @@ export async function oneNoteArchive(source: ByteSource, limits: Limits): Promis
   for (const name of names) {
     if (!ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) break;
   }
-  return {
-    facts: {
-      format: 'onenote',
-      entries: ctx.entries,
-      declaredTotal: ctx.declaredTotal,
-      overlapping: false,
-      tooDeep: ctx.tooDeep,
-    },
-    ctx,
-  };
+  return { facts: ctx.facts('onenote'), ctx };
 }

@@ -1,4 +1,10 @@
-import type { ActiveHit, ArchiveEntryFacts, DetectedType, LimitHit } from '../../model/types.js';
+import type {
+  ActiveHit,
+  ArchiveEntryFacts,
+  ArchiveFacts,
+  DetectedType,
+  LimitHit,
+} from '../../model/types.js';
 import {
   decodeReferences,
   eicar,
@@ -30,6 +36,19 @@ export class ArchiveContext {
   #limited = new Set<string>();
 
   constructor(readonly limits: Limits) {}
+
+  /** What the walk found, as the file's archive facts (`error`: why it stopped short, if it did). */
+  facts(format: ArchiveFacts['format'], error?: string): ArchiveFacts {
+    const facts: ArchiveFacts = {
+      format,
+      entries: this.entries,
+      declaredTotal: this.declaredTotal,
+      overlapping: this.overlapping,
+      tooDeep: this.tooDeep,
+    };
+    if (error !== undefined) facts.error = error;
+    return facts;
+  }
 
   /** Record that a bound was hit, once per bound. */
   hit(limit: keyof Limits, detail: string): void {

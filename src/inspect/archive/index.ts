@@ -148,15 +148,7 @@ export interface ArchiveResult {
 export async function packagedArchive(cfb: CfbFile, limits: Limits): Promise<ArchiveResult | undefined> {
   const ctx = new ArchiveContext(limits);
   await addPackagedFile(ctx, cfb, '', 1);
-  if (ctx.entries.length === 0) return undefined;
-  const facts: ArchiveFacts = {
-    format: 'ole',
-    entries: ctx.entries,
-    declaredTotal: ctx.declaredTotal,
-    overlapping: false,
-    tooDeep: ctx.tooDeep,
-  };
-  return { facts, ctx };
+  return ctx.entries.length === 0 ? undefined : { facts: ctx.facts('ole'), ctx };
 }
 
 /** Inspect the archive read from `source`, detected as `detected`; `name` names a gzip's inner file. */
@@ -170,13 +162,7 @@ export async function inspectArchive(
   if (!format) return undefined;
   const ctx = new ArchiveContext(limits);
   const open = nestedOpener(ctx);
-  const facts: ArchiveFacts = {
-    format,
-    entries: ctx.entries,
-    declaredTotal: 0,
-    overlapping: false,
-    tooDeep: ctx.tooDeep,
-  };
+  let error: string | undefined;
   try {
     if (format === 'zip' && source.size <= Math.min(ZIP_IN_ONE_READ_BYTES, limits.maxNestedArchiveBytes))
       await walkZipBuffer(await source.read(0, source.size), ctx, 1, '', open);
@@ -184,10 +170,8 @@ export async function inspectArchive(
     else if (format === 'tar') await walkTar(chunksOf(source), ctx, 1, '', open);
     else if (format === 'cab') await walkCab(source, ctx, 1, '');
     else await walkStream(format, Readable.from(chunksOf(source)), ctx, 1, '', innerNameOf(name), open);
-  } catch (error) {
-    facts.error = error instanceof Error ? error.message : String(error);
+  } catch (thrown) {
+    error = thrown instanceof Error ? thrown.message : String(thrown);
   }
-  facts.declaredTotal = ctx.declaredTotal;
-  facts.overlapping = ctx.overlapping;
-  return { facts, ctx };
+  return { facts: ctx.facts(format, error), ctx };
 }

@@ -62,10 +62,19 @@ export function parseFieldMapping(spec: string): [Field, string] {
   return [match[1] as Field, match[2]!];
 }
 
+/** Dotted keys split once: every line of a log looks up the same few keys. */
+const KEY_PARTS = new Map<string, string[]>();
+
 function lookup(object: Record<string, unknown>, key: string): unknown {
   if (Object.hasOwn(object, key)) return object[key];
+  let parts = KEY_PARTS.get(key);
+  if (parts === undefined) {
+    parts = key.split('.');
+    KEY_PARTS.set(key, parts);
+  }
+  if (parts.length === 1) return undefined;
   let value: unknown = object;
-  for (const part of key.split('.')) {
+  for (const part of parts) {
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
     value = (value as Record<string, unknown>)[part];
   }

@@ -194,9 +194,19 @@ export type ActiveKind =
   /** An ImageMagick drawing (MVG) or scripting (MSL) file: converters run it, whatever its name. */
   | 'image-script';
 
+/** The places in a file itself where a hit is found; any other `where` is an archive entry's path. */
+export const FILE_PLACES: ReadonlySet<string> = new Set([
+  'head',
+  'tail',
+  'body',
+  'stream',
+  'metadata',
+  'image data',
+]);
+
 export interface ActiveHit {
   kind: ActiveKind;
-  /** Where it was found: head, tail, body, stream, metadata, image data, or an archive entry's path. */
+  /** Where it was found: one of FILE_PLACES, or an archive entry's path. */
   where: string;
   /** A short excerpt, as found (reporters escape it). */
   sample: string;

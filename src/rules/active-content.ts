@@ -1,4 +1,10 @@
-import type { ActiveHit, ActiveKind, FindingDraft, InspectedFile } from '../model/types.js';
+import {
+  type ActiveHit,
+  type ActiveKind,
+  FILE_PLACES,
+  type FindingDraft,
+  type InspectedFile,
+} from '../model/types.js';
 import type { Rule } from './define.js';
 import { defineRule } from './define.js';
 
@@ -22,7 +28,7 @@ function hitRule({ message, kinds, ...meta }: HitMeta): Rule {
       const byPlace = new Map<string, ActiveHit[]>();
       for (const hit of drafts(file, kinds)) byPlace.set(hit.where, [...(byPlace.get(hit.where) ?? []), hit]);
       return [...byPlace].map(([where, hits]): FindingDraft => {
-        const inArchive = !['head', 'tail', 'body', 'stream', 'metadata', 'image data'].includes(where);
+        const inArchive = !FILE_PLACES.has(where);
         const draft: FindingDraft = {
           messageId: 'hit',
           evidence: {

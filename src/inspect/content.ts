@@ -54,7 +54,8 @@ export async function inspectContent(
     // A zip or tar stores its files as they are: a page among them shows in the archive's own
     // bytes, and is judged as its entry. Server code stays a finding: zip:// and phar:// include
     // a file inside, whatever its name.
-    const listed = nestedFormat(detected) === 'zip' || nestedFormat(detected) === 'tar';
+    const format = nestedFormat(detected);
+    const listed = format === 'zip' || format === 'tar';
     const binaryHits = (bytes: Uint8Array, where: string): ActiveHit[] =>
       mayHoldCode(bytes) ? scanBinary(bytes, where).filter((hit) => !listed || hit.kind !== 'html') : [];
     active.push(...binaryHits(head, 'head'));

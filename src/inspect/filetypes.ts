@@ -9,10 +9,13 @@ export type TypeClass = (typeof TYPE_CLASSES)[number];
 
 const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).filter(Boolean));
 
-/** Extensions a web server may execute (PHP, ASP, JSP, CGI, SSI families). */
+/**
+ * Extensions a web server may execute (PHP, ASP, JSP, CGI, SSI families). IIS with .NET's workflow
+ * activation runs a .xamlx service, whose expressions are VB or C# (Process.Start included).
+ */
 export const SERVER_SCRIPT_EXTENSIONS = set(`
   php php2 php3 php4 php5 php6 php7 php8 phtml phtm pht phpt phar phps pgif hphp ctp shtml shtm stm inc
-  asp aspx asa cer cdx ashx asmx ascx axd aspq cshtml cshtm vbhtml vbhtm svc rem soap
+  asp aspx asa cer cdx ashx asmx ascx axd aspq cshtml cshtm vbhtml vbhtm svc rem soap xamlx
   jsp jspx jsw jsv jspf jhtml wss
   cfm cfml cfc dbm
   cgi fcgi pl pm py pyc rb sh bash yaws
@@ -24,8 +27,10 @@ export const SERVER_SCRIPT_EXTENSIONS = set(`
  * launchers (.lnk, .url, .desktop, ClickOnce, a Windows Sandbox configuration), Excel add-ins
  * and data connections that run or fetch on open (.xll, .iqy, .slk), help files that run script
  * (.chm), and the disk images Windows mounts on a double-click, whose contents then run without
- * the mark of the web (.iso, .img, .vhd, .vhdx). Most are on Outlook's list of blocked
- * attachments, where the same risk is judged for files from strangers.
+ * the mark of the web (.iso, .img, .vhd, .vhdx), and Flash movies (.swf: embedded from another
+ * site, one served by this origin runs with its rights, and Ruffle still plays them in today's
+ * browsers). Most are on Outlook's list of blocked attachments, where the same risk is judged for
+ * files from strangers.
  */
 export const EXECUTABLE_EXTENSIONS = set(`
   exe dll scr com bat cmd ps1 psm1 psd1 ps1xml ps2xml psc1 psc2 msh msh1 msh2 mshxml msh1xml msh2xml
@@ -33,7 +38,7 @@ export const EXECUTABLE_EXTENSIONS = set(`
   apk app elf so appimage dmg pkg deb rpm appx appxbundle msix msixbundle xbap pyw pyz pyzw
   lnk url website desktop command application appref-ms settingcontent-ms wsb library-ms searchconnector-ms
   reg cpl gadget msc pif scf shb shs inf diagcab chm hlp xll iqy slk
-  iso img vhd vhdx
+  iso img vhd vhdx swf
 `);
 
 /** File names that reconfigure the server that serves the folder. */
@@ -127,7 +132,7 @@ export type ContentKind =
   | 'document'
   | 'other';
 
-const EXECUTABLE_CONTENT = set('elf exe dll macho wasm class dex msi lnk');
+const EXECUTABLE_CONTENT = set('elf exe dll macho wasm class dex msi lnk swf');
 const SERVER_SCRIPT_CONTENT = set('php asp jsp cfm sh shtml');
 const MARKUP_CONTENT = set('html svg xml');
 const ARCHIVE_CONTENT = set('zip tar tar.gz gz bz2 xz 7z rar zst cab lz lzh arj cpio ar rpm deb');

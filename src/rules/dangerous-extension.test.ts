@@ -39,6 +39,7 @@ describe('dangerous-extension rules', () => {
     ['x.cer', ['server-script']],
     ['x.ashx', ['server-script']],
     ['x.soap', ['server-script']],
+    ['shell.xamlx', ['server-script']],
     ['x.fcgi', ['server-script']],
     ['x.jsp', ['server-script']],
     ['x.jspx', ['server-script']],
@@ -64,6 +65,7 @@ describe('dangerous-extension rules', () => {
       ['executable'],
     ]),
     ['x.jar', ['executable']],
+    ['xss.swf', ['executable']],
     // Java EE applications (a servlet container deploys them), an Office add-in installer
     ...['war', 'ear', 'vsto'].map((ext): [string, string[]] => [`x.${ext}`, ['executable']]),
     // Explorer opens the remote location they name as soon as their folder is viewed (NTLM leak)

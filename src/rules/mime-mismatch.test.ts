@@ -20,6 +20,7 @@ const PDF = detected('pdf', 'application/pdf');
 const M3U = detected('m3u8', 'application/vnd.apple.mpegurl', 'text');
 const CLASS = detected('class', 'application/java-vm');
 const WASM = detected('wasm', 'application/wasm');
+const SWF = detected('swf', 'application/x-shockwave-flash');
 
 /** Which mime-mismatch rules fire for a name and a detected type. */
 function fired(name: string, type: DetectedType | undefined, size = 100): string[] {
@@ -47,6 +48,7 @@ describe('mime-mismatch rules', () => {
     // code whose name says what it is (a jar's classes, a browser's module)
     ['Main.class', CLASS, []],
     ['app.wasm', WASM, []],
+    ['intro.swf', SWF, []],
     ['unknown.xyz', PNG, []],
     ['README', TEXT, []],
     // dangerous content behind a harmless name
@@ -57,6 +59,8 @@ describe('mime-mismatch rules', () => {
     ['upload', ELF, ['mime-mismatch/executable']],
     ['cat.jpg', CLASS, ['mime-mismatch/executable']],
     ['Main.class', PE, ['mime-mismatch/executable']],
+    // a Flash movie named as a picture: `<embed type="application/x-shockwave-flash">` plays it
+    ['avatar.jpg', SWF, ['mime-mismatch/executable']],
     // markup behind an image or document extension
     ['avatar.jpg', HTML, ['mime-mismatch/markup']],
     ['avatar.png', SVG, ['mime-mismatch/markup']],

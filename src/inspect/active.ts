@@ -429,6 +429,23 @@ const REMOTE_DTD =
 export const externalEntity = (text: string, where: string): ActiveHit | undefined =>
   firstHit('xxe', XXE, text, where) ?? firstHit('xxe', REMOTE_DTD, text, where);
 
+/**
+ * XML that a server turns into objects and calls, naming a class that starts a process: a Jetty
+ * context file dropped where Jetty deploys (`<Call class="java.lang.Runtime" name="getRuntime">`),
+ * a Spring bean file or a Java XMLDecoder document (`class="java.lang.ProcessBuilder"`), XAML read
+ * by XamlReader or served as a .xamlx workflow (`ObjectType="{x:Type d:Process}"`, the
+ * System.Diagnostics namespace, `Process.Start(`). Configuration that only sets values names none
+ * of these.
+ */
+const PROCESS_IN_XML = new RegExp(
+  [
+    String.raw`\b(?:class|type|ObjectType|factory-class)\s*=\s*["']\s*(?:java\.lang\.(?:Runtime|ProcessBuilder)|javax\.script\.ScriptEngineManager|groovy\.lang\.GroovyShell|System\.Diagnostics\.Process)\b`,
+    String.raw`\{x:Type\s+[\w.-]+:Process\}`,
+    String.raw`clr-namespace:System\.Diagnostics\b`,
+    String.raw`\bProcess\.Start\s*\(`,
+  ].join('|'),
+);
+
 /** Scripts, handlers, external references and external entities in an SVG or XML document. */
 export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHit[] {
   const hits: ActiveHit[] = [];
@@ -461,7 +478,9 @@ export function scanMarkup(text: string, kind: 'svg' | 'xml' | 'html'): ActiveHi
   if (xxe) hits.push(xxe);
   const bomb = kind === 'html' ? undefined : entityExpansion(text, 'body');
   if (bomb) hits.push(bomb);
-  const code = SERVER_CODE.map((p) => firstHit('server-code', p, text, 'body')).find(Boolean);
+  const code =
+    SERVER_CODE.map((p) => firstHit('server-code', p, text, 'body')).find(Boolean) ??
+    (kind === 'html' ? undefined : firstHit('server-code', PROCESS_IN_XML, text, 'body'));
   if (code) hits.push(code);
   return hits;
 }

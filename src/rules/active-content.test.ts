@@ -256,6 +256,49 @@ describe('active-content: markup', () => {
     ).toEqual([]);
   });
 
+  it('reports XML a server turns into objects that start a process, not configuration', async () => {
+    const jetty = (body: string) =>
+      `<?xml version="1.0"?>\n<!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://www.eclipse.org/jetty/configure_10_0.dtd">\n<Configure class="org.eclipse.jetty.server.handler.ContextHandler">${body}</Configure>`;
+    expect(
+      await active(
+        'context.xml',
+        jetty(
+          '<Call class="java.lang.Runtime" name="getRuntime"><Call name="exec"><Arg>id</Arg></Call></Call>',
+        ),
+      ),
+    ).toEqual(['server-code']);
+    // the same, named as a picture: the content is still the server's
+    expect(await active('a.jpg', jetty('<Call class="java.lang.Runtime" name="getRuntime"/>'))).toEqual([
+      'server-code',
+    ]);
+    const spring =
+      '<beans xmlns="http://www.springframework.org/schema/beans"><bean id="pb" class="java.lang.ProcessBuilder" init-method="start"><constructor-arg><list><value>sh</value></list></constructor-arg></bean></beans>';
+    expect(await active('beans.xml', spring)).toEqual(['server-code']);
+    const decoder =
+      '<?xml version="1.0"?><java version="1.8" class="java.beans.XMLDecoder"><object class="java.lang.ProcessBuilder"><array class="java.lang.String" length="1"><void index="0"><string>id</string></void></array><void method="start"/></object></java>';
+    expect(await active('data.xml', decoder)).toEqual(['server-code']);
+    const xaml =
+      '<ResourceDictionary xmlns="http://schemas.microsoft.com/winfx/2006/xaml/presentation" xmlns:x="http://schemas.microsoft.com/winfx/2006/xaml" xmlns:d="clr-namespace:System.Diagnostics;assembly=system"><ObjectDataProvider x:Key="a" ObjectType="{x:Type d:Process}" MethodName="Start"/></ResourceDictionary>';
+    expect(await active('style.xml', xaml)).toEqual(['server-code']);
+    const workflow =
+      '<WorkflowService xmlns="http://schemas.microsoft.com/netfx/2009/xaml/servicemodel"><InArgument>[System.Diagnostics.Process.Start("cmd.exe", "/c calc").toString()]</InArgument></WorkflowService>';
+    expect(await active('service.xml', workflow)).toEqual(['server-code']);
+    // look-alikes: a Jetty context and Spring beans that only set values; prose naming the classes
+    expect(await active('context.xml', jetty('<Set name="contextPath">/app</Set>'))).toEqual([]);
+    expect(
+      await active(
+        'beans.xml',
+        '<beans xmlns="http://www.springframework.org/schema/beans"><bean id="ds" class="org.apache.commons.dbcp2.BasicDataSource"/></beans>',
+      ),
+    ).toEqual([]);
+    expect(
+      await active(
+        'notes.xml',
+        '<?xml version="1.0"?><notes><p>Avoid java.lang.Runtime and System.Diagnostics.Process in handlers.</p></notes>',
+      ),
+    ).toEqual([]);
+  });
+
   it('reports HTML documents whatever their extension, and leaves XML without entities alone', async () => {
     expect(await active('page.html', '<!DOCTYPE html><html><body>hi</body></html>')).toEqual(['html']);
     expect(

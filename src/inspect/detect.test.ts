@@ -228,6 +228,35 @@ describe('playlists and XML without a prolog', () => {
   });
 });
 
+describe('a playlist inside an AVI', () => {
+  /** A RIFF AVI with a main header, then a movi list whose first chunk is `chunk`. */
+  const avi = (chunkId: string, data: Buffer): Buffer => {
+    const riffChunk = (id: string, body: Buffer) => {
+      const size = Buffer.alloc(4);
+      size.writeUInt32LE(body.length);
+      return Buffer.concat([Buffer.from(id, 'latin1'), size, body, Buffer.alloc(body.length % 2)]);
+    };
+    const list = (type: string, body: Buffer) => riffChunk('LIST', Buffer.concat([Buffer.from(type), body]));
+    const header = list('hdrl', riffChunk('avih', Buffer.alloc(56)));
+    const movi = list('movi', Buffer.concat([riffChunk(chunkId, data), riffChunk('00dc', Buffer.alloc(3))]));
+    return riffChunk('RIFF', Buffer.concat([Buffer.from('AVI '), header, movi]));
+  };
+  const gab2 = (payload: string) =>
+    Buffer.concat([Buffer.from('GAB2\0\x02\0', 'latin1'), Buffer.alloc(10), Buffer.from(payload)]);
+
+  it('a GAB2 subtitle packet holding an HLS playlist makes the file a playlist (ffmpeg opens it)', async () => {
+    const playlist = '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST';
+    expect((await detectType(avi('00tx', gab2(playlist))))?.ext).toBe('m3u8');
+  });
+
+  it('an AVI with ordinary subtitles, or video frames only, stays an AVI', async () => {
+    expect((await detectType(avi('00tx', gab2('1\n00:00:01,000 --> 00:00:02,000\nHello\n'))))?.ext).toBe(
+      'avi',
+    );
+    expect((await detectType(avi('00dc', Buffer.alloc(64, 7))))?.ext).toBe('avi');
+  });
+});
+
 describe('valid files file-type alone would misread', () => {
   it('UTF-16 text with a byte order mark is text, and its content is still judged', async () => {
     const le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);

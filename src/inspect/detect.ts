@@ -229,9 +229,26 @@ export async function detectType(head: Uint8Array): Promise<DetectedType | undef
   return known === NEEDS_FILE_TYPE ? detectWithFileType(head) : known;
 }
 
+const GAB2 = Buffer.from('GAB2\0');
+const EXTM3U = Buffer.from('#EXTM3U');
+const PLAYLIST = sig('m3u8', 'application/vnd.apple.mpegurl');
+
+/**
+ * An AVI whose GAB2 subtitle packet holds an HLS playlist (the `00tx` chunk of ffmpeg's
+ * CVE-2017-9993 exploits, AVI+M3U+XBIN): ffmpeg probes a GAB2 payload for its format and opens
+ * the playlist, which reads local files into the thumbnail. To the converter the file is a
+ * playlist, whatever its container says.
+ */
+function playlistInAvi(head: Uint8Array): boolean {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const gab2 = bytes.indexOf(GAB2);
+  return gab2 >= 0 && bytes.indexOf(EXTM3U, gab2) >= 0;
+}
+
 /** The verdict for a head `detectKnown` left to file-type (it has already ruled out the rest). */
 export async function detectWithFileType(head: Uint8Array): Promise<DetectedType | undefined> {
   const found = await fileTypeFromBuffer(head);
+  if (found?.ext === 'avi' && playlistInAvi(head)) return PLAYLIST;
   if (found && found.ext !== 'xml') return sig(found.ext, found.mime);
   return sniffText(head) ?? (found && sig(found.ext, found.mime));
 }

@@ -87,6 +87,12 @@ describe('dangerous-extension rules', () => {
     ['avatar.php.jpg', ['double-extension']],
     ['shell.PHP5.png', ['double-extension']],
     ['x.jsp.gif', ['double-extension']],
+    ['x.pl.jpg', ['double-extension']],
+    // words, not handlers, before the last extension: a company's Inc., a time of day
+    ['Acme.Inc.Invoice.pdf', []],
+    ['Call.5.30.pm.mp3', []],
+    // but a name that ends in one is still the script it says
+    ['config.inc', ['server-script']],
     // name tricks
     ['x.php.', ['name-trick']],
     ['x.php ', ['name-trick']],

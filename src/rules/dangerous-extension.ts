@@ -56,6 +56,14 @@ export const executableRule = defineRule({
   },
 });
 
+/**
+ * Script extensions that, before the last one, are far more often a word than a handler: a
+ * company's Inc. (`Acme.Inc.Invoice.pdf`), a time of day (`Call.5.30.pm.mp3`). No server runs
+ * a file by them (.inc is included by other PHP, .pm loaded by Perl), and PHP or Perl inside
+ * such a file is still reported by its content.
+ */
+const WORDS_NOT_HANDLERS = new Set(['inc', 'pm']);
+
 export const doubleExtensionRule = defineRule({
   id: 'dangerous-extension/double-extension',
   category: 'dangerous-extension',
@@ -69,7 +77,9 @@ export const doubleExtensionRule = defineRule({
   check(file) {
     const { extensions, extension } = file.nameInfo;
     if (isDangerous(extension) || trickExtension(file.nameInfo)) return undefined;
-    const hidden = extensions.slice(0, -1).find((ext) => SERVER_SCRIPT_EXTENSIONS.has(ext));
+    const hidden = extensions
+      .slice(0, -1)
+      .find((ext) => SERVER_SCRIPT_EXTENSIONS.has(ext) && !WORDS_NOT_HANDLERS.has(ext));
     return hidden ? draft('hidden', { hidden: `.${hidden}`, extension: extension ?? '' }) : undefined;
   },
 });

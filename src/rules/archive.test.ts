@@ -283,6 +283,28 @@ describe('archive: tar and gzip', () => {
   });
 });
 
+describe('archive: a compressed stream cut by the inflate budget', () => {
+  // 1 MiB of zeros then 256 KiB of noise: the file as a whole inflates ~5:1, its start ~1000:1.
+  const noise = Buffer.alloc(256 * 1024);
+  for (let i = 0, x = 7; i < noise.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    noise[i] = x >>> 24;
+  }
+  const bombThenNoise = gzipSync(Buffer.concat([Buffer.alloc(4 * 1024 * 1024), noise]));
+  const budget = 'bounds: { maxInflateBytes: 1MiB }';
+
+  it('is judged by the ratio of the bytes it took to reach the budget, not of the whole file', async () => {
+    expect(await archive('logs.gz', bombThenNoise, budget)).toEqual(['bomb logs', 'unreadable']);
+  });
+
+  it('a stream of ordinary compressibility cut by the budget is no bomb', async () => {
+    const text = Buffer.from(
+      Array.from({ length: 60_000 }, (_, i) => `line ${i} ${(i * 7919) % 10007}\n`).join(''),
+    );
+    expect(await archive('logs.gz', gzipSync(Buffer.concat([text, noise])), budget)).toEqual(['unreadable']);
+  });
+});
+
 describe('archive: code in the head of a binary entry', () => {
   const gifWithPhp = Buffer.concat([
     gif().subarray(0, 13),

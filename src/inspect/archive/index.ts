@@ -28,23 +28,32 @@ export { nestedFormat } from './context.js';
 
 const TAR_MAGIC_AT = 257;
 
+interface Inflating {
+  out: Readable;
+  /**
+   * Compressed bytes the decoder has taken so far, where it says (gzip); a stream cut by the
+   * inflate budget is then judged by the ratio of what was read, not of the whole file.
+   */
+  taken(): number | undefined;
+}
+
 /**
  * What a compressed stream inflates to, as it is read (a bomb is stopped by the inflate budget,
  * never inflated ahead of it). gzip is Node's own; xz comes from xz-decompress (the xz project's
  * embedded decoder compiled to WebAssembly, pulled a chunk at a time), loaded only when an archive
- * needs it. Destroying the result stops the source.
+ * needs it. Destroying the output stops the source.
  */
-async function inflated(format: StreamFormat, source: Readable): Promise<Readable> {
+async function inflated(format: StreamFormat, source: Readable): Promise<Inflating> {
   if (format === 'gzip') {
     const gunzip = createGunzip();
     source.on('error', (error) => gunzip.destroy(error));
-    return source.pipe(gunzip);
+    return { out: source.pipe(gunzip), taken: () => gunzip.bytesWritten };
   }
   // A UMD bundle: Node's ESM loader sees its exports as the default one.
   const { default: xz } = await import('xz-decompress');
   const out = Readable.fromWeb(new xz.XzReadableStream(Readable.toWeb(source)) as never);
   out.on('close', () => source.destroy());
-  return out;
+  return { out, taken: () => undefined };
 }
 
 /** Chunks with the first one at least `bytes` long (or the whole stream, if shorter). */
@@ -77,7 +86,7 @@ async function walkStream(
   innerName: string,
   openNested: OpenNested,
 ): Promise<void> {
-  const inflating = await inflated(format, source);
+  const { out: inflating, taken } = await inflated(format, source);
   const peeked = await peek(firstAtLeast(inflating, TAR_MAGIC_AT + 5));
   if (!peeked) return;
   const { first: head, all: rest } = peeked;
@@ -94,9 +103,15 @@ async function walkStream(
   }
   const facts: ArchiveEntryFacts = { path: prefix + innerName, kind: 'file', declaredSize: 0, depth };
   if (!ctx.add(facts)) return;
-  await readEntryContent(ctx, facts, rest, openNested, () => inflating.destroy());
+  let cut = false;
+  await readEntryContent(ctx, facts, rest, openNested, () => {
+    cut = true;
+    inflating.destroy();
+  });
   inflating.destroy();
   facts.declaredSize = facts.actualSize ?? 0;
+  const compressed = taken();
+  if (cut && compressed !== undefined && compressed > 0) facts.compressedSize = compressed;
 }
 
 /** What a compressed file holds is named after it: `site.tgz` and `site.tar.xz` hold `site.tar`, `notes.txt.xz` `notes.txt`. */

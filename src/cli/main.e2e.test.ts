@@ -120,7 +120,7 @@ describe('exit codes', () => {
     [['scan'], /missing required argument 'dir'/],
     [
       ['scan', DEMO, '--output', '/nonexistent/dir/report.json'],
-      /^upload-audit: cannot write '\/nonexistent\/dir\/report.json': ENOENT$/,
+      /^upload-audit: cannot write '\/nonexistent\/dir\/report.json': its folder does not exist$/,
     ],
   ])('2 with one clear line for %j', async (args, message) => {
     const { status, stderr, stdout } = await cliInProcess(args);

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { errnoCode, InputError } from '../util/errors.js';
+import { errnoCode, InputError, writeReason } from '../util/errors.js';
 
 export interface ColorInputs {
   /** --color (true), --no-color (false), or neither (undefined). */
@@ -128,7 +128,7 @@ function writeDirect(path: string, text: string | Iterable<string>): void {
  */
 function writeError(path: string, error: unknown): unknown {
   const code = errnoCode(error);
-  return code === undefined ? error : new InputError(`cannot write '${path}': ${code}`);
+  return code === undefined ? error : new InputError(`cannot write '${path}': ${writeReason(error)}`);
 }
 
 /** Stdout errors a writeStdout call has already turned into an InputError. */

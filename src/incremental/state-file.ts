@@ -29,7 +29,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { errnoCode, InputError } from '../util/errors.js';
+import { errnoCode, InputError, writeReason } from '../util/errors.js';
 import { TableBuilder, type TableData } from './table.js';
 
 export const STATE_FORMAT = 'upload-audit-state';
@@ -247,7 +247,7 @@ export class StateWriter {
       // 0600: whoever can write a state can make the next run skip a file.
       this.#fd = openSync(this.#temp, 'wx', 0o600);
     } catch (error) {
-      throw new InputError(`cannot write state file '${file}': ${errnoCode(error) ?? String(error)}`);
+      throw new InputError(`cannot write state file '${file}': ${writeReason(error)}`);
     }
     this.#write(`${JSON.stringify(header)}\n`);
   }
@@ -289,7 +289,7 @@ export class StateWriter {
       }
     } catch (error) {
       this.abandon();
-      throw new InputError(`cannot write state file '${this.file}': ${errnoCode(error) ?? String(error)}`);
+      throw new InputError(`cannot write state file '${this.file}': ${writeReason(error)}`);
     }
   }
 

@@ -196,7 +196,7 @@ describe('json and jsonl in pieces', () => {
       writeFileAtomic(join(dir, 'r.json'), jsonPieces(r));
       expect(readFileSync(join(dir, 'r.json'), 'utf8')).toBe(wholeJson(r));
       expect(() => writeFileAtomic(join(dir, 'missing', 'r.json'), jsonPieces(r))).toThrow(
-        /cannot write '.*missing\/r\.json': ENOENT/,
+        /cannot write '.*missing\/r\.json': its folder does not exist/,
       );
       expect(readdirSync(dir)).toEqual(['r.json']);
       function* broken(): Generator<string> {

@@ -22,3 +22,23 @@ export function errnoCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What a system error code means to the person who ran us, when writing to a path. */
+const WRITE_REASONS: Record<string, string> = {
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'a part of its path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'it is a folder',
+  EEXIST: 'it already exists',
+};
+
+/** Why a write failed, in words where the code is a common one (the code itself otherwise). */
+export function writeReason(error: unknown): string {
+  const code = errnoCode(error);
+  if (code === undefined) return error instanceof Error ? error.message : String(error);
+  return WRITE_REASONS[code] ?? code;
+}

@@ -27,6 +27,14 @@ import { scanPdf } from './pdf.js';
 /** Text a spreadsheet opens by its name, where a cell can start a formula. */
 const SPREADSHEET_TEXT = new Set(['csv', 'tsv', 'tab']);
 
+/**
+ * What a PostScript program writes to, or calls, to run a command through Ghostscript: its pipe
+ * device (`(%pipe%curl …)`, the payload of CVE-2018-16509, CVE-2021-3781, CVE-2023-36664), an
+ * output file that is a pipe (`/OutputFile (|id)`), or `.forceput`, the internal operator the
+ * -dSAFER escapes reach for. A document that only draws names none of them.
+ */
+const GHOSTSCRIPT_COMMAND = /%pipe%|\/OutputFile\s*\(\s*\||\.forceput\b/;
+
 /** Record on the file that a bound (or a read error) stopped part of its inspection. */
 export function noteIncomplete(file: InspectedFile, hit: LimitHit): void {
   if (file.incomplete) file.incomplete.push(hit);
@@ -98,6 +106,12 @@ export async function inspectContent(
   ) {
     const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1').trimStart();
     active.push({ kind: 'image-script', where: 'head', sample: sample(text, 0).replace(/\s+/g, ' ') });
+  } else if (postscript) {
+    // Under its own name (or a PDF's), PostScript that makes Ghostscript run a command.
+    const text = (await source.read(0, Math.min(file.size, limits.maxMarkupBytes))).toString('latin1');
+    const at = text.search(GHOSTSCRIPT_COMMAND);
+    if (at >= 0)
+      active.push({ kind: 'image-script', where: 'body', sample: sample(text, at).replace(/\s+/g, ' ') });
   }
   if (SPREADSHEET_TEXT.has(file.nameInfo.extension ?? '') && detected?.source === 'text') {
     const hits = scanCsv(head, 'head');

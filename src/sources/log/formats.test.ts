@@ -260,6 +260,19 @@ describe('combined access logs', () => {
     });
   });
 
+  it('reads nginx lines that log the host between the time and the request', () => {
+    const at = '205.197.2.175 - - [22/Aug/2017:17:43:56 +0000] www.example.com';
+    expect(
+      parseCombinedLine(`${at} "GET /uploads/x.php?cmd=id HTTP/1.1" 200 120 "-" "curl/8" 0.000`, uploads),
+    ).toMatchObject({ client: '205.197.2.175', executed: { status: 200, script: 'x.php' } });
+    expect(
+      parseCombinedLine(`${at} "POST /upload?filename=a.php HTTP/1.1" 201 9 "-" "curl/8"`, uploads),
+    ).toMatchObject({ filename: 'a.php', accepted: true });
+    expect(parseCombinedLine(`${at} "GET /uploads/a.jpg HTTP/1.1" 200 9 "-" "-"`, uploads)).toBe(undefined);
+    // two fields there is not a combined line
+    expect(typeof parseCombinedLine(`${at} extra "GET / HTTP/1.1" 200 9`, uploads)).toBe('string');
+  });
+
   it('records who and when, and whether the server accepted it', () => {
     expect(parseCombinedLine(line('POST /upload?filename=a.jpg', 403), uploads)).toMatchObject({
       client: '192.0.2.1',
@@ -324,7 +337,8 @@ describe('combined access logs', () => {
 
   it('parses like the plain definition (split, decode every key), on lines built to hit each branch', () => {
     /** The first definition, written for clarity: the fast one must agree with it everywhere. */
-    const COMBINED = /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
+    const COMBINED =
+      /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] (?:[^\s"]+ )?"((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
     const reference = (text: string): ReturnType<typeof parseCombinedLine> => {
       const m = COMBINED.exec(text);
       if (!m) return 'not a combined-format line';

@@ -8,6 +8,7 @@ import { analyzeName, climbsOut, decodeRepeatedly, lastComponent } from '../../i
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
+import { unwrapLine } from './envelope.js';
 import { detectFormat, FORMATS, LOG_FORMATS, type LogFormat } from './formats.js';
 import type { Field } from './jsonl.js';
 import { detached, logBytes, splitLineBatches } from './lines.js';
@@ -221,7 +222,7 @@ export class LogAuditor {
           continue;
         }
         counters.bytes += line.bytes;
-        const { text } = line;
+        const text = unwrapLine(line.text);
         if (blank(text)) continue;
         format ??= detectFormat(text);
         const parsed = format === undefined ? NO_FORMAT : FORMATS[format].parse(text, options);

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { WorkerGroup } from '../../util/threads.js';
 import type { LogAuditor, LogPart, LogPartResult, LogSettings } from './auditor.js';
+import { unwrapLine } from './envelope.js';
 import { detectFormat, FORMATS, type LogFormat } from './formats.js';
 import { GZIP_MAGIC } from './lines.js';
 
@@ -24,7 +25,7 @@ function formatFromHead(head: Buffer, maxLineBytes: number): LogFormat | undefin
     if (nl - start <= maxLineBytes) {
       const text = head.toString('utf8', start, end);
       if (text.trim() !== '') {
-        const format = detectFormat(text);
+        const format = detectFormat(unwrapLine(text));
         if (format) return format;
       }
     }

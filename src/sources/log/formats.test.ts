@@ -164,6 +164,42 @@ describe('JSON access logs (no upload record: a request, judged as combined line
       },
       { client: '203.0.113.9', executed: { script: 'x.aspx', status: 200 } },
     ],
+    [
+      "Cloudflare's Logpush",
+      {
+        ClientIP: '203.0.113.10',
+        ClientRequestMethod: 'GET',
+        ClientRequestURI: '/wp-content/uploads/2024/x.php',
+        EdgeResponseStatus: 200,
+        EdgeStartTimestamp: '2024-03-15T02:31:55Z',
+      },
+      { client: '203.0.113.10', executed: { script: '2024/x.php', status: 200 } },
+    ],
+    [
+      "Azure's Application Gateway",
+      {
+        time: '2024-03-15T02:31:55Z',
+        properties: {
+          clientIP: '203.0.113.11',
+          httpMethod: 'POST',
+          requestUri: '/upload?filename=a.aspx',
+          httpStatus: 200,
+        },
+      },
+      { client: '203.0.113.11', filename: 'a.aspx', accepted: true },
+    ],
+    [
+      "Azure's Front Door (an absolute URL)",
+      {
+        properties: {
+          clientIp: '203.0.113.12',
+          httpMethod: 'GET',
+          requestUri: 'https://example.com:443/uploads/cmd.ashx?cmd=whoami',
+          httpStatusCode: '200',
+        },
+      },
+      { client: '203.0.113.12', executed: { script: 'cmd.ashx', status: 200 } },
+    ],
   ])('%s', (_label, object, expected) => {
     expect(parse(object)).toMatchObject(expected);
   });

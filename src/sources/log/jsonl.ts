@@ -225,7 +225,9 @@ export function parseJsonLine(
 /**
  * Where JSON access logs keep a request's parts: Caddy (`request.method`, `request.uri`),
  * Traefik (`RequestMethod`, `RequestPath`, `DownstreamStatus`), Google Cloud's `httpRequest`,
- * Elastic Common Schema (`http.request.method`, `url.original`), Envoy, and the names nginx
+ * Elastic Common Schema (`http.request.method`, `url.original`), Envoy, Cloudflare's Logpush
+ * (`ClientRequestMethod`, `ClientRequestURI`, `EdgeResponseStatus`), Azure's Application
+ * Gateway and Front Door (`properties.httpMethod`, `properties.requestUri`), and the names nginx
  * and Apache JSON formats are usually given (`request_method`, `request_uri`, or `request`
  * holding the whole request line).
  */
@@ -239,6 +241,8 @@ const REQUEST_KEYS = {
     'http.request.method',
     'http_method',
     'verb',
+    'ClientRequestMethod',
+    'properties.httpMethod',
   ],
   url: [
     'request.uri',
@@ -249,6 +253,8 @@ const REQUEST_KEYS = {
     'url.original',
     'url',
     'request_url',
+    'ClientRequestURI',
+    'properties.requestUri',
   ],
   status: [
     'status',
@@ -259,6 +265,9 @@ const REQUEST_KEYS = {
     'http.response.status_code',
     'response.status',
     'status_code',
+    'EdgeResponseStatus',
+    'properties.httpStatus',
+    'properties.httpStatusCode',
   ],
   client: [
     'request.remote_ip',
@@ -273,8 +282,21 @@ const REQUEST_KEYS = {
     'source.ip',
     'downstream_remote_address',
     'ip',
+    'ClientIP',
+    'properties.clientIP',
+    'properties.clientIp',
   ],
-  time: ['ts', 'time', 'timestamp', '@timestamp', 'StartUTC', 'time_local', 'time_iso8601', 'date'],
+  time: [
+    'ts',
+    'time',
+    'timestamp',
+    '@timestamp',
+    'StartUTC',
+    'time_local',
+    'time_iso8601',
+    'date',
+    'EdgeStartTimestamp',
+  ],
 } as const;
 
 const firstText = (object: Record<string, unknown>, keys: readonly string[]): string | undefined => {

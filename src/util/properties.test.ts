@@ -14,9 +14,11 @@ import { RULES } from '../rules/index.js';
 import { uploadRecord } from '../sources/log/auditor.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from '../sources/log/combined.js';
 import { parseElbLine } from '../sources/log/elb.js';
+import { unwrapLine } from '../sources/log/envelope.js';
 import { parseHaproxyLine } from '../sources/log/haproxy.js';
 import { parseJsonLine } from '../sources/log/jsonl.js';
 import { type Line, splitLines } from '../sources/log/lines.js';
+import { parseLogfmtLine } from '../sources/log/logfmt.js';
 import { parseS3AccessLine } from '../sources/log/s3-access.js';
 import { parseW3cLine } from '../sources/log/w3c.js';
 import fc from '../test-support/fast-check.js';
@@ -279,6 +281,9 @@ describe('the log parsers', () => {
         );
         parseS3AccessLine(s);
         parseS3AccessLine(`o b [t] 1.2.3.4 - r REST.PUT.OBJECT ${s} "PUT / HTTP/1.1" 200 - - 1 1 1 "-" "-"`);
+        parseLogfmtLine(s, uploads);
+        parseLogfmtLine(`at=info method=${s} path="/uploads/${s}" fwd=${s} status=200 ${s}`, uploads);
+        parseLogfmtLine(unwrapLine(`Dec  7 02:00:00 ${s}`), uploads);
         return true;
       }),
       RUNS,

@@ -55,7 +55,8 @@ function requestFacts(record: UploadRecord, executed: NonNullable<UploadRecord['
   const path = record.requestPath ?? executed.script;
   const request: NonNullable<InspectedFile['request']> = { method: executed.method, status: executed.status };
   if (record.client !== undefined) request.client = record.client;
-  if (record.timestamp !== undefined) request.time = record.timestamp;
+  // An empty time (a JSON or logfmt log without one) is as unknown as a missing one.
+  if (record.timestamp) request.time = record.timestamp;
   if (executed.command !== undefined) request.command = executed.command;
   if (executed.include !== undefined) request.include = executed.include;
   return {

@@ -15,6 +15,7 @@ describe('unwrapLine', () => {
       'RFC 5424 with structured data',
       `<165>1 2026-12-07T02:00:00Z web1 nginx 123 ID47 [exampleSDID@32473 iut="3" eventID="1011"] ${ACCESS}`,
     ],
+    ['`heroku logs` (no host)', `2026-12-07T02:00:00.000000+00:00 heroku[router]: ${ACCESS}`],
     ['a CRI line (Kubernetes)', `2026-12-07T02:00:00.123456789Z stdout F ${ACCESS}`],
     [
       "Docker's json-file",

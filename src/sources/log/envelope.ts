@@ -5,9 +5,12 @@
  * format reads is the message inside; a line without an envelope is read as it is.
  */
 
-/** A syslog header: BSD (`Dec  7 02:00:00`) or ISO time, host, tag with an optional [pid], `: `. */
+/**
+ * A syslog header: BSD (`Dec  7 02:00:00`) or ISO time, a host (which `heroku logs` leaves out),
+ * a tag with an optional [pid] or [process] (`heroku[router]`), `: `.
+ */
 const SYSLOG =
-  /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) \S+ [^\s:[\]]+(?:\[\d+\])?: /;
+  /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?:\S+ )?[^\s:[\]]+(?:\[[^\]\s]*\])?: /;
 /** RFC 5424: `<pri>1 time host app procid msgid [structured data] `. */
 const SYSLOG_5424 = /^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) /;
 /** CRI (containerd, CRI-O): time, stream, F for a full line or P for a part of one. */

@@ -7,6 +7,7 @@ import { parseElbLine } from './elb.js';
 import { detectFormat } from './formats.js';
 import { parseHaproxyLine } from './haproxy.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
+import { parseLogfmtLine } from './logfmt.js';
 import { parseS3AccessLine } from './s3-access.js';
 import { parseW3cLine, w3c } from './w3c.js';
 
@@ -770,5 +771,35 @@ describe('HAProxy HTTP logs', () => {
     expect(parseHaproxyLine(line('GET /uploads/a.jpg HTTP/1.1'), uploads)).toBeUndefined();
     expect(parseHaproxyLine(line('<BADREQ>', '-1'), uploads)).toBeUndefined();
     expect(parseHaproxyLine('something else', uploads)).toBe('not an HAProxy HTTP log line');
+  });
+});
+
+describe('logfmt access logs (Heroku router)', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const line = (method: string, path: string, status = 200) =>
+    `at=info method=${method} path="${path}" host=app.herokuapp.com request_id=8601b555 fwd="203.0.113.5,10.0.0.1" dyno=web.1 connect=0ms service=5ms status=${status} bytes=120 protocol=https`;
+
+  it('is recognized by a method, a path and a status, inside `heroku logs` lines too', () => {
+    expect(detectFormat(line('GET', '/'))).toBe('logfmt');
+    expect(detectFormat('level=info msg="server started" port=8080')).toBeUndefined();
+  });
+
+  it('judges the request as combined lines are', () => {
+    expect(parseLogfmtLine(line('GET', '/uploads/s.php?cmd=id'), uploads)).toMatchObject({
+      client: '203.0.113.5',
+      executed: { method: 'GET', status: 200, script: 's.php' },
+    });
+    expect(parseLogfmtLine(line('POST', '/upload?filename=x.phtml', 201), uploads)).toMatchObject({
+      filename: 'x.phtml',
+      accepted: true,
+    });
+    // a quoted value with an escaped quote and spaces
+    expect(
+      parseLogfmtLine('method=GET path="/media/a b.jpg?c=cat \\"x\\"" status=200', uploads),
+    ).toMatchObject({ executed: { script: 'a b.jpg' } });
+    expect(parseLogfmtLine(line('GET', '/uploads/a.jpg'), uploads)).toBeUndefined();
+    expect(parseLogfmtLine('level=info msg=started', uploads)).toBe(
+      'not a logfmt line with a method, a path and a status',
+    );
   });
 });

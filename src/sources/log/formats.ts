@@ -6,14 +6,20 @@ import { combined } from './combined.js';
 import { elb } from './elb.js';
 import { haproxy } from './haproxy.js';
 import { jsonl } from './jsonl.js';
+import { logfmt } from './logfmt.js';
 import type { LogFormatModule } from './record.js';
 import { s3Access } from './s3-access.js';
 import { w3c } from './w3c.js';
 
-export const FORMATS = { jsonl, combined, w3c, elb, 's3-access': s3Access, haproxy } satisfies Record<
-  string,
-  LogFormatModule
->;
+export const FORMATS = {
+  jsonl,
+  combined,
+  w3c,
+  elb,
+  's3-access': s3Access,
+  haproxy,
+  logfmt,
+} satisfies Record<string, LogFormatModule>;
 export type LogFormat = keyof typeof FORMATS;
 export const LOG_FORMATS = Object.keys(FORMATS) as LogFormat[];
 

@@ -680,6 +680,21 @@ describe('active-content: Office documents that load or run something from outsi
       docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'file:///C:/Windows/System32/cmd.exe') }),
       ['office-remote'],
     ],
+    [
+      "PowerPoint's mouse-over that runs a program found on the PATH",
+      zip({
+        '[Content_Types].xml': '<Types/>',
+        'ppt/slides/slide1.xml':
+          '<p:sld><a:hlinkMouseOver r:id="rId1" action="ppaction://program" highlightClick="1"/></p:sld>',
+        'ppt/slides/_rels/slide1.xml.rels': rel('hyperlink', 'powershell.exe'),
+      }),
+      ['office-remote'],
+    ],
+    [
+      'a relative link to a program next to the document',
+      docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'tools\\setup.exe') }),
+      ['office-remote'],
+    ],
     // Look-alikes: ordinary links to the web, an internal template, a local image; the local
     // template path and file links Word writes into documents made from a template on the
     // author's disk.
@@ -709,6 +724,14 @@ describe('active-content: Office documents that load or run something from outsi
     [
       'ordinary external hyperlinks',
       docx({ 'word/_rels/document.xml.rels': rel('hyperlink', 'https://example.com/terms') }),
+      [],
+    ],
+    [
+      'a link to download an installer from the web, and a relative link to a document',
+      docx({
+        'word/_rels/document.xml.rels': rel('hyperlink', 'https://example.com/setup.exe'),
+        'word/_rels/footnotes.xml.rels': rel('hyperlink', 'reports/q3.xlsx'),
+      }),
       [],
     ],
     [

@@ -108,9 +108,13 @@ function onAnotherMachine(target: string): boolean {
   return slashes === 2 && !/^(?:localhost[\\/]|[a-z][:|])/i.test(rest);
 }
 
-/** A link to a program on the user's own disk (`file:///C:/Windows/System32/cmd.exe`). */
+/**
+ * A link to a program on the user's own disk (`file:///C:/Windows/System32/cmd.exe`), or one
+ * named bare, found on the PATH (`powershell.exe`: the target of PowerPoint's mouse-over
+ * `ppaction://program` droppers). A URL of another scheme is a page or a download, not a launch.
+ */
 function launches(target: string): boolean {
-  if (!/^(?:file:|[a-z]:[\\/])/i.test(target)) return false;
+  if (!/^(?:file:|[a-z]:[\\/])/i.test(target) && /^[a-z][a-z\d+.-]*:/i.test(target)) return false;
   const { extension } = analyzeName(lastComponent(target.replace(/[?#].*$/s, '')));
   return extension !== undefined && EXECUTABLE_EXTENSIONS.has(extension);
 }

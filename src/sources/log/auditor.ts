@@ -8,7 +8,7 @@ import { analyzeName, climbsOut, decodeRepeatedly, lastComponent } from '../../i
 import { type Counters, emptyCounters } from '../../model/counters.js';
 import type { Finding, InspectedFile, NotEvaluated } from '../../model/types.js';
 import type { PolicySet } from '../../policy/policy.js';
-import { unwrapLine } from './envelope.js';
+import { envelopeOf } from './envelope.js';
 import { detectFormat, FORMATS, LOG_FORMATS, type LogFormat } from './formats.js';
 import type { Field } from './jsonl.js';
 import { detached, logBytes, splitLineBatches } from './lines.js';
@@ -161,6 +161,8 @@ export interface LogPart {
   range?: { start: number; end: number };
   /** The format, when an earlier part already decided it; detected from the lines otherwise. */
   format?: LogFormat;
+  /** With the format: the program or stream of the envelope it was found in (envelope.ts). */
+  source?: string;
 }
 
 /** What auditing a log part found. Line numbers count from the part's first line. */
@@ -207,6 +209,8 @@ export class LogAuditor {
     const { counters } = result;
     const findings = new FindingTally(result.findings);
     let format = part.format;
+    // The program or stream whose lines are the access log, when lines come in envelopes.
+    let source = part.source;
     const unevaluated = new NotEvaluatedLines(file, listedPerReason, result.notEvaluated);
     const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void =>
       unevaluated.add(line, reason, detail);
@@ -223,9 +227,17 @@ export class LogAuditor {
           continue;
         }
         counters.bytes += line.bytes;
-        const text = unwrapLine(line.text);
+        const envelope = envelopeOf(line.text);
+        const text = envelope?.message ?? line.text;
         if (blank(text)) continue;
-        format ??= detectFormat(text);
+        if (format === undefined) {
+          format = detectFormat(text);
+          if (format !== undefined) source = envelope?.source;
+        } else if (envelope !== undefined && source !== undefined && envelope.source !== source) {
+          // Another program's line in a syslog file, or a container's stderr: not the access log.
+          counters.excluded++;
+          continue;
+        }
         const parsed = format === undefined ? NO_FORMAT : FORMATS[format].parse(text, options);
         if (parsed === undefined) {
           counters.excluded++;

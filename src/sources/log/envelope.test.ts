@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from '../../test-support/fast-check.js';
-import { unwrapLine } from './envelope.js';
+import { envelopeOf, unwrapLine } from './envelope.js';
 
 const ACCESS =
   '10.0.0.1 - - [07/Dec/2026:02:00:00 +0000] "GET /uploads/x.php?cmd=id HTTP/1.1" 200 120 "-" "curl"';
@@ -41,6 +41,17 @@ describe('unwrapLine', () => {
     ],
   ])('leaves %s as it is', (_label, line) => {
     expect(unwrapLine(line)).toBe(line);
+  });
+
+  it('names the program or stream that wrote the line', () => {
+    const source = (line: string) => envelopeOf(line)?.source;
+    expect(source(`Dec  7 02:00:00 web1 nginx: ${ACCESS}`)).toBe('nginx');
+    expect(source(`<190>Dec 17 02:00:00 web1 httpd[2231]: ${ACCESS}`)).toBe('httpd');
+    expect(source(`2026-12-07T02:00:00.000000+00:00 heroku[router]: ${ACCESS}`)).toBe('heroku');
+    expect(source(`<165>1 2026-12-07T02:00:00Z web1 nginx 123 - - ${ACCESS}`)).toBe('nginx');
+    expect(source(`2026-12-07T02:00:00.1Z stderr F ${ACCESS}`)).toBe('stderr');
+    expect(source(JSON.stringify({ log: ACCESS, stream: 'stdout' }))).toBe('stdout');
+    expect(envelopeOf(ACCESS)).toBeUndefined();
   });
 
   it('never throws, and returns the line or a tail of it', () => {

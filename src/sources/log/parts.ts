@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { WorkerGroup } from '../../util/threads.js';
 import type { LogAuditor, LogPart, LogPartResult, LogSettings } from './auditor.js';
-import { unwrapLine } from './envelope.js';
+import { envelopeOf } from './envelope.js';
 import { detectFormat, FORMATS, type LogFormat } from './formats.js';
 import { GZIP_MAGIC } from './lines.js';
 
@@ -17,16 +17,23 @@ const CUT_SEARCH_BYTES = 1024 * 1024;
 /** How much of the head is read to learn the format before cutting. */
 const FORMAT_SEARCH_BYTES = 1024 * 1024;
 
-/** The format the first recognizable line gives, as the sequential reader would decide it. */
-function formatFromHead(head: Buffer, maxLineBytes: number): LogFormat | undefined {
+/**
+ * The format the first recognizable line gives, and the source of its envelope, as the
+ * sequential reader would decide them.
+ */
+function formatFromHead(
+  head: Buffer,
+  maxLineBytes: number,
+): { format: LogFormat; source?: string } | undefined {
   let start = 0;
   for (let nl = head.indexOf(0x0a); nl !== -1; nl = head.indexOf(0x0a, start)) {
     const end = nl > start && head[nl - 1] === 0x0d ? nl - 1 : nl;
     if (nl - start <= maxLineBytes) {
       const text = head.toString('utf8', start, end);
       if (text.trim() !== '') {
-        const format = detectFormat(unwrapLine(text));
-        if (format) return format;
+        const envelope = envelopeOf(text);
+        const format = detectFormat(envelope?.message ?? text);
+        if (format) return envelope === undefined ? { format } : { format, source: envelope.source };
       }
     }
     start = nl + 1;
@@ -63,8 +70,8 @@ export function splitLog(
     const head = Buffer.alloc(Math.min(size, FORMAT_SEARCH_BYTES));
     readSync(fd, head, 0, head.length, 0);
     if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) return undefined;
-    const format = whole.format ?? formatFromHead(head, maxLineBytes);
-    if (format === undefined || FORMATS[format].whole) return undefined;
+    const found = whole.format === undefined ? formatFromHead(head, maxLineBytes) : { format: whole.format };
+    if (found === undefined || FORMATS[found.format].whole) return undefined;
     const cuts = [0];
     const buffer = Buffer.alloc(64 * 1024);
     for (let i = 1; i < count; i++) {
@@ -76,7 +83,7 @@ export function splitLog(
       file: whole.file,
       range: { start, end: cuts[i + 1] ?? size },
       // The first part decides the format from its lines, exactly as a whole read would.
-      ...(i === 0 ? whole.format !== undefined && { format: whole.format } : { format }),
+      ...(i === 0 ? whole.format !== undefined && { format: whole.format } : found),
     }));
   } finally {
     closeSync(fd);

@@ -163,6 +163,37 @@ describe('log audits', () => {
     expect(report.notEvaluated).toMatchObject([{ reason: 'name-not-logged', location: { line: 3 } }]);
   });
 
+  it('read access logs inside syslog and container lines, leaving other programs and streams out', async () => {
+    const access = (ip: string, path: string) =>
+      `${ip} - - [05/May/2024:03:04:05 +0000] "GET ${path} HTTP/1.1" 200 31 "-" "curl"`;
+    const dir = tree({
+      syslog: [
+        'May  5 03:04:00 web1 sshd[811]: Accepted publickey for ops from 192.0.2.4 port 50022',
+        `May  5 03:04:05 web1 nginx: ${access('198.51.100.7', '/uploads/a.php?cmd=id')}`,
+        'May  5 03:04:06 web1 sshd[811]: pam_unix(sshd:session): session opened for user ops',
+        `May  5 03:04:07 web1 nginx: ${access('198.51.100.8', '/uploads/photo.jpg')}`,
+      ].join('\n'),
+      'ingress.log': [
+        `2024-05-05T03:04:05.1Z stdout F ${access('198.51.100.9', '/media/b.phtml')}`,
+        '2024-05-05T03:04:05.2Z stderr F I0505 03:04:05.200000 7 controller.go:190] "Configuration changes detected"',
+        JSON.stringify({ log: `${access('198.51.100.10', '/files/c.php')}\n`, stream: 'stdout', time: 't' }),
+      ].join('\n'),
+    });
+    const syslog = await run([`${dir}/syslog`]);
+    expect(syslog.findings.map((f) => [f.path, f.location?.line, f.client])).toEqual([
+      ['/uploads/a.php', 2, '198.51.100.7'],
+    ]);
+    // sshd's first line came before the access log's: it is the one line not read as anything.
+    expect(syslog.notEvaluated).toMatchObject([{ reason: 'malformed-line', location: { line: 1 } }]);
+    expect(syslog.summary.excluded).toBe(2);
+    const ingress = await run([`${dir}/ingress.log`]);
+    expect(ingress.findings.map((f) => [f.path, f.location?.line])).toEqual([
+      ['/media/b.phtml', 1],
+      ['/files/c.php', 3],
+    ]);
+    expect(ingress.notEvaluated).toEqual([]);
+  });
+
   it('checks each decoding trick on client names', async () => {
     const names = [
       '..%2f..%2fx',

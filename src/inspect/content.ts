@@ -179,10 +179,10 @@ export async function inspectContent(
       for (const hit of attached.ctx.incomplete) noteIncomplete(file, hit);
     }
   } else if (detected && contentKindOf(detected.ext) === 'archive') {
-    // 7z, RAR, bzip2, zstd …: what they hold was not listed, let alone read. Said, not passed.
+    // 7z, bzip2, zstd …: what they hold was not listed, let alone read. Said, not passed.
     noteIncomplete(file, {
       limit: 'archive format',
-      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar, gzip, xz and cab are opened`,
+      detail: `a ${detected.ext} archive, whose entries were not read; zip, tar, gzip, xz, cab and rar are opened`,
     });
   }
   if (active.length > 0) file.active = active;

@@ -241,7 +241,7 @@ export interface ArchiveEntryFacts {
 
 export interface ArchiveFacts {
   /** `ole`: a legacy Office file (a Compound File), whose entries are the files it packages. */
-  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'ole' | 'onenote';
+  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'rar' | 'ole' | 'onenote';
   entries: ArchiveEntryFacts[];
   /** Sum of declared sizes. */
   declaredTotal: number;

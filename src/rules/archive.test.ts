@@ -12,6 +12,8 @@ import {
   pdf,
   pe,
   png,
+  rar4,
+  rar5,
   tar,
   zip,
 } from '../test-support/bytes.js';
@@ -239,6 +241,67 @@ describe('archive: cabinets, listed by name', () => {
     expect(await archive('update.cab', cab([{ name: 'a.txt' }, { name: 'b.txt' }]).subarray(0, 70))).toEqual([
       'unreadable',
     ]);
+  });
+});
+
+describe('archive: RAR, listed by its headers', () => {
+  it.each([
+    [
+      'a RAR 5 of photos and a folder',
+      rar5([
+        { name: 'trip/a.jpg', data: jpeg() },
+        { name: 'trip', directory: true },
+      ]),
+      [],
+    ],
+    [
+      'a RAR 5 entry that climbs out to the web root',
+      rar5([{ name: '../../var/www/html/x.php', data: '<?php echo 1;' }]),
+      // stored, the PHP is also in the archive's own head, as it is in a small zip's
+      ['dangerous-entry ../../var/www/html/x.php', 'server-code', 'zip-slip ../../var/www/html/x.php'],
+    ],
+    [
+      'a RAR 5 symlink out of the folder (CVE-2022-30333)',
+      rar5([{ name: 'l', symlink: '../../../../home/user/.ssh/authorized_keys' }]),
+      ['link-entry l'],
+    ],
+    [
+      'a stored program named as a photo',
+      rar5([{ name: 'img/avatar.jpg', data: pe() }]),
+      ['entry-mismatch img/avatar.jpg'],
+    ],
+    [
+      'a RAR 4 (Windows paths) with ..\\ and a script',
+      rar4([
+        { name: 'docs\\readme.txt', data: 'hi' },
+        { name: '..\\..\\shell.aspx', data: 'x' },
+      ]),
+      ['dangerous-entry ../../shell.aspx', 'zip-slip ../../shell.aspx'],
+    ],
+    ['a RAR 4 of documents', rar4([{ name: 'q3\\report.pdf', data: pdf() }]), []],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('upload.rar', bytes)).toEqual(expected);
+  });
+
+  it('finds a script behind a document name and a trailing space (CVE-2023-38831)', async () => {
+    const report = await audit({
+      'Invoice.rar': rar5([
+        { name: 'Invoice.pdf ', directory: true },
+        { name: 'Invoice.pdf /Invoice.pdf .cmd', data: '@echo off\r\nstart calc\r\n' },
+        { name: 'Invoice.pdf ', data: pdf() },
+      ]),
+    });
+    expect(report.findings.map((f) => [f.ruleId, f.innerPath])).toEqual([
+      ['archive/dangerous-entry', 'Invoice.pdf /Invoice.pdf .cmd'],
+    ]);
+  });
+
+  it('says a RAR whose headers are cut short could not be read', async () => {
+    const whole = rar5([
+      { name: 'a.txt', data: 'x'.repeat(100) },
+      { name: 'b.txt', data: 'y' },
+    ]);
+    expect(await archive('cut.rar', whole.subarray(0, whole.length - 60))).toEqual(['unreadable']);
   });
 });
 

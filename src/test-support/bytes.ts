@@ -393,3 +393,112 @@ export function oneNote(names: string[], files: Buffer[]): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** RAR 5's vint: 7 bits a byte, low bits first, the high bit set on all but the last byte. */
+function rarVint(value: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    const low = value % 128;
+    value = Math.floor(value / 128);
+    bytes.push(value > 0 ? low | 0x80 : low);
+  } while (value > 0);
+  return Buffer.from(bytes);
+}
+
+/** One RAR 5 header: CRC32, size, then type, flags, [extra size], [data size], fields, extra. */
+function rar5Header(type: number, fields: Buffer, extra = Buffer.alloc(0), dataSize?: number): Buffer {
+  const flags = (extra.length > 0 ? 0x1 : 0) | (dataSize !== undefined ? 0x2 : 0);
+  const body = Buffer.concat([
+    rarVint(type),
+    rarVint(flags),
+    ...(extra.length > 0 ? [rarVint(extra.length)] : []),
+    ...(dataSize !== undefined ? [rarVint(dataSize)] : []),
+    fields,
+    extra,
+  ]);
+  const sized = Buffer.concat([rarVint(body.length), body]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32(sized));
+  return Buffer.concat([crc, sized]);
+}
+
+export interface RarEntry {
+  name: string;
+  data?: Buffer | string;
+  directory?: boolean;
+  /** A Unix symlink (RAR 5: a redirection record) to this target. */
+  symlink?: string;
+  /** RAR 5: a file encryption record (the data is then not what it says). */
+  encrypted?: boolean;
+}
+
+/**
+ * A RAR 5 archive of stored entries (compression method 0), laid out as the RAR 5.0 format
+ * describes it: signature, main header, a file header and its data per entry, end of archive.
+ * `encryptHeaders` puts an archive encryption header first: nothing after it is readable.
+ */
+export function rar5(entries: RarEntry[], { encryptHeaders = false } = {}): Buffer {
+  const parts: Buffer[] = [Buffer.from('Rar!\x1a\x07\x01\x00', 'latin1')];
+  if (encryptHeaders) parts.push(rar5Header(4, Buffer.concat([rarVint(0), rarVint(0), rarVint(15)])));
+  parts.push(rar5Header(1, rarVint(0)));
+  for (const entry of entries) {
+    const data = Buffer.from(entry.data ?? '');
+    const name = Buffer.from(entry.name, 'utf8');
+    const fields = Buffer.concat([
+      rarVint(entry.directory ? 0x1 : 0), // file flags
+      rarVint(data.length), // unpacked size
+      rarVint(0o100644), // attributes
+      rarVint(0), // compression: version 0, method 0 (store)
+      rarVint(1), // host OS: Unix
+      rarVint(name.length),
+      name,
+    ]);
+    const records: Buffer[] = [];
+    const record = (type: number, body: Buffer) => {
+      const content = Buffer.concat([rarVint(type), body]);
+      records.push(Buffer.concat([rarVint(content.length), content]));
+    };
+    if (entry.encrypted) record(1, Buffer.concat([rarVint(0), rarVint(0), Buffer.alloc(16 + 16)]));
+    if (entry.symlink !== undefined) {
+      const target = Buffer.from(entry.symlink, 'utf8');
+      record(5, Buffer.concat([rarVint(1), rarVint(0), rarVint(target.length), target]));
+    }
+    parts.push(rar5Header(2, fields, Buffer.concat(records), data.length), data);
+  }
+  parts.push(rar5Header(5, rarVint(0)));
+  return Buffer.concat(parts);
+}
+
+/**
+ * A RAR 4 archive (the format of RAR 1.5 to 4.x) of stored entries: marker block, archive header,
+ * a file header (names with `\` between folders, as Windows RAR writes them) and data per entry,
+ * end of archive. CRCs are left 0: listings do not check them.
+ */
+export function rar4(entries: RarEntry[], { encryptHeaders = false } = {}): Buffer {
+  const block = (type: number, flags: number, fields: Buffer) => {
+    const head = Buffer.alloc(7);
+    head[2] = type;
+    head.writeUInt16LE(flags, 3);
+    head.writeUInt16LE(7 + fields.length, 5);
+    return Buffer.concat([head, fields]);
+  };
+  const parts: Buffer[] = [
+    Buffer.from('Rar!\x1a\x07\x00', 'latin1'),
+    block(0x73, encryptHeaders ? 0x0080 : 0, Buffer.alloc(6)),
+  ];
+  for (const entry of entries) {
+    const data = Buffer.from(entry.data ?? '');
+    const name = Buffer.from(entry.name, 'latin1');
+    const fields = Buffer.alloc(25);
+    fields.writeUInt32LE(data.length, 0); // packed
+    fields.writeUInt32LE(data.length, 4); // unpacked
+    fields[8] = 2; // host OS: Windows
+    fields[18] = 0x30; // method: store
+    fields.writeUInt16LE(name.length, 19);
+    fields.writeUInt32LE(entry.directory ? 0x10 : 0x20, 21);
+    const flags = 0x8000 | (entry.directory ? 0x00e0 : 0) | (entry.encrypted ? 0x0004 : 0);
+    parts.push(block(0x74, flags, Buffer.concat([fields, name])), data);
+  }
+  parts.push(block(0x7b, 0x4000, Buffer.alloc(0)));
+  return Buffer.concat(parts);
+}

@@ -279,7 +279,7 @@ export function scanEntryHead(
   if (bomb) ctx.active.push(bomb);
 }
 
-export type NestedFormat = 'zip' | 'tar' | 'cab' | StreamFormat;
+export type NestedFormat = 'zip' | 'tar' | 'cab' | 'rar' | StreamFormat;
 /** Archives that are one compressed stream: of a tar, or of one file named after the archive. */
 export type StreamFormat = 'gzip' | 'xz';
 
@@ -326,6 +326,7 @@ export function nestedFormat(detected: DetectedType | undefined): NestedFormat |
   if (detected.ext === 'gz' || detected.ext === 'tar.gz') return 'gzip';
   if (detected.ext === 'xz') return 'xz';
   if (detected.ext === 'cab') return 'cab';
+  if (detected.ext === 'rar') return 'rar';
   return undefined;
 }
 

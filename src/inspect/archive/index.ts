@@ -1,6 +1,6 @@
 /**
  * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
- * tar, gzip and xz streamed, cabinets listed by their file table. Every byte read from an entry is
+ * tar, gzip and xz streamed, cabinets listed by their file table, RARs by their headers. Every byte read from an entry is
  * charged to maxInflateBytes.
  */
 import { Readable } from 'node:stream';
@@ -21,6 +21,7 @@ import {
   readEntryContent,
   type StreamFormat,
 } from './context.js';
+import { walkRar } from './rar.js';
 import { walkTar } from './tar.js';
 import { walkZipBuffer, walkZipSource } from './zip.js';
 
@@ -124,6 +125,7 @@ function nestedOpener(ctx: ArchiveContext): OpenNested {
       if (format === 'zip') await walkZipBuffer(bytes, ctx, depth, prefix, open);
       else if (format === 'tar') await walkTar(Readable.from([bytes]), ctx, depth, prefix, open);
       else if (format === 'cab') await walkCab(new MemoryBytes(bytes), ctx, depth, prefix);
+      else if (format === 'rar') await walkRar(new MemoryBytes(bytes), ctx, depth, prefix, open);
       else
         await walkStream(
           format,
@@ -184,6 +186,7 @@ export async function inspectArchive(
     else if (format === 'zip') await walkZipSource(source, ctx, open);
     else if (format === 'tar') await walkTar(chunksOf(source), ctx, 1, '', open);
     else if (format === 'cab') await walkCab(source, ctx, 1, '');
+    else if (format === 'rar') await walkRar(source, ctx, 1, '', open);
     else await walkStream(format, Readable.from(chunksOf(source)), ctx, 1, '', innerNameOf(name), open);
   } catch (thrown) {
     error = thrown instanceof Error ? thrown.message : String(thrown);

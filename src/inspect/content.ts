@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { ActiveHit, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
+import type { ActiveHit, ArchiveFacts, ByteSource, InspectedFile, LimitHit } from '../model/types.js';
 import {
   appendedZip,
   eicar,
@@ -15,6 +15,7 @@ import {
   scanCsv,
   scanMarkup,
 } from './active.js';
+import { ArchiveContext } from './archive/context.js';
 import { inspectArchive, nestedFormat, packagedArchive } from './archive/index.js';
 import { type CfbFile, openCfb, vbaStorage, wordDocumentEncrypted, workbookGlobals } from './cfb.js';
 import { contentKindOf, typeClassOf } from './filetypes.js';
@@ -134,6 +135,8 @@ export async function inspectContent(
   } else if (detected?.ext === 'pdf') {
     const scan = await scanPdf(source, limits);
     active.push(...scan.hits);
+    // The files it embeds, by the names it gives them: judged as an archive's entries are.
+    if (scan.attachments.length > 0) file.archive = attachedFiles(scan.attachments, limits);
     if (scan.encrypted) file.encrypted = 'an encrypted PDF: its strings and streams cannot be read';
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {
@@ -186,6 +189,13 @@ export async function inspectContent(
     });
   }
   if (active.length > 0) file.active = active;
+}
+
+/** A PDF's embedded files as the entries of an archive: names only (their streams are not read). */
+function attachedFiles(names: string[], limits: Limits): ArchiveFacts {
+  const ctx = new ArchiveContext(limits);
+  for (const name of names) if (!ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) break;
+  return ctx.facts('pdf');
 }
 
 /** Bytes of an Excel workbook stream read for its sheet declarations, which open the stream. */

@@ -81,6 +81,40 @@ describe('scanPdf', () => {
   });
 });
 
+describe('scanPdf names embedded files', () => {
+  const names = async (body: string) =>
+    (await scanPdf(new MemoryBytes(Buffer.from(`%PDF-1.7\n${body}`, 'latin1')), DEFAULT_LIMITS)).attachments;
+
+  it.each([
+    ['a plain name', '<< /Type /Filespec /F (report.docx) /EF << /F 4 0 R >> >>', ['report.docx']],
+    ['octal escapes (PDFDocEncoding)', '<< /F (caf\\351.txt) /EF << /F 4 0 R >> >>', ['café.txt']],
+    [
+      'UTF-16 in a literal, written with octal escapes',
+      '<< /UF (\\376\\377\\000a\\000.\\000j\\000s) /EF << /F 4 0 R >> >>',
+      ['a.js'],
+    ],
+    [
+      'a line continuation and balanced parentheses',
+      '<< /F (long\\\nname (v2).pdf) /EF << /F 4 0 R >> >>',
+      ['longname (v2).pdf'],
+    ],
+    [
+      'the Unicode name over the plain one',
+      '<< /F (REPORT~1.EXE) /UF (Report for 2024.exe) /EF << /F 4 0 R >> >>',
+      ['Report for 2024.exe'],
+    ],
+    [
+      'two attachments side by side, each by its own name',
+      '<< /F (a.txt) /EF << /F 4 0 R >> >>\n<< /F (b.hta) /EF << /F 5 0 R >> >>',
+      ['a.txt', 'b.hta'],
+    ],
+    ['an /EF without a name string near it', '<< /EF << /F 4 0 R >> >>', []],
+    ['a name with no /EF (a link, a launch)', '<< /S /Launch /F (cmd.exe) >>', []],
+  ])('%s', async (_label, body, expected) => {
+    expect(await names(body)).toEqual(expected);
+  });
+});
+
 describe('scanPdf steps over large streams of a remote source', () => {
   /** A PDF: an image object whose stream holds `data`, then a catalog with an open action. */
   const pdfWith = (data: Buffer, length: string) =>

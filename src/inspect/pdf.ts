@@ -64,6 +64,8 @@ interface Keys {
   objectStreams: number[];
   /** Offsets of `/Encrypt`. */
   encrypt: number[];
+  /** Offsets of `/EF`: the embedded-file key of a file specification, whose name is near. */
+  embedded: number[];
 }
 
 /**
@@ -71,13 +73,15 @@ interface Keys {
  * `/` and a look at the bytes after each, instead of a search of the whole piece per token.
  */
 function findKeys(bytes: Buffer): Keys {
-  const keys: Keys = { windows: [], objectStreams: [], encrypt: [] };
+  const keys: Keys = { windows: [], objectStreams: [], encrypt: [], embedded: [] };
   for (let at = bytes.indexOf(SLASH); at >= 0; at = bytes.indexOf(SLASH, at + 1)) {
     for (const { token, after } of KEY_TOKENS)
       if (bytes[at + 1] === token[1] && startsAt(bytes, at, token))
         keys.windows.push([at - BEFORE_KEY, at + token.length + after]);
     if (bytes[at + 1] === 0x4f && startsAt(bytes, at, OBJSTM)) keys.objectStreams.push(at);
     if (bytes[at + 1] === 0x45 && startsAt(bytes, at, ENCRYPT_TOKEN)) keys.encrypt.push(at);
+    if (bytes[at + 1] === 0x45 && bytes[at + 2] === 0x46 && NAME_BYTE[bytes[at + 3] ?? 0] !== 1)
+      keys.embedded.push(at);
     const nameEnd = Math.min(bytes.length, at + 1 + ESCAPED_NAME_BYTES);
     for (let i = at + 1; i < nameEnd && NAME_BYTE[bytes[i]!] === 1; i++) {
       if (bytes[i] === HASH && HEX[bytes[i + 1] ?? 0] === 1 && HEX[bytes[i + 2] ?? 0] === 1) {
@@ -89,8 +93,95 @@ function findKeys(bytes: Buffer): Keys {
   return keys;
 }
 
+/** Attachment names kept per PDF: a portfolio of thousands is named by its first ones. */
+const MAX_ATTACHMENTS = 1000;
+/** How far around `/EF` its file specification's name may be: the rest of one dictionary. */
+const FILESPEC_BYTES = 1024;
+/** A file specification's name key and the start of its string: `/UF (`, `/F<`. */
+const NAME_KEY = /\/(UF|F)\s*([(<])/g;
+
+/** A PDF literal string's bytes from just after its `(`: escapes undone, balanced parentheses. */
+function literalString(text: string, from: number): number[] | undefined {
+  const out: number[] = [];
+  for (let i = from, depth = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\') {
+      const next = text[++i] ?? '';
+      const octal = /^[0-7]{1,3}/.exec(text.slice(i, i + 3));
+      if (octal) {
+        out.push(Number.parseInt(octal[0], 8) & 0xff);
+        i += octal[0].length - 1;
+      } else if (next === '\r' || next === '\n') {
+        if (next === '\r' && text[i + 1] === '\n') i++;
+      } else
+        out.push(({ n: 10, r: 13, t: 9, b: 8, f: 12 } as Record<string, number>)[next] ?? next.charCodeAt(0));
+      continue;
+    }
+    if (c === '(') depth++;
+    if (c === ')' && depth-- === 0) return out;
+    out.push(c.charCodeAt(0));
+  }
+  return undefined;
+}
+
+/** A PDF text string's bytes as text: UTF-16BE after its byte order mark, else PDFDocEncoding (as Latin-1). */
+function textString(bytes: number[]): string {
+  const buffer = Buffer.from(bytes);
+  if (buffer[0] === 0xfe && buffer[1] === 0xff) {
+    const body = Buffer.from(buffer.subarray(2, 2 + ((buffer.length - 2) & ~1)));
+    return body.swap16().toString('utf16le');
+  }
+  if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) return buffer.toString('utf8', 3);
+  return buffer.toString('latin1');
+}
+
+/**
+ * The name of the file specification whose `/EF` key is at `at`: its `/UF` (the Unicode name)
+ * or else its `/F`, whichever lies nearest the key within one dictionary's reach.
+ */
+function attachmentName(bytes: Buffer, at: number): string | undefined {
+  const start = Math.max(0, at - FILESPEC_BYTES);
+  const text = bytes.toString('latin1', start, Math.min(bytes.length, at + FILESPEC_BYTES));
+  const key = at - start;
+  let best: { distance: number; unicode: boolean; name: string } | undefined;
+  for (const m of text.matchAll(NAME_KEY)) {
+    // `/EF << /F 12 0 R >>` names the stream, not the file: only a string is a name.
+    const open = m.index + m[0].length;
+    const raw =
+      m[2] === '('
+        ? literalString(text, open)
+        : (() => {
+            const close = text.indexOf('>', open);
+            const hex = close < 0 ? '' : text.slice(open, close).replace(/\s+/g, '');
+            return close < 0 || !/^[0-9a-f]*$/i.test(hex) ? undefined : [...Buffer.from(hex, 'hex')];
+          })();
+    if (raw === undefined || raw.length === 0) continue;
+    const name = textString(raw).replace(/\0+$/, '');
+    const distance = Math.abs(m.index - key);
+    const unicode = m[1] === 'UF';
+    if (
+      !best ||
+      (unicode && !best.unicode && distance < FILESPEC_BYTES) ||
+      (unicode === best.unicode && distance < best.distance)
+    )
+      best = { distance, unicode, name };
+  }
+  return best?.name;
+}
+
 class PdfHits {
   readonly hits = new Map<ActiveKind, ActiveHit>();
+  /** The names of embedded files, as their file specifications give them. */
+  readonly attachments = new Set<string>();
+
+  /** The name of the file specification around each `/EF` key. */
+  nameAttachments(bytes: Buffer, embedded: number[]): void {
+    for (const at of embedded) {
+      if (this.attachments.size >= MAX_ATTACHMENTS) return;
+      const name = attachmentName(bytes, at);
+      if (name !== undefined) this.attachments.add(name);
+    }
+  }
 
   /** Match the patterns in decoded text; the first hit of each kind, in file order, is kept. */
   matchText(text: string, where: string): void {
@@ -121,12 +212,16 @@ class PdfHits {
   }
 
   scanBytes(bytes: Buffer, where: string): void {
-    this.scanKeys(bytes, findKeys(bytes).windows, where);
+    const keys = findKeys(bytes);
+    this.scanKeys(bytes, keys.windows, where);
+    this.nameAttachments(bytes, keys.embedded);
   }
 }
 
 export interface PdfScan {
   hits: ActiveHit[];
+  /** Names of the files it embeds (its file specifications' /UF or /F), at most MAX_ATTACHMENTS. */
+  attachments: string[];
   /** The trailer names an /Encrypt dictionary: strings and streams are unreadable here. */
   encrypted: boolean;
   incomplete: LimitHit[];
@@ -226,6 +321,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   const scan = async (bytes: Buffer, offset: number): Promise<void> => {
     const keys = findKeys(bytes);
     found.scanKeys(bytes, keys.windows, 'body');
+    found.nameAttachments(bytes, keys.embedded);
     encrypted ||= keys.encrypt.some((at) => ENCRYPT.test(bytes.toString('latin1', at, at + 40)));
     for (const at of keys.objectStreams) {
       if (objectStreams.has(offset + at) || state.budgetHit) continue;
@@ -272,7 +368,13 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   } finally {
     giveBack(buffer);
   }
-  return { hits: [...found.hits.values()], encrypted, incomplete, inflated: state.inflated };
+  return {
+    hits: [...found.hits.values()],
+    attachments: [...found.attachments],
+    encrypted,
+    incomplete,
+    inflated: state.inflated,
+  };
 }
 
 /** Find the data of the object stream whose dictionary holds `/ObjStm` at `at`, inflate it within the budget, scan it. */

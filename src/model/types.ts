@@ -240,8 +240,11 @@ export interface ArchiveEntryFacts {
 }
 
 export interface ArchiveFacts {
-  /** `ole`: a legacy Office file (a Compound File), whose entries are the files it packages. */
-  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'rar' | 'ole' | 'onenote';
+  /**
+   * `ole`: a legacy Office file (a Compound File), whose entries are the files it packages;
+   * `pdf`: a PDF's embedded files, by name.
+   */
+  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'rar' | 'ole' | 'onenote' | 'pdf';
   entries: ArchiveEntryFacts[];
   /** Sum of declared sizes. */
   declaredTotal: number;

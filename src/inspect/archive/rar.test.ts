@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ByteSource } from '../../model/types.js';
 import { jpeg, rar4, rar5 } from '../../test-support/bytes.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { MemoryBytes } from '../memory-bytes.js';
@@ -77,6 +78,25 @@ describe('RAR listing', () => {
     const lying = Buffer.from(whole);
     lying[8 + 4] = 0; // the main header's size: 0
     expect((await list(lying)).error).toMatch(/says it is 0 bytes/);
+  });
+
+  it('reads side-by-side headers through one window (one request each, from a bucket)', async () => {
+    const folders = Array.from({ length: 500 }, (_, i) => ({ name: `f${i}`, directory: true }));
+    for (const bytes of [rar5(folders), rar4(folders)]) {
+      const memory = new MemoryBytes(bytes);
+      let reads = 0;
+      const counted: ByteSource = {
+        size: memory.size,
+        read: (at, length) => {
+          reads++;
+          return memory.read(at, length);
+        },
+        close: async () => {},
+      };
+      const result = await inspectArchive(counted, RAR, 'a.rar', DEFAULT_LIMITS);
+      expect(result?.facts.entries).toHaveLength(500);
+      expect(reads).toBeLessThanOrEqual(3);
+    }
   });
 
   it('never throws past its error on any bytes after a signature', async () => {

@@ -10,8 +10,11 @@ import { type ArchiveContext, type OpenNested, readEntryContent } from './contex
 
 const RAR5_SIGNATURE = Buffer.from('Rar!\x1a\x07\x01\x00', 'latin1');
 const RAR4_SIGNATURE = Buffer.from('Rar!\x1a\x07\x00', 'latin1');
-/** Bytes read at a header's start: nearly every header fits; a longer one is read again whole. */
-const HEADER_WINDOW = 4096;
+/**
+ * Headers are read through a window of this many bytes: the headers of small entries lie
+ * side by side, so one read (one request, from a bucket) serves many of them.
+ */
+const HEADER_WINDOW = 64 * 1024;
 /** A RAR 5 header is at most 2 MiB (the format's own limit). */
 const MAX_RAR5_HEADER = 2 * 1024 * 1024;
 
@@ -24,6 +27,27 @@ function vint(bytes: Buffer, at: number): [value: number, next: number] {
     if ((byte & 0x80) === 0) return [value, i + 1];
   }
   throw new Error(`a header field at ${at} runs past its header`);
+}
+
+/** Reads of header bytes, served from the last window read when they fall inside it. */
+class Headers {
+  #start = 0;
+  #bytes: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly source: ByteSource) {}
+
+  /** Up to `length` bytes at `at` (fewer at the end of the archive). */
+  async read(at: number, length: number): Promise<Buffer> {
+    const end = Math.min(at + length, this.source.size);
+    if (at < this.#start || end > this.#start + this.#bytes.length) {
+      this.#start = at;
+      this.#bytes = await this.source.read(
+        at,
+        Math.min(Math.max(length, HEADER_WINDOW), this.source.size - at),
+      );
+    }
+    return this.#bytes.subarray(at - this.#start, end - this.#start);
+  }
 }
 
 /** Names encrypted with the data: nothing can be listed, and the report says so. */
@@ -143,15 +167,14 @@ async function walkRar5(
   prefix: string,
   openNested: OpenNested,
 ): Promise<void> {
+  const headers = new Headers(source);
   for (let at = RAR5_SIGNATURE.length; at < source.size; ) {
-    let header = await source.read(at, Math.min(HEADER_WINDOW, source.size - at));
-    // CRC32, then the header's size: the bytes from the type on.
-    const [size, typeAt] = vint(header, 4);
+    // CRC32, then the header's size (the bytes from the type on): at most 4 + 3 bytes for 2 MiB.
+    const [size, typeAt] = vint(await headers.read(at, 16), 4);
     if (size === 0 || size > MAX_RAR5_HEADER) throw new Error(`a header at ${at} says it is ${size} bytes`);
     const end = typeAt + size;
-    if (end > header.length) header = await source.read(at, end);
+    const header = await headers.read(at, end);
     if (end > header.length) throw new Error(`the header at ${at} is cut short`);
-    header = header.subarray(0, end);
     const [type, afterType] = vint(header, typeAt);
     const [flags, afterFlags] = vint(header, afterType);
     let p = afterFlags;
@@ -264,15 +287,15 @@ async function walkRar4(
   prefix: string,
   openNested: OpenNested,
 ): Promise<void> {
+  const headers = new Headers(source);
   for (let at = RAR4_SIGNATURE.length; at + 7 <= source.size; ) {
-    let block = await source.read(at, Math.min(HEADER_WINDOW, source.size - at));
-    const type = block[2]!;
-    const flags = block.readUInt16LE(3);
-    const headerSize = block.readUInt16LE(5);
+    const start = await headers.read(at, 7);
+    const type = start[2]!;
+    const flags = start.readUInt16LE(3);
+    const headerSize = start.readUInt16LE(5);
     if (headerSize < 7) throw new Error(`a block at ${at} says its header is ${headerSize} bytes`);
-    if (headerSize > block.length) block = await source.read(at, headerSize);
+    const block = await headers.read(at, headerSize);
     if (headerSize > block.length) throw new Error(`the block at ${at} is cut short`);
-    block = block.subarray(0, headerSize);
     if (type === RAR4.ARCHIVE && flags & RAR4.HEADERS_ENCRYPTED) {
       headersEncrypted(ctx);
       return;

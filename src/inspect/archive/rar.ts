@@ -160,41 +160,34 @@ function rar5File(
   return file;
 }
 
-async function walkRar5(
-  source: ByteSource,
-  ctx: ArchiveContext,
-  depth: number,
-  prefix: string,
-  openNested: OpenNested,
-): Promise<void> {
-  const headers = new Headers(source);
-  for (let at = RAR5_SIGNATURE.length; at < source.size; ) {
-    // CRC32, then the header's size (the bytes from the type on): at most 4 + 3 bytes for 2 MiB.
-    const [size, typeAt] = vint(await headers.read(at, 16), 4);
-    if (size === 0 || size > MAX_RAR5_HEADER) throw new Error(`a header at ${at} says it is ${size} bytes`);
-    const end = typeAt + size;
-    const header = await headers.read(at, end);
-    if (end > header.length) throw new Error(`the header at ${at} is cut short`);
-    const [type, afterType] = vint(header, typeAt);
-    const [flags, afterFlags] = vint(header, afterType);
-    let p = afterFlags;
-    let extraSize = 0;
-    let dataSize = 0;
-    if (flags & RAR5.EXTRA) [extraSize, p] = vint(header, p);
-    if (flags & RAR5.DATA) [dataSize, p] = vint(header, p);
-    const next = at + end + dataSize;
-    if (type === RAR5.ENCRYPTION) {
-      headersEncrypted(ctx);
-      return;
-    }
-    if (type === RAR5.END) return;
-    if (type === RAR5.FILE) {
-      const file = rar5File(header, p, end - extraSize, at + end, dataSize);
-      if (!(await addFile(file, source, ctx, depth, prefix, openNested))) return;
-    }
-    if (next > source.size) throw new Error(`the data at ${at + end} runs past the end of the archive`);
-    at = next;
-  }
+/** One header block: the file it describes, if any, and where the next block starts. */
+interface Block {
+  next: number;
+  file?: RarFile;
+  /** The end-of-archive block, or headers encrypted from here on. */
+  stop?: 'end' | 'encrypted';
+}
+
+/** A RAR 5 header block at `at`. */
+async function rar5Block(headers: Headers, at: number): Promise<Block> {
+  // CRC32, then the header's size (the bytes from the type on): at most 4 + 3 bytes for 2 MiB.
+  const [size, typeAt] = vint(await headers.read(at, 16), 4);
+  if (size === 0 || size > MAX_RAR5_HEADER) throw new Error(`a header at ${at} says it is ${size} bytes`);
+  const end = typeAt + size;
+  const header = await headers.read(at, end);
+  if (end > header.length) throw new Error(`the header at ${at} is cut short`);
+  const [type, afterType] = vint(header, typeAt);
+  const [flags, afterFlags] = vint(header, afterType);
+  let p = afterFlags;
+  let extraSize = 0;
+  let dataSize = 0;
+  if (flags & RAR5.EXTRA) [extraSize, p] = vint(header, p);
+  if (flags & RAR5.DATA) [dataSize, p] = vint(header, p);
+  const block: Block = { next: at + end + dataSize };
+  if (type === RAR5.ENCRYPTION) block.stop = 'encrypted';
+  if (type === RAR5.END) block.stop = 'end';
+  if (type === RAR5.FILE) block.file = rar5File(header, p, end - extraSize, at + end, dataSize);
+  return block;
 }
 
 /** Block types and flags of RAR 1.5-4.x. */
@@ -280,7 +273,31 @@ function rar4File(block: Buffer, flags: number, blockStart: number, headerSize: 
   };
 }
 
-async function walkRar4(
+/** A RAR 4 block at `at`; bytes too few for a block end the archive. */
+async function rar4Block(headers: Headers, at: number): Promise<Block> {
+  const start = await headers.read(at, 7);
+  if (start.length < 7) return { next: at, stop: 'end' };
+  const type = start[2]!;
+  const flags = start.readUInt16LE(3);
+  const headerSize = start.readUInt16LE(5);
+  if (headerSize < 7) throw new Error(`a block at ${at} says its header is ${headerSize} bytes`);
+  const block = await headers.read(at, headerSize);
+  if (headerSize > block.length) throw new Error(`the block at ${at} is cut short`);
+  if (type === RAR4.ARCHIVE && flags & RAR4.HEADERS_ENCRYPTED) return { next: at, stop: 'encrypted' };
+  if (type === RAR4.END) return { next: at, stop: 'end' };
+  if (type === RAR4.FILE) {
+    if (headerSize < 7 + RAR4_FILE_FIELDS) throw new Error(`the file header at ${at} is cut short`);
+    const file = rar4File(block, flags, at, headerSize);
+    return { next: at + headerSize + file.packed, file };
+  }
+  const added = flags & RAR4.LONG_BLOCK && headerSize >= 11 ? block.readUInt32LE(7) : 0;
+  return { next: at + headerSize + added };
+}
+
+/** List the blocks from `first` on, one version's reader reading each. */
+async function walkBlocks(
+  first: number,
+  readBlock: (headers: Headers, at: number) => Promise<Block>,
   source: ByteSource,
   ctx: ArchiveContext,
   depth: number,
@@ -288,29 +305,14 @@ async function walkRar4(
   openNested: OpenNested,
 ): Promise<void> {
   const headers = new Headers(source);
-  for (let at = RAR4_SIGNATURE.length; at + 7 <= source.size; ) {
-    const start = await headers.read(at, 7);
-    const type = start[2]!;
-    const flags = start.readUInt16LE(3);
-    const headerSize = start.readUInt16LE(5);
-    if (headerSize < 7) throw new Error(`a block at ${at} says its header is ${headerSize} bytes`);
-    const block = await headers.read(at, headerSize);
-    if (headerSize > block.length) throw new Error(`the block at ${at} is cut short`);
-    if (type === RAR4.ARCHIVE && flags & RAR4.HEADERS_ENCRYPTED) {
-      headersEncrypted(ctx);
-      return;
-    }
-    if (type === RAR4.END) return;
-    let added = 0;
-    if (type === RAR4.FILE) {
-      if (headerSize < 7 + RAR4_FILE_FIELDS) throw new Error(`the file header at ${at} is cut short`);
-      const file = rar4File(block, flags, at, headerSize);
-      added = file.packed;
-      if (!(await addFile(file, source, ctx, depth, prefix, openNested))) return;
-    } else if (flags & RAR4.LONG_BLOCK && headerSize >= 11) added = block.readUInt32LE(7);
-    if (at + headerSize + added > source.size)
-      throw new Error(`the data at ${at + headerSize} runs past the end of the archive`);
-    at += headerSize + added;
+  for (let at = first; at < source.size; ) {
+    const block = await readBlock(headers, at);
+    if (block.stop === 'encrypted') return headersEncrypted(ctx);
+    if (block.stop === 'end') return;
+    if (block.file && !(await addFile(block.file, source, ctx, depth, prefix, openNested))) return;
+    if (block.next > source.size)
+      throw new Error(`the data of the block at ${at} runs past the end of the archive`);
+    at = block.next;
   }
 }
 
@@ -326,7 +328,9 @@ export async function walkRar(
   openNested: OpenNested,
 ): Promise<void> {
   const head = await source.read(0, RAR5_SIGNATURE.length);
-  if (head.equals(RAR5_SIGNATURE)) return walkRar5(source, ctx, depth, prefix, openNested);
-  if (head.subarray(0, 7).equals(RAR4_SIGNATURE)) return walkRar4(source, ctx, depth, prefix, openNested);
+  if (head.equals(RAR5_SIGNATURE))
+    return walkBlocks(RAR5_SIGNATURE.length, rar5Block, source, ctx, depth, prefix, openNested);
+  if (head.subarray(0, 7).equals(RAR4_SIGNATURE))
+    return walkBlocks(RAR4_SIGNATURE.length, rar4Block, source, ctx, depth, prefix, openNested);
   throw new Error('not a RAR archive (no Rar! signature)');
 }

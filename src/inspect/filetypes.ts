@@ -18,7 +18,7 @@ export const SERVER_SCRIPT_EXTENSIONS = set(`
   asp aspx asa cer cdx ashx asmx ascx axd aspq cshtml cshtm vbhtml vbhtm svc rem soap xamlx
   jsp jspx jsw jsv jspf jhtml wss
   cfm cfml cfc dbm
-  cgi fcgi pl pm py pyc rb sh bash yaws
+  cgi fcgi pl pm py pyc rb sh bash csh ksh zsh yaws
 `);
 
 /**
@@ -30,14 +30,19 @@ export const SERVER_SCRIPT_EXTENSIONS = set(`
  * the mark of the web (.iso, .img, .vhd, .vhdx), and Flash movies (.swf: embedded from another
  * site, one served by this origin runs with its rights, and Ruffle still plays them in today's
  * browsers). Most are on Outlook's list of blocked attachments, where the same risk is judged for
- * files from strangers.
+ * files from strangers; from it and from the campaigns since: ActiveX controls (.ocx), HTML
+ * components (.htc), Internet settings that run commands (.ins, .isp), Access applications
+ * (.ade, .adp, .mde, .accde), Windows themes that fetch from a share (.theme, .themepack: NTLM
+ * hashes, ThemeBleed), Remote Desktop files that connect out and share the user's drives (.rdp),
+ * App Installer files that install a remote package (.appinstaller).
  */
 export const EXECUTABLE_EXTENSIONS = set(`
   exe dll scr com bat cmd ps1 psm1 psd1 ps1xml ps2xml psc1 psc2 msh msh1 msh2 mshxml msh1xml msh2xml
-  vbs vbe vb js jse wsf wsh ws wsc sct hta jar war ear jnlp msi msp mst msu vsto
-  apk app elf so appimage dmg pkg deb rpm appx appxbundle msix msixbundle xbap pyw pyz pyzw
+  vbs vbe vb js jse wsf wsh ws wsc sct hta htc jar war ear jnlp msi msp mst msu vsto ocx
+  apk app elf so appimage dmg pkg deb rpm appx appxbundle msix msixbundle appinstaller xbap pyw pyz pyzw
   lnk url website desktop command application appref-ms settingcontent-ms wsb library-ms searchconnector-ms
-  reg cpl gadget msc pif scf shb shs inf diagcab chm hlp xll iqy slk
+  reg cpl gadget msc pif scf shb shs inf ins isp diagcab chm hlp xll iqy slk rdp
+  theme themepack deskthemepack ade adp mde accde
   iso img vhd vhdx swf
 `);
 

@@ -66,6 +66,11 @@ describe('dangerous-extension rules', () => {
     ]),
     ['x.jar', ['executable']],
     ['xss.swf', ['executable']],
+    // from the campaigns since Outlook's list: ThemeBleed, rogue RDP files, App Installer, Access
+    ...['theme', 'themepack', 'rdp', 'appinstaller', 'accde', 'htc', 'ocx', 'isp'].map(
+      (ext): [string, string[]] => [`x.${ext}`, ['executable']],
+    ),
+    ['x.ksh', ['server-script']],
     // Java EE applications (a servlet container deploys them), an Office add-in installer
     ...['war', 'ear', 'vsto'].map((ext): [string, string[]] => [`x.${ext}`, ['executable']]),
     // Explorer opens the remote location they name as soon as their folder is viewed (NTLM leak)

@@ -140,7 +140,8 @@ export async function inspectContent(
     active.push(...scan.hits);
     // The files it embeds, by the names it gives them: judged as an archive's entries are.
     if (scan.attachments.length > 0) file.archive = attachedFiles(scan.attachments, limits);
-    if (scan.encrypted) file.encrypted = 'an encrypted PDF: its strings and streams cannot be read';
+    if (scan.encrypted)
+      file.encrypted = 'an encrypted PDF: the dictionaries in its object streams cannot be read';
     for (const hit of scan.incomplete) noteIncomplete(file, hit);
   } else if (nestedFormat(detected)) {
     const result = await inspectArchive(source, detected!, file.name, limits);

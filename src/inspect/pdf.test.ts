@@ -73,11 +73,17 @@ describe('scanPdf', () => {
     );
   });
 
-  it('sees /Encrypt in the trailer, not /EncryptMetadata', async () => {
+  it('is unreadable where /Encrypt in the trailer hides object streams, not for /EncryptMetadata', async () => {
     const scan = async (text: string) =>
       (await scanPdf(new MemoryBytes(Buffer.from(`%PDF-1.7\n${text}`)), DEFAULT_LIMITS)).encrypted;
-    expect(await scan('trailer << /Size 9 /Encrypt 5 0 R >>')).toBe(true);
-    expect(await scan('<< /EncryptMetadata false >>')).toBe(false);
+    const objectStream =
+      '4 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 3 >>\nstream\nxyz\nendstream endobj\n';
+    expect(await scan(`${objectStream}trailer << /Size 9 /Encrypt 5 0 R >>`)).toBe(true);
+    // every dictionary in the clear: only strings and streams are encrypted
+    expect(await scan('1 0 obj << /Type /Catalog >> endobj\ntrailer << /Size 9 /Encrypt 5 0 R >>')).toBe(
+      false,
+    );
+    expect(await scan(`${objectStream}<< /EncryptMetadata false >>`)).toBe(false);
   });
 });
 

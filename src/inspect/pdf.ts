@@ -222,7 +222,12 @@ export interface PdfScan {
   hits: ActiveHit[];
   /** Names of the files it embeds (its file specifications' /UF or /F), at most MAX_ATTACHMENTS. */
   attachments: string[];
-  /** The trailer names an /Encrypt dictionary: strings and streams are unreadable here. */
+  /**
+   * The trailer names an /Encrypt dictionary and the file keeps dictionaries in object streams,
+   * which are then unreadable here. Without object streams every dictionary (and every key an
+   * action needs) is in the clear: only strings and streams are encrypted, and page content and
+   * images are never read anyway.
+   */
   encrypted: boolean;
   incomplete: LimitHit[];
   /** Bytes inflated, to charge to the file's budget. */
@@ -371,7 +376,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   return {
     hits: [...found.hits.values()],
     attachments: [...found.attachments],
-    encrypted,
+    encrypted: encrypted && objectStreams.size > 0,
     incomplete,
     inflated: state.inflated,
   };

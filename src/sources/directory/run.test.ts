@@ -209,16 +209,22 @@ describe('encrypted content', () => {
       const globals = Buffer.concat([record(0x0809, Buffer.alloc(16)), record(0x002f, Buffer.alloc(54))]);
       return Buffer.concat([globals, Buffer.alloc(4096 - globals.length)]);
     };
-    const encryptedPdf = Buffer.concat([
-      pdf(),
-      Buffer.from('trailer\n<< /Size 4 /Root 1 0 R /Encrypt 5 0 R >>\n%%EOF\n', 'latin1'),
-    ]);
+    const encryptedPdf = (objectStreams: boolean) =>
+      Buffer.concat([
+        pdf(),
+        Buffer.from(
+          `${objectStreams ? '6 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 3 >>\nstream\n\x9c\x01\xff\nendstream\nendobj\n' : ''}trailer\n<< /Size 4 /Root 1 0 R /Encrypt 5 0 R >>\n%%EOF\n`,
+          'latin1',
+        ),
+      ]);
     const cfb = Buffer.alloc(4096);
     Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(cfb);
     const root = tree({
       'locked.zip': zip({ 'notes.txt': 'hello', 'secret.php': { data: 'xxxx', encrypted: true } }),
       'open.zip': zip({ 'notes.txt': 'hello' }),
-      'locked.pdf': encryptedPdf,
+      'locked.pdf': encryptedPdf(true),
+      // Encrypted, but every dictionary outside object streams: read as any PDF is.
+      'owner-only.pdf': encryptedPdf(false),
       // Benign look-alikes: an encryption *name* in text, metadata left in clear.
       'open.pdf': pdf('/Contents (see /Encryption policy) /EncryptMetadata false'),
       'report.docx': cfb,
@@ -232,12 +238,12 @@ describe('encrypted content', () => {
     const report = await scan(root);
     expect(report.notEvaluated.map((n) => `${n.path} ${n.reason} ${n.detail}`)).toEqual([
       'locked.doc encrypted a password-protected Word 97-2003 document',
-      'locked.pdf encrypted an encrypted PDF: its strings and streams cannot be read',
+      'locked.pdf encrypted an encrypted PDF: the dictionaries in its object streams cannot be read',
       'locked.xls encrypted a password-protected Excel 97-2003 workbook',
       'locked.zip encrypted 1 encrypted archive entry: secret.php',
       'report.docx encrypted a password-protected Office file (an encrypted package)',
     ]);
-    expect(report.summary).toMatchObject({ files: 9, evaluated: 4, notEvaluated: 5, failed: true });
+    expect(report.summary).toMatchObject({ files: 10, evaluated: 5, notEvaluated: 5, failed: true });
     // With --allow-unevaluated the gaps are accepted, as for any entry not evaluated.
     const accepted = await scan(root, { allowUnevaluated: true, failOn: 'critical' });
     expect(accepted.summary.failed).toBe(false);

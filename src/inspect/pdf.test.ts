@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encryptedPdf } from '../test-support/bytes.js';
 import fc from '../test-support/fast-check.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { MemoryBytes } from './memory-bytes.js';
@@ -84,6 +85,33 @@ describe('scanPdf', () => {
       false,
     );
     expect(await scan(`${objectStream}<< /EncryptMetadata false >>`)).toBe(false);
+  });
+});
+
+describe('scanPdf opens encrypted files with the empty user password', () => {
+  const scan = (bytes: Buffer) => scanPdf(new MemoryBytes(bytes), DEFAULT_LIMITS);
+  const action = '<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>';
+
+  it.each([
+    ['RC4-128', { aes: false }],
+    ['AES-128', { aes: true }],
+    ['AES-256', { aes256: true }],
+  ])('reads the object streams of an owner-password-only file (%s)', async (_label, algorithm) => {
+    const opened = await scan(encryptedPdf(action, algorithm));
+    expect(opened.encrypted).toBe(false);
+    expect(opened.hits.map((h) => [h.kind, h.where])).toEqual([
+      ['pdf-javascript', 'stream'],
+      ['pdf-open-action', 'stream'],
+    ]);
+    const benign = await scan(encryptedPdf('<< /Type /Catalog /Pages 2 0 R >>', algorithm));
+    expect(benign).toMatchObject({ encrypted: false, hits: [] });
+  });
+
+  it('leaves a file that asks for a user password unreadable, saying so', async () => {
+    for (const algorithm of [{ aes: false }, { aes: true }, { aes256: true }]) {
+      const locked = await scan(encryptedPdf(action, { ...algorithm, userPassword: 'secret' }));
+      expect(locked).toMatchObject({ encrypted: true, hits: [] });
+    }
   });
 });
 

@@ -9,6 +9,8 @@
  */
 import { inflateSync } from 'node:zlib';
 import type { ActiveHit, ActiveKind, ByteSource, LimitHit } from '../model/types.js';
+import { emptyPasswordDecryptor, type StreamDecryptor } from './pdf-crypt.js';
+import { hexString, literalString } from './pdf-syntax.js';
 import { readPiece } from './read.js';
 import { giveBack, takeScratch } from './scratch.js';
 
@@ -100,30 +102,6 @@ const FILESPEC_BYTES = 1024;
 /** A file specification's name key and the start of its string: `/UF (`, `/F<`. */
 const NAME_KEY = /\/(UF|F)\s*([(<])/g;
 
-/** A PDF literal string's bytes from just after its `(`: escapes undone, balanced parentheses. */
-function literalString(text: string, from: number): number[] | undefined {
-  const out: number[] = [];
-  for (let i = from, depth = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\') {
-      const next = text[++i] ?? '';
-      const octal = /^[0-7]{1,3}/.exec(text.slice(i, i + 3));
-      if (octal) {
-        out.push(Number.parseInt(octal[0], 8) & 0xff);
-        i += octal[0].length - 1;
-      } else if (next === '\r' || next === '\n') {
-        if (next === '\r' && text[i + 1] === '\n') i++;
-      } else
-        out.push(({ n: 10, r: 13, t: 9, b: 8, f: 12 } as Record<string, number>)[next] ?? next.charCodeAt(0));
-      continue;
-    }
-    if (c === '(') depth++;
-    if (c === ')' && depth-- === 0) return out;
-    out.push(c.charCodeAt(0));
-  }
-  return undefined;
-}
-
 /** A PDF text string's bytes as text: UTF-16BE after its byte order mark, else PDFDocEncoding (as Latin-1). */
 function textString(bytes: number[]): string {
   const buffer = Buffer.from(bytes);
@@ -147,14 +125,7 @@ function attachmentName(bytes: Buffer, at: number): string | undefined {
   for (const m of text.matchAll(NAME_KEY)) {
     // `/EF << /F 12 0 R >>` names the stream, not the file: only a string is a name.
     const open = m.index + m[0].length;
-    const raw =
-      m[2] === '('
-        ? literalString(text, open)
-        : (() => {
-            const close = text.indexOf('>', open);
-            const hex = close < 0 ? '' : text.slice(open, close).replace(/\s+/g, '');
-            return close < 0 || !/^[0-9a-f]*$/i.test(hex) ? undefined : [...Buffer.from(hex, 'hex')];
-          })();
+    const raw = m[2] === '(' ? literalString(text, open) : hexString(text, open);
     if (raw === undefined || raw.length === 0) continue;
     const name = textString(raw).replace(/\0+$/, '');
     const distance = Math.abs(m.index - key);
@@ -321,13 +292,19 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   const objectStreams = new Set<number>();
   const state = { inflated: 0, budgetHit: false };
   let encrypted = false;
+  /** Where the last trailer's /Encrypt key is: its value and the file's /ID are near. */
+  let encryptAt: number | undefined;
   const buffer = takeScratch(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
   /** Scan `bytes`, found at `offset` in the file, for keys, /Encrypt and object streams. */
   const scan = async (bytes: Buffer, offset: number): Promise<void> => {
     const keys = findKeys(bytes);
     found.scanKeys(bytes, keys.windows, 'body');
     found.nameAttachments(bytes, keys.embedded);
-    encrypted ||= keys.encrypt.some((at) => ENCRYPT.test(bytes.toString('latin1', at, at + 40)));
+    for (const at of keys.encrypt)
+      if (ENCRYPT.test(bytes.toString('latin1', at, at + 40))) {
+        encrypted = true;
+        encryptAt = offset + at;
+      }
     for (const at of keys.objectStreams) {
       if (objectStreams.has(offset + at) || state.budgetHit) continue;
       objectStreams.add(offset + at);
@@ -373,16 +350,31 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   } finally {
     giveBack(buffer);
   }
+  // Object streams of an encrypted file did not inflate above: read again, decrypted, when the
+  // empty password opens the file (as every reader does without asking).
+  let unreadable = encrypted && objectStreams.size > 0;
+  if (unreadable && encryptAt !== undefined) {
+    const decrypt = await streamDecryptor(source, encryptAt);
+    if (decrypt) {
+      unreadable = false;
+      for (const at of objectStreams)
+        if (!(await inflateObjectStream(source, at, end, bounds, found, state, incomplete, decrypt)))
+          unreadable = true;
+    }
+  }
   return {
     hits: [...found.hits.values()],
     attachments: [...found.attachments],
-    encrypted: encrypted && objectStreams.size > 0,
+    encrypted: unreadable,
     incomplete,
     inflated: state.inflated,
   };
 }
 
-/** Find the data of the object stream whose dictionary holds `/ObjStm` at `at`, inflate it within the budget, scan it. */
+/**
+ * Find the data of the object stream whose dictionary holds `/ObjStm` at `at`, decrypt it when
+ * given a decryptor, inflate it within the budget, scan it. False when it could not be read.
+ */
 async function inflateObjectStream(
   source: ByteSource,
   at: number,
@@ -391,10 +383,11 @@ async function inflateObjectStream(
   found: PdfHits,
   state: { inflated: number; budgetHit: boolean },
   incomplete: LimitHit[],
-): Promise<void> {
+  decrypt?: StreamDecryptor,
+): Promise<boolean> {
   const dictionary = await source.read(at, Math.min(DICTIONARY_BYTES, end - at));
   const keyword = dictionary.indexOf(STREAM);
-  if (keyword < 0) return;
+  if (keyword < 0) return false;
   let dataStart = at + keyword + STREAM.length;
   const next = dictionary[keyword + STREAM.length];
   dataStart += next === 0x0d && dictionary[keyword + STREAM.length + 1] === 0x0a ? 2 : next === 0x0a ? 1 : 0;
@@ -407,9 +400,18 @@ async function inflateObjectStream(
     const close = data.indexOf(ENDSTREAM);
     if (close >= 0) data = data.subarray(0, close);
   }
+  if (decrypt) {
+    const object = await objectNumber(source, at);
+    if (!object) return false;
+    try {
+      data = decrypt(data, object.number, object.generation);
+    } catch {
+      return false;
+    }
+  }
   if (!/\/FlateDecode\b/.test(head)) {
     found.scanBytes(data, 'stream');
-    return;
+    return true;
   }
   const budget = bounds.maxInflateBytes - state.inflated;
   if (budget <= 0) {
@@ -418,7 +420,7 @@ async function inflateObjectStream(
       limit: 'maxInflateBytes',
       detail: 'compressed streams past the inflate budget were not scanned',
     });
-    return;
+    return true;
   }
   let out: Buffer;
   try {
@@ -427,9 +429,105 @@ async function inflateObjectStream(
     if (error instanceof RangeError) {
       state.budgetHit = true;
       incomplete.push({ limit: 'maxInflateBytes', detail: 'a compressed stream inflates past the budget' });
+      return true;
     }
-    return; // a corrupt stream: nothing to read in it
+    return false; // a corrupt (or still encrypted) stream: nothing to read in it
   }
   state.inflated += out.length;
   found.scanBytes(out, 'stream');
+  return true;
+}
+
+/** The `N G obj` that opens the object whose dictionary holds the key at `at`. */
+async function objectNumber(
+  source: ByteSource,
+  at: number,
+): Promise<{ number: number; generation: number } | undefined> {
+  const from = Math.max(0, at - DICTIONARY_BYTES);
+  const text = (await source.read(from, at - from)).toString('latin1');
+  const headers = [...text.matchAll(/(?:^|[^\d])(\d+)\s+(\d+)\s+obj\b/g)];
+  const last = headers.at(-1);
+  return last && { number: Number(last[1]), generation: Number(last[2]) };
+}
+
+/** How far around the trailer's /Encrypt key its /ID may be, and how far an object's text runs. */
+const TRAILER_BYTES = 4096;
+/** Where an indirect encryption dictionary is looked for: the file's last and first bytes. */
+const ENCRYPT_SEARCH_BYTES = 256 * 1024;
+
+/** A string value of `key` in `text` (literal or hex), as bytes. */
+function stringValue(text: string, key: string): Buffer | undefined {
+  const m = new RegExp(String.raw`\/${key}\s*([(<])`).exec(text);
+  if (!m) return undefined;
+  const open = m.index + m[0].length;
+  const bytes = m[1] === '(' ? literalString(text, open) : hexString(text, open);
+  return bytes && Buffer.from(bytes);
+}
+
+/** The text of object `number generation` (to its `endobj`), from the file's last or first bytes. */
+async function objectText(
+  source: ByteSource,
+  number: number,
+  generation: number,
+): Promise<string | undefined> {
+  const header = new RegExp(String.raw`(?:^|[^\d])${number}\s+${generation}\s+obj\b`);
+  for (const from of [Math.max(0, source.size - ENCRYPT_SEARCH_BYTES), 0]) {
+    const text = (await source.read(from, Math.min(ENCRYPT_SEARCH_BYTES, source.size - from))).toString(
+      'latin1',
+    );
+    const m = header.exec(text);
+    if (m) {
+      const body = text.slice(m.index, m.index + TRAILER_BYTES);
+      const close = body.indexOf('endobj');
+      return close < 0 ? body : body.slice(0, close);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What the trailer's /Encrypt (and /ID) say, as a decryptor of stream data for the empty user
+ * password; undefined when the file asks for a password or the dictionary cannot be read.
+ */
+async function streamDecryptor(source: ByteSource, encryptAt: number): Promise<StreamDecryptor | undefined> {
+  const from = Math.max(0, encryptAt - TRAILER_BYTES);
+  const trailer = (await source.read(from, 2 * TRAILER_BYTES)).toString('latin1');
+  const value = trailer.slice(encryptAt - from);
+  const reference = /^\/Encrypt\s*(\d+)\s+(\d+)\s+R/.exec(value);
+  const text = reference
+    ? await objectText(source, Number(reference[1]), Number(reference[2]))
+    : value.slice(value.indexOf('<<'), value.indexOf('<<') + TRAILER_BYTES);
+  const idAt = trailer.lastIndexOf('/ID', encryptAt - from + TRAILER_BYTES);
+  const id = idAt < 0 ? undefined : /^\/ID\s*\[\s*([(<])/.exec(trailer.slice(idAt));
+  const firstId =
+    id && Buffer.from((id[1] === '(' ? literalString : hexString)(trailer, idAt + id[0].length) ?? []);
+  if (text === undefined || !firstId || !/\/Filter\s*\/Standard\b/.test(text)) return undefined;
+  const number = (key: string, fallback: number) => {
+    const m = new RegExp(String.raw`\/${key}\s+(-?\d+)`).exec(text);
+    return m ? Number(m[1]) : fallback;
+  };
+  const v = number('V', 0);
+  const r = number('R', 2);
+  const o = stringValue(text, 'O');
+  const u = stringValue(text, 'U');
+  if (!o || !u) return undefined;
+  // The top level's /Length is in bits (40 to 256); a crypt filter's, in bytes, is smaller.
+  const lengths = [...text.matchAll(/\/Length\s+(\d+)/g)].map((m) => Number(m[1])).filter((n) => n >= 40);
+  const stmF = /\/StmF\s*\/(\w+)/.exec(text)?.[1];
+  const cfm = /\/CFM\s*\/(\w+)/.exec(text)?.[1];
+  const streams =
+    v >= 4 && stmF === 'Identity' ? 'none' : v >= 4 && (cfm === 'AESV2' || cfm === 'AESV3') ? 'aes' : 'rc4';
+  const ue = stringValue(text, 'UE');
+  return emptyPasswordDecryptor({
+    v,
+    r,
+    length: r === 2 ? 40 : v >= 4 && streams === 'aes' && r === 4 ? 128 : (lengths[0] ?? 40),
+    p: number('P', -1),
+    o,
+    u,
+    ...(ue && { ue }),
+    id: firstId,
+    encryptMetadata: !/\/EncryptMetadata\s+false\b/.test(text),
+    streams,
+  });
 }

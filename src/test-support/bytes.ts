@@ -2,6 +2,7 @@
  * Real file bytes for tests and the demo folder: small but genuine images, documents and
  * executables, so detection runs on what a scanner really meets.
  */
+import { createCipheriv, createHash } from 'node:crypto';
 import { deflateRawSync, deflateSync } from 'node:zlib';
 
 function crc32(bytes: Uint8Array): number {
@@ -501,4 +502,146 @@ export function rar4(entries: RarEntry[], { encryptHeaders = false } = {}): Buff
   }
   parts.push(block(0x7b, 0x4000, Buffer.alloc(0)));
   return Buffer.concat(parts);
+}
+
+const PDF_PAD = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
+
+/** RC4, written again here so that the tests do not lean on the reader's own. */
+function testRc4(key: Uint8Array, data: Uint8Array): Buffer {
+  const s = Array.from({ length: 256 }, (_, i) => i);
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + s[i]! + key[i % key.length]!) & 0xff;
+    [s[i], s[j]] = [s[j]!, s[i]!];
+  }
+  const out = Buffer.alloc(data.length);
+  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
+    i = (i + 1) & 0xff;
+    j = (j + s[i]!) & 0xff;
+    [s[i], s[j]] = [s[j]!, s[i]!];
+    out[n] = data[n]! ^ s[(s[i]! + s[j]!) & 0xff]!;
+  }
+  return out;
+}
+
+/**
+ * An encrypted PDF (standard security handler, RC4-128 revision 3, AES-128 revision 4 or AES-256
+ * revision 6) whose
+ * catalog's dictionary sits in a compressed object stream, as Acrobat writes files: `objects`
+ * is the object stream's content. Opened by the empty user password unless `userPassword` is
+ * given. Keys and /O, /U follow ISO 32000 algorithms 2, 3 and 5.
+ */
+export function encryptedPdf(
+  objects: string,
+  {
+    aes = false,
+    aes256 = false,
+    userPassword = '',
+  }: { aes?: boolean; aes256?: boolean; userPassword?: string } = {},
+): Buffer {
+  if (aes256) return aes256Pdf(objects, userPassword);
+  const md5 = (...parts: Uint8Array[]) => {
+    const hash = createHash('md5');
+    for (const part of parts) hash.update(part);
+    return hash.digest();
+  };
+  const padded = (password: string) =>
+    Buffer.concat([Buffer.from(password, 'latin1'), PDF_PAD]).subarray(0, 32);
+  const id = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+  // Algorithm 3: /O from the owner password ("owner") and the user password.
+  let ownerKey = md5(padded('owner'));
+  for (let i = 0; i < 50; i++) ownerKey = md5(ownerKey);
+  ownerKey = ownerKey.subarray(0, 16);
+  let o = testRc4(ownerKey, padded(userPassword));
+  for (let i = 1; i <= 19; i++)
+    o = testRc4(
+      ownerKey.map((b) => b ^ i),
+      o,
+    );
+  // Algorithm 2: the file key; algorithm 5: /U.
+  const p = Buffer.alloc(4);
+  p.writeInt32LE(-4);
+  let key = md5(padded(userPassword), o, p, id);
+  for (let i = 0; i < 50; i++) key = md5(key);
+  key = key.subarray(0, 16);
+  let u = testRc4(key, md5(PDF_PAD, id));
+  for (let i = 1; i <= 19; i++)
+    u = testRc4(
+      key.map((b) => b ^ i),
+      u,
+    );
+  u = Buffer.concat([u, Buffer.alloc(16)]);
+  // The object stream, object 4: compressed, then encrypted with its object key.
+  const objectKey = md5(key, Buffer.from([4, 0, 0, 0, 0]), ...(aes ? [Buffer.from('sAlT')] : []));
+  const plain = deflateSync(Buffer.from(`1 0 ${objects}`, 'latin1'));
+  let data: Buffer;
+  if (aes) {
+    const iv = Buffer.alloc(16, 7);
+    const cipher = createCipheriv('aes-128-cbc', objectKey, iv);
+    data = Buffer.concat([iv, cipher.update(plain), cipher.final()]);
+  } else data = testRc4(objectKey, plain);
+  const hex = (b: Buffer) => `<${b.toString('hex')}>`;
+  const filter = aes
+    ? '/V 4 /R 4 /Length 128 /CF << /StdCF << /CFM /AESV2 /Length 16 /AuthEvent /DocOpen >> >> /StmF /StdCF /StrF /StdCF'
+    : '/V 2 /R 3 /Length 128';
+  return Buffer.concat([
+    Buffer.from(
+      `%PDF-1.6\n4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${data.length} >>\nstream\n`,
+      'latin1',
+    ),
+    data,
+    Buffer.from(
+      `\nendstream\nendobj\n6 0 obj\n<< /Filter /Standard ${filter} /P -4 /O ${hex(o)} /U ${hex(u)} >>\nendobj\n` +
+        `trailer\n<< /Size 7 /Root 1 0 R /Encrypt 6 0 R /ID [${hex(id)} ${hex(id)}] >>\n%%EOF\n`,
+      'latin1',
+    ),
+  ]);
+}
+
+/** ISO 32000-2 algorithm 2.B: a revision 6 password hash (user password: no /U data mixed in). */
+function revision6Hash(password: Buffer, salt: Buffer): Buffer {
+  let k = createHash('sha256')
+    .update(Buffer.concat([password, salt]))
+    .digest();
+  let e = Buffer.alloc(0);
+  for (let round = 1; round <= 64 || e[e.length - 1]! > round - 1 - 32; round++) {
+    const block = Buffer.concat([password, k]);
+    const cipher = createCipheriv('aes-128-cbc', k.subarray(0, 16), k.subarray(16, 32));
+    cipher.setAutoPadding(false);
+    e = Buffer.concat([
+      cipher.update(Buffer.concat(Array.from({ length: 64 }, () => block))),
+      cipher.final(),
+    ]);
+    const remainder = [...e.subarray(0, 16)].reduce((sum, b) => sum + b, 0) % 3;
+    k = createHash(['sha256', 'sha384', 'sha512'][remainder]!).update(e).digest();
+  }
+  return k.subarray(0, 32);
+}
+
+/** encryptedPdf's AES-256 (revision 6) form: /U and /UE from the user password, a random file key. */
+function aes256Pdf(objects: string, userPassword: string): Buffer {
+  const password = Buffer.from(userPassword, 'utf8');
+  const fileKey = Buffer.alloc(32, 0x5a);
+  const validationSalt = Buffer.from('vsalt123');
+  const keySalt = Buffer.from('ksalt456');
+  const u = Buffer.concat([revision6Hash(password, validationSalt), validationSalt, keySalt]);
+  const wrap = createCipheriv('aes-256-cbc', revision6Hash(password, keySalt), Buffer.alloc(16));
+  wrap.setAutoPadding(false);
+  const ue = Buffer.concat([wrap.update(fileKey), wrap.final()]);
+  const iv = Buffer.alloc(16, 3);
+  const cipher = createCipheriv('aes-256-cbc', fileKey, iv);
+  const plain = deflateSync(Buffer.from(`1 0 ${objects}`, 'latin1'));
+  const data = Buffer.concat([iv, cipher.update(plain), cipher.final()]);
+  const hex = (b: Buffer) => `<${b.toString('hex')}>`;
+  return Buffer.concat([
+    Buffer.from(
+      `%PDF-2.0\n4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${data.length} >>\nstream\n`,
+      'latin1',
+    ),
+    data,
+    Buffer.from(
+      `\nendstream\nendobj\n6 0 obj\n<< /Filter /Standard /V 5 /R 6 /Length 256 /CF << /StdCF << /CFM /AESV3 /Length 32 >> >> /StmF /StdCF /StrF /StdCF /P -4 /O ${hex(Buffer.alloc(48))} /U ${hex(u)} /OE ${hex(Buffer.alloc(32))} /UE ${hex(ue)} >>\nendobj\n` +
+        `trailer\n<< /Size 7 /Root 1 0 R /Encrypt 6 0 R /ID [<00> <00>] >>\n%%EOF\n`,
+      'latin1',
+    ),
+  ]);
 }

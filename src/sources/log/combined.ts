@@ -9,13 +9,15 @@ import type { LogFormatModule, UploadRecord } from './record.js';
 /**
  * One access-log line: client, user, time, the request line as the server wrote it, status and
  * size. An optional `vhost:port` field first (Apache's vhost_combined), or a host name between
- * the time and the request (nginx formats that log `$host` there). The request is any
+ * the time and the request (nginx formats that log `$host` there). The client may be an
+ * X-Forwarded-For list (`203.0.113.5, 10.0.0.1`, logged behind a load balancer): the first is
+ * the client. The request is any
  * quoted text (Apache writes a quote in it as \"): `-` for a connection that sent none, escaped
  * bytes for a TLS handshake sent to a plain port, spaces inside a raw URL. Fields after the size
  * (referer, agent, timings) are not read.
  */
 const COMBINED =
-  /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] (?:[^\s"]+ )?"((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
+  /^(?:[^\s:]+:\d+ )?(\S+(?:, \S+)*) \S+ (\S+) \[([^\]]+)\] (?:[^\s"]+ )?"((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
 /**
  * COMBINED without captures, matching only requests that are not writes: the method opens the
  * request, so this matches exactly when COMBINED does with a request that does not start with
@@ -23,7 +25,7 @@ const COMBINED =
  * array and no captured strings.
  */
 const COMBINED_READ =
-  /^(?:[^\s:]+:\d+ )?\S+ \S+ \S+ \[[^\]]+\] (?:[^\s"]+ )?"(?!(?:POST|PUT|PATCH) )(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)/i;
+  /^(?:[^\s:]+:\d+ )?\S+(?:, \S+)* \S+ \S+ \[[^\]]+\] (?:[^\s"]+ )?"(?!(?:POST|PUT|PATCH) )(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)/i;
 const NAME_PARAMS = ['filename', 'file', 'name', 'fname', 'upload', 'path', 'key'];
 
 /**
@@ -164,7 +166,15 @@ function fieldsOf(text: string): RequestFields | string | undefined {
   if (m === null) return 'not a combined-format line';
   const request = splitRequest(m[4]!);
   if (request === undefined) return undefined;
-  return { client: m[1]!, user: m[2]!, timestamp: m[3]!, ...request, status: m[5]! };
+  const client = m[1]!;
+  const comma = client.indexOf(',');
+  return {
+    client: comma < 0 ? client : client.slice(0, comma),
+    user: m[2]!,
+    timestamp: m[3]!,
+    ...request,
+    status: m[5]!,
+  };
 }
 
 /**

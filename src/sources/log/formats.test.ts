@@ -297,6 +297,20 @@ describe('combined access logs', () => {
     });
   });
 
+  it('reads a client logged as an X-Forwarded-For list, naming the first address', () => {
+    const at = '[22/Aug/2017:17:43:56 +0000] "GET /uploads/x.php?cmd=id HTTP/1.1" 200 120 "-" "curl/8"';
+    expect(parseCombinedLine(`203.0.113.5, 10.0.0.1 - - ${at}`, uploads)).toMatchObject({
+      client: '203.0.113.5',
+      executed: { script: 'x.php' },
+    });
+    expect(
+      parseCombinedLine(
+        `203.0.113.6, 10.0.0.2, 10.0.0.3 - bob [t] "PUT /uploads/y.php HTTP/1.1" 201 9`,
+        uploads,
+      ),
+    ).toMatchObject({ client: '203.0.113.6', user: 'bob', filename: 'y.php' });
+  });
+
   it('reads nginx lines that log the host between the time and the request', () => {
     const at = '205.197.2.175 - - [22/Aug/2017:17:43:56 +0000] www.example.com';
     expect(
@@ -375,11 +389,12 @@ describe('combined access logs', () => {
   it('parses like the plain definition (split, decode every key), on lines built to hit each branch', () => {
     /** The first definition, written for clarity: the fast one must agree with it everywhere. */
     const COMBINED =
-      /^(?:[^\s:]+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] (?:[^\s"]+ )?"((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
+      /^(?:[^\s:]+:\d+ )?(\S+(?:, \S+)*) \S+ (\S+) \[([^\]]+)\] (?:[^\s"]+ )?"((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)/;
     const reference = (text: string): ReturnType<typeof parseCombinedLine> => {
       const m = COMBINED.exec(text);
       if (!m) return 'not a combined-format line';
-      const [, client, user, timestamp, request, status] = m as unknown as string[];
+      const [, clients, user, timestamp, request, status] = m as unknown as string[];
+      const client = clients!.split(',')[0]!;
       // The request line: a method, a space, a target (spaces kept), maybe a protocol word.
       const words = request!.split(' ');
       const method = words[0];

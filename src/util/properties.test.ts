@@ -15,6 +15,7 @@ import { uploadRecord } from '../sources/log/auditor.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from '../sources/log/combined.js';
 import { parseElbLine } from '../sources/log/elb.js';
 import { unwrapLine } from '../sources/log/envelope.js';
+import { parseEnvoyLine } from '../sources/log/envoy.js';
 import { parseHaproxyLine } from '../sources/log/haproxy.js';
 import { parseJsonLine } from '../sources/log/jsonl.js';
 import { type Line, splitLines } from '../sources/log/lines.js';
@@ -282,6 +283,8 @@ describe('the log parsers', () => {
         parseS3AccessLine(s);
         parseS3AccessLine(`o b [t] 1.2.3.4 - r REST.PUT.OBJECT ${s} "PUT / HTTP/1.1" 200 - - 1 1 1 "-" "-"`);
         parseLogfmtLine(s, uploads);
+        parseEnvoyLine(s, uploads);
+        parseEnvoyLine(`[2026-12-07T02:00:00Z] "GET /uploads/${s}" 200 - 0 1 1 1 "${s}" "-"`, uploads);
         parseLogfmtLine(`at=info method=${s} path="/uploads/${s}" fwd=${s} status=200 ${s}`, uploads);
         parseLogfmtLine(unwrapLine(`Dec  7 02:00:00 ${s}`), uploads);
         return true;

@@ -4,6 +4,7 @@ import { analyzeName, decodeRepeatedly } from '../../inspect/names.js';
 import fc from '../../test-support/fast-check.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from './combined.js';
 import { parseElbLine } from './elb.js';
+import { parseEnvoyLine } from './envoy.js';
 import { detectFormat } from './formats.js';
 import { parseHaproxyLine } from './haproxy.js';
 import { parseFieldMapping, parseJsonLine } from './jsonl.js';
@@ -816,5 +817,30 @@ describe('logfmt access logs (Heroku router)', () => {
     expect(parseLogfmtLine('level=info msg=started', uploads)).toBe(
       'not a logfmt line with a method, a path and a status',
     );
+  });
+});
+
+describe('Envoy access logs (and Istio)', () => {
+  const uploads = new RegExp(DEFAULT_UPLOAD_PATH, 'i');
+  const line = (request: string, status = 200, forwarded = '203.0.113.9, 10.0.0.1') =>
+    `[2026-12-07T02:00:00.310Z] "${request}" ${status} - 0 31 5 4 "${forwarded}" "curl/8.4" "cc21d9b0-cf5c" "app.example.com" "10.0.2.1:8080"`;
+
+  it('is recognized by its first line', () => {
+    expect(detectFormat(line('GET / HTTP/1.1'))).toBe('envoy');
+  });
+
+  it('judges the request as combined lines are, the client the first forwarded address', () => {
+    expect(parseEnvoyLine(line('GET /uploads/s.php?cmd=id HTTP/1.1'), uploads)).toMatchObject({
+      client: '203.0.113.9',
+      timestamp: '2026-12-07T02:00:00.310Z',
+      executed: { method: 'GET', status: 200, script: 's.php' },
+    });
+    expect(parseEnvoyLine(line('PUT /uploads/x.jsp HTTP/2', 201, '-'), uploads)).toMatchObject({
+      client: '-',
+      filename: 'x.jsp',
+      accepted: true,
+    });
+    expect(parseEnvoyLine(line('GET /uploads/a.jpg HTTP/1.1'), uploads)).toBeUndefined();
+    expect(parseEnvoyLine('something else', uploads)).toBe('not an Envoy access log line');
   });
 });

@@ -4,6 +4,7 @@
  */
 import { combined } from './combined.js';
 import { elb } from './elb.js';
+import { envoy } from './envoy.js';
 import { haproxy } from './haproxy.js';
 import { jsonl } from './jsonl.js';
 import { logfmt } from './logfmt.js';
@@ -18,6 +19,7 @@ export const FORMATS = {
   elb,
   's3-access': s3Access,
   haproxy,
+  envoy,
   logfmt,
 } satisfies Record<string, LogFormatModule>;
 export type LogFormat = keyof typeof FORMATS;

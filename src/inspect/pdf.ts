@@ -497,10 +497,13 @@ async function streamDecryptor(source: ByteSource, encryptAt: number): Promise<S
   const text = reference
     ? await objectText(source, Number(reference[1]), Number(reference[2]))
     : value.slice(value.indexOf('<<'), value.indexOf('<<') + TRAILER_BYTES);
-  const idAt = trailer.lastIndexOf('/ID', encryptAt - from + TRAILER_BYTES);
-  const id = idAt < 0 ? undefined : /^\/ID\s*\[\s*([(<])/.exec(trailer.slice(idAt));
+  // The /ID of the same trailer: the one nearest its /Encrypt (not an /IDTree, not another trailer's).
+  const key = encryptAt - from;
+  const id = [...trailer.matchAll(/\/ID\s*\[\s*([(<])/g)].sort(
+    (a, b) => Math.abs(a.index - key) - Math.abs(b.index - key),
+  )[0];
   const firstId =
-    id && Buffer.from((id[1] === '(' ? literalString : hexString)(trailer, idAt + id[0].length) ?? []);
+    id && Buffer.from((id[1] === '(' ? literalString : hexString)(trailer, id.index + id[0].length) ?? []);
   if (text === undefined || !firstId || !/\/Filter\s*\/Standard\b/.test(text)) return undefined;
   const number = (key: string, fallback: number) => {
     const m = new RegExp(String.raw`\/${key}\s+(-?\d+)`).exec(text);

@@ -16,6 +16,7 @@ const FRAGMENTS = [
   '/JavaScript',
   '/JS',
   '/Launch',
+  '/RichMedia',
   '/EmbeddedFiles',
   '/EmbeddedFile',
   '/Type',
@@ -53,6 +54,7 @@ async function wholeText(text: string): Promise<string[]> {
   const kinds: string[] = [];
   if (/\/(?:JavaScript|JS)\b/.test(clean)) kinds.push('pdf-javascript');
   if (/\/Launch\b/.test(clean)) kinds.push('pdf-launch');
+  if (/\/RichMedia\b/.test(clean)) kinds.push('pdf-rich-media');
   if (/\/EmbeddedFiles?\b/.test(clean)) kinds.push('pdf-embedded-file');
   if (
     /\/(?:OpenAction|AA)\s*<<[^>]*\/S\s*\/(?:JavaScript|Launch|SubmitForm|ImportData|GoToE|GoToR|Rendition|URI)\b/.test(

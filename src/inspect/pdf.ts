@@ -23,6 +23,9 @@ const unescapeNames = (text: string): string =>
 const KEYS: [ActiveKind, RegExp][] = [
   ['pdf-javascript', /\/(?:JavaScript|JS)\b/],
   ['pdf-launch', /\/Launch\b/],
+  // A RichMedia annotation: Flash (or video with its own scripts) played inside the document,
+  // the way the 2010-2011 Acrobat exploits (CVE-2010-1297, CVE-2011-0611) were delivered.
+  ['pdf-rich-media', /\/RichMedia\b/],
   ['pdf-embedded-file', /\/EmbeddedFiles?\b/],
   // An OpenAction or additional action that runs something (not a plain page destination), or
   // opens a web address on its own: tracking who reads, or a phishing page, with no click.
@@ -37,7 +40,10 @@ const KEYS: [ActiveKind, RegExp][] = [
  * text around a hit is matched: an action dictionary can run long between its key and its `/S`.
  */
 const KEY_TOKENS: { token: Buffer; after: number }[] = [
-  ...['/JavaScript', '/JS', '/Launch', '/Embedded'].map((t) => ({ token: Buffer.from(t), after: 80 })),
+  ...['/JavaScript', '/JS', '/Launch', '/Embedded', '/RichMedia'].map((t) => ({
+    token: Buffer.from(t),
+    after: 80,
+  })),
   ...['/OpenAction', '/AA'].map((t) => ({ token: Buffer.from(t), after: 4096 })),
 ];
 const BEFORE_KEY = 8;

@@ -174,6 +174,8 @@ export type ActiveKind =
   | 'pdf-launch'
   | 'pdf-embedded-file'
   | 'pdf-open-action'
+  /** A PDF RichMedia annotation: Flash or scripted media played inside the document. */
+  | 'pdf-rich-media'
   | 'macro'
   /** A spreadsheet cell that starts a formula which runs a command or fetches (CSV injection). */
   | 'csv-formula'

@@ -429,6 +429,11 @@ describe('active-content: PDF', () => {
     ['obfuscated name', pdf('/OpenAction << /S /J#61vaScript /J#53 (x) >> '), ['pdf-action']],
     ['Launch', pdf('/OpenAction << /S /Launch /F (cmd.exe) >> '), ['pdf-action']],
     [
+      'a RichMedia annotation (Flash played in the page)',
+      pdf('/Annots [<< /Type /Annot /Subtype /RichMedia /RichMediaContent 9 0 R >>] '),
+      ['pdf-action'],
+    ],
+    [
       'a web address opened when the document opens',
       pdf('/OpenAction << /S /URI /URI (http://203.0.113.9/t) >> '),
       ['pdf-action'],

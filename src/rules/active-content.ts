@@ -107,11 +107,11 @@ export const pdfActionRule = hitRule({
   id: 'active-content/pdf-action',
   defaultSeverity: 'high',
   description:
-    'A PDF with JavaScript (/JavaScript, /JS), /Launch, or an /OpenAction or /AA that runs an action, including inside compressed object streams.',
+    'A PDF with JavaScript (/JavaScript, /JS), /Launch, a RichMedia annotation (Flash played in the document), or an /OpenAction or /AA that runs an action, including inside compressed object streams.',
   rationale:
     'PDF JavaScript and launch actions run when the document opens: the delivery step of many phishing and exploit chains.',
   fix: 'Quarantine the file, or flatten PDFs (re-render to images or a sanitized PDF) on upload.',
-  kinds: ['pdf-javascript', 'pdf-launch', 'pdf-open-action'],
+  kinds: ['pdf-javascript', 'pdf-launch', 'pdf-open-action', 'pdf-rich-media'],
   message: 'the PDF runs actions when opened ({found}) in its {where}: {sample}',
 });
 

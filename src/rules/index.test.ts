@@ -16,6 +16,7 @@ const ACTIVE_KINDS: ActiveKind[] = [
   'pdf-launch',
   'pdf-embedded-file',
   'pdf-open-action',
+  'pdf-rich-media',
   'macro',
   'csv-formula',
   'xslt',

@@ -53,6 +53,11 @@ const SLASH = 0x2f;
 const HASH = 0x23;
 const OBJSTM = Buffer.from('/ObjStm');
 const ENCRYPT_TOKEN = Buffer.from('/Encrypt');
+const XFA_TOKEN = Buffer.from('/XFA');
+/** XFA streams named per form, at most: a form has a handful (template, datasets, config …). */
+const MAX_XFA_STREAMS = 32;
+/** A script an XFA form runs as JavaScript (FormCalc, the default language, cannot call out). */
+const XFA_JAVASCRIPT = /<(?:[\w.-]+:)?script\b[^>]*\bcontentType\s*=\s*["']application\/x-javascript/i;
 
 /** Bytes a PDF name may hold unescaped: printable, not white space, not a delimiter. */
 const NAME_BYTE = new Uint8Array(256);
@@ -74,6 +79,8 @@ interface Keys {
   encrypt: number[];
   /** Offsets of `/EF`: the embedded-file key of a file specification, whose name is near. */
   embedded: number[];
+  /** Offsets of `/XFA`: an XML form, whose scripts sit in the streams it names. */
+  xfa: number[];
 }
 
 /**
@@ -81,7 +88,7 @@ interface Keys {
  * `/` and a look at the bytes after each, instead of a search of the whole piece per token.
  */
 function findKeys(bytes: Buffer): Keys {
-  const keys: Keys = { windows: [], objectStreams: [], encrypt: [], embedded: [] };
+  const keys: Keys = { windows: [], objectStreams: [], encrypt: [], embedded: [], xfa: [] };
   for (let at = bytes.indexOf(SLASH); at >= 0; at = bytes.indexOf(SLASH, at + 1)) {
     for (const { token, after } of KEY_TOKENS)
       if (bytes[at + 1] === token[1] && startsAt(bytes, at, token))
@@ -90,6 +97,8 @@ function findKeys(bytes: Buffer): Keys {
     if (bytes[at + 1] === 0x45 && startsAt(bytes, at, ENCRYPT_TOKEN)) keys.encrypt.push(at);
     if (bytes[at + 1] === 0x45 && bytes[at + 2] === 0x46 && NAME_BYTE[bytes[at + 3] ?? 0] !== 1)
       keys.embedded.push(at);
+    if (bytes[at + 1] === 0x58 && startsAt(bytes, at, XFA_TOKEN) && NAME_BYTE[bytes[at + 4] ?? 0] !== 1)
+      keys.xfa.push(at);
     const nameEnd = Math.min(bytes.length, at + 1 + ESCAPED_NAME_BYTES);
     for (let i = at + 1; i < nameEnd && NAME_BYTE[bytes[i]!] === 1; i++) {
       if (bytes[i] === HASH && HEX[bytes[i + 1] ?? 0] === 1 && HEX[bytes[i + 2] ?? 0] === 1) {
@@ -150,6 +159,18 @@ class PdfHits {
   readonly hits = new Map<ActiveKind, ActiveHit>();
   /** The names of embedded files, as their file specifications give them. */
   readonly attachments = new Set<string>();
+  /** The streams (`number generation`) an XFA form is kept in. */
+  readonly xfaStreams = new Set<string>();
+
+  /** The references after each `/XFA` key: one stream, or an array of named ones. */
+  noteXfa(bytes: Buffer, positions: number[]): void {
+    for (const at of positions) {
+      const text = bytes.toString('latin1', at + XFA_TOKEN.length, at + XFA_TOKEN.length + 1024);
+      const value = /^\s*\[([^\]]*)\]/.exec(text)?.[1] ?? /^\s*\d+\s+\d+\s+R/.exec(text)?.[0] ?? '';
+      for (const ref of value.matchAll(/(\d+)\s+(\d+)\s+R/g))
+        if (this.xfaStreams.size < MAX_XFA_STREAMS) this.xfaStreams.add(`${ref[1]} ${ref[2]}`);
+    }
+  }
 
   /** The name of the file specification around each `/EF` key. */
   nameAttachments(bytes: Buffer, embedded: number[]): void {
@@ -192,6 +213,7 @@ class PdfHits {
     const keys = findKeys(bytes);
     this.scanKeys(bytes, keys.windows, where);
     this.nameAttachments(bytes, keys.embedded);
+    this.noteXfa(bytes, keys.xfa);
   }
 }
 
@@ -306,6 +328,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     const keys = findKeys(bytes);
     found.scanKeys(bytes, keys.windows, 'body');
     found.nameAttachments(bytes, keys.embedded);
+    found.noteXfa(bytes, keys.xfa);
     for (const at of keys.encrypt)
       if (ENCRYPT.test(bytes.toString('latin1', at, at + 40))) {
         encrypted = true;
@@ -358,16 +381,36 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   }
   // Object streams of an encrypted file did not inflate above: read again, decrypted, when the
   // empty password opens the file (as every reader does without asking).
+  const decrypt = encrypted && encryptAt !== undefined ? await streamDecryptor(source, encryptAt) : undefined;
   let unreadable = encrypted && objectStreams.size > 0;
-  if (unreadable && encryptAt !== undefined) {
-    const decrypt = await streamDecryptor(source, encryptAt);
-    if (decrypt) {
-      unreadable = false;
-      for (const at of objectStreams)
-        if (!(await inflateObjectStream(source, at, end, bounds, found, state, incomplete, decrypt)))
-          unreadable = true;
-    }
+  if (unreadable && decrypt) {
+    unreadable = false;
+    for (const at of objectStreams)
+      if (!(await inflateObjectStream(source, at, end, bounds, found, state, incomplete, decrypt)))
+        unreadable = true;
   }
+  // An XML form's JavaScript is in the streams its /XFA names (page-like data, not dictionaries):
+  // found and read only for a file that has one.
+  if (found.xfaStreams.size > 0 && !found.hits.has('pdf-javascript') && (!encrypted || decrypt))
+    for (const ref of found.xfaStreams) {
+      const [number, generation] = ref.split(' ').map(Number) as [number, number];
+      const at = await findObject(source, number, generation, end);
+      const data =
+        at === undefined
+          ? 'unreadable'
+          : await streamData(source, at, end, bounds, state, incomplete, decrypt);
+      if (typeof data === 'string') continue;
+      const text = data.toString('latin1');
+      const script = XFA_JAVASCRIPT.exec(text);
+      if (script) {
+        found.hits.set('pdf-javascript', {
+          kind: 'pdf-javascript',
+          where: 'XFA form',
+          sample: text.slice(script.index, script.index + 120).replace(/[^\x20-\x7e]+/g, ' '),
+        });
+        break;
+      }
+    }
   return {
     hits: [...found.hits.values()],
     attachments: [...found.attachments],
@@ -391,9 +434,29 @@ async function inflateObjectStream(
   incomplete: LimitHit[],
   decrypt?: StreamDecryptor,
 ): Promise<boolean> {
+  const data = await streamData(source, at, end, bounds, state, incomplete, decrypt);
+  if (data === 'unreadable') return false;
+  if (data !== 'budget') found.scanBytes(data, 'stream');
+  return true;
+}
+
+/**
+ * The data of the stream whose dictionary holds (or starts at) `at`: decrypted when given a
+ * decryptor, inflated within the budget when Flate-encoded. 'budget' when the inflate budget
+ * stopped it (said in `incomplete`), 'unreadable' when it is corrupt or still encrypted.
+ */
+async function streamData(
+  source: ByteSource,
+  at: number,
+  end: number,
+  bounds: Bounds,
+  state: { inflated: number; budgetHit: boolean },
+  incomplete: LimitHit[],
+  decrypt?: StreamDecryptor,
+): Promise<Buffer | 'budget' | 'unreadable'> {
   const dictionary = await source.read(at, Math.min(DICTIONARY_BYTES, end - at));
   const keyword = dictionary.indexOf(STREAM);
-  if (keyword < 0) return false;
+  if (keyword < 0) return 'unreadable';
   let dataStart = at + keyword + STREAM.length;
   const next = dictionary[keyword + STREAM.length];
   dataStart += next === 0x0d && dictionary[keyword + STREAM.length + 1] === 0x0a ? 2 : next === 0x0a ? 1 : 0;
@@ -408,17 +471,14 @@ async function inflateObjectStream(
   }
   if (decrypt) {
     const object = await objectNumber(source, at);
-    if (!object) return false;
+    if (!object) return 'unreadable';
     try {
       data = decrypt(data, object.number, object.generation);
     } catch {
-      return false;
+      return 'unreadable';
     }
   }
-  if (!/\/FlateDecode\b/.test(head)) {
-    found.scanBytes(data, 'stream');
-    return true;
-  }
+  if (!/\/FlateDecode\b/.test(head)) return data;
   const budget = bounds.maxInflateBytes - state.inflated;
   if (budget <= 0) {
     state.budgetHit = true;
@@ -426,22 +486,37 @@ async function inflateObjectStream(
       limit: 'maxInflateBytes',
       detail: 'compressed streams past the inflate budget were not scanned',
     });
-    return true;
+    return 'budget';
   }
-  let out: Buffer;
   try {
-    out = inflateSync(data, { maxOutputLength: budget, finishFlush: 2 /* Z_SYNC_FLUSH */ });
+    const out = inflateSync(data, { maxOutputLength: budget, finishFlush: 2 /* Z_SYNC_FLUSH */ });
+    state.inflated += out.length;
+    return out;
   } catch (error) {
     if (error instanceof RangeError) {
       state.budgetHit = true;
       incomplete.push({ limit: 'maxInflateBytes', detail: 'a compressed stream inflates past the budget' });
-      return true;
+      return 'budget';
     }
-    return false; // a corrupt (or still encrypted) stream: nothing to read in it
+    return 'unreadable'; // a corrupt (or still encrypted) stream: nothing to read in it
   }
-  state.inflated += out.length;
-  found.scanBytes(out, 'stream');
-  return true;
+}
+
+/** Where object `number generation` starts (after its `obj`), searched a piece at a time. */
+async function findObject(
+  source: ByteSource,
+  number: number,
+  generation: number,
+  end: number,
+): Promise<number | undefined> {
+  const header = new RegExp(String.raw`(?:^|[^\d])${number}\s+${generation}\s+obj\b`);
+  for (let from = 0; from < end; from += PIECE_BYTES) {
+    // Pieces overlap by a header's length, so none is cut in two.
+    const text = (await source.read(from, Math.min(PIECE_BYTES + 64, end - from))).toString('latin1');
+    const m = header.exec(text);
+    if (m) return from + m.index + m[0].length;
+  }
+  return undefined;
 }
 
 /** The `N G obj` that opens the object whose dictionary holds the key at `at`. */

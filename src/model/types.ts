@@ -204,6 +204,7 @@ export const FILE_PLACES: ReadonlySet<string> = new Set([
   'stream',
   'metadata',
   'image data',
+  'XFA form',
 ]);
 
 export interface ActiveHit {

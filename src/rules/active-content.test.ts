@@ -485,6 +485,34 @@ describe('active-content: PDF', () => {
     expect(await active('doc.pdf', bytes)).toEqual(expected);
   });
 
+  it("reads an XML form's scripts in the streams its /XFA names", async () => {
+    const stream = (number: number, xml: string) => {
+      const body = deflateSync(Buffer.from(xml));
+      return Buffer.concat([
+        Buffer.from(`${number} 0 obj\n<< /Filter /FlateDecode /Length ${body.length} >>\nstream\n`),
+        body,
+        Buffer.from('\nendstream\nendobj\n'),
+      ]);
+    };
+    const template = (script: string) =>
+      `<template xmlns="http://www.xfa.org/schema/xfa-template/2.8/"><subform><event activity="initialize">${script}</event></subform></template>`;
+    const form = (xfa: string, ...streams: Buffer[]) =>
+      Buffer.concat([pdf(`/AcroForm << /Fields [] /XFA ${xfa} >> `), ...streams]);
+    const js = '<script contentType="application/x-javascript">app.alert(1)</script>';
+    expect(await active('form.pdf', form('7 0 R', stream(7, template(js))))).toEqual(['pdf-action']);
+    expect(
+      await active(
+        'form.pdf',
+        form('[(preamble) 8 0 R (template) 9 0 R]', stream(8, '<xdp:xdp>'), stream(9, template(js))),
+      ),
+    ).toEqual(['pdf-action']);
+    // FormCalc, the default script language, and a form without scripts
+    expect(
+      await active('form.pdf', form('7 0 R', stream(7, template('<script>Sum(a, b)</script>')))),
+    ).toEqual([]);
+    expect(await active('form.pdf', form('7 0 R', stream(7, template(''))))).toEqual([]);
+  });
+
   it('names the files a PDF embeds, and judges the names as archive entries', async () => {
     const attached = (filespec: string) =>
       pdf(`/Names << /EmbeddedFiles << /Names [(x) 9 0 R] >> >> /AF [<< /Type /Filespec ${filespec} >>] `);

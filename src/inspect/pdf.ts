@@ -84,21 +84,32 @@ interface Keys {
 }
 
 /**
+ * The first letters of the keys below (J, L, E, R, O, A, X): most names a PDF holds (/Type,
+ * /Filter, /Length, /Font …) start otherwise and skip the comparisons. This loop runs for every
+ * `/` of every PDF read, and each key added to it was paid for there.
+ */
+const KEY_START = new Uint8Array(256);
+for (const token of [...KEY_TOKENS.map((k) => k.token), OBJSTM, ENCRYPT_TOKEN, XFA_TOKEN])
+  KEY_START[token[1]!] = 1;
+
+/**
  * Every key and name an action or an encrypted file needs starts with `/`: one native search for
  * `/` and a look at the bytes after each, instead of a search of the whole piece per token.
  */
 function findKeys(bytes: Buffer): Keys {
   const keys: Keys = { windows: [], objectStreams: [], encrypt: [], embedded: [], xfa: [] };
   for (let at = bytes.indexOf(SLASH); at >= 0; at = bytes.indexOf(SLASH, at + 1)) {
-    for (const { token, after } of KEY_TOKENS)
-      if (bytes[at + 1] === token[1] && startsAt(bytes, at, token))
-        keys.windows.push([at - BEFORE_KEY, at + token.length + after]);
-    if (bytes[at + 1] === 0x4f && startsAt(bytes, at, OBJSTM)) keys.objectStreams.push(at);
-    if (bytes[at + 1] === 0x45 && startsAt(bytes, at, ENCRYPT_TOKEN)) keys.encrypt.push(at);
-    if (bytes[at + 1] === 0x45 && bytes[at + 2] === 0x46 && NAME_BYTE[bytes[at + 3] ?? 0] !== 1)
-      keys.embedded.push(at);
-    if (bytes[at + 1] === 0x58 && startsAt(bytes, at, XFA_TOKEN) && NAME_BYTE[bytes[at + 4] ?? 0] !== 1)
-      keys.xfa.push(at);
+    if (KEY_START[bytes[at + 1] ?? 0] === 1) {
+      for (const { token, after } of KEY_TOKENS)
+        if (bytes[at + 1] === token[1] && startsAt(bytes, at, token))
+          keys.windows.push([at - BEFORE_KEY, at + token.length + after]);
+      if (bytes[at + 1] === 0x4f && startsAt(bytes, at, OBJSTM)) keys.objectStreams.push(at);
+      if (bytes[at + 1] === 0x45 && startsAt(bytes, at, ENCRYPT_TOKEN)) keys.encrypt.push(at);
+      if (bytes[at + 1] === 0x45 && bytes[at + 2] === 0x46 && NAME_BYTE[bytes[at + 3] ?? 0] !== 1)
+        keys.embedded.push(at);
+      if (bytes[at + 1] === 0x58 && startsAt(bytes, at, XFA_TOKEN) && NAME_BYTE[bytes[at + 4] ?? 0] !== 1)
+        keys.xfa.push(at);
+    }
     const nameEnd = Math.min(bytes.length, at + 1 + ESCAPED_NAME_BYTES);
     for (let i = at + 1; i < nameEnd && NAME_BYTE[bytes[i]!] === 1; i++) {
       if (bytes[i] === HASH && HEX[bytes[i + 1] ?? 0] === 1 && HEX[bytes[i + 2] ?? 0] === 1) {

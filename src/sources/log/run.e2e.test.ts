@@ -73,6 +73,28 @@ describe('log audits', () => {
     expectGolden('cli/log-iis-w3c.json', normalizeTiming(iis.stdout));
   });
 
+  it.each([
+    ['haproxy.log', '/uploads/2024/03/avatar.php'],
+    ['elb.log', '/media/shell.aspx'],
+    ['envoy.log', '/uploads/2024/03/avatar.jsp'],
+    ['heroku-router.log', '/uploads/avatar.php'],
+    ['caddy.jsonl', '/uploads/x.php5'],
+    ['docker-nginx.log', '/files/shell.phtml'],
+  ])('read the sample %s whole, and find the web shell it records', async (name, shell) => {
+    const report = await run([`fixtures/logs/${name}`]);
+    expect(report.notEvaluated).toEqual([]);
+    expect(report.findings.map((f) => [f.ruleId, f.path])).toEqual([
+      ['dangerous-extension/script-run', shell],
+    ]);
+  });
+
+  it('read the S3 server access log sample: a write whose key climbs out', async () => {
+    const report = await run(['fixtures/logs/s3-access.log']);
+    expect(report.notEvaluated).toEqual([]);
+    expect(new Set(report.findings.map((f) => f.path))).toEqual(new Set(['avatars/..%2F..%2Fshell.php']));
+    expect(report.findings.map((f) => f.ruleId)).toContain('path-traversal/stored-outside');
+  });
+
   it('keep findings that do not hold the decoded chunks of the log alive', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;

@@ -24,6 +24,7 @@ import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
 import { pastHead, pngProfileChunk } from './metadata.js';
 import { isOneNote, oneNoteArchive } from './onenote.js';
+import { outlookAttachments } from './outlook.js';
 import { scanPdf } from './pdf.js';
 
 /** Text a spreadsheet opens by its name, where a cell can start a formula. */
@@ -170,8 +171,9 @@ export async function inspectContent(
       const { hits, encrypted } = await legacyOffice(ole);
       active.push(...hits);
       if (encrypted) file.encrypted = encrypted;
-      // A file it packages as an OLE object (an .exe shown as an icon): judged as an archive entry.
-      const packaged = await packagedArchive(ole, limits);
+      // An Outlook message's attachments, or a file an Office document packages as an OLE
+      // object (an .exe shown as an icon): judged as archive entries.
+      const packaged = (await outlookAttachments(ole, limits)) ?? (await packagedArchive(ole, limits));
       if (packaged) {
         file.archive = packaged.facts;
         active.push(...packaged.ctx.active);

@@ -244,6 +244,40 @@ describe('archive: cabinets, listed by name', () => {
   });
 });
 
+describe('archive: an Outlook message, its attachments by name', () => {
+  const utf16 = (text: string) => Buffer.from(`${text}\0`, 'utf16le');
+  const message = (...attachments: { long?: string; short?: string }[]) =>
+    cfb([
+      { name: '__properties_version1.0', type: 'stream', data: Buffer.alloc(64) },
+      { name: '__substg1.0_0037001F', type: 'stream', data: utf16('Your invoice') },
+      ...attachments.flatMap(({ long, short }, i) => [
+        { name: `__attach_version1.0_#0000000${i}`, type: 'storage' as const },
+        ...(long ? [{ name: '__substg1.0_3707001F', type: 'stream' as const, data: utf16(long) }] : []),
+        ...(short ? [{ name: '__substg1.0_3704001F', type: 'stream' as const, data: utf16(short) }] : []),
+      ]),
+    ]);
+  it.each([
+    [
+      'a program behind a document name',
+      message({ long: 'invoice.pdf.exe', short: 'INVOIC~1.EXE' }, { long: 'notes.txt' }),
+      ['dangerous-entry invoice.pdf.exe'],
+    ],
+    ['an attachment known by its 8.3 name only', message({ short: 'RUN.HTA' }), ['dangerous-entry RUN.HTA']],
+    ['a message with a PDF attached', message({ long: 'Q3 report.pdf' }), []],
+    ['a message without attachments', message(), []],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('mail.msg', bytes)).toEqual(expected);
+  });
+
+  it('a Word document (a Compound File without message properties) is not read as a message', async () => {
+    const doc = cfb([
+      { name: 'WordDocument', type: 'stream', data: Buffer.alloc(64) },
+      { name: '__substg1.0_3707001F', type: 'stream', data: utf16('x.exe') },
+    ]);
+    expect(await archive('letter.doc', doc)).toEqual([]);
+  });
+});
+
 describe('archive: RAR, listed by its headers', () => {
   it.each([
     [

@@ -22,6 +22,7 @@ import { type CfbFile, openCfb, vbaStorage, wordDocumentEncrypted, workbookGloba
 import { contentKindOf, typeClassOf } from './filetypes.js';
 import type { Limits } from './limits.js';
 import { chunksOf } from './local-file.js';
+import { isMimeMessage, mailAttachments } from './mail.js';
 import { pastHead, pngProfileChunk } from './metadata.js';
 import { isOneNote, oneNoteArchive } from './onenote.js';
 import { outlookAttachments } from './outlook.js';
@@ -178,6 +179,13 @@ export async function inspectContent(
         file.archive = packaged.facts;
         active.push(...packaged.ctx.active);
       }
+    }
+  } else if (detected?.ext === 'txt' && isMimeMessage(head)) {
+    // Mail saved as a file (.eml): the files it attaches, by name, judged as archive entries.
+    const attached = await mailAttachments(source, limits);
+    if (attached) {
+      file.archive = attached.facts;
+      for (const hit of attached.ctx.incomplete) noteIncomplete(file, hit);
     }
   } else if (isOneNote(head)) {
     // Files attached to a note (an .hta behind a "click to view" button): judged as archive entries.

@@ -245,9 +245,10 @@ export interface ArchiveEntryFacts {
 export interface ArchiveFacts {
   /**
    * `ole`: a legacy Office file (a Compound File), whose entries are the files it packages;
-   * `pdf`: a PDF's embedded files, by name; `msg`: an Outlook message's attachments, by name.
+   * `pdf`: a PDF's embedded files, by name; `msg`, `mail`: an Outlook message's or a MIME
+   * message's attachments, by name.
    */
-  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'rar' | 'ole' | 'onenote' | 'pdf' | 'msg';
+  format: 'zip' | 'tar' | 'gzip' | 'xz' | 'cab' | 'rar' | 'ole' | 'onenote' | 'pdf' | 'msg' | 'mail';
   entries: ArchiveEntryFacts[];
   /** Sum of declared sizes. */
   declaredTotal: number;

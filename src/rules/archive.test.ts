@@ -278,6 +278,58 @@ describe('archive: an Outlook message, its attachments by name', () => {
   });
 });
 
+describe('archive: mail saved as a file (.eml), its attachments by name', () => {
+  const mail = (...parts: string[]) =>
+    Buffer.from(
+      [
+        'Received: from mail.example.net (203.0.113.9)',
+        '\tby mx.example.com with ESMTPS',
+        'From: "Billing" <billing@example.net>',
+        'Subject: =?UTF-8?B?WW91ciBpbnZvaWNl?=',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        ...parts.flatMap((part) => ['--b1', part, '']),
+        '--b1--',
+        '',
+      ].join('\r\n'),
+    );
+  const text = 'Content-Type: text/plain; charset=utf-8\r\n\r\nThe invoice is attached.';
+  it.each([
+    [
+      'a program behind a document name (a folded Content-Disposition)',
+      mail(
+        text,
+        'Content-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n\tfilename="invoice.pdf.exe"\r\n\r\nTVqQAA==',
+      ),
+      ['dangerous-entry invoice.pdf.exe'],
+    ],
+    [
+      "names in RFC 2047 and RFC 2231 encodings, and by the type's name alone",
+      mail(
+        'Content-Type: application/octet-stream; name="=?UTF-8?Q?Rechnung-M=C3=A4rz.js?="\r\n\r\nx',
+        "Content-Type: application/x-msdownload\r\nContent-Disposition: attachment; filename*=UTF-8''setup%2Dv2.scr\r\n\r\nx",
+      ),
+      ['dangerous-entry Rechnung-März.js', 'dangerous-entry setup-v2.scr'],
+    ],
+    [
+      'a message with a PDF attached',
+      mail(
+        text,
+        'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="Q3 report.pdf"\r\n\r\nJVBERi0=',
+      ),
+      [],
+    ],
+  ])('%s', async (_label, bytes, expected) => {
+    expect(await archive('message.eml', bytes)).toEqual(expected);
+  });
+
+  it('notes that look like headers, without MIME-Version, are not read as a message', async () => {
+    const notes = 'Subject: install\nTodo: fix\n\nContent-Disposition: attachment; filename="run.exe"\n';
+    expect(await archive('notes.txt', Buffer.from(notes))).toEqual([]);
+  });
+});
+
 describe('archive: RAR, listed by its headers', () => {
   it.each([
     [

@@ -1,7 +1,7 @@
 /**
  * Archives, inspected without extracting anything: zip (and zip-based formats) through yauzl,
- * tar, gzip and xz streamed, cabinets listed by their file table, RARs by their headers. Every byte read from an entry is
- * charged to maxInflateBytes.
+ * tar, gzip and xz streamed, cabinets listed by their file table, RARs by their headers. Every
+ * byte read from an entry is charged to maxInflateBytes.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';

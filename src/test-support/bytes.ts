@@ -579,10 +579,16 @@ export function encryptedPdf(
     const cipher = createCipheriv('aes-128-cbc', objectKey, iv);
     data = Buffer.concat([iv, cipher.update(plain), cipher.final()]);
   } else data = testRc4(objectKey, plain);
-  const hex = (b: Buffer) => `<${b.toString('hex')}>`;
   const filter = aes
     ? '/V 4 /R 4 /Length 128 /CF << /StdCF << /CFM /AESV2 /Length 16 /AuthEvent /DocOpen >> >> /StmF /StdCF /StrF /StdCF'
     : '/V 2 /R 3 /Length 128';
+  return encryptedPdfLayout(data, `${filter} /P -4 /O ${hex(o)} /U ${hex(u)}`, id);
+}
+
+const hex = (b: Buffer) => `<${b.toString('hex')}>`;
+
+/** The file around an encrypted object stream (object 4): its encryption dictionary (object 6), the trailer. */
+function encryptedPdfLayout(data: Buffer, encryption: string, id: Buffer): Buffer {
   return Buffer.concat([
     Buffer.from(
       `%PDF-1.6\n4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${data.length} >>\nstream\n`,
@@ -590,7 +596,7 @@ export function encryptedPdf(
     ),
     data,
     Buffer.from(
-      `\nendstream\nendobj\n6 0 obj\n<< /Filter /Standard ${filter} /P -4 /O ${hex(o)} /U ${hex(u)} >>\nendobj\n` +
+      `\nendstream\nendobj\n6 0 obj\n<< /Filter /Standard ${encryption} >>\nendobj\n` +
         `trailer\n<< /Size 7 /Root 1 0 R /Encrypt 6 0 R /ID [${hex(id)} ${hex(id)}] >>\n%%EOF\n`,
       'latin1',
     ),
@@ -631,17 +637,6 @@ function aes256Pdf(objects: string, userPassword: string): Buffer {
   const cipher = createCipheriv('aes-256-cbc', fileKey, iv);
   const plain = deflateSync(Buffer.from(`1 0 ${objects}`, 'latin1'));
   const data = Buffer.concat([iv, cipher.update(plain), cipher.final()]);
-  const hex = (b: Buffer) => `<${b.toString('hex')}>`;
-  return Buffer.concat([
-    Buffer.from(
-      `%PDF-2.0\n4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${data.length} >>\nstream\n`,
-      'latin1',
-    ),
-    data,
-    Buffer.from(
-      `\nendstream\nendobj\n6 0 obj\n<< /Filter /Standard /V 5 /R 6 /Length 256 /CF << /StdCF << /CFM /AESV3 /Length 32 >> >> /StmF /StdCF /StrF /StdCF /P -4 /O ${hex(Buffer.alloc(48))} /U ${hex(u)} /OE ${hex(Buffer.alloc(32))} /UE ${hex(ue)} >>\nendobj\n` +
-        `trailer\n<< /Size 7 /Root 1 0 R /Encrypt 6 0 R /ID [<00> <00>] >>\n%%EOF\n`,
-      'latin1',
-    ),
-  ]);
+  const encryption = `/V 5 /R 6 /Length 256 /CF << /StdCF << /CFM /AESV3 /Length 32 >> >> /StmF /StdCF /StrF /StdCF /P -4 /O ${hex(Buffer.alloc(48))} /U ${hex(u)} /OE ${hex(Buffer.alloc(32))} /UE ${hex(ue)}`;
+  return encryptedPdfLayout(data, encryption, Buffer.alloc(1));
 }

@@ -16,6 +16,8 @@ import type { UploadRecord } from './record.js';
 import { folderStore, type StoredFiles } from './stored.js';
 
 const NO_FORMAT = `not a line of any log format upload-audit reads (${LOG_FORMATS.join(', ')})`;
+/** Enveloped lines held back before the format is known; past this many they are malformed. */
+const MAX_PREAMBLE_LINES = 1000;
 
 /** A client name's final component once decoded: what a server would store it as. */
 const clientBaseName = (name: string): string => lastComponent(decodeRepeatedly(name).decoded);
@@ -211,6 +213,10 @@ export class LogAuditor {
     let format = part.format;
     // The program or stream whose lines are the access log, when lines come in envelopes.
     let source = part.source;
+    // Enveloped lines read before any line showed the format (a container's start-up messages,
+    // another program's syslog lines): they are the log's preamble once an access-log line
+    // follows, excluded; malformed if none ever does.
+    const preamble: number[] = [];
     const unevaluated = new NotEvaluatedLines(file, listedPerReason, result.notEvaluated);
     const skip = (line: number, reason: NotEvaluated['reason'], detail: string): void =>
       unevaluated.add(line, reason, detail);
@@ -232,7 +238,11 @@ export class LogAuditor {
         if (blank(text)) continue;
         if (format === undefined) {
           format = detectFormat(text);
-          if (format !== undefined) source = envelope?.source;
+          if (format !== undefined) {
+            source = envelope?.source;
+            counters.excluded += preamble.length;
+            preamble.length = 0;
+          }
         } else if (envelope !== undefined && source !== undefined && envelope.source !== source) {
           // Another program's line in a syslog file, or a container's stderr: not the access log.
           counters.excluded++;
@@ -244,7 +254,9 @@ export class LogAuditor {
           continue;
         }
         if (typeof parsed === 'string') {
-          skip(line.number, 'malformed-line', parsed);
+          if (format === undefined && envelope !== undefined && preamble.length < MAX_PREAMBLE_LINES)
+            preamble.push(line.number);
+          else skip(line.number, 'malformed-line', parsed);
           continue;
         }
         const record = uploadRecord(parsed);
@@ -286,6 +298,7 @@ export class LogAuditor {
         for (const finding of this.#auditor.complete(pending, parsed.sha256, decorate)) findings.add(finding);
       }
     }
+    for (const number of preamble) skip(number, 'malformed-line', NO_FORMAT);
     unevaluated.finish();
     return result;
   }

@@ -205,15 +205,44 @@ describe('log audits', () => {
     expect(syslog.findings.map((f) => [f.path, f.location?.line, f.client])).toEqual([
       ['/uploads/a.php', 2, '198.51.100.7'],
     ]);
-    // sshd's first line came before the access log's: it is the one line not read as anything.
-    expect(syslog.notEvaluated).toMatchObject([{ reason: 'malformed-line', location: { line: 1 } }]);
-    expect(syslog.summary.excluded).toBe(2);
+    // sshd's lines, the first one before any access-log line too, are excluded, as is the GET of a photo.
+    expect(syslog.notEvaluated).toEqual([]);
+    expect(syslog.summary.excluded).toBe(3);
     const ingress = await run([`${dir}/ingress.log`]);
     expect(ingress.findings.map((f) => [f.path, f.location?.line])).toEqual([
       ['/media/b.phtml', 1],
       ['/files/c.php', 3],
     ]);
     expect(ingress.notEvaluated).toEqual([]);
+  });
+
+  it("take a container's start-up messages before its first access-log line as its preamble, and nothing else", async () => {
+    const docker = (log: string, stream = 'stdout') => JSON.stringify({ log: `${log}\n`, stream, time: 't' });
+    const startup = [
+      docker('/docker-entrypoint.sh: Configuration complete; ready for start up'),
+      docker('2024/05/05 03:04:00 [notice] 1#1: start worker processes', 'stderr'),
+    ];
+    const dir = tree({
+      'with-access.log': [
+        ...startup,
+        docker(
+          '198.51.100.7 - - [05/May/2024:03:04:05 +0000] "GET /uploads/a.php HTTP/1.1" 200 31 "-" "curl"',
+        ),
+        // after the first access line, a line of the same stream that is no access line is malformed
+        docker('/docker-entrypoint.sh: reloading'),
+      ].join('\n'),
+      'no-access.log': startup.join('\n'),
+    });
+    const withAccess = await run([`${dir}/with-access.log`]);
+    expect(withAccess.findings.map((f) => f.path)).toEqual(['/uploads/a.php']);
+    expect(withAccess.notEvaluated).toMatchObject([{ reason: 'malformed-line', location: { line: 4 } }]);
+    expect(withAccess.summary.excluded).toBe(2);
+    // A log with no access-log line at all: nothing was read, so every line says so.
+    const noAccess = await run([`${dir}/no-access.log`]);
+    expect(noAccess.notEvaluated.map((n) => [n.reason, n.location?.line])).toEqual([
+      ['malformed-line', 1],
+      ['malformed-line', 2],
+    ]);
   });
 
   it('checks each decoding trick on client names', async () => {

@@ -392,7 +392,10 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   }
   // Object streams of an encrypted file did not inflate above: read again, decrypted, when the
   // empty password opens the file (as every reader does without asking).
-  const decrypt = encrypted && encryptAt !== undefined ? await streamDecryptor(source, encryptAt) : undefined;
+  // Worked out only when something encrypted is to be read: the AES-256 key takes some hashing.
+  const needed = objectStreams.size > 0 || found.xfaStreams.size > 0;
+  const decrypt =
+    encrypted && needed && encryptAt !== undefined ? await streamDecryptor(source, encryptAt) : undefined;
   let unreadable = encrypted && objectStreams.size > 0;
   if (unreadable && decrypt) {
     unreadable = false;

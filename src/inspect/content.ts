@@ -208,7 +208,7 @@ export async function inspectContent(
 /** A PDF's embedded files as the entries of an archive: names only (their streams are not read). */
 function attachedFiles(names: string[], limits: Limits): ArchiveFacts {
   const ctx = new ArchiveContext(limits);
-  for (const name of names) if (!ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) break;
+  ctx.addNames(names);
   return ctx.facts('pdf');
 }
 

@@ -105,8 +105,6 @@ export async function oneNoteArchive(source: ByteSource, limits: Limits): Promis
     if (detected) facts.detected = detected;
     scanEntryHead(ctx, facts, head, detected);
   }
-  for (const name of names) {
-    if (!ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) break;
-  }
+  ctx.addNames(names);
   return { facts: ctx.facts('onenote'), ctx };
 }

@@ -26,11 +26,13 @@ export async function outlookAttachments(cfb: CfbFile, limits: Limits): Promise<
   if (names(MESSAGE_PROPERTIES.toLowerCase()).length === 0) return undefined;
   if (!cfb.entries.some((e) => ATTACHMENT_STORAGE.test(e.name))) return undefined;
   const long = names(LONG_NAME);
-  const ctx = new ArchiveContext(limits);
-  for (const stream of long.length > 0 ? long : names(SHORT_NAME)) {
-    const bytes = await cfb.streamStart(stream, NAME_BYTES);
-    const name = bytes?.toString('utf16le').replace(/\0.*$/s, '');
-    if (name && !ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) break;
+  const attached: string[] = [];
+  for (const stream of (long.length > 0 ? long : names(SHORT_NAME)).slice(0, limits.maxArchiveEntries)) {
+    const name = (await cfb.streamStart(stream, NAME_BYTES))?.toString('utf16le').replace(/\0.*$/s, '');
+    if (name) attached.push(name);
   }
-  return ctx.entries.length === 0 ? undefined : { facts: ctx.facts('msg'), ctx };
+  if (attached.length === 0) return undefined;
+  const ctx = new ArchiveContext(limits);
+  ctx.addNames(attached);
+  return { facts: ctx.facts('msg'), ctx };
 }

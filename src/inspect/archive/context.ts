@@ -61,6 +61,11 @@ export class ArchiveContext {
     return this.limits.maxInflateBytes - this.consumed;
   }
 
+  /** Files known only by name (a PDF's or a message's attachments): entries with no size or data. */
+  addNames(names: Iterable<string>): void {
+    for (const name of names) if (!this.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 })) return;
+  }
+
   /** Add an entry; false once maxArchiveEntries is reached (the caller stops listing). */
   add(entry: ArchiveEntryFacts): boolean {
     if (this.entries.length >= this.limits.maxArchiveEntries) {

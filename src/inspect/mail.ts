@@ -10,6 +10,7 @@ import type { ByteSource } from '../model/types.js';
 import { ArchiveContext } from './archive/context.js';
 import type { ArchiveResult } from './archive/index.js';
 import type { Limits } from './limits.js';
+import { overlappingPieces } from './read.js';
 
 /** Header fields a message starts with (after any `From ` line of an mbox). */
 const FIELD = /^[A-Za-z][A-Za-z0-9-]*:[ \t]/;
@@ -89,28 +90,22 @@ export async function mailAttachments(
   source: ByteSource,
   limits: Limits,
 ): Promise<ArchiveResult | undefined> {
-  const ctx = new ArchiveContext(limits);
-  const seen = new Set<string>();
   const end = Math.min(source.size, limits.maxInflateBytes);
-  if (source.size > end)
-    ctx.hit('maxInflateBytes', `only the first ${end} bytes of the message were read for attachment names`);
-  for (let at = 0; at < end; at += PIECE_BYTES) {
-    const from = Math.max(0, at - OVERLAP_BYTES);
-    const text = (await source.read(from, Math.min(end, at + PIECE_BYTES) - from)).toString('latin1');
-    const { disposition, type } = partFields(text);
+  // The same name from both fields of one part, or from the overlap of two pieces: once.
+  const names = new Set<string>();
+  for await (const { piece } of overlappingPieces(source, end, PIECE_BYTES, OVERLAP_BYTES)) {
+    const { disposition, type } = partFields(piece.toString('latin1'));
     // A part's name: its disposition's filename, else its type's name (older mailers).
-    const names = [
+    for (const name of [
       ...disposition.map((field) => parameter(field, 'filename')),
       ...type.map((field) => parameter(field, 'name')),
-    ];
-    for (const name of names) {
-      if (name === undefined || name === '') continue;
-      // The same name from both fields of one part, or from the overlap of two pieces: once.
-      if (seen.has(name)) continue;
-      seen.add(name);
-      if (!ctx.add({ path: name, kind: 'file', declaredSize: 0, depth: 1 }))
-        return { facts: ctx.facts('mail'), ctx };
-    }
+    ])
+      if (name && names.size < limits.maxArchiveEntries) names.add(name);
   }
-  return ctx.entries.length === 0 ? undefined : { facts: ctx.facts('mail'), ctx };
+  if (names.size === 0) return undefined;
+  const ctx = new ArchiveContext(limits);
+  if (source.size > end)
+    ctx.hit('maxInflateBytes', `only the first ${end} bytes of the message were read for attachment names`);
+  ctx.addNames(names);
+  return { facts: ctx.facts('mail'), ctx };
 }

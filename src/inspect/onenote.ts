@@ -13,8 +13,7 @@ import { ArchiveContext, scanEntryHead } from './archive/context.js';
 import type { ArchiveResult } from './archive/index.js';
 import { detectType } from './detect.js';
 import type { Limits } from './limits.js';
-import { readPiece } from './read.js';
-import { giveBack, takeScratch } from './scratch.js';
+import { overlappingPieces } from './read.js';
 
 /** {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3}: a revision-store file of a OneNote section. */
 const SECTION = Buffer.from('e4525c7b8cd8a74daeb15378d02996d3', 'hex');
@@ -61,31 +60,14 @@ export async function oneNoteArchive(source: ByteSource, limits: Limits): Promis
     ctx.hit('maxInflateBytes', `only the first ${end} bytes of the section were searched for attachments`);
   const blobs = new Map<number, number>();
   const names = new Set<string>();
-  const buffer = takeScratch(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
-  try {
-    for (let position = 0; position < end; ) {
-      const start = Math.max(0, position - OVERLAP_BYTES);
-      const piece = await readPiece(
-        source,
-        buffer,
-        start,
-        Math.min(PIECE_BYTES + OVERLAP_BYTES, end - start),
-      );
-      if (piece.length === 0) break;
-      for (let at = piece.indexOf(FILE_DATA); at !== -1; at = piece.indexOf(FILE_DATA, at + 1)) {
-        // A header cut by the piece's end is read whole from the next, which overlaps it.
-        if (at + FILE_DATA.length + 8 <= piece.length && blobs.size < limits.maxArchiveEntries)
-          blobs.set(
-            start + at + FILE_DATA_HEADER_BYTES,
-            Number(piece.readBigUInt64LE(at + FILE_DATA.length)),
-          );
-      }
-      // No more names than entries are listed: a section forged full of them holds no memory.
-      for (const name of namesIn(piece)) if (names.size < limits.maxArchiveEntries) names.add(name);
-      position = start + piece.length;
+  for await (const { piece, start } of overlappingPieces(source, end, PIECE_BYTES, OVERLAP_BYTES)) {
+    for (let at = piece.indexOf(FILE_DATA); at !== -1; at = piece.indexOf(FILE_DATA, at + 1)) {
+      // A header cut by the piece's end is read whole from the next, which overlaps it.
+      if (at + FILE_DATA.length + 8 <= piece.length && blobs.size < limits.maxArchiveEntries)
+        blobs.set(start + at + FILE_DATA_HEADER_BYTES, Number(piece.readBigUInt64LE(at + FILE_DATA.length)));
     }
-  } finally {
-    giveBack(buffer);
+    // No more names than entries are listed: a section forged full of them holds no memory.
+    for (const name of namesIn(piece)) if (names.size < limits.maxArchiveEntries) names.add(name);
   }
   if (blobs.size === 0) return undefined;
   let index = 0;

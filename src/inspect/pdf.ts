@@ -11,7 +11,7 @@ import { inflateSync } from 'node:zlib';
 import type { ActiveHit, ActiveKind, ByteSource, LimitHit } from '../model/types.js';
 import { emptyPasswordDecryptor, type StreamDecryptor } from './pdf-crypt.js';
 import { hexString, literalString } from './pdf-syntax.js';
-import { readPiece } from './read.js';
+import { overlappingPieces, readPiece } from './read.js';
 import { giveBack, takeScratch } from './scratch.js';
 
 /** `/J#61vaScript` is `/JavaScript`: PDF names may spell any byte as #xx. */
@@ -516,7 +516,11 @@ async function streamData(
   }
 }
 
-/** Where object `number generation` starts (after its `obj`), searched a piece at a time. */
+/**
+ * Where object `number generation` starts (after its `obj`): looked for in the file's last bytes
+ * first (where an encryption dictionary or an incremental update's objects usually are), then
+ * through the whole file, a piece at a time.
+ */
 async function findObject(
   source: ByteSource,
   number: number,
@@ -524,11 +528,14 @@ async function findObject(
   end: number,
 ): Promise<number | undefined> {
   const header = new RegExp(String.raw`(?:^|[^\d])${number}\s+${generation}\s+obj\b`);
-  for (let from = 0; from < end; from += PIECE_BYTES) {
-    // Pieces overlap by a header's length, so none is cut in two.
-    const text = (await source.read(from, Math.min(PIECE_BYTES + 64, end - from))).toString('latin1');
-    const m = header.exec(text);
-    if (m) return from + m.index + m[0].length;
+  const tailStart = Math.max(0, end - TAIL_SEARCH_BYTES);
+  const tail = header.exec((await source.read(tailStart, end - tailStart)).toString('latin1'));
+  if (tail) return tailStart + tail.index + tail[0].length;
+  if (tailStart === 0) return undefined;
+  // Pieces overlap by more than a header's length, so none is cut in two.
+  for await (const { piece, start } of overlappingPieces(source, end, PIECE_BYTES, 64)) {
+    const m = header.exec(piece.toString('latin1'));
+    if (m) return start + m.index + m[0].length;
   }
   return undefined;
 }
@@ -547,8 +554,8 @@ async function objectNumber(
 
 /** How far around the trailer's /Encrypt key its /ID may be, and how far an object's text runs. */
 const TRAILER_BYTES = 4096;
-/** Where an indirect encryption dictionary is looked for: the file's last and first bytes. */
-const ENCRYPT_SEARCH_BYTES = 256 * 1024;
+/** How much of the file's end is searched first for an object (see findObject). */
+const TAIL_SEARCH_BYTES = 256 * 1024;
 
 /** A string value of `key` in `text` (literal or hex), as bytes. */
 function stringValue(text: string, key: string): Buffer | undefined {
@@ -559,25 +566,17 @@ function stringValue(text: string, key: string): Buffer | undefined {
   return bytes && Buffer.from(bytes);
 }
 
-/** The text of object `number generation` (to its `endobj`), from the file's last or first bytes. */
+/** The text of object `number generation`, to its `endobj`. */
 async function objectText(
   source: ByteSource,
   number: number,
   generation: number,
 ): Promise<string | undefined> {
-  const header = new RegExp(String.raw`(?:^|[^\d])${number}\s+${generation}\s+obj\b`);
-  for (const from of [Math.max(0, source.size - ENCRYPT_SEARCH_BYTES), 0]) {
-    const text = (await source.read(from, Math.min(ENCRYPT_SEARCH_BYTES, source.size - from))).toString(
-      'latin1',
-    );
-    const m = header.exec(text);
-    if (m) {
-      const body = text.slice(m.index, m.index + TRAILER_BYTES);
-      const close = body.indexOf('endobj');
-      return close < 0 ? body : body.slice(0, close);
-    }
-  }
-  return undefined;
+  const at = await findObject(source, number, generation, source.size);
+  if (at === undefined) return undefined;
+  const body = (await source.read(at, TRAILER_BYTES)).toString('latin1');
+  const close = body.indexOf('endobj');
+  return close < 0 ? body : body.slice(0, close);
 }
 
 /**

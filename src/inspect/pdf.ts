@@ -330,8 +330,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     incomplete.push({ limit: 'maxPdfBytes', detail: `only the first ${end} bytes were scanned` });
   const objectStreams = new Set<number>();
   const state = { inflated: 0, budgetHit: false };
-  let encrypted = false;
-  /** Where the last trailer's /Encrypt key is: its value and the file's /ID are near. */
+  /** Where the last trailer's /Encrypt key is (the file is encrypted): its value and /ID are near. */
   let encryptAt: number | undefined;
   const buffer = takeScratch(Math.min(PIECE_BYTES + OVERLAP_BYTES, end));
   /** Scan `bytes`, found at `offset` in the file, for keys, /Encrypt and object streams. */
@@ -341,10 +340,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
     found.nameAttachments(bytes, keys.embedded);
     found.noteXfa(bytes, keys.xfa);
     for (const at of keys.encrypt)
-      if (ENCRYPT.test(bytes.toString('latin1', at, at + 40))) {
-        encrypted = true;
-        encryptAt = offset + at;
-      }
+      if (ENCRYPT.test(bytes.toString('latin1', at, at + 40))) encryptAt = offset + at;
     for (const at of keys.objectStreams) {
       if (objectStreams.has(offset + at) || state.budgetHit) continue;
       objectStreams.add(offset + at);
@@ -394,8 +390,8 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   // empty password opens the file (as every reader does without asking).
   // Worked out only when something encrypted is to be read: the AES-256 key takes some hashing.
   const needed = objectStreams.size > 0 || found.xfaStreams.size > 0;
-  const decrypt =
-    encrypted && needed && encryptAt !== undefined ? await streamDecryptor(source, encryptAt) : undefined;
+  const encrypted = encryptAt !== undefined;
+  const decrypt = encryptAt !== undefined && needed ? await streamDecryptor(source, encryptAt) : undefined;
   let unreadable = encrypted && objectStreams.size > 0;
   if (unreadable && decrypt) {
     unreadable = false;

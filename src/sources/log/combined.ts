@@ -160,16 +160,24 @@ export function judgeRequestLine(
   return judgeRequest({ ...around, user: '-', method: request.method, url }, uploadPath);
 }
 
+/**
+ * The client of an X-Forwarded-For list (`203.0.113.5, 10.0.0.1`): its first address, as every
+ * proxy after it appends its own; `-` when the list is empty.
+ */
+export function firstForwarded(list: string): string {
+  const comma = list.indexOf(',');
+  const first = (comma < 0 ? list : list.slice(0, comma)).trim();
+  return first === '' ? '-' : first;
+}
+
 /** The fields of a combined line, or a reason it is none; undefined for a line without a request. */
 function fieldsOf(text: string): RequestFields | string | undefined {
   const m = COMBINED.exec(text);
   if (m === null) return 'not a combined-format line';
   const request = splitRequest(m[4]!);
   if (request === undefined) return undefined;
-  const client = m[1]!;
-  const comma = client.indexOf(',');
   return {
-    client: comma < 0 ? client : client.slice(0, comma),
+    client: firstForwarded(m[1]!),
     user: m[2]!,
     timestamp: m[3]!,
     ...request,

@@ -4,7 +4,7 @@
  * "x-forwarded-for" "user-agent" …`. The client is the first address of X-Forwarded-For (the
  * peer is not in the default format). Judged as combined lines are.
  */
-import { judgeRequestLine } from './combined.js';
+import { firstForwarded, judgeRequestLine } from './combined.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
 const ENVOY =
@@ -14,10 +14,9 @@ const ENVOY =
 export function parseEnvoyLine(text: string, uploadPath: RegExp): UploadRecord | string | undefined {
   const m = ENVOY.exec(text);
   if (m === null) return 'not an Envoy access log line';
-  const forwarded = m[4]!.split(',')[0]!.trim();
   // Status 0: the connection ended before a response (Envoy's flags say why).
   const around = {
-    client: forwarded === '' || forwarded === '-' ? '-' : forwarded,
+    client: firstForwarded(m[4]!),
     timestamp: m[1]!,
     status: m[3]!,
   };

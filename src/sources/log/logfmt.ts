@@ -3,7 +3,7 @@
  * router (`at=info method=GET path="/uploads/x.php?cmd=id" fwd="203.0.113.5" status=200 …`) and
  * the Go services that log requests the same way. Judged as combined lines are.
  */
-import { judgeRequest, localTarget } from './combined.js';
+import { firstForwarded, judgeRequest, localTarget } from './combined.js';
 import type { LogFormatModule, UploadRecord } from './record.js';
 
 /** One pair: a key, `=`, a bare value or a quoted one (with \" inside). */
@@ -31,7 +31,7 @@ export function parseLogfmtLine(text: string, uploadPath: RegExp): UploadRecord 
   if (method === undefined || target === undefined)
     return 'not a logfmt line with a method, a path and a status';
   // Heroku's fwd is the X-Forwarded-For list: the client is its first address.
-  const client = first(CLIENT)?.split(',')[0]?.trim() ?? '-';
+  const client = firstForwarded(first(CLIENT) ?? '');
   return judgeRequest(
     {
       client,

@@ -14,7 +14,7 @@ import { RULES } from '../rules/index.js';
 import { uploadRecord } from '../sources/log/auditor.js';
 import { DEFAULT_UPLOAD_PATH, parseCombinedLine } from '../sources/log/combined.js';
 import { parseElbLine } from '../sources/log/elb.js';
-import { unwrapLine } from '../sources/log/envelope.js';
+import { envelopeOf } from '../sources/log/envelope.js';
 import { parseEnvoyLine } from '../sources/log/envoy.js';
 import { parseHaproxyLine } from '../sources/log/haproxy.js';
 import { parseJsonLine } from '../sources/log/jsonl.js';
@@ -286,7 +286,7 @@ describe('the log parsers', () => {
         parseEnvoyLine(s, uploads);
         parseEnvoyLine(`[2026-12-07T02:00:00Z] "GET /uploads/${s}" 200 - 0 1 1 1 "${s}" "-"`, uploads);
         parseLogfmtLine(`at=info method=${s} path="/uploads/${s}" fwd=${s} status=200 ${s}`, uploads);
-        parseLogfmtLine(unwrapLine(`Dec  7 02:00:00 ${s}`), uploads);
+        parseLogfmtLine(envelopeOf(`Dec  7 02:00:00 ${s}`)?.message ?? s, uploads);
         return true;
       }),
       RUNS,

@@ -58,6 +58,3 @@ export function envelopeOf(text: string): Envelope | undefined {
   const m = CRI.exec(text) ?? SYSLOG.exec(text) ?? (first === LT ? SYSLOG_5424.exec(text) : null);
   return m === null ? undefined : { message: text.slice(m[0].length), source: m[1]! };
 }
-
-/** The line a log format should read: the message inside an envelope, or the line itself. */
-export const unwrapLine = (text: string): string => envelopeOf(text)?.message ?? text;

@@ -294,31 +294,10 @@ async function rar4Block(headers: Headers, at: number): Promise<Block> {
   return { next: at + headerSize + added };
 }
 
-/** List the blocks from `first` on, one version's reader reading each. */
-async function walkBlocks(
-  first: number,
-  readBlock: (headers: Headers, at: number) => Promise<Block>,
-  source: ByteSource,
-  ctx: ArchiveContext,
-  depth: number,
-  prefix: string,
-  openNested: OpenNested,
-): Promise<void> {
-  const headers = new Headers(source);
-  for (let at = first; at < source.size; ) {
-    const block = await readBlock(headers, at);
-    if (block.stop === 'encrypted') return headersEncrypted(ctx);
-    if (block.stop === 'end') return;
-    if (block.file && !(await addFile(block.file, source, ctx, depth, prefix, openNested))) return;
-    if (block.next > source.size)
-      throw new Error(`the data of the block at ${at} runs past the end of the archive`);
-    at = block.next;
-  }
-}
-
 /**
  * List the entries of the RAR in `source` into `ctx`, with `/` for the `\` RAR 4 writes between
- * folders. Throws when a header is cut short or says what cannot be.
+ * folders: its blocks one after the other, each read by its version's reader. Throws when a header
+ * is cut short or says what cannot be.
  */
 export async function walkRar(
   source: ByteSource,
@@ -327,10 +306,19 @@ export async function walkRar(
   prefix: string,
   openNested: OpenNested,
 ): Promise<void> {
-  const head = await source.read(0, RAR5_SIGNATURE.length);
-  if (head.equals(RAR5_SIGNATURE))
-    return walkBlocks(RAR5_SIGNATURE.length, rar5Block, source, ctx, depth, prefix, openNested);
-  if (head.subarray(0, 7).equals(RAR4_SIGNATURE))
-    return walkBlocks(RAR4_SIGNATURE.length, rar4Block, source, ctx, depth, prefix, openNested);
-  throw new Error('not a RAR archive (no Rar! signature)');
+  const signature = await source.read(0, RAR5_SIGNATURE.length);
+  const rar5 = signature.equals(RAR5_SIGNATURE);
+  if (!rar5 && !signature.subarray(0, RAR4_SIGNATURE.length).equals(RAR4_SIGNATURE))
+    throw new Error('not a RAR archive (no Rar! signature)');
+  const readBlock = rar5 ? rar5Block : rar4Block;
+  const headers = new Headers(source);
+  for (let at = rar5 ? RAR5_SIGNATURE.length : RAR4_SIGNATURE.length; at < source.size; ) {
+    const block = await readBlock(headers, at);
+    if (block.stop === 'encrypted') return headersEncrypted(ctx);
+    if (block.stop === 'end') return;
+    if (block.file && !(await addFile(block.file, source, ctx, depth, prefix, openNested))) return;
+    if (block.next > source.size)
+      throw new Error(`the data of the block at ${at} runs past the end of the archive`);
+    at = block.next;
+  }
 }

@@ -21,6 +21,8 @@ const OVERLAP_BYTES = 8192;
 /** Whether a text head is a MIME message: header fields from the first line, a MIME-Version among them. */
 export function isMimeMessage(head: Uint8Array): boolean {
   const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1');
+  // Most text is no message from its first bytes: decided before the head is cut into lines.
+  if (!FIELD.test(text) && !text.startsWith('From ')) return false;
   const lines = text.replace(/^From [^\n]*\n/, '').split(/\r?\n/, 64);
   const headerEnd = lines.indexOf('');
   const header = lines.slice(0, headerEnd < 0 ? lines.length : headerEnd);

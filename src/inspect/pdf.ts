@@ -401,10 +401,10 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
   }
   // An XML form's JavaScript is in the streams its /XFA names (page-like data, not dictionaries):
   // found and read only for a file that has one.
-  if (found.xfaStreams.size > 0 && !found.hits.has('pdf-javascript') && (!encrypted || decrypt))
+  if (found.xfaStreams.size > 0 && !found.hits.has('pdf-javascript') && (!encrypted || decrypt)) {
+    const starts = await findObjects(source, found.xfaStreams, end);
     for (const ref of found.xfaStreams) {
-      const [number, generation] = ref.split(' ').map(Number) as [number, number];
-      const at = await findObject(source, number, generation, end);
+      const at = starts.get(ref);
       const data =
         at === undefined
           ? 'unreadable'
@@ -421,6 +421,7 @@ export async function scanPdf(source: ByteSource, bounds: Bounds): Promise<PdfSc
         break;
       }
     }
+  }
   return {
     hits: [...found.hits.values()],
     attachments: [...found.attachments],
@@ -513,27 +514,32 @@ async function streamData(
 }
 
 /**
- * Where object `number generation` starts (after its `obj`): looked for in the file's last bytes
- * first (where an encryption dictionary or an incremental update's objects usually are), then
- * through the whole file, a piece at a time.
+ * Where each object asked for (`number generation`) starts, after its `obj`: looked for in the
+ * file's last bytes first (where an encryption dictionary or an incremental update's objects
+ * usually are), then, for those not found there, through the whole file once, a piece at a time.
  */
-async function findObject(
+async function findObjects(
   source: ByteSource,
-  number: number,
-  generation: number,
+  refs: Iterable<string>,
   end: number,
-): Promise<number | undefined> {
-  const header = new RegExp(String.raw`(?:^|[^\d])${number}\s+${generation}\s+obj\b`);
+): Promise<Map<string, number>> {
+  const wanted = new Set(refs);
+  const found = new Map<string, number>();
+  const search = (text: string, start: number): void => {
+    for (const m of text.matchAll(/(?:^|[^\d])(\d+)\s+(\d+)\s+obj\b/g)) {
+      const ref = `${m[1]} ${m[2]}`;
+      if (wanted.has(ref) && !found.has(ref)) found.set(ref, start + m.index + m[0].length);
+    }
+  };
   const tailStart = Math.max(0, end - TAIL_SEARCH_BYTES);
-  const tail = header.exec((await source.read(tailStart, end - tailStart)).toString('latin1'));
-  if (tail) return tailStart + tail.index + tail[0].length;
-  if (tailStart === 0) return undefined;
+  search((await source.read(tailStart, end - tailStart)).toString('latin1'), tailStart);
+  if (found.size === wanted.size || tailStart === 0) return found;
   // Pieces overlap by more than a header's length, so none is cut in two.
   for await (const { piece, start } of overlappingPieces(source, end, PIECE_BYTES, 64)) {
-    const m = header.exec(piece.toString('latin1'));
-    if (m) return start + m.index + m[0].length;
+    search(piece.toString('latin1'), start);
+    if (found.size === wanted.size) break;
   }
-  return undefined;
+  return found;
 }
 
 /** The `N G obj` that opens the object whose dictionary holds the key at `at`. */
@@ -550,7 +556,7 @@ async function objectNumber(
 
 /** How far around the trailer's /Encrypt key its /ID may be, and how far an object's text runs. */
 const TRAILER_BYTES = 4096;
-/** How much of the file's end is searched first for an object (see findObject). */
+/** How much of the file's end is searched first for an object (see findObjects). */
 const TAIL_SEARCH_BYTES = 256 * 1024;
 
 /** A string value of `key` in `text` (literal or hex), as bytes. */
@@ -568,7 +574,8 @@ async function objectText(
   number: number,
   generation: number,
 ): Promise<string | undefined> {
-  const at = await findObject(source, number, generation, source.size);
+  const ref = `${number} ${generation}`;
+  const at = (await findObjects(source, [ref], source.size)).get(ref);
   if (at === undefined) return undefined;
   const body = (await source.read(at, TRAILER_BYTES)).toString('latin1');
   const close = body.indexOf('endobj');
